@@ -1,0 +1,159 @@
+//! Graph reads: breadth-first from named roots and ids, to a depth and an object budget, all
+//! from one applied index, in an order every replica reproduces.
+
+use std::collections::{BTreeSet, VecDeque};
+
+use serde::{Deserialize, Serialize};
+
+use crate::codec::encoded_size_bytes;
+use crate::heap::Heap;
+use crate::limits::{
+    Limit, GRAPH_QUERY_STARTS_MAX, GRAPH_READ_BYTES_MAX, GRAPH_READ_OBJECTS_MAX,
+    OBJECT_SIZE_BYTES_MAX,
+};
+use crate::names::{check_name, NameKind};
+use crate::object::Object;
+use crate::reply::Rejection;
+use crate::value::ObjectId;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GraphQuery {
+    /// Root names to start from, in the order their objects should come first.
+    pub roots: Vec<String>,
+    /// Object ids to start from, after the roots.
+    pub ids: Vec<ObjectId>,
+    /// How many reference hops to follow; 0 returns only the start objects.
+    pub depth: u32,
+    /// Most objects to return; capped at `GRAPH_READ_OBJECTS_MAX`. 0 returns no objects.
+    pub max_objects: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Graph {
+    /// The applied index the whole graph was read at.
+    pub applied_index: u64,
+    /// The query's roots that exist, in query order, with the ids they name.
+    pub roots: Vec<(String, ObjectId)>,
+    /// Breadth-first order: start objects first (roots, then ids, in query order), then each
+    /// level in the order references appear in the bodies. Each object at most once.
+    pub objects: Vec<Object>,
+    pub missing_roots: Vec<String>,
+    pub missing_ids: Vec<ObjectId>,
+    /// True if the object budget or `GRAPH_READ_BYTES_MAX` stopped the read before every reachable object was returned.
+    pub truncated: bool,
+}
+
+// A read can always return at least one object of any size.
+const _: () = assert!(OBJECT_SIZE_BYTES_MAX <= GRAPH_READ_BYTES_MAX);
+
+/// Collects objects breadth-first, each once, within both budgets.
+struct Walk<'h> {
+    heap: &'h Heap,
+    budget: usize,
+    /// Encoded bytes still allowed, so a read of many large objects cannot copy gigabytes.
+    budget_bytes: u64,
+    seen: BTreeSet<ObjectId>,
+    queue: VecDeque<(ObjectId, u32)>,
+    objects: Vec<Object>,
+    truncated: bool,
+}
+
+impl Walk<'_> {
+    /// Queues `id` at `level` unless already seen; returns false once the budget is spent.
+    fn visit(&mut self, id: ObjectId, level: u32) -> bool {
+        if self.seen.contains(&id) {
+            return true;
+        }
+        let Some(object) = self.heap.get(id) else {
+            // validate() guarantees references resolve; a missing start id is reported apart.
+            return true;
+        };
+        let size_bytes = encoded_size_bytes(object);
+        if self.objects.len() >= self.budget || size_bytes > self.budget_bytes {
+            self.truncated = true;
+            return false;
+        }
+        self.budget_bytes -= size_bytes;
+        self.seen.insert(id);
+        self.objects.push(object.clone());
+        self.queue.push_back((id, level));
+        true
+    }
+}
+
+impl Heap {
+    pub fn read_graph(&self, query: &GraphQuery) -> Result<Graph, Rejection> {
+        let starts = query.roots.len() + query.ids.len();
+        if starts as u64 > GRAPH_QUERY_STARTS_MAX {
+            return Err(Rejection::LimitExceeded {
+                what: Limit::GraphReadObjects,
+                limit: GRAPH_QUERY_STARTS_MAX,
+                actual: starts as u64,
+            });
+        }
+        for name in &query.roots {
+            check_name(NameKind::Root, name)?;
+        }
+
+        let mut roots = Vec::new();
+        let mut missing_roots = Vec::new();
+        let mut start_ids = Vec::with_capacity(starts);
+        let mut names_seen = BTreeSet::new();
+        for name in &query.roots {
+            if !names_seen.insert(name.as_str()) {
+                continue;
+            }
+            match self.root(name) {
+                Some(id) => {
+                    roots.push((name.clone(), id));
+                    start_ids.push(id);
+                }
+                None => missing_roots.push(name.clone()),
+            }
+        }
+        let mut missing_ids = Vec::new();
+        for &id in &query.ids {
+            if self.get(id).is_some() {
+                start_ids.push(id);
+            } else if !missing_ids.contains(&id) {
+                missing_ids.push(id);
+            }
+        }
+
+        let budget = u64::from(query.max_objects).min(GRAPH_READ_OBJECTS_MAX) as usize;
+        let mut walk = Walk {
+            heap: self,
+            budget,
+            budget_bytes: GRAPH_READ_BYTES_MAX,
+            seen: BTreeSet::new(),
+            queue: VecDeque::new(),
+            objects: Vec::new(),
+            truncated: false,
+        };
+        let mut open = start_ids.into_iter().all(|id| walk.visit(id, 0));
+        // Each object enters the queue once, so this loop runs at most `budget` times.
+        while open {
+            let Some((id, level)) = walk.queue.pop_front() else {
+                break;
+            };
+            if level >= query.depth {
+                continue;
+            }
+            let object = self.get(id).expect("queued objects exist");
+            open = object.references().all(|to| walk.visit(to, level + 1));
+        }
+
+        Ok(Graph {
+            applied_index: self.applied_index,
+            roots,
+            objects: walk.objects,
+            missing_roots,
+            missing_ids,
+            truncated: walk.truncated,
+        })
+    }
+}
+
+#[cfg(test)]
+#[path = "graph_test.rs"]
+mod tests;

@@ -1,0 +1,37 @@
+//! The heap-server binary: parses the configuration, sets up logging, runs the node until SIGTERM
+//! or Ctrl-C.
+
+use clap::Parser;
+use heap_server::config::Args;
+use heap_server::config::LogFormat;
+use heap_server::config::NodeConfig;
+use tracing_subscriber::EnvFilter;
+
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM; stop with Ctrl-C");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let config = NodeConfig::from_args(Args::parse())?;
+    let filter = EnvFilter::try_from_env("SOVEREIGN_LOG").unwrap_or_else(|_| EnvFilter::new("info,openraft=warn"));
+    match config.log_format {
+        LogFormat::Text => tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init(),
+        LogFormat::Json => tracing_subscriber::fmt().json().with_env_filter(filter).with_writer(std::io::stderr).init(),
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("heap-server").build()?;
+    runtime.block_on(heap_server::node::run(config, shutdown_signal()))
+}

@@ -1,0 +1,162 @@
+//! `ClusterClient`: a small client for the `Heap` service that tries every endpoint in turn, with
+//! bounded retries and an overall deadline. Used by heapctl and the tests.
+
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+use std::time::Instant;
+
+use proto::heap as pb;
+use proto::heap::heap_client::HeapClient;
+use tonic::transport::Channel;
+use tonic::transport::Endpoint;
+use tonic::Code;
+use tonic::Status;
+
+use crate::limits::CLIENT_MESSAGE_SIZE_BYTES_MAX;
+use crate::limits::PEER_CONNECT_TIMEOUT_MS;
+
+/// Attempts per request across all endpoints before giving up.
+pub const CLIENT_ATTEMPTS_MAX: u32 = 50;
+/// Default overall deadline for one request, retries included.
+pub const CLIENT_DEADLINE_MS_DEFAULT: u64 = 10_000;
+const RETRY_BACKOFF_MS_MIN: u64 = 20;
+const RETRY_BACKOFF_MS_MAX: u64 = 500;
+/// Endpoints one client accepts.
+pub const ENDPOINTS_MAX: usize = 64;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("invalid endpoint {0:?}: give HOST:PORT")]
+    InvalidEndpoint(String),
+    #[error("no endpoint given: pass --endpoints HOST:PORT,...")]
+    NoEndpoints,
+    #[error("too many endpoints (at most {ENDPOINTS_MAX})")]
+    TooManyEndpoints,
+    #[error("the cluster did not answer within {deadline_ms} ms (tried {endpoints}); last error: {last}. Check that the nodes run and a majority can reach each other")]
+    Unavailable { endpoints: String, deadline_ms: u64, last: String },
+    #[error("{0}")]
+    Request(String),
+}
+
+pub struct ClusterClient {
+    endpoints: Vec<String>,
+    clients: Vec<HeapClient<Channel>>,
+    preferred: AtomicUsize,
+    deadline: Duration,
+}
+
+/// Whether a failed request may be tried again elsewhere without risk of applying it twice.
+fn retryable(status: &Status, is_commit: bool) -> bool {
+    match status.code() {
+        Code::Unavailable | Code::Cancelled | Code::DeadlineExceeded | Code::Unknown => {
+            !(is_commit && status.message().contains("outcome is unknown"))
+        }
+        _ => false,
+    }
+}
+
+impl ClusterClient {
+    pub fn new(endpoints: &[String]) -> Result<Self, ClientError> {
+        Self::with_deadline(endpoints, Duration::from_millis(CLIENT_DEADLINE_MS_DEFAULT))
+    }
+
+    pub fn with_deadline(endpoints: &[String], deadline: Duration) -> Result<Self, ClientError> {
+        if endpoints.is_empty() {
+            return Err(ClientError::NoEndpoints);
+        }
+        if endpoints.len() > ENDPOINTS_MAX {
+            return Err(ClientError::TooManyEndpoints);
+        }
+        let mut clients = Vec::with_capacity(endpoints.len());
+        for addr in endpoints {
+            let endpoint = Endpoint::from_shared(format!("http://{addr}"))
+                .map_err(|_| ClientError::InvalidEndpoint(addr.clone()))?
+                .connect_timeout(Duration::from_millis(PEER_CONNECT_TIMEOUT_MS))
+                .timeout(deadline)
+                .tcp_nodelay(true);
+            clients.push(
+                HeapClient::new(endpoint.connect_lazy())
+                    .max_decoding_message_size(CLIENT_MESSAGE_SIZE_BYTES_MAX)
+                    .max_encoding_message_size(CLIENT_MESSAGE_SIZE_BYTES_MAX),
+            );
+        }
+        Ok(Self { endpoints: endpoints.to_vec(), clients, preferred: AtomicUsize::new(0), deadline })
+    }
+
+    pub fn endpoints(&self) -> &[String] {
+        &self.endpoints
+    }
+
+    /// Runs `call` against the endpoints in turn until one answers, the deadline passes or the
+    /// attempts run out.
+    async fn call<T, F, Fut>(&self, is_commit: bool, mut call: F) -> Result<T, ClientError>
+    where
+        F: FnMut(HeapClient<Channel>) -> Fut,
+        Fut: std::future::Future<Output = Result<tonic::Response<T>, Status>>,
+    {
+        let started = Instant::now();
+        let mut backoff_ms = RETRY_BACKOFF_MS_MIN;
+        let mut last = String::from("no attempt made");
+        for attempt in 0..CLIENT_ATTEMPTS_MAX {
+            let index = (self.preferred.load(Ordering::Relaxed) + attempt as usize) % self.clients.len();
+            let remaining = self.deadline.saturating_sub(started.elapsed());
+            if remaining.is_zero() {
+                break;
+            }
+            match tokio::time::timeout(remaining, call(self.clients[index].clone())).await {
+                Ok(Ok(response)) => {
+                    self.preferred.store(index, Ordering::Relaxed);
+                    return Ok(response.into_inner());
+                }
+                Ok(Err(status)) if retryable(&status, is_commit) => {
+                    last = format!("{}: {}", self.endpoints[index], status.message());
+                }
+                Ok(Err(status)) => return Err(ClientError::Request(status.message().to_string())),
+                Err(_) => last = format!("{}: no answer in time", self.endpoints[index]),
+            }
+            // A full round over every endpoint failed: wait before the next round.
+            if (attempt as usize + 1) % self.clients.len() == 0 {
+                tokio::time::sleep(Duration::from_millis(backoff_ms)).await;
+                backoff_ms = (backoff_ms * 2).min(RETRY_BACKOFF_MS_MAX);
+            }
+        }
+        Err(ClientError::Unavailable {
+            endpoints: self.endpoints.join(","),
+            deadline_ms: self.deadline.as_millis() as u64,
+            last,
+        })
+    }
+
+    pub async fn commit(&self, transaction: pb::Transaction) -> Result<pb::CommitResponse, ClientError> {
+        let request = pb::CommitRequest { transaction: Some(transaction) };
+        self.call(true, |mut c| {
+            let request = request.clone();
+            async move { c.commit(request).await }
+        })
+        .await
+    }
+
+    pub async fn read(&self, request: pb::ReadRequest) -> Result<pb::ReadResponse, ClientError> {
+        self.call(false, |mut c| {
+            let request = request.clone();
+            async move { c.read(request).await }
+        })
+        .await
+    }
+
+    pub async fn list_roots(&self) -> Result<pb::ListRootsResponse, ClientError> {
+        self.call(false, |mut c| async move { c.list_roots(pb::ListRootsRequest {}).await }).await
+    }
+
+    /// The status of the node at endpoint `index` only (no failover).
+    pub async fn status_of(&self, index: usize) -> Result<pb::StatusResponse, Status> {
+        let mut client =
+            self.clients.get(index).cloned().ok_or_else(|| Status::invalid_argument("no such endpoint"))?;
+        let deadline = self.deadline.min(Duration::from_millis(2 * PEER_CONNECT_TIMEOUT_MS));
+        match tokio::time::timeout(deadline, client.status(pb::StatusRequest {})).await {
+            Ok(result) => result.map(tonic::Response::into_inner),
+            Err(_) => Err(Status::deadline_exceeded("no answer in time")),
+        }
+    }
+}

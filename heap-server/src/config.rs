@@ -1,0 +1,225 @@
+//! Node configuration: command-line flags, optionally layered over a TOML config file.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+use serde::Deserialize;
+
+use crate::limits::PEERS_MAX;
+
+pub const HEARTBEAT_INTERVAL_MS_DEFAULT: u64 = 50;
+pub const ELECTION_TIMEOUT_MIN_MS_DEFAULT: u64 = 300;
+pub const ELECTION_TIMEOUT_MAX_MS_DEFAULT: u64 = 600;
+/// A snapshot is built after this many entries since the last one.
+pub const SNAPSHOT_LOGS_DEFAULT: u64 = 10_000;
+/// Entries kept in the log behind a snapshot, so briefly lagging followers need no snapshot.
+pub const LOGS_TO_KEEP_DEFAULT: u64 = 1_000;
+
+/// `heap-server`: one node of a Sovereign heap cluster.
+#[derive(Debug, Parser)]
+#[command(name = "heap-server", version, about = "One node of a Sovereign heap cluster")]
+pub struct Args {
+    /// TOML file with any of the settings below (flags given on the command line win).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// This node's id; must appear in --peers.
+    #[arg(long)]
+    pub id: Option<u64>,
+    /// Address to listen on for clients and peers (default: this node's address in --peers).
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
+    /// Directory for the log, the state machine and snapshots.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Every member as ID=HOST:PORT, comma separated, identical on every node.
+    #[arg(long)]
+    pub peers: Option<String>,
+    #[arg(long)]
+    pub heartbeat_interval_ms: Option<u64>,
+    #[arg(long)]
+    pub election_timeout_min_ms: Option<u64>,
+    #[arg(long)]
+    pub election_timeout_max_ms: Option<u64>,
+    /// Build a snapshot after this many log entries.
+    #[arg(long)]
+    pub snapshot_logs: Option<u64>,
+    /// Log entries kept behind the snapshot.
+    #[arg(long)]
+    pub logs_to_keep: Option<u64>,
+    /// Log output format: text or json.
+    #[arg(long)]
+    pub log_format: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    id: Option<u64>,
+    listen: Option<SocketAddr>,
+    data_dir: Option<PathBuf>,
+    peers: Option<String>,
+    heartbeat_interval_ms: Option<u64>,
+    election_timeout_min_ms: Option<u64>,
+    election_timeout_max_ms: Option<u64>,
+    snapshot_logs: Option<u64>,
+    logs_to_keep: Option<u64>,
+    log_format: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The validated configuration a node runs with.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    pub id: u64,
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub peers: BTreeMap<u64, String>,
+    pub heartbeat_interval_ms: u64,
+    pub election_timeout_min_ms: u64,
+    pub election_timeout_max_ms: u64,
+    pub snapshot_logs: u64,
+    pub logs_to_keep: u64,
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {reason}")]
+    File { path: String, reason: String },
+    #[error("missing setting --{0} (give it as a flag or in the config file)")]
+    Missing(&'static str),
+    #[error("invalid --peers entry {entry:?}: {reason}; expected ID=HOST:PORT,ID=HOST:PORT,...")]
+    Peer { entry: String, reason: String },
+    #[error("invalid setting: {0}")]
+    Invalid(String),
+}
+
+/// Parses `1=127.0.0.1:7101,2=127.0.0.1:7102` into an ordered map.
+pub fn parse_peers(text: &str) -> Result<BTreeMap<u64, String>, ConfigError> {
+    let mut peers = BTreeMap::new();
+    for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let peer_error = |reason: &str| ConfigError::Peer { entry: entry.to_string(), reason: reason.to_string() };
+        let (id, addr) = entry.split_once('=').ok_or_else(|| peer_error("no '='"))?;
+        let id: u64 = id.trim().parse().map_err(|_| peer_error("the id is not a number"))?;
+        if id == 0 {
+            return Err(peer_error("node ids start at 1"));
+        }
+        let addr = addr.trim();
+        if addr.rsplit_once(':').and_then(|(_, port)| port.parse::<u16>().ok()).is_none() {
+            return Err(peer_error("the address has no valid port"));
+        }
+        if peers.insert(id, addr.to_string()).is_some() {
+            return Err(peer_error("the id appears twice"));
+        }
+    }
+    if peers.is_empty() {
+        return Err(ConfigError::Invalid("--peers names no node".into()));
+    }
+    if peers.len() > PEERS_MAX {
+        return Err(ConfigError::Invalid(format!("at most {PEERS_MAX} peers are supported")));
+    }
+    Ok(peers)
+}
+
+impl NodeConfig {
+    pub fn from_args(args: Args) -> Result<Self, ConfigError> {
+        let file = match &args.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| ConfigError::File { path: path.display().to_string(), reason: e.to_string() })?;
+                toml::from_str::<FileConfig>(&text)
+                    .map_err(|e| ConfigError::File { path: path.display().to_string(), reason: e.to_string() })?
+            }
+            None => FileConfig::default(),
+        };
+        let id = args.id.or(file.id).ok_or(ConfigError::Missing("id"))?;
+        let peers = parse_peers(&args.peers.or(file.peers).ok_or(ConfigError::Missing("peers"))?)?;
+        let own_addr =
+            peers.get(&id).ok_or_else(|| ConfigError::Invalid(format!("--id {id} is not one of --peers")))?;
+        let listen = match args.listen.or(file.listen) {
+            Some(listen) => listen,
+            None => own_addr
+                .parse()
+                .map_err(|_| ConfigError::Invalid(format!("give --listen: cannot listen on {own_addr:?}")))?,
+        };
+        let data_dir = args.data_dir.or(file.data_dir).ok_or(ConfigError::Missing("data-dir"))?;
+        let log_format = match args.log_format.or(file.log_format).as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => return Err(ConfigError::Invalid(format!("--log-format {other:?}: use text or json"))),
+        };
+        let config = Self {
+            id,
+            listen,
+            data_dir,
+            peers,
+            heartbeat_interval_ms: args
+                .heartbeat_interval_ms
+                .or(file.heartbeat_interval_ms)
+                .unwrap_or(HEARTBEAT_INTERVAL_MS_DEFAULT),
+            election_timeout_min_ms: args
+                .election_timeout_min_ms
+                .or(file.election_timeout_min_ms)
+                .unwrap_or(ELECTION_TIMEOUT_MIN_MS_DEFAULT),
+            election_timeout_max_ms: args
+                .election_timeout_max_ms
+                .or(file.election_timeout_max_ms)
+                .unwrap_or(ELECTION_TIMEOUT_MAX_MS_DEFAULT),
+            snapshot_logs: args.snapshot_logs.or(file.snapshot_logs).unwrap_or(SNAPSHOT_LOGS_DEFAULT),
+            logs_to_keep: args.logs_to_keep.or(file.logs_to_keep).unwrap_or(LOGS_TO_KEEP_DEFAULT),
+            log_format,
+        };
+        if config.heartbeat_interval_ms == 0 || config.heartbeat_interval_ms >= config.election_timeout_min_ms {
+            return Err(ConfigError::Invalid(
+                "heartbeat interval must be above 0 and below the election timeout".into(),
+            ));
+        }
+        if config.election_timeout_min_ms >= config.election_timeout_max_ms {
+            return Err(ConfigError::Invalid("election timeout min must be below max".into()));
+        }
+        if config.snapshot_logs == 0 {
+            return Err(ConfigError::Invalid("--snapshot-logs must be at least 1".into()));
+        }
+        Ok(config)
+    }
+
+    pub fn own_addr(&self) -> &str {
+        self.peers.get(&self.id).map(String::as_str).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peers_parse_and_reject_bad_entries() {
+        let peers = parse_peers("1=127.0.0.1:7101, 2=127.0.0.1:7102").unwrap();
+        assert_eq!(peers.len(), 2);
+        assert_eq!(peers[&2], "127.0.0.1:7102");
+        for bad in ["", "1", "x=1.2.3.4:5", "0=a:1", "1=a:1,1=b:2", "1=nohost"] {
+            assert!(parse_peers(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn config_file_is_layered_under_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("node.toml");
+        std::fs::write(&path, "id = 2\npeers = \"1=127.0.0.1:7101,2=127.0.0.1:7102\"\ndata_dir = \"/tmp/x\"\n")
+            .unwrap();
+        let args = Args::parse_from(["heap-server", "--config", path.to_str().unwrap(), "--id", "1"]);
+        let config = NodeConfig::from_args(args).unwrap();
+        assert_eq!(config.id, 1);
+        assert_eq!(config.listen.to_string(), "127.0.0.1:7101");
+        assert_eq!(config.data_dir, PathBuf::from("/tmp/x"));
+    }
+}

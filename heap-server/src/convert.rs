@@ -1,0 +1,161 @@
+//! Conversions between the wire schema (`proto::heap`) and the heap's own types.
+//! Wire input is validated here: a message with a missing required part is a client error.
+
+use heap_machine as hm;
+use proto::heap as pb;
+
+#[derive(Debug, thiserror::Error)]
+#[error("malformed request: {0}; fix the request (see proto/proto/heap.proto)")]
+pub struct MalformedRequest(pub String);
+
+fn missing(what: &str) -> MalformedRequest {
+    MalformedRequest(format!("{what} is missing"))
+}
+
+pub fn value_from_pb(value: Option<pb::Value>) -> hm::Value {
+    use pb::value::Kind;
+    match value.and_then(|v| v.kind) {
+        None | Some(Kind::NullValue(_)) => hm::Value::Null,
+        Some(Kind::BoolValue(b)) => hm::Value::Bool(b),
+        Some(Kind::IntValue(i)) => hm::Value::Int(i),
+        Some(Kind::FloatValue(f)) => hm::Value::Float(f),
+        Some(Kind::StringValue(s)) => hm::Value::Str(s),
+        Some(Kind::BytesValue(b)) => hm::Value::Bytes(b),
+        Some(Kind::RefId(id)) => hm::Value::Ref(id),
+        Some(Kind::NewRef(handle)) => hm::Value::NewRef(handle),
+    }
+}
+
+pub fn value_to_pb(value: &hm::Value) -> pb::Value {
+    use pb::value::Kind;
+    let kind = match value {
+        hm::Value::Null => Kind::NullValue(true),
+        hm::Value::Bool(b) => Kind::BoolValue(*b),
+        hm::Value::Int(i) => Kind::IntValue(*i),
+        hm::Value::Float(f) => Kind::FloatValue(*f),
+        hm::Value::Str(s) => Kind::StringValue(s.clone()),
+        hm::Value::Bytes(b) => Kind::BytesValue(b.clone()),
+        hm::Value::Ref(id) => Kind::RefId(*id),
+        hm::Value::NewRef(handle) => Kind::NewRef(*handle),
+    };
+    pb::Value { kind: Some(kind) }
+}
+
+fn target_from_pb(target: Option<pb::Target>) -> Result<hm::Target, MalformedRequest> {
+    match target.and_then(|t| t.kind).ok_or_else(|| missing("op target"))? {
+        pb::target::Kind::Id(id) => Ok(hm::Target::Id(id)),
+        pb::target::Kind::NewHandle(handle) => Ok(hm::Target::New(handle)),
+    }
+}
+
+pub fn kind_from_pb(kind: i32) -> Result<hm::ObjectKind, MalformedRequest> {
+    match pb::ObjectKind::try_from(kind) {
+        Ok(pb::ObjectKind::Fields) => Ok(hm::ObjectKind::Fields),
+        Ok(pb::ObjectKind::Map) => Ok(hm::ObjectKind::Map),
+        Ok(pb::ObjectKind::List) => Ok(hm::ObjectKind::List),
+        Err(_) => Err(MalformedRequest(format!("unknown object kind {kind}"))),
+    }
+}
+
+pub fn kind_to_pb(kind: hm::ObjectKind) -> pb::ObjectKind {
+    match kind {
+        hm::ObjectKind::Fields => pb::ObjectKind::Fields,
+        hm::ObjectKind::Map => pb::ObjectKind::Map,
+        hm::ObjectKind::List => pb::ObjectKind::List,
+    }
+}
+
+fn op_from_pb(op: pb::Op) -> Result<hm::Op, MalformedRequest> {
+    use pb::op::Op as P;
+    Ok(match op.op.ok_or_else(|| missing("op"))? {
+        P::Create(c) => hm::Op::Create { handle: c.handle, class: c.class_name, kind: kind_from_pb(c.kind)? },
+        P::SetField(s) => {
+            hm::Op::SetField { target: target_from_pb(s.target)?, field: s.field, value: value_from_pb(s.value) }
+        }
+        P::RemoveField(r) => hm::Op::RemoveField { target: target_from_pb(r.target)?, field: r.field },
+        P::MapPut(m) => hm::Op::MapPut { target: target_from_pb(m.target)?, key: m.key, value: value_from_pb(m.value) },
+        P::MapRemove(m) => hm::Op::MapRemove { target: target_from_pb(m.target)?, key: m.key },
+        P::ListPush(l) => hm::Op::ListPush { target: target_from_pb(l.target)?, value: value_from_pb(l.value) },
+        P::ListInsert(l) => {
+            hm::Op::ListInsert { target: target_from_pb(l.target)?, index: l.index, value: value_from_pb(l.value) }
+        }
+        P::ListSet(l) => {
+            hm::Op::ListSet { target: target_from_pb(l.target)?, index: l.index, value: value_from_pb(l.value) }
+        }
+        P::ListRemove(l) => hm::Op::ListRemove { target: target_from_pb(l.target)?, index: l.index },
+        P::Clear(c) => hm::Op::Clear { target: target_from_pb(c.target)? },
+        P::BindRoot(b) => hm::Op::BindRoot { name: b.name, target: target_from_pb(b.target)? },
+        P::UnbindRoot(u) => hm::Op::UnbindRoot { name: u.name },
+    })
+}
+
+pub fn transaction_from_pb(tx: Option<pb::Transaction>) -> Result<hm::Transaction, MalformedRequest> {
+    let tx = tx.ok_or_else(|| missing("transaction"))?;
+    if tx.ops.is_empty() {
+        return Err(MalformedRequest("the transaction has no ops".into()));
+    }
+    Ok(hm::Transaction {
+        expect: tx.expect.into_iter().map(|e| (e.id, e.version)).collect(),
+        ops: tx.ops.into_iter().map(op_from_pb).collect::<Result<_, _>>()?,
+    })
+}
+
+pub fn rejection_to_pb(rejection: &hm::Rejection) -> pb::Rejection {
+    use hm::Rejection as R;
+    use pb::RejectionKind as K;
+    let (kind, object_id, expected_version, actual_version) = match rejection {
+        R::VersionConflict { id, expected, actual } => (K::VersionConflict, *id, *expected, *actual),
+        R::UnknownObject { id } => (K::UnknownObject, *id, 0, 0),
+        R::UnknownHandle { .. } => (K::UnknownHandle, 0, 0, 0),
+        R::DuplicateHandle { .. } => (K::DuplicateHandle, 0, 0, 0),
+        R::DanglingReference { to, .. } => (K::DanglingReference, *to, 0, 0),
+        R::WrongKind { id, .. } => (K::WrongKind, *id, 0, 0),
+        R::IndexOutOfRange { id, .. } => (K::IndexOutOfRange, *id, 0, 0),
+        R::LimitExceeded { .. } => (K::LimitExceeded, 0, 0, 0),
+        R::InvalidName { .. } => (K::InvalidName, 0, 0, 0),
+        R::Malformed { .. } => (K::Malformed, 0, 0, 0),
+    };
+    pb::Rejection { kind: kind as i32, message: rejection.to_string(), object_id, expected_version, actual_version }
+}
+
+pub fn reply_to_pb(reply: hm::Reply) -> pb::CommitResponse {
+    let result = match reply {
+        hm::Reply::Committed { log_index, created } => pb::commit_response::Result::Committed(pb::Committed {
+            log_index,
+            created: created.into_iter().map(|(handle, id)| pb::Created { handle, id }).collect(),
+        }),
+        hm::Reply::Rejected(rejection) => pb::commit_response::Result::Rejected(rejection_to_pb(&rejection)),
+    };
+    pb::CommitResponse { result: Some(result) }
+}
+
+pub fn object_to_pb(object: &hm::Object) -> pb::Object {
+    let (kind, entries, items) = match &object.body {
+        hm::Body::Fields(fields) => {
+            (hm::ObjectKind::Fields, fields.iter().map(|(k, v)| (k.clone(), value_to_pb(v))).collect(), Vec::new())
+        }
+        hm::Body::Map(entries) => {
+            (hm::ObjectKind::Map, entries.iter().map(|(k, v)| (k.clone(), value_to_pb(v))).collect(), Vec::new())
+        }
+        hm::Body::List(items) => (hm::ObjectKind::List, Default::default(), items.iter().map(value_to_pb).collect()),
+    };
+    pb::Object {
+        id: object.id,
+        class_name: object.class.clone(),
+        version: object.version,
+        kind: kind_to_pb(kind) as i32,
+        entries,
+        items,
+    }
+}
+
+pub fn graph_to_pb(graph: hm::Graph, applied_index: u64) -> pb::ReadResponse {
+    pb::ReadResponse {
+        applied_index,
+        roots: graph.roots.into_iter().map(|(name, id)| pb::RootBinding { name, id }).collect(),
+        objects: graph.objects.iter().map(object_to_pb).collect(),
+        missing_roots: graph.missing_roots,
+        missing_ids: graph.missing_ids,
+        truncated: graph.truncated,
+    }
+}

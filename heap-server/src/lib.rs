@@ -1,0 +1,15 @@
+//! heap-server: one node of a Sovereign heap cluster (openraft + raft-store + the pure heap), its
+//! gRPC services, and the client used by `heapctl` and the tests.
+
+pub mod client;
+pub mod config;
+pub mod convert;
+pub mod heap_service;
+pub mod json;
+pub mod limits;
+pub mod local_cluster;
+pub mod machine_adapter;
+pub mod network;
+pub mod node;
+pub mod raft_service;
+pub mod wire;

@@ -1,0 +1,165 @@
+//! The Raft transport client: openraft's `RaftNetworkV2` over gRPC, one lazily connected channel
+//! per peer. Messages are openraft types encoded with bincode inside `RaftMessage` frames.
+
+use std::future::Future;
+use std::time::Duration;
+
+use openraft::errors::NetworkError;
+use openraft::errors::RPCError;
+use openraft::errors::ReplicationClosed;
+use openraft::errors::StreamingError;
+use openraft::errors::Unreachable;
+use openraft::network::RPCOption;
+use openraft::raft::AppendEntriesRequest;
+use openraft::raft::AppendEntriesResponse;
+use openraft::raft::SnapshotResponse;
+use openraft::raft::VoteRequest;
+use openraft::raft::VoteResponse;
+use openraft::AnyError;
+use openraft::OptionalSend;
+use openraft::RaftNetworkFactory;
+use openraft::RaftNetworkV2;
+use proto::raft::raft_transport_client::RaftTransportClient;
+use proto::raft::RaftMessage;
+use proto::raft::SnapshotChunk;
+use raft_store::Node;
+use raft_store::NodeId;
+use raft_store::Snapshot;
+use raft_store::SnapshotData;
+use raft_store::TypeConfig;
+use raft_store::Vote;
+use tonic::transport::Channel;
+use tonic::transport::Endpoint;
+
+use crate::limits::PEER_CONNECT_TIMEOUT_MS;
+use crate::limits::RAFT_MESSAGE_SIZE_BYTES_MAX;
+use crate::limits::SNAPSHOT_CHUNK_SIZE_BYTES;
+use crate::wire::decode_raft;
+use crate::wire::encode_raft;
+
+/// Builds one `PeerConnection` per target node.
+#[derive(Clone, Default)]
+pub struct PeerNetwork {}
+
+impl RaftNetworkFactory<TypeConfig> for PeerNetwork {
+    type Network = PeerConnection;
+
+    async fn new_client(&mut self, target: NodeId, node: &Node) -> Self::Network {
+        PeerConnection::new(target, node)
+    }
+}
+
+/// The transport to one peer. The channel reconnects by itself after failures.
+pub struct PeerConnection {
+    target: NodeId,
+    client: Result<RaftTransportClient<Channel>, String>,
+}
+
+impl PeerConnection {
+    fn new(target: NodeId, node: &Node) -> Self {
+        let client = Endpoint::from_shared(format!("http://{}", node.addr))
+            .map(|endpoint| {
+                let channel = endpoint
+                    .connect_timeout(Duration::from_millis(PEER_CONNECT_TIMEOUT_MS))
+                    .tcp_nodelay(true)
+                    .connect_lazy();
+                RaftTransportClient::new(channel)
+                    .max_decoding_message_size(RAFT_MESSAGE_SIZE_BYTES_MAX)
+                    .max_encoding_message_size(RAFT_MESSAGE_SIZE_BYTES_MAX)
+            })
+            .map_err(|e| format!("invalid address {:?} of node {target}: {e}", node.addr));
+        Self { target, client }
+    }
+
+    fn client(&self) -> Result<RaftTransportClient<Channel>, Unreachable<TypeConfig>> {
+        self.client.clone().map_err(|e| Unreachable::new(&AnyError::error(e)))
+    }
+}
+
+/// A transport failure: connection-level problems make openraft back off, others are retried.
+fn rpc_error(target: NodeId, status: tonic::Status) -> RPCError<TypeConfig> {
+    match status.code() {
+        tonic::Code::Unavailable | tonic::Code::Cancelled | tonic::Code::DeadlineExceeded => {
+            RPCError::Unreachable(Unreachable::new(&AnyError::error(format!("node {target}: {status}"))))
+        }
+        _ => RPCError::Network(NetworkError::new(&AnyError::error(format!("node {target}: {status}")))),
+    }
+}
+
+fn timeout_error(target: NodeId, ttl: Duration) -> RPCError<TypeConfig> {
+    RPCError::Unreachable(Unreachable::new(&AnyError::error(format!(
+        "node {target} did not answer within {} ms",
+        ttl.as_millis()
+    ))))
+}
+
+fn codec_error(e: impl std::fmt::Display) -> RPCError<TypeConfig> {
+    RPCError::Network(NetworkError::new(&AnyError::error(e.to_string())))
+}
+
+impl RaftNetworkV2<TypeConfig> for PeerConnection {
+    type SnapshotData = SnapshotData;
+
+    async fn append_entries(
+        &mut self,
+        rpc: AppendEntriesRequest<TypeConfig>,
+        option: RPCOption,
+    ) -> Result<AppendEntriesResponse<TypeConfig>, RPCError<TypeConfig>> {
+        let mut client = self.client()?;
+        let payload = encode_raft(&rpc).map_err(codec_error)?;
+        let ttl = option.soft_ttl();
+        let reply = tokio::time::timeout(ttl, client.append_entries(RaftMessage { payload }))
+            .await
+            .map_err(|_| timeout_error(self.target, ttl))?
+            .map_err(|s| rpc_error(self.target, s))?;
+        decode_raft(&reply.into_inner().payload).map_err(codec_error)
+    }
+
+    async fn vote(
+        &mut self,
+        rpc: VoteRequest<TypeConfig>,
+        option: RPCOption,
+    ) -> Result<VoteResponse<TypeConfig>, RPCError<TypeConfig>> {
+        let mut client = self.client()?;
+        let payload = encode_raft(&rpc).map_err(codec_error)?;
+        let ttl = option.soft_ttl();
+        let reply = tokio::time::timeout(ttl, client.vote(RaftMessage { payload }))
+            .await
+            .map_err(|_| timeout_error(self.target, ttl))?
+            .map_err(|s| rpc_error(self.target, s))?;
+        decode_raft(&reply.into_inner().payload).map_err(codec_error)
+    }
+
+    async fn full_snapshot(
+        &mut self,
+        vote: Vote,
+        snapshot: Snapshot,
+        cancel: impl Future<Output = ReplicationClosed> + OptionalSend + 'static,
+        _option: RPCOption,
+    ) -> Result<SnapshotResponse<TypeConfig>, StreamingError<TypeConfig>> {
+        let mut client = self.client()?;
+        let meta = encode_raft(&(vote, snapshot.meta.clone()))
+            .map_err(|e| NetworkError::new(&AnyError::error(e.to_string())))?;
+        let data = snapshot.snapshot;
+        // The first chunk carries the meta; chunks are cut lazily so the stream holds one at a time.
+        let chunk_count = data.len().div_ceil(SNAPSHOT_CHUNK_SIZE_BYTES).max(1);
+        let chunks = (0..chunk_count).map(move |i| {
+            let start = i * SNAPSHOT_CHUNK_SIZE_BYTES;
+            let end = (start + SNAPSHOT_CHUNK_SIZE_BYTES).min(data.len());
+            SnapshotChunk { meta: if i == 0 { meta.clone() } else { Vec::new() }, data: data[start..end].to_vec() }
+        });
+        let send = client.install_snapshot(tokio_stream::iter(chunks));
+        let target = self.target;
+        tokio::select! {
+            closed = cancel => Err(StreamingError::Closed(closed)),
+            reply = send => {
+                let reply = reply.map_err(|s| match rpc_error(target, s) {
+                    RPCError::Unreachable(u) => StreamingError::Unreachable(u),
+                    other => StreamingError::Network(NetworkError::new(&AnyError::error(other.to_string()))),
+                })?;
+                decode_raft(&reply.into_inner().payload)
+                    .map_err(|e| StreamingError::Network(NetworkError::new(&AnyError::error(e.to_string()))))
+            }
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! Starting and stopping one node: storage, openraft, the gRPC server, and forming the cluster on
+//! first start (every node initializes with the same `--peers`, which openraft allows).
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use openraft::impls::BasicNode;
+use openraft::Config;
+use openraft::SnapshotPolicy;
+use proto::heap::heap_server::HeapServer;
+use proto::raft::raft_transport_server::RaftTransportServer;
+use raft_store::LogStore;
+use raft_store::StateMachineStore;
+use raft_store::TypeConfig;
+use tokio::net::TcpListener;
+
+use crate::config::NodeConfig;
+use crate::heap_service::HeapService;
+use crate::limits::CLIENT_MESSAGE_SIZE_BYTES_MAX;
+use crate::limits::RAFT_MESSAGE_SIZE_BYTES_MAX;
+use crate::limits::RAFT_PAYLOAD_ENTRIES_MAX;
+use crate::limits::SHUTDOWN_TIMEOUT_MS;
+use crate::machine_adapter::HeapMachine;
+use crate::network::PeerNetwork;
+use crate::raft_service::RaftService;
+
+pub type HeapStore = StateMachineStore<HeapMachine>;
+pub type HeapRaft = openraft::Raft<TypeConfig, HeapStore>;
+
+/// What request handlers share: this node's identity, its Raft and its state machine.
+pub struct NodeContext {
+    pub id: u64,
+    pub addr: String,
+    pub raft: HeapRaft,
+    pub store: HeapStore,
+}
+
+fn raft_config(config: &NodeConfig) -> anyhow::Result<Arc<Config>> {
+    let raft_config = Config {
+        cluster_name: "sovereign".to_string(),
+        heartbeat_interval: config.heartbeat_interval_ms,
+        election_timeout_min: config.election_timeout_min_ms,
+        election_timeout_max: config.election_timeout_max_ms,
+        max_payload_entries: RAFT_PAYLOAD_ENTRIES_MAX,
+        snapshot_policy: SnapshotPolicy::LogsSinceLast(config.snapshot_logs),
+        max_in_snapshot_log_to_keep: config.logs_to_keep,
+        ..Default::default()
+    };
+    Ok(Arc::new(raft_config.validate().context("invalid Raft timing settings")?))
+}
+
+/// Runs the node until `shutdown` resolves, then stops it cleanly.
+pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create data dir {}", config.data_dir.display()))?;
+    let log_store = LogStore::open(&config.data_dir.join("log"))
+        .with_context(|| format!("cannot open the log in {}", config.data_dir.display()))?;
+    let store = StateMachineStore::open(&config.data_dir.join("sm"), HeapMachine::default())
+        .with_context(|| format!("cannot open the state machine in {}", config.data_dir.display()))?;
+
+    let raft = HeapRaft::new(config.id, raft_config(&config)?, PeerNetwork::default(), log_store, store.clone())
+        .await
+        .context("cannot start Raft")?;
+
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {} (is another node using it?)", config.listen))?;
+    let context =
+        Arc::new(NodeContext { id: config.id, addr: config.own_addr().to_string(), raft: raft.clone(), store });
+    tracing::info!(id = config.id, listen = %config.listen, data_dir = %config.data_dir.display(), "node started");
+
+    if !raft.is_initialized().await.context("Raft stopped during start-up")? {
+        let members: BTreeMap<u64, BasicNode> =
+            config.peers.iter().map(|(id, addr)| (*id, BasicNode { addr: addr.clone() })).collect();
+        match raft.initialize(members).await {
+            Ok(()) => tracing::info!(peers = ?config.peers, "cluster initialized"),
+            // Another node's initialization reached us first: the cluster is forming.
+            Err(e) => tracing::info!(error = %e, "cluster already initialized"),
+        }
+    }
+
+    let heap_service = HeapServer::new(HeapService::new(Arc::clone(&context)))
+        .max_decoding_message_size(CLIENT_MESSAGE_SIZE_BYTES_MAX)
+        .max_encoding_message_size(CLIENT_MESSAGE_SIZE_BYTES_MAX);
+    let raft_service = RaftTransportServer::new(RaftService::new(raft.clone()))
+        .max_decoding_message_size(RAFT_MESSAGE_SIZE_BYTES_MAX)
+        .max_encoding_message_size(RAFT_MESSAGE_SIZE_BYTES_MAX);
+    let (stop_server_tx, stop_server_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(
+        tonic::transport::Server::builder()
+            .tcp_nodelay(true)
+            .add_service(heap_service)
+            .add_service(raft_service)
+            .serve_with_incoming_shutdown(tokio_stream::wrappers::TcpListenerStream::new(listener), async {
+                stop_server_rx.await.ok();
+            }),
+    );
+
+    let mut server = std::pin::pin!(server);
+    tokio::select! {
+        () = shutdown => tracing::info!("shutdown requested"),
+        result = &mut server => {
+            result.context("server task failed")?.context("server failed")?;
+            anyhow::bail!("the server stopped unexpectedly");
+        }
+    }
+    let _ = stop_server_tx.send(());
+    let deadline = Duration::from_millis(SHUTDOWN_TIMEOUT_MS);
+    if tokio::time::timeout(deadline, raft.shutdown()).await.is_err() {
+        tracing::warn!("Raft did not stop within {SHUTDOWN_TIMEOUT_MS} ms");
+    }
+    if tokio::time::timeout(deadline, server).await.is_err() {
+        tracing::warn!("the server did not stop within {SHUTDOWN_TIMEOUT_MS} ms");
+    }
+    tracing::info!("node stopped");
+    Ok(())
+}

@@ -1,0 +1,17 @@
+//! Durable Raft storage for Sovereign: the log, the vote, the state machine store and snapshots.
+//!
+//! Architecture invariant: raft-store never interprets heap operations; it stores opaque bytes
+//! and drives a `Machine` it is given.
+
+pub mod log;
+pub mod machine;
+pub mod state_machine;
+pub mod types;
+
+pub use log::LogStore;
+pub use machine::ChangeSet;
+pub use machine::LoadError;
+pub use machine::Machine;
+pub use state_machine::StateMachineStore;
+pub use state_machine::SNAPSHOT_SIZE_BYTES_MAX;
+pub use types::*;

@@ -1,0 +1,155 @@
+//! The group-commit flusher: a dedicated thread that takes every pending append callback, calls
+//! fdatasync once per segment they wrote to, then completes them all in order.
+//!
+//! Architecture invariant: an append callback is completed with `Ok` only after an fdatasync that
+//! started after the append's `pwrite` returned. A failed fdatasync poisons the store forever
+//! (after a failed fsync Linux may drop the dirty pages and report success next time), so every
+//! later callback completes with an error too.
+
+use std::fs::File;
+use std::io;
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use openraft::storage::IOFlushed;
+use tokio::sync::mpsc;
+
+use super::disk;
+use super::stats::Counters;
+use crate::types::TypeConfig;
+
+/// Append callbacks that may wait for the flusher; `append` waits (asynchronously) when it is full.
+pub(crate) const FLUSH_QUEUE_CAPACITY: usize = 1024;
+
+/// Callbacks completed by one fdatasync at most.
+pub(crate) const FLUSH_BATCH_CALLBACKS_MAX: usize = FLUSH_QUEUE_CAPACITY;
+
+const _: () = assert!(FLUSH_QUEUE_CAPACITY >= 1);
+const _: () = assert!(FLUSH_BATCH_CALLBACKS_MAX >= 1);
+
+const FLUSHER_THREAD_NAME: &str = "raft-log-flusher";
+
+/// One append waiting to be durable: the segment it ended in (None if the log has no segment)
+/// and openraft's callback.
+pub(crate) struct FlushRequest {
+    pub(crate) file: Option<Arc<File>>,
+    pub(crate) callback: IOFlushed<TypeConfig>,
+}
+
+/// Handle of the flusher thread. Dropping it lets the thread finish the queue, then joins it.
+pub(crate) struct Flusher {
+    sender: Option<mpsc::Sender<FlushRequest>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// Held by the flusher around each sync in unit tests, so a test can hold a batch open.
+#[cfg(test)]
+pub(crate) type SyncGate = Arc<std::sync::Mutex<()>>;
+
+impl Flusher {
+    pub(crate) fn start(
+        counters: Arc<Counters>,
+        failed: Arc<AtomicBool>,
+        #[cfg(test)] gate: SyncGate,
+    ) -> io::Result<Flusher> {
+        let (sender, receiver) = mpsc::channel(FLUSH_QUEUE_CAPACITY);
+        let thread = std::thread::Builder::new().name(FLUSHER_THREAD_NAME.to_string()).spawn(move || {
+            run(
+                receiver,
+                &counters,
+                &failed,
+                #[cfg(test)]
+                &gate,
+            )
+        })?;
+        Ok(Flusher {
+            sender: Some(sender),
+            thread: Some(thread),
+        })
+    }
+
+    /// Queues `request`; waits while the queue is full.
+    pub(crate) async fn submit(&self, request: FlushRequest) -> io::Result<()> {
+        let Some(sender) = &self.sender else {
+            return Err(io::Error::other("the log flusher is shut down"));
+        };
+        match sender.send(request).await {
+            Ok(()) => Ok(()),
+            Err(mpsc::error::SendError(request)) => {
+                let error = io::Error::other("the log flusher thread is gone; restart the node");
+                request.callback.io_completed(Err(io::Error::other("the log flusher thread is gone")));
+                Err(error)
+            }
+        }
+    }
+}
+
+impl Drop for Flusher {
+    fn drop(&mut self) {
+        drop(self.sender.take());
+        if let Some(thread) = self.thread.take() {
+            if thread.join().is_err() {
+                tracing::error!("the log flusher thread panicked");
+            }
+        }
+    }
+}
+
+fn run(
+    mut receiver: mpsc::Receiver<FlushRequest>,
+    counters: &Counters,
+    failed: &AtomicBool,
+    #[cfg(test)] gate: &SyncGate,
+) {
+    let mut batch: Vec<FlushRequest> = Vec::with_capacity(FLUSH_BATCH_CALLBACKS_MAX);
+    while let Some(first) = receiver.blocking_recv() {
+        Counters::add(&counters.flush_request_count, 1);
+        #[cfg(test)]
+        let _gate = gate.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+
+        batch.push(first);
+        while batch.len() < FLUSH_BATCH_CALLBACKS_MAX {
+            match receiver.try_recv() {
+                Ok(request) => {
+                    Counters::add(&counters.flush_request_count, 1);
+                    batch.push(request);
+                }
+                Err(_) => break,
+            }
+        }
+
+        let result = sync_batch(&batch, counters, failed);
+        Counters::add(&counters.flush_batch_count, 1);
+        for request in batch.drain(..) {
+            let outcome = match &result {
+                Ok(()) => Ok(()),
+                Err(error) => Err(io::Error::new(error.kind(), error.to_string())),
+            };
+            // Counted first, so whoever sees the completion also sees the count.
+            Counters::add(&counters.flushed_callback_count, 1);
+            request.callback.io_completed(outcome);
+        }
+    }
+}
+
+/// fdatasync of every distinct segment in the batch (almost always one), unless the store failed.
+fn sync_batch(batch: &[FlushRequest], counters: &Counters, failed: &AtomicBool) -> io::Result<()> {
+    if failed.load(Ordering::SeqCst) {
+        return Err(io::Error::other("the log store failed earlier and refuses writes; restart the node"));
+    }
+    let mut synced: Vec<&Arc<File>> = Vec::new();
+    for file in batch.iter().filter_map(|request| request.file.as_ref()) {
+        if synced.iter().any(|synced_file| Arc::ptr_eq(synced_file, file)) {
+            continue;
+        }
+        if let Err(error) = disk::sync_data(file, counters) {
+            failed.store(true, Ordering::SeqCst);
+            tracing::error!(%error, "fdatasync of a log segment failed; the log store now refuses writes");
+            return Err(error);
+        }
+        synced.push(file);
+    }
+    Ok(())
+}

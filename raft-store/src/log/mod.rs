@@ -1,0 +1,63 @@
+//! The durable Raft log: append-only, checksummed, fdatasync'd segment files plus small atomic
+//! files for the vote and the purge point, behind openraft's `RaftLogStorage`.
+//!
+//! # On disk (`DIR/`)
+//! - `segment-<first index, 20 digits>.log`: records `[payload_len u32 LE][crc32 u32 LE]
+//!   [index u64 LE][payload = bincode 2 (serde, standard config) of the Entry]`; the crc32 covers
+//!   index and payload. Records are contiguous in index within and across segments. A segment rolls
+//!   when the next record would take it past `LogOptions::segment_size_bytes` (default and max
+//!   `SEGMENT_SIZE_BYTES_MAX` = 64 MiB); a record larger than that sits alone.
+//! - `vote.meta`, `purged.meta`: `[magic "SVMF"][payload_len u32 LE][crc32 u32 LE][bincode]`,
+//!   replaced by tmp + fsync + rename + fsync(dir).
+//! - `LOCK`: flock'd while a store has the directory open.
+//!
+//! # Durability (where the syncs are)
+//! - append: `pwrite` only, then the callback goes to the flusher thread (`flusher.rs`), which
+//!   takes every queued callback, fdatasyncs each segment they touched once (group commit), then
+//!   completes them in order. A segment roll fdatasyncs the old segment first (`store.rs`,
+//!   `Inner::write_records`); a new segment's directory entry is fsynced at creation.
+//! - save_vote: returns after the vote file and the directory are fsynced.
+//! - truncate_after: deletes later segments newest first (fsync dir after each), then ftruncate +
+//!   fdatasync of the segment holding the new last entry.
+//! - purge: the purge point is made durable first, then whole purged segments are deleted and the
+//!   directory fsynced. Entries of a partly purged segment stay on disk and are skipped on
+//!   recovery (their index is at or below the purge point).
+//! - Any failed write or sync makes the store refuse all further writes (`LogError::Failed`): a
+//!   storage error stops the node rather than risk acknowledging what is not on disk.
+//! - The committed log id is not saved (`save_committed` is openraft's default no-op): openraft
+//!   calls it with ids up to what was *submitted*, not flushed, so persisting it safely would need
+//!   a log barrier and three fsyncs per apply batch. The state machine store owns its durability.
+//!
+//! # Memory
+//! Every entry after the purge point is held in memory (reads never touch disk), so memory is the
+//! size of the entries since the last purge; openraft purges after each snapshot.
+//!
+//! # Recovery
+//! See `recovery.rs`: only a torn tail of the last segment is cut (with a warning); any other
+//! damage or gap is a fatal `LogError` telling the operator to re-seed the node from a peer.
+
+mod disk;
+mod error;
+mod flusher;
+mod meta_file;
+mod options;
+mod record;
+mod recovery;
+mod segment;
+mod stats;
+mod store;
+
+#[cfg(test)]
+mod recovery_test;
+#[cfg(test)]
+mod store_test;
+#[cfg(test)]
+mod testing;
+
+pub use error::LogError;
+pub use options::LogOptions;
+pub use options::SEGMENT_SIZE_BYTES_MAX;
+pub use options::SEGMENT_SIZE_BYTES_MIN;
+pub use stats::LogStats;
+pub use store::LogReader;
+pub use store::LogStore;

@@ -1,0 +1,52 @@
+//! `LogOptions`: the tunables of a `LogStore`, validated against the bounds of the on-disk format.
+
+use super::error::LogError;
+use super::record::RECORD_SIZE_BYTES_MAX;
+
+/// Default and largest segment size: a segment rolls before a record would take it past this.
+pub const SEGMENT_SIZE_BYTES_MAX: u64 = 64 * 1024 * 1024;
+
+/// Smallest segment size accepted (tests use tiny segments to exercise rolling).
+pub const SEGMENT_SIZE_BYTES_MIN: u64 = 64;
+
+const _: () = assert!(SEGMENT_SIZE_BYTES_MIN <= SEGMENT_SIZE_BYTES_MAX);
+// A record larger than the segment size sits alone in its segment, so a segment file never
+// exceeds SEGMENT_SIZE_BYTES_MAX.
+const _: () = assert!(RECORD_SIZE_BYTES_MAX as u64 <= SEGMENT_SIZE_BYTES_MAX);
+
+/// Options of `LogStore::open_with`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogOptions {
+    /// A segment rolls when the next record would take it past this many bytes.
+    pub segment_size_bytes: u64,
+}
+
+impl Default for LogOptions {
+    fn default() -> Self {
+        LogOptions {
+            segment_size_bytes: SEGMENT_SIZE_BYTES_MAX,
+        }
+    }
+}
+
+impl LogOptions {
+    pub(crate) fn validate(&self) -> Result<(), LogError> {
+        if self.segment_size_bytes < SEGMENT_SIZE_BYTES_MIN {
+            return Err(LogError::InvalidOptions {
+                reason: format!(
+                    "segment_size_bytes {} is under the minimum of {SEGMENT_SIZE_BYTES_MIN}",
+                    self.segment_size_bytes
+                ),
+            });
+        }
+        if self.segment_size_bytes > SEGMENT_SIZE_BYTES_MAX {
+            return Err(LogError::InvalidOptions {
+                reason: format!(
+                    "segment_size_bytes {} is over the maximum of {SEGMENT_SIZE_BYTES_MAX}",
+                    self.segment_size_bytes
+                ),
+            });
+        }
+        Ok(())
+    }
+}

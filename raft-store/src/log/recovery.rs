@@ -1,0 +1,312 @@
+//! Recovery on open: read the vote and purge point, scan every segment in order, verify checksums
+//! and index continuity, cut a torn tail off the last segment, and rebuild the in-memory log.
+//!
+//! Policy: the only damage repaired is a torn tail of the LAST segment (bytes of an append that
+//! was never fsynced, so never acknowledged). Anything else (a bad record in an earlier segment, a
+//! bad record followed by a valid next record, a whole record that does not decode, a gap in
+//! indexes) is fatal, because dropping it could drop an entry this node acknowledged.
+
+use std::collections::BTreeMap;
+use std::collections::VecDeque;
+use std::fs::OpenOptions;
+use std::path::Path;
+use std::path::PathBuf;
+
+use super::disk;
+use super::error::LogError;
+use super::meta_file;
+use super::meta_file::PURGED_FILE_NAME;
+use super::meta_file::TMP_FILE_SUFFIX;
+use super::meta_file::VOTE_FILE_NAME;
+use super::options::SEGMENT_SIZE_BYTES_MAX;
+use super::record::decode_record;
+use super::record::Decoded;
+use super::record::RECORD_HEADER_SIZE_BYTES;
+use super::segment;
+use super::segment::Segment;
+use super::stats::Counters;
+use crate::types::Entry;
+use crate::types::LogId;
+use crate::types::Vote;
+
+/// Most segment files a log may have (4 TiB at the default segment size).
+pub(crate) const SEGMENT_COUNT_MAX: usize = 65_536;
+
+/// Name of the lock file that keeps two stores off one directory.
+pub(crate) const LOCK_FILE_NAME: &str = "LOCK";
+
+/// Everything a `LogStore` starts from.
+#[derive(Debug)]
+pub(crate) struct Recovered {
+    pub(crate) vote: Option<Vote>,
+    pub(crate) purged: Option<LogId>,
+    pub(crate) segments: BTreeMap<u64, Segment>,
+    /// Entries after the purge point, contiguous.
+    pub(crate) entries: VecDeque<Entry>,
+    /// Byte offset of each entry's record within its segment, parallel to `entries`.
+    pub(crate) offsets: VecDeque<u64>,
+}
+
+/// The records of one segment and the length of its valid prefix.
+struct Scanned {
+    records: Vec<(Entry, u64)>,
+    valid_len_bytes: u64,
+}
+
+pub(crate) fn recover(dir: &Path, counters: &Counters) -> Result<Recovered, LogError> {
+    remove_tmp_files(dir, counters)?;
+    let vote: Option<Vote> = meta_file::read_meta(dir, VOTE_FILE_NAME)?;
+    let purged: Option<LogId> = meta_file::read_meta(dir, PURGED_FILE_NAME)?;
+    let mut names = list_segments(dir)?;
+
+    // Finish an interrupted purge: a segment whose successor starts at or below purge + 1 holds
+    // only purged entries (every entry of a segment is below its successor's first index).
+    if let Some(purged) = &purged {
+        let mut removed_count = 0;
+        while names.len() >= 2 && names[1].0 <= purged.index.saturating_add(1) {
+            segment::remove_segment_file(&names[0].1)?;
+            names.remove(0);
+            removed_count += 1;
+        }
+        if removed_count > 0 {
+            disk::sync_dir(dir, counters).map_err(|e| LogError::io("syncing directory", dir, e))?;
+            tracing::info!(removed_count, dir = %dir.display(), "removed segments left over by an interrupted purge");
+        }
+    }
+
+    let mut segments = BTreeMap::new();
+    let mut entries = VecDeque::new();
+    let mut offsets = VecDeque::new();
+    let mut expected_index: Option<u64> = None;
+    let segment_count = names.len();
+    for (position, (first_index, path)) in names.into_iter().enumerate() {
+        let is_last = position + 1 == segment_count;
+        if let Some(expected) = expected_index {
+            if first_index != expected {
+                return Err(LogError::Gap {
+                    dir: dir.to_path_buf(),
+                    segment: path,
+                    expected_index: expected,
+                    found_index: first_index,
+                });
+            }
+        }
+        let bytes = read_segment(dir, &path)?;
+        let scanned = scan_segment(dir, &path, first_index, &bytes, is_last)?;
+        let file_len_bytes = bytes.len() as u64;
+        if scanned.valid_len_bytes < file_len_bytes {
+            assert!(is_last, "only the last segment may have a torn tail");
+            cut_tail(&path, scanned.valid_len_bytes, counters)?;
+            tracing::warn!(
+                segment = %path.display(),
+                dropped_bytes = file_len_bytes - scanned.valid_len_bytes,
+                kept_bytes = scanned.valid_len_bytes,
+                "cut a torn tail off the last log segment: an append that was never fsynced, so never acknowledged"
+            );
+        }
+        if scanned.records.is_empty() {
+            if !is_last {
+                return Err(corrupt(dir, &path, 0, "an empty segment that is not the last".to_string()));
+            }
+            segment::remove_segment_file(&path)?;
+            disk::sync_dir(dir, counters).map_err(|e| LogError::io("syncing directory", dir, e))?;
+            tracing::warn!(segment = %path.display(), "removed an empty last log segment (a crash right after creating it)");
+            continue;
+        }
+        let last_index = scanned.records.last().map(|(entry, _)| entry.log_id.index).expect("records is not empty");
+        expected_index = Some(last_index + 1);
+        for (entry, offset) in scanned.records {
+            if purged.as_ref().is_some_and(|p| entry.log_id.index <= p.index) {
+                continue;
+            }
+            entries.push_back(entry);
+            offsets.push_back(offset);
+        }
+        segments.insert(
+            first_index,
+            Segment::open_existing(path, first_index, scanned.valid_len_bytes)?,
+        );
+    }
+
+    // Finish an interrupted purge past the last entry: every remaining record is purged.
+    if entries.is_empty() && !segments.is_empty() {
+        assert!(purged.is_some(), "records exist but none kept: they must all be purged");
+        for segment in segments.values() {
+            segment::remove_segment_file(&segment.path)?;
+        }
+        segments.clear();
+        disk::sync_dir(dir, counters).map_err(|e| LogError::io("syncing directory", dir, e))?;
+    }
+
+    if let (Some(purged), Some(first)) = (&purged, entries.front()) {
+        if first.log_id.index != purged.index + 1 {
+            let segment = segments.values().next().map(|s| s.path.clone()).unwrap_or_default();
+            return Err(LogError::Gap {
+                dir: dir.to_path_buf(),
+                segment,
+                expected_index: purged.index + 1,
+                found_index: first.log_id.index,
+            });
+        }
+    }
+    if let Some(first) = entries.front() {
+        let first_index = first.log_id.index;
+        for (position, entry) in entries.iter().enumerate() {
+            assert_eq!(entry.log_id.index, first_index + position as u64, "entries are contiguous");
+        }
+    }
+    assert_eq!(entries.len(), offsets.len());
+
+    Ok(Recovered {
+        vote,
+        purged,
+        segments,
+        entries,
+        offsets,
+    })
+}
+
+fn corrupt(dir: &Path, segment: &Path, offset_bytes: u64, reason: String) -> LogError {
+    LogError::CorruptSegment {
+        dir: dir.to_path_buf(),
+        segment: segment.to_path_buf(),
+        offset_bytes,
+        reason,
+    }
+}
+
+/// Segment files in index order.
+fn list_segments(dir: &Path) -> Result<Vec<(u64, PathBuf)>, LogError> {
+    let mut names = Vec::new();
+    let read_dir = std::fs::read_dir(dir).map_err(|e| LogError::io("listing", dir, e))?;
+    for dir_entry in read_dir {
+        let dir_entry = dir_entry.map_err(|e| LogError::io("listing", dir, e))?;
+        let file_name = dir_entry.file_name();
+        let Some(name) = file_name.to_str() else {
+            tracing::warn!(dir = %dir.display(), ?file_name, "ignoring a file with a non-UTF-8 name in the log directory");
+            continue;
+        };
+        if let Some(first_index) = Segment::parse_file_name(name) {
+            names.push((first_index, dir_entry.path()));
+        } else if name != VOTE_FILE_NAME && name != PURGED_FILE_NAME && name != LOCK_FILE_NAME {
+            tracing::warn!(dir = %dir.display(), name, "ignoring an unknown file in the log directory");
+        }
+        if names.len() > SEGMENT_COUNT_MAX {
+            return Err(LogError::InvalidOptions {
+                reason: format!(
+                    "{} holds more than {SEGMENT_COUNT_MAX} segments; raise SEGMENT_COUNT_MAX",
+                    dir.display()
+                ),
+            });
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+fn remove_tmp_files(dir: &Path, counters: &Counters) -> Result<(), LogError> {
+    let mut removed = false;
+    for name in [VOTE_FILE_NAME, PURGED_FILE_NAME] {
+        let tmp_path = dir.join(format!("{name}{TMP_FILE_SUFFIX}"));
+        match std::fs::remove_file(&tmp_path) {
+            Ok(()) => removed = true,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(LogError::io("removing", &tmp_path, e)),
+        }
+    }
+    if removed {
+        disk::sync_dir(dir, counters).map_err(|e| LogError::io("syncing directory", dir, e))?;
+    }
+    Ok(())
+}
+
+fn read_segment(dir: &Path, path: &Path) -> Result<Vec<u8>, LogError> {
+    let len_bytes = std::fs::metadata(path).map_err(|e| LogError::io("reading metadata of", path, e))?.len();
+    if len_bytes > SEGMENT_SIZE_BYTES_MAX {
+        return Err(corrupt(
+            dir,
+            path,
+            0,
+            format!("{len_bytes} bytes, over the segment limit of {SEGMENT_SIZE_BYTES_MAX}"),
+        ));
+    }
+    std::fs::read(path).map_err(|e| LogError::io("reading", path, e))
+}
+
+/// Decodes the records of one segment. Stops at a torn tail only if `is_last`.
+fn scan_segment(dir: &Path, path: &Path, first_index: u64, bytes: &[u8], is_last: bool) -> Result<Scanned, LogError> {
+    let mut records = Vec::new();
+    let mut offset = 0usize;
+    let mut expected_index = first_index;
+    // Each record takes at least a header, which bounds the loop.
+    let iterations_max = bytes.len() / RECORD_HEADER_SIZE_BYTES + 1;
+    for _ in 0..iterations_max {
+        if offset == bytes.len() {
+            break;
+        }
+        let offset_bytes = offset as u64;
+        match decode_record(&bytes[offset..]) {
+            Decoded::Record {
+                index,
+                entry,
+                size_bytes,
+            } => {
+                if index != expected_index {
+                    return Err(LogError::Gap {
+                        dir: dir.to_path_buf(),
+                        segment: path.to_path_buf(),
+                        expected_index,
+                        found_index: index,
+                    });
+                }
+                records.push((*entry, offset_bytes));
+                offset += size_bytes;
+                expected_index += 1;
+            }
+            Decoded::Incomplete { reason } => {
+                if !is_last {
+                    return Err(corrupt(dir, path, offset_bytes, reason));
+                }
+                break;
+            }
+            Decoded::Invalid { reason, payload_len } => {
+                if !is_last {
+                    return Err(corrupt(dir, path, offset_bytes, reason));
+                }
+                // A torn write leaves garbage at the end. A valid record with the next index
+                // after the bad one means the bad record is in the middle: corruption.
+                if let Some(payload_len) = payload_len {
+                    let next = offset + RECORD_HEADER_SIZE_BYTES + payload_len;
+                    if next < bytes.len() {
+                        if let Decoded::Record { index, .. } = decode_record(&bytes[next..]) {
+                            if index == expected_index + 1 {
+                                return Err(corrupt(
+                                    dir,
+                                    path,
+                                    offset_bytes,
+                                    format!("{reason}, followed by valid entry {index}: not a torn write"),
+                                ));
+                            }
+                        }
+                    }
+                }
+                break;
+            }
+            Decoded::Undecodable { reason } => {
+                return Err(corrupt(dir, path, offset_bytes, reason));
+            }
+        }
+    }
+    assert!(offset <= bytes.len());
+    Ok(Scanned {
+        records,
+        valid_len_bytes: offset as u64,
+    })
+}
+
+/// Cuts a torn tail: ftruncate to the valid prefix, then fdatasync.
+fn cut_tail(path: &Path, valid_len_bytes: u64, counters: &Counters) -> Result<(), LogError> {
+    let file = OpenOptions::new().write(true).open(path).map_err(|e| LogError::io("opening", path, e))?;
+    file.set_len(valid_len_bytes).map_err(|e| LogError::io("truncating torn tail of", path, e))?;
+    disk::sync_data(&file, counters).map_err(|e| LogError::io("syncing", path, e))
+}

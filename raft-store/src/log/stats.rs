@@ -1,0 +1,54 @@
+//! Counters of the durable log's disk activity and the `LogStats` snapshot exposed for observability.
+
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering;
+
+/// Live counters shared by the store and its flusher thread.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) fdatasync_count: AtomicU64,
+    pub(crate) fsync_count: AtomicU64,
+    pub(crate) flush_request_count: AtomicU64,
+    pub(crate) flush_batch_count: AtomicU64,
+    pub(crate) flushed_callback_count: AtomicU64,
+    pub(crate) appended_entry_count: AtomicU64,
+}
+
+impl Counters {
+    pub(crate) fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::SeqCst);
+    }
+
+    pub(crate) fn get(counter: &AtomicU64) -> u64 {
+        counter.load(Ordering::SeqCst)
+    }
+}
+
+/// A point-in-time view of the log, from `LogStore::stats()`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogStats {
+    /// Segment files on disk.
+    pub segment_count: u64,
+    /// Bytes in all segment files.
+    pub segment_bytes: u64,
+    /// Entries held in memory (every entry after the purge point).
+    pub entry_count: u64,
+    /// Index of the first entry held, if any.
+    pub first_index: Option<u64>,
+    /// Index of the last entry held, if any.
+    pub last_index: Option<u64>,
+    /// `fdatasync` calls on segment files (group commits, segment rolls, truncations).
+    pub fdatasync_count: u64,
+    /// `fsync` calls on metadata files and the directory.
+    pub fsync_count: u64,
+    /// Append callbacks the flusher thread has taken from its queue.
+    pub flush_request_count: u64,
+    /// Group commits the flusher performed (each one fdatasync per dirty segment).
+    pub flush_batch_count: u64,
+    /// Append callbacks the flusher completed (with success or error).
+    pub flushed_callback_count: u64,
+    /// Entries appended since open.
+    pub appended_entry_count: u64,
+    /// Whether a write or sync failed and the store now refuses writes.
+    pub failed: bool,
+}

@@ -1,0 +1,10 @@
+//! The state machine store: drives an application `Machine`, persists its image in sled, builds and
+//! installs snapshots.
+
+mod image_file;
+mod store;
+
+pub use image_file::SnapshotImage;
+pub use image_file::SNAPSHOT_SIZE_BYTES_MAX;
+pub use store::StateMachineError;
+pub use store::StateMachineStore;

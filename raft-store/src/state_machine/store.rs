@@ -1,0 +1,340 @@
+//! `StateMachineStore`: openraft's state machine storage around an application `Machine`.
+//!
+//! The machine lives in memory behind a lock (reads take it shared, one apply batch takes it
+//! exclusively, so every read sees one applied index). Its image is mirrored in sled: each apply
+//! call writes the machine's change set together with the last applied log id and membership in
+//! one atomic sled batch. sled is not fsynced here: durability comes from the log (fdatasync'd
+//! before any acknowledgement) and from the snapshot file (fsynced); after a crash sled holds a
+//! consistent prefix, the snapshot fills in anything older, and the log replays the rest.
+
+use std::io;
+use std::path::Path;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::RwLock;
+
+use futures::Stream;
+use futures::TryStreamExt;
+use openraft::storage::EntryResponder;
+use openraft::storage::RaftStateMachine;
+use openraft::EntryPayload;
+use openraft::OptionalSend;
+use openraft::RaftSnapshotBuilder;
+
+use super::image_file::read_snapshot_file;
+use super::image_file::write_snapshot_file;
+use super::image_file::ImageError;
+use super::image_file::SnapshotImage;
+use crate::machine::ChangeSet;
+use crate::machine::LoadError;
+use crate::machine::Machine;
+use crate::types::LogId;
+use crate::types::Reply;
+use crate::types::Snapshot;
+use crate::types::SnapshotData;
+use crate::types::SnapshotMeta;
+use crate::types::StoredMembership;
+use crate::types::TypeConfig;
+
+/// Machine image keys are stored under this prefix; raft-store's own keys under `META_PREFIX`.
+const MACHINE_PREFIX: u8 = b'h';
+const KEY_LAST_APPLIED: &[u8] = b"s/last_applied";
+const KEY_MEMBERSHIP: &[u8] = b"s/membership";
+/// One encoded meta value (a log id or a membership config) is never larger than this.
+const META_SIZE_BYTES_MAX: usize = 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateMachineError {
+    #[error("cannot open the state machine store at {path}: {source}; check the path and permissions")]
+    Open {
+        path: String,
+        #[source]
+        source: sled::Error,
+    },
+    #[error("state machine store i/o failed: {0}; the node stops (check the disk)")]
+    Sled(#[from] sled::Error),
+    #[error("state machine meta key {key} is corrupt: {reason}; wipe this node's data dir and let it catch up from its peers")]
+    CorruptMeta { key: String, reason: String },
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    #[error(transparent)]
+    Snapshot(#[from] ImageError),
+    #[error("the state machine lock is poisoned: an earlier apply panicked; the node stops")]
+    Poisoned,
+    #[error("log entry {index} applied after {applied}: entries must be applied in order; the node stops")]
+    OutOfOrder { index: u64, applied: u64 },
+}
+
+impl From<StateMachineError> for io::Error {
+    fn from(e: StateMachineError) -> Self {
+        io::Error::other(e)
+    }
+}
+
+struct Applied<M> {
+    machine: M,
+    last_applied: Option<LogId>,
+    membership: StoredMembership,
+}
+
+struct Inner<M> {
+    applied: RwLock<Applied<M>>,
+    tree: sled::Tree,
+    snapshot_dir: PathBuf,
+    snapshot_meta: Mutex<Option<SnapshotMeta>>,
+}
+
+/// openraft state machine storage for `M`. Cheap to clone; clones share one state.
+pub struct StateMachineStore<M> {
+    inner: Arc<Inner<M>>,
+}
+
+impl<M> Clone for StateMachineStore<M> {
+    fn clone(&self) -> Self {
+        Self { inner: Arc::clone(&self.inner) }
+    }
+}
+
+fn encode_meta<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, StateMachineError> {
+    bincode::serde::encode_to_vec(value, bincode::config::standard())
+        .map_err(|e| StateMachineError::CorruptMeta { key: "(encode)".into(), reason: e.to_string() })
+}
+
+fn decode_meta<T: serde::de::DeserializeOwned>(key: &[u8], bytes: &[u8]) -> Result<T, StateMachineError> {
+    let config = bincode::config::standard().with_limit::<META_SIZE_BYTES_MAX>();
+    bincode::serde::decode_from_slice(bytes, config).map(|(value, _)| value).map_err(|e| {
+        StateMachineError::CorruptMeta { key: String::from_utf8_lossy(key).into_owned(), reason: e.to_string() }
+    })
+}
+
+fn machine_key(key: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(key.len() + 1);
+    out.push(MACHINE_PREFIX);
+    out.extend_from_slice(key);
+    out
+}
+
+impl<M: Machine> StateMachineStore<M> {
+    /// Opens (or creates) the store under `dir` (`dir/state` for sled, `dir/snapshot.bin`), loads
+    /// the machine image into `machine`, and brings it up to the snapshot if sled is older.
+    pub fn open(dir: &Path, mut machine: M) -> Result<Self, StateMachineError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StateMachineError::Snapshot(ImageError::Io { path: dir.display().to_string(), source: e }))?;
+        let sled_path = dir.join("state");
+        let db = sled::open(&sled_path)
+            .map_err(|source| StateMachineError::Open { path: sled_path.display().to_string(), source })?;
+        let tree = db.open_tree("machine")?;
+
+        let last_applied: Option<LogId> = match tree.get(KEY_LAST_APPLIED)? {
+            Some(bytes) => decode_meta(KEY_LAST_APPLIED, &bytes)?,
+            None => None,
+        };
+        let membership: StoredMembership = match tree.get(KEY_MEMBERSHIP)? {
+            Some(bytes) => decode_meta(KEY_MEMBERSHIP, &bytes)?,
+            None => StoredMembership::default(),
+        };
+        machine.clear();
+        for item in tree.scan_prefix([MACHINE_PREFIX]) {
+            let (key, value) = item?;
+            machine.load(&key[1..], &value)?;
+        }
+
+        let store = Self {
+            inner: Arc::new(Inner {
+                applied: RwLock::new(Applied { machine, last_applied, membership }),
+                tree,
+                snapshot_dir: dir.to_path_buf(),
+                snapshot_meta: Mutex::new(None),
+            }),
+        };
+
+        if let Some(bytes) = read_snapshot_file(dir)? {
+            let image = SnapshotImage::decode(&bytes)?;
+            let newer = image.meta.last_log_id > store.last_applied()?;
+            if newer {
+                // sled is not fsynced; after a crash it may be older than the durable snapshot.
+                tracing::warn!(
+                    snapshot = ?image.meta.last_log_id,
+                    "state machine store is older than the snapshot; reloading the snapshot"
+                );
+                store.load_image(&image)?;
+            }
+            *store.lock_snapshot_meta()? = Some(image.meta);
+        }
+        Ok(store)
+    }
+
+    /// Runs `read` on the machine at one applied index (the second argument).
+    pub fn read<R>(&self, read: impl FnOnce(&M, u64) -> R) -> Result<R, StateMachineError> {
+        let applied = self.inner.applied.read().map_err(|_| StateMachineError::Poisoned)?;
+        let index = applied.last_applied.map(|id| id.index).unwrap_or(0);
+        Ok(read(&applied.machine, index))
+    }
+
+    pub fn last_applied(&self) -> Result<Option<LogId>, StateMachineError> {
+        let applied = self.inner.applied.read().map_err(|_| StateMachineError::Poisoned)?;
+        Ok(applied.last_applied)
+    }
+
+    /// The meta of the newest snapshot this node holds.
+    pub fn snapshot_meta(&self) -> Result<Option<SnapshotMeta>, StateMachineError> {
+        Ok(self.lock_snapshot_meta()?.clone())
+    }
+
+    fn lock_snapshot_meta(&self) -> Result<std::sync::MutexGuard<'_, Option<SnapshotMeta>>, StateMachineError> {
+        self.inner.snapshot_meta.lock().map_err(|_| StateMachineError::Poisoned)
+    }
+
+    /// Replaces machine and sled contents with `image`, in one sled batch.
+    fn load_image(&self, image: &SnapshotImage) -> Result<(), StateMachineError> {
+        let mut applied = self.inner.applied.write().map_err(|_| StateMachineError::Poisoned)?;
+        applied.machine.clear();
+        for (key, value) in &image.pairs {
+            applied.machine.load(key, value)?;
+        }
+        applied.last_applied = image.meta.last_log_id;
+        applied.membership = image.meta.last_membership.clone();
+
+        let mut batch = sled::Batch::default();
+        for item in self.inner.tree.iter().keys() {
+            batch.remove(item?);
+        }
+        for (key, value) in &image.pairs {
+            batch.insert(machine_key(key), value.as_slice());
+        }
+        batch.insert(KEY_LAST_APPLIED, encode_meta(&applied.last_applied)?);
+        batch.insert(KEY_MEMBERSHIP, encode_meta(&applied.membership)?);
+        self.inner.tree.apply_batch(batch)?;
+        Ok(())
+    }
+
+    /// Applies committed entries in order; returns the replies to send once the batch is stored.
+    fn apply_entries(
+        &self,
+        entries: Vec<EntryResponder<TypeConfig>>,
+    ) -> Result<Vec<(openraft::storage::ApplyResponder<TypeConfig>, Reply)>, StateMachineError> {
+        let mut applied = self.inner.applied.write().map_err(|_| StateMachineError::Poisoned)?;
+        let mut changes = ChangeSet::default();
+        let mut replies = Vec::with_capacity(entries.len());
+        for (entry, responder) in entries {
+            let index = entry.log_id.index;
+            let applied_index = applied.last_applied.map(|id| id.index);
+            if applied_index.is_some_and(|a| a >= index) {
+                return Err(StateMachineError::OutOfOrder { index, applied: applied_index.unwrap_or(0) });
+            }
+            let reply = match entry.payload {
+                EntryPayload::Blank => Reply::default(),
+                EntryPayload::Normal(request) => {
+                    Reply { payload: applied.machine.apply(index, &request.payload, &mut changes) }
+                }
+                EntryPayload::Membership(membership) => {
+                    applied.membership = StoredMembership::new(Some(entry.log_id), membership);
+                    Reply::default()
+                }
+            };
+            applied.last_applied = Some(entry.log_id);
+            if let Some(responder) = responder {
+                replies.push((responder, reply));
+            }
+        }
+        let mut batch = sled::Batch::default();
+        for (key, value) in changes.writes {
+            match value {
+                Some(value) => batch.insert(machine_key(&key), value),
+                None => batch.remove(machine_key(&key)),
+            }
+        }
+        batch.insert(KEY_LAST_APPLIED, encode_meta(&applied.last_applied)?);
+        batch.insert(KEY_MEMBERSHIP, encode_meta(&applied.membership)?);
+        self.inner.tree.apply_batch(batch)?;
+        Ok(replies)
+    }
+}
+
+impl<M: Machine> RaftSnapshotBuilder<TypeConfig> for StateMachineStore<M> {
+    type SnapshotData = SnapshotData;
+
+    async fn build_snapshot(&mut self) -> Result<Snapshot, io::Error> {
+        let image = {
+            let applied = self.inner.applied.read().map_err(|_| StateMachineError::Poisoned)?;
+            SnapshotImage {
+                meta: SnapshotMeta { last_log_id: applied.last_applied, last_membership: applied.membership.clone() },
+                pairs: applied.machine.export(),
+            }
+        };
+        let encoded = image.encode().map_err(StateMachineError::from)?;
+        let dir = self.inner.snapshot_dir.clone();
+        let to_write = encoded.clone();
+        tokio::task::spawn_blocking(move || write_snapshot_file(&dir, &to_write))
+            .await
+            .map_err(io::Error::other)?
+            .map_err(StateMachineError::from)?;
+        tracing::info!(last_log_id = ?image.meta.last_log_id, size_bytes = encoded.len(), "snapshot built");
+        *self.lock_snapshot_meta()? = Some(image.meta.clone());
+        Ok(Snapshot { meta: image.meta, snapshot: encoded })
+    }
+}
+
+impl<M: Machine> RaftStateMachine<TypeConfig> for StateMachineStore<M> {
+    type SnapshotData = SnapshotData;
+    type SnapshotBuilder = Self;
+
+    async fn applied_state(&mut self) -> Result<(Option<LogId>, StoredMembership), io::Error> {
+        let applied = self.inner.applied.read().map_err(|_| StateMachineError::Poisoned)?;
+        Ok((applied.last_applied, applied.membership.clone()))
+    }
+
+    async fn apply<S>(&mut self, mut entries: S) -> Result<(), io::Error>
+    where
+        S: Stream<Item = Result<EntryResponder<TypeConfig>, io::Error>> + Unpin + OptionalSend,
+    {
+        // Collect first: the std lock must not be held across an await.
+        let mut batch = Vec::new();
+        while let Some(item) = entries.try_next().await? {
+            batch.push(item);
+        }
+        let replies = self.apply_entries(batch)?;
+        for (responder, reply) in replies {
+            responder.send(reply);
+        }
+        Ok(())
+    }
+
+    async fn get_snapshot_builder(&mut self) -> Self::SnapshotBuilder {
+        self.clone()
+    }
+
+    async fn install_snapshot(&mut self, meta: &SnapshotMeta, snapshot: SnapshotData) -> Result<(), io::Error> {
+        let image = SnapshotImage::decode(&snapshot).map_err(StateMachineError::from)?;
+        if image.meta.last_log_id != meta.last_log_id {
+            return Err(StateMachineError::Snapshot(ImageError::Corrupt(format!(
+                "snapshot meta says {:?} but its image covers {:?}",
+                meta.last_log_id, image.meta.last_log_id
+            )))
+            .into());
+        }
+        let dir = self.inner.snapshot_dir.clone();
+        tokio::task::spawn_blocking(move || write_snapshot_file(&dir, &snapshot))
+            .await
+            .map_err(io::Error::other)?
+            .map_err(StateMachineError::from)?;
+        self.load_image(&image)?;
+        tracing::info!(last_log_id = ?meta.last_log_id, "snapshot installed");
+        *self.lock_snapshot_meta()? = Some(image.meta);
+        Ok(())
+    }
+
+    async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot>, io::Error> {
+        let dir = self.inner.snapshot_dir.clone();
+        let bytes = tokio::task::spawn_blocking(move || read_snapshot_file(&dir))
+            .await
+            .map_err(io::Error::other)?
+            .map_err(StateMachineError::from)?;
+        let Some(bytes) = bytes else {
+            return Ok(None);
+        };
+        let image = SnapshotImage::decode(&bytes).map_err(StateMachineError::from)?;
+        Ok(Some(Snapshot { meta: image.meta, snapshot: bytes }))
+    }
+}
