@@ -30,11 +30,7 @@ pub(crate) struct Staged {
 }
 
 /// Checks and runs `transaction` against `heap` as if at `log_index`, without changing `heap`.
-pub(crate) fn stage(
-    heap: &Heap,
-    log_index: u64,
-    transaction: &Transaction,
-) -> Result<Staged, Rejection> {
+pub(crate) fn stage(heap: &Heap, log_index: u64, transaction: &Transaction) -> Result<Staged, Rejection> {
     check_counts(transaction)?;
     check_expectations(heap, &transaction.expect)?;
     let mut overlay = Overlay::new(heap);
@@ -45,27 +41,15 @@ pub(crate) fn stage(
 }
 
 fn limit_exceeded(what: Limit, limit: u64, actual: usize) -> Rejection {
-    Rejection::LimitExceeded {
-        what,
-        limit,
-        actual: actual as u64,
-    }
+    Rejection::LimitExceeded { what, limit, actual: actual as u64 }
 }
 
 fn check_counts(transaction: &Transaction) -> Result<(), Rejection> {
     if transaction.ops.len() as u64 > TRANSACTION_OPS_MAX {
-        return Err(limit_exceeded(
-            Limit::TransactionOps,
-            TRANSACTION_OPS_MAX,
-            transaction.ops.len(),
-        ));
+        return Err(limit_exceeded(Limit::TransactionOps, TRANSACTION_OPS_MAX, transaction.ops.len()));
     }
     if transaction.expect.len() as u64 > TRANSACTION_EXPECTS_MAX {
-        return Err(limit_exceeded(
-            Limit::TransactionOps,
-            TRANSACTION_EXPECTS_MAX,
-            transaction.expect.len(),
-        ));
+        return Err(limit_exceeded(Limit::TransactionOps, TRANSACTION_EXPECTS_MAX, transaction.expect.len()));
     }
     Ok(())
 }
@@ -73,17 +57,9 @@ fn check_counts(transaction: &Transaction) -> Result<(), Rejection> {
 /// Preconditions see the state before any op, in list order; the first failure is reported.
 fn check_expectations(heap: &Heap, expect: &[(ObjectId, u64)]) -> Result<(), Rejection> {
     for &(id, expected) in expect {
-        let actual = heap
-            .objects
-            .get(&id)
-            .ok_or(Rejection::UnknownObject { id })?
-            .version;
+        let actual = heap.objects.get(&id).ok_or(Rejection::UnknownObject { id })?.version;
         if actual != expected {
-            return Err(Rejection::VersionConflict {
-                id,
-                expected,
-                actual,
-            });
+            return Err(Rejection::VersionConflict { id, expected, actual });
         }
     }
     Ok(())
@@ -126,11 +102,7 @@ impl<'h> Overlay<'h> {
         match *target {
             Target::Id(id) if self.exists(id) => Ok(id),
             Target::Id(id) => Err(Rejection::UnknownObject { id }),
-            Target::New(handle) => self
-                .handles
-                .get(&handle)
-                .copied()
-                .ok_or(Rejection::UnknownHandle { handle }),
+            Target::New(handle) => self.handles.get(&handle).copied().ok_or(Rejection::UnknownHandle { handle }),
         }
     }
 
@@ -140,20 +112,13 @@ impl<'h> Overlay<'h> {
         match self.objects.entry(id) {
             Entry::Occupied(entry) => Ok(entry.into_mut()),
             Entry::Vacant(entry) => {
-                let committed = self
-                    .heap
-                    .objects
-                    .get(&id)
-                    .ok_or(Rejection::UnknownObject { id })?;
+                let committed = self.heap.objects.get(&id).ok_or(Rejection::UnknownObject { id })?;
                 Ok(entry.insert(committed.clone()))
             }
         }
     }
 
-    fn fields_mut(
-        &mut self,
-        target: &Target,
-    ) -> Result<(ObjectId, &mut BTreeMap<String, Value>), Rejection> {
+    fn fields_mut(&mut self, target: &Target) -> Result<(ObjectId, &mut BTreeMap<String, Value>), Rejection> {
         let object = self.object_mut(target)?;
         match &mut object.body {
             Body::Fields(fields) => Ok((object.id, fields)),
@@ -161,10 +126,7 @@ impl<'h> Overlay<'h> {
         }
     }
 
-    fn map_mut(
-        &mut self,
-        target: &Target,
-    ) -> Result<(ObjectId, &mut BTreeMap<String, Value>), Rejection> {
+    fn map_mut(&mut self, target: &Target) -> Result<(ObjectId, &mut BTreeMap<String, Value>), Rejection> {
         let object = self.object_mut(target)?;
         match &mut object.body {
             Body::Map(entries) => Ok((object.id, entries)),
@@ -182,16 +144,8 @@ impl<'h> Overlay<'h> {
 
     fn apply_op(&mut self, op: &Op) -> Result<(), Rejection> {
         match op {
-            Op::Create {
-                handle,
-                class,
-                kind,
-            } => self.create(*handle, class, *kind)?,
-            Op::SetField {
-                target,
-                field,
-                value,
-            } => {
+            Op::Create { handle, class, kind } => self.create(*handle, class, *kind)?,
+            Op::SetField { target, field, value } => {
                 check_name(NameKind::Field, field)?;
                 let (id, fields) = self.fields_mut(target)?;
                 fields.insert(field.clone(), value.clone());
@@ -222,22 +176,14 @@ impl<'h> Overlay<'h> {
                 elements.push(value.clone());
                 self.changed.insert(id);
             }
-            Op::ListInsert {
-                target,
-                index,
-                value,
-            } => {
+            Op::ListInsert { target, index, value } => {
                 let (id, elements) = self.list_mut(target)?;
                 // Inserting at the length appends.
                 let position = checked_index(id, *index, elements.len(), 1)?;
                 elements.insert(position, value.clone());
                 self.changed.insert(id);
             }
-            Op::ListSet {
-                target,
-                index,
-                value,
-            } => {
+            Op::ListSet { target, index, value } => {
                 let (id, elements) = self.list_mut(target)?;
                 let position = checked_index(id, *index, elements.len(), 0)?;
                 elements[position] = value.clone();
@@ -256,9 +202,7 @@ impl<'h> Overlay<'h> {
                     Body::Map(entries) => std::mem::take(entries).is_empty(),
                     Body::List(elements) => std::mem::take(elements).is_empty(),
                     // Clearing a Fields object would erase its schema; that is a mistake.
-                    Body::Fields(_) => {
-                        return Err(wrong_kind(id, ObjectKind::Map, ObjectKind::Fields))
-                    }
+                    Body::Fields(_) => return Err(wrong_kind(id, ObjectKind::Map, ObjectKind::Fields)),
                 };
                 if !was_empty {
                     self.changed.insert(id);
@@ -288,13 +232,8 @@ impl<'h> Overlay<'h> {
         }
         let id = self.next_id;
         // Objects are never deleted, so next_id - 1 <= OBJECT_COUNT_MAX and this cannot wrap.
-        self.next_id = id
-            .checked_add(1)
-            .expect("next_id is bounded by OBJECT_COUNT_MAX");
-        assert!(
-            !self.exists(id),
-            "next_id {id} names an object that already exists"
-        );
+        self.next_id = id.checked_add(1).expect("next_id is bounded by OBJECT_COUNT_MAX");
+        assert!(!self.exists(id), "next_id {id} names an object that already exists");
         self.objects.insert(
             id,
             Object {
@@ -317,18 +256,11 @@ impl<'h> Overlay<'h> {
         let created_ids: BTreeSet<ObjectId> = self.created.iter().map(|(_, id)| *id).collect();
         let mut staged_objects = BTreeMap::new();
         for id in &self.changed {
-            let mut object = self
-                .objects
-                .remove(id)
-                .expect("every changed object has a copy in the overlay");
+            let mut object = self.objects.remove(id).expect("every changed object has a copy in the overlay");
             object.version = log_index;
             for value in object.body.values_mut() {
                 if let Value::NewRef(handle) = *value {
-                    let to = self
-                        .handles
-                        .get(&handle)
-                        .copied()
-                        .ok_or(Rejection::UnknownHandle { handle })?;
+                    let to = self.handles.get(&handle).copied().ok_or(Rejection::UnknownHandle { handle })?;
                     *value = Value::Ref(to);
                 }
                 if let Value::Ref(to) = *value {
@@ -340,20 +272,11 @@ impl<'h> Overlay<'h> {
             check_object_limits(&object)?;
             let encoded = encode_object(&object);
             if encoded.len() as u64 > OBJECT_SIZE_BYTES_MAX {
-                return Err(limit_exceeded(
-                    Limit::ObjectSizeBytes,
-                    OBJECT_SIZE_BYTES_MAX,
-                    encoded.len(),
-                ));
+                return Err(limit_exceeded(Limit::ObjectSizeBytes, OBJECT_SIZE_BYTES_MAX, encoded.len()));
             }
             staged_objects.insert(*id, (object, encoded));
         }
-        Ok(Staged {
-            objects: staged_objects,
-            roots: self.roots,
-            next_id: self.next_id,
-            created: self.created,
-        })
+        Ok(Staged { objects: staged_objects, roots: self.roots, next_id: self.next_id, created: self.created })
     }
 }
 
@@ -363,20 +286,12 @@ fn checked_index(id: ObjectId, index: u32, len: usize, slack: usize) -> Result<u
     if position < len + slack {
         Ok(position)
     } else {
-        Err(Rejection::IndexOutOfRange {
-            id,
-            index,
-            len: u32::try_from(len).unwrap_or(u32::MAX),
-        })
+        Err(Rejection::IndexOutOfRange { id, index, len: u32::try_from(len).unwrap_or(u32::MAX) })
     }
 }
 
 fn wrong_kind(id: ObjectId, expected: ObjectKind, actual: ObjectKind) -> Rejection {
-    Rejection::WrongKind {
-        id,
-        expected,
-        actual,
-    }
+    Rejection::WrongKind { id, expected, actual }
 }
 
 /// The count limits of one object (the size limit needs the encoding and is checked apart).

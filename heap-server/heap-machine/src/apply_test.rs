@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use crate::command::{Op, Target};
 use crate::heap::Heap;
 use crate::limits::{
-    Limit, COLLECTION_LENGTH_MAX, FIELDS_PER_OBJECT_MAX, OBJECT_SIZE_BYTES_MAX,
-    TRANSACTION_EXPECTS_MAX, TRANSACTION_OPS_MAX,
+    Limit, COLLECTION_LENGTH_MAX, FIELDS_PER_OBJECT_MAX, OBJECT_SIZE_BYTES_MAX, TRANSACTION_EXPECTS_MAX,
+    TRANSACTION_OPS_MAX,
 };
 use crate::object::{Body, ObjectKind};
 use crate::reply::{Rejection, Reply};
@@ -24,11 +24,7 @@ fn text(s: &str) -> String {
 }
 
 fn set(target: Target, field: &str, value: Value) -> Op {
-    Op::SetField {
-        target,
-        field: text(field),
-        value,
-    }
+    Op::SetField { target, field: text(field), value }
 }
 
 fn push(target: Target, value: Value) -> Op {
@@ -87,18 +83,8 @@ fn rejects_with_expect(expect: Vec<(ObjectId, u64)>, ops: Vec<Op>, rejection: Re
 #[test]
 fn create_assigns_ids_in_order_and_stamps_the_version() {
     let mut heap = fixture();
-    let reply = try_ops(
-        &mut heap,
-        2,
-        vec![create(5, ObjectKind::List), create(3, ObjectKind::Fields)],
-    );
-    assert_eq!(
-        reply,
-        Reply::Committed {
-            log_index: 2,
-            created: vec![(5, 4), (3, 5)]
-        }
-    );
+    let reply = try_ops(&mut heap, 2, vec![create(5, ObjectKind::List), create(3, ObjectKind::Fields)]);
+    assert_eq!(reply, Reply::Committed { log_index: 2, created: vec![(5, 4), (3, 5)] });
     let object = heap.get(5).unwrap();
     assert_eq!(object.class, "C");
     assert_eq!(object.version, 2);
@@ -131,10 +117,7 @@ fn set_field_stores_values_including_null_and_bumps_only_that_object() {
 fn remove_field_removes_and_absent_fields_change_nothing() {
     let mut heap = fixture();
     apply_ops(&mut heap, 2, vec![set(id(1), "a", Value::Bool(true))]);
-    let remove = |field: &str| Op::RemoveField {
-        target: id(1),
-        field: text(field),
-    };
+    let remove = |field: &str| Op::RemoveField { target: id(1), field: text(field) };
     apply_ops(&mut heap, 3, vec![remove("absent")]);
     assert_eq!(heap.get(1).unwrap().version, 2);
     apply_ops(&mut heap, 4, vec![remove("a")]);
@@ -145,29 +128,11 @@ fn remove_field_removes_and_absent_fields_change_nothing() {
 #[test]
 fn map_put_and_remove() {
     let mut heap = fixture();
-    let put = |key: &str, value| Op::MapPut {
-        target: id(2),
-        key: text(key),
-        value,
-    };
-    apply_ops(
-        &mut heap,
-        2,
-        vec![put("", Value::Int(1)), put("k", Value::Float(0.5))],
-    );
+    let put = |key: &str, value| Op::MapPut { target: id(2), key: text(key), value };
+    apply_ops(&mut heap, 2, vec![put("", Value::Int(1)), put("k", Value::Float(0.5))]);
     assert_eq!(entries(&heap, 2).len(), 2);
-    apply_ops(
-        &mut heap,
-        3,
-        vec![Op::MapRemove {
-            target: id(2),
-            key: String::new(),
-        }],
-    );
-    assert_eq!(
-        entries(&heap, 2).into_iter().collect::<Vec<_>>(),
-        vec![(text("k"), Value::Float(0.5))]
-    );
+    apply_ops(&mut heap, 3, vec![Op::MapRemove { target: id(2), key: String::new() }]);
+    assert_eq!(entries(&heap, 2).into_iter().collect::<Vec<_>>(), vec![(text("k"), Value::Float(0.5))]);
     assert_eq!(heap.get(2).unwrap().version, 3);
 }
 
@@ -179,25 +144,10 @@ fn list_push_insert_set_remove() {
         2,
         vec![
             push(id(3), Value::Int(40)),
-            Op::ListInsert {
-                target: id(3),
-                index: 0,
-                value: Value::Int(0),
-            },
-            Op::ListInsert {
-                target: id(3),
-                index: 5,
-                value: Value::Int(50),
-            },
-            Op::ListSet {
-                target: id(3),
-                index: 1,
-                value: Value::Int(11),
-            },
-            Op::ListRemove {
-                target: id(3),
-                index: 2,
-            },
+            Op::ListInsert { target: id(3), index: 0, value: Value::Int(0) },
+            Op::ListInsert { target: id(3), index: 5, value: Value::Int(50) },
+            Op::ListSet { target: id(3), index: 1, value: Value::Int(11) },
+            Op::ListRemove { target: id(3), index: 2 },
         ],
     );
     let ints: Vec<Value> = [0, 11, 30, 40, 50].into_iter().map(Value::Int).collect();
@@ -211,14 +161,7 @@ fn clear_empties_maps_and_lists() {
     apply_ops(
         &mut heap,
         2,
-        vec![
-            Op::MapPut {
-                target: id(2),
-                key: text("k"),
-                value: Value::Null,
-            },
-            Op::Clear { target: id(3) },
-        ],
+        vec![Op::MapPut { target: id(2), key: text("k"), value: Value::Null }, Op::Clear { target: id(3) }],
     );
     assert!(list(&heap, 3).is_empty());
     apply_ops(&mut heap, 3, vec![Op::Clear { target: id(2) }]);
@@ -237,28 +180,13 @@ fn bind_and_unbind_roots() {
         2,
         vec![
             create(0, ObjectKind::Map),
-            Op::BindRoot {
-                name: text("fresh"),
-                target: Target::New(0),
-            },
-            Op::BindRoot {
-                name: text("old"),
-                target: id(1),
-            },
+            Op::BindRoot { name: text("fresh"), target: Target::New(0) },
+            Op::BindRoot { name: text("old"), target: id(1) },
         ],
     );
     assert_eq!(heap.root("fresh"), Some(4));
     assert_eq!(heap.root("old"), Some(1));
-    apply_ops(
-        &mut heap,
-        3,
-        vec![
-            Op::UnbindRoot { name: text("old") },
-            Op::UnbindRoot {
-                name: text("never bound"),
-            },
-        ],
-    );
+    apply_ops(&mut heap, 3, vec![Op::UnbindRoot { name: text("old") }, Op::UnbindRoot { name: text("never bound") }]);
     assert_eq!(heap.root("old"), None);
     assert!(heap.get(1).is_some(), "unbinding keeps the object");
     assert_eq!(heap.roots(), vec![(text("fresh"), 4)]);
@@ -286,11 +214,8 @@ fn new_refs_resolve_forward_backward_and_to_self() {
 #[test]
 fn expect_matching_versions_commits() {
     let mut heap = fixture();
-    let reply = heap.apply_command(
-        2,
-        &envelope(vec![(1, 1), (3, 1)], vec![set(id(1), "a", Value::Int(1))]),
-        &mut Vec::new(),
-    );
+    let reply =
+        heap.apply_command(2, &envelope(vec![(1, 1), (3, 1)], vec![set(id(1), "a", Value::Int(1))]), &mut Vec::new());
     assert!(matches!(reply, Reply::Committed { .. }));
 }
 
@@ -299,66 +224,38 @@ fn version_conflict() {
     rejects_with_expect(
         vec![(1, 1), (2, 7)],
         vec![set(id(1), "a", Value::Int(1))],
-        Rejection::VersionConflict {
-            id: 2,
-            expected: 7,
-            actual: 1,
-        },
+        Rejection::VersionConflict { id: 2, expected: 7, actual: 1 },
     );
 }
 
 #[test]
 fn unknown_object() {
     rejects_with_expect(vec![(9, 1)], Vec::new(), Rejection::UnknownObject { id: 9 });
-    rejects(
-        vec![set(id(9), "a", Value::Null)],
-        Rejection::UnknownObject { id: 9 },
-    );
-    rejects(
-        vec![Op::BindRoot {
-            name: text("r"),
-            target: id(0),
-        }],
-        Rejection::UnknownObject { id: 0 },
-    );
+    rejects(vec![set(id(9), "a", Value::Null)], Rejection::UnknownObject { id: 9 });
+    rejects(vec![Op::BindRoot { name: text("r"), target: id(0) }], Rejection::UnknownObject { id: 0 });
 }
 
 #[test]
 fn unknown_handle() {
     // A target handle must be created before the op that uses it.
     rejects(
-        vec![
-            set(Target::New(0), "a", Value::Null),
-            create(0, ObjectKind::Fields),
-        ],
+        vec![set(Target::New(0), "a", Value::Null), create(0, ObjectKind::Fields)],
         Rejection::UnknownHandle { handle: 0 },
     );
-    rejects(
-        vec![set(id(1), "a", Value::NewRef(3))],
-        Rejection::UnknownHandle { handle: 3 },
-    );
+    rejects(vec![set(id(1), "a", Value::NewRef(3))], Rejection::UnknownHandle { handle: 3 });
 }
 
 #[test]
 fn duplicate_handle() {
-    rejects(
-        vec![create(1, ObjectKind::Fields), create(1, ObjectKind::Map)],
-        Rejection::DuplicateHandle { handle: 1 },
-    );
+    rejects(vec![create(1, ObjectKind::Fields), create(1, ObjectKind::Map)], Rejection::DuplicateHandle { handle: 1 });
 }
 
 #[test]
 fn dangling_reference() {
-    rejects(
-        vec![push(id(3), Value::Ref(4))],
-        Rejection::DanglingReference { from: 3, to: 4 },
-    );
+    rejects(vec![push(id(3), Value::Ref(4))], Rejection::DanglingReference { from: 3, to: 4 });
     // The id a new object receives is not visible in a rejected transaction.
     rejects(
-        vec![
-            create(0, ObjectKind::Fields),
-            set(Target::New(0), "x", Value::Ref(99)),
-        ],
+        vec![create(0, ObjectKind::Fields), set(Target::New(0), "x", Value::Ref(99))],
         Rejection::DanglingReference { from: 4, to: 99 },
     );
 }
@@ -366,114 +263,48 @@ fn dangling_reference() {
 #[test]
 fn a_reference_overwritten_before_the_end_is_not_dangling() {
     let mut heap = fixture();
-    apply_ops(
-        &mut heap,
-        2,
-        vec![
-            set(id(1), "x", Value::Ref(99)),
-            set(id(1), "x", Value::Ref(2)),
-        ],
-    );
+    apply_ops(&mut heap, 2, vec![set(id(1), "x", Value::Ref(99)), set(id(1), "x", Value::Ref(2))]);
     assert_eq!(entries(&heap, 1)["x"], Value::Ref(2));
 }
 
 #[test]
 fn wrong_kind() {
-    let wrong = |id, expected, actual| Rejection::WrongKind {
-        id,
-        expected,
-        actual,
-    };
+    let wrong = |id, expected, actual| Rejection::WrongKind { id, expected, actual };
+    rejects(vec![set(id(2), "a", Value::Null)], wrong(2, ObjectKind::Fields, ObjectKind::Map));
     rejects(
-        vec![set(id(2), "a", Value::Null)],
-        wrong(2, ObjectKind::Fields, ObjectKind::Map),
-    );
-    rejects(
-        vec![Op::MapPut {
-            target: id(3),
-            key: text("k"),
-            value: Value::Null,
-        }],
+        vec![Op::MapPut { target: id(3), key: text("k"), value: Value::Null }],
         wrong(3, ObjectKind::Map, ObjectKind::List),
     );
-    rejects(
-        vec![push(id(1), Value::Null)],
-        wrong(1, ObjectKind::List, ObjectKind::Fields),
-    );
-    rejects(
-        vec![Op::Clear { target: id(1) }],
-        wrong(1, ObjectKind::Map, ObjectKind::Fields),
-    );
+    rejects(vec![push(id(1), Value::Null)], wrong(1, ObjectKind::List, ObjectKind::Fields));
+    rejects(vec![Op::Clear { target: id(1) }], wrong(1, ObjectKind::Map, ObjectKind::Fields));
 }
 
 #[test]
 fn index_out_of_range() {
     let out = |index| Rejection::IndexOutOfRange { id: 3, index, len: 3 };
-    rejects(
-        vec![Op::ListInsert {
-            target: id(3),
-            index: 4,
-            value: Value::Null,
-        }],
-        out(4),
-    );
-    rejects(
-        vec![Op::ListSet {
-            target: id(3),
-            index: 3,
-            value: Value::Null,
-        }],
-        out(3),
-    );
-    rejects(
-        vec![Op::ListRemove {
-            target: id(3),
-            index: u32::MAX,
-        }],
-        out(u32::MAX),
-    );
+    rejects(vec![Op::ListInsert { target: id(3), index: 4, value: Value::Null }], out(4));
+    rejects(vec![Op::ListSet { target: id(3), index: 3, value: Value::Null }], out(3));
+    rejects(vec![Op::ListRemove { target: id(3), index: u32::MAX }], out(u32::MAX));
 }
 
 #[test]
 fn invalid_names() {
-    let invalid = |what: &str, reason: &str| Rejection::InvalidName {
-        what: text(what),
-        reason: text(reason),
-    };
+    let invalid = |what: &str, reason: &str| Rejection::InvalidName { what: text(what), reason: text(reason) };
     rejects(
-        vec![Op::Create {
-            handle: 0,
-            class: String::new(),
-            kind: ObjectKind::Map,
-        }],
+        vec![Op::Create { handle: 0, class: String::new(), kind: ObjectKind::Map }],
         invalid("class name", "it is empty"),
     );
     rejects(
         vec![set(id(1), &"f".repeat(257), Value::Null)],
-        invalid(
-            "field name",
-            "it is 257 bytes long, over the 256-byte limit",
-        ),
+        invalid("field name", "it is 257 bytes long, over the 256-byte limit"),
     );
     rejects(
-        vec![Op::BindRoot {
-            name: text("a\u{1b}"),
-            target: id(1),
-        }],
-        invalid(
-            "root name",
-            "it contains the control character U+001B at byte 1",
-        ),
+        vec![Op::BindRoot { name: text("a\u{1b}"), target: id(1) }],
+        invalid("root name", "it contains the control character U+001B at byte 1"),
     );
     rejects(
-        vec![Op::MapRemove {
-            target: id(2),
-            key: "k".repeat(300),
-        }],
-        invalid(
-            "map key",
-            "it is 300 bytes long, over the 256-byte limit",
-        ),
+        vec![Op::MapRemove { target: id(2), key: "k".repeat(300) }],
+        invalid("map key", "it is 300 bytes long, over the 256-byte limit"),
     );
 }
 
@@ -500,9 +331,7 @@ fn too_many_ops_or_expects() {
 
 #[test]
 fn too_many_fields() {
-    let ops = (0..=FIELDS_PER_OBJECT_MAX)
-        .map(|n| set(id(1), &format!("f{n}"), Value::Null))
-        .collect();
+    let ops = (0..=FIELDS_PER_OBJECT_MAX).map(|n| set(id(1), &format!("f{n}"), Value::Null)).collect();
     rejects(
         ops,
         Rejection::LimitExceeded {
@@ -525,11 +354,8 @@ fn collection_too_long() {
         let ops = (0..count).map(|_| push(id(3), Value::Null)).collect();
         apply_ops(&mut heap, log_index, ops);
     }
-    let reply = heap.apply_command(
-        log_index + 1,
-        &envelope(Vec::new(), vec![push(id(3), Value::Null)]),
-        &mut Vec::new(),
-    );
+    let reply =
+        heap.apply_command(log_index + 1, &envelope(Vec::new(), vec![push(id(3), Value::Null)]), &mut Vec::new());
     assert_eq!(
         reply,
         Reply::Rejected(Rejection::LimitExceeded {
@@ -546,10 +372,7 @@ fn object_too_large() {
     let mut heap = fixture();
     let reply = heap.apply_command(
         2,
-        &envelope(
-            Vec::new(),
-            vec![push(id(3), half.clone()), push(id(3), half)],
-        ),
+        &envelope(Vec::new(), vec![push(id(3), half.clone()), push(id(3), half)]),
         &mut Vec::new(),
     );
     match reply {
@@ -569,20 +392,10 @@ fn a_late_failure_undoes_earlier_ops() {
         vec![
             create(0, ObjectKind::Fields),
             set(id(1), "a", Value::Int(1)),
-            Op::BindRoot {
-                name: text("r"),
-                target: id(1),
-            },
+            Op::BindRoot { name: text("r"), target: id(1) },
             push(id(3), Value::Null),
-            Op::ListRemove {
-                target: id(3),
-                index: 10,
-            },
+            Op::ListRemove { target: id(3), index: 10 },
         ],
-        Rejection::IndexOutOfRange {
-            id: 3,
-            index: 10,
-            len: 4,
-        },
+        Rejection::IndexOutOfRange { id: 3, index: 10, len: 4 },
     );
 }

@@ -8,8 +8,7 @@ use serde::Serialize;
 
 use crate::command::Envelope;
 use crate::limits::{
-    ENVELOPE_DECODE_CLAIM_BYTES_MAX, OBJECT_DECODE_CLAIM_BYTES_MAX, OBJECT_SIZE_BYTES_MAX,
-    TRANSACTION_SIZE_BYTES_MAX,
+    ENVELOPE_DECODE_CLAIM_BYTES_MAX, OBJECT_DECODE_CLAIM_BYTES_MAX, OBJECT_SIZE_BYTES_MAX, TRANSACTION_SIZE_BYTES_MAX,
 };
 use crate::object::Object;
 use crate::reply::Reply;
@@ -17,11 +16,7 @@ use crate::reply::Reply;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CodecError {
     #[error("{what} is {actual_bytes} bytes, over the {limit_bytes}-byte limit")]
-    TooLarge {
-        what: &'static str,
-        limit_bytes: u64,
-        actual_bytes: u64,
-    },
+    TooLarge { what: &'static str, limit_bytes: u64, actual_bytes: u64 },
     #[error("{what} could not be decoded: {reason}")]
     Invalid { what: &'static str, reason: String },
     #[error("{what} has {extra_bytes} bytes after its end")]
@@ -53,26 +48,15 @@ fn decode_bounded<T: DeserializeOwned, const CLAIM_MAX: usize>(
 ) -> Result<T, CodecError> {
     let actual_bytes = bytes.len() as u64;
     if actual_bytes > size_bytes_max {
-        return Err(CodecError::TooLarge {
-            what,
-            limit_bytes: size_bytes_max,
-            actual_bytes,
-        });
+        return Err(CodecError::TooLarge { what, limit_bytes: size_bytes_max, actual_bytes });
     }
-    let bounded: Configuration<LittleEndian, Varint, ByteLimit<CLAIM_MAX>> =
-        config().with_limit::<CLAIM_MAX>();
+    let bounded: Configuration<LittleEndian, Varint, ByteLimit<CLAIM_MAX>> = config().with_limit::<CLAIM_MAX>();
     let (value, used_bytes) = bincode::serde::decode_from_slice(bytes, bounded)
-        .map_err(|error| CodecError::Invalid {
-            what,
-            reason: error.to_string(),
-        })?;
+        .map_err(|error| CodecError::Invalid { what, reason: error.to_string() })?;
     // Trailing bytes mean the writer and reader disagree on the format; accepting them would let
     // two different byte strings mean the same command.
     if used_bytes != bytes.len() {
-        return Err(CodecError::TrailingBytes {
-            what,
-            extra_bytes: (bytes.len() - used_bytes) as u64,
-        });
+        return Err(CodecError::TrailingBytes { what, extra_bytes: (bytes.len() - used_bytes) as u64 });
     }
     Ok(value)
 }
@@ -82,11 +66,7 @@ pub fn encode_envelope(envelope: &Envelope) -> Vec<u8> {
 }
 
 pub fn decode_envelope(bytes: &[u8]) -> Result<Envelope, CodecError> {
-    decode_bounded::<_, ENVELOPE_DECODE_CLAIM_BYTES_MAX>(
-        "envelope",
-        bytes,
-        TRANSACTION_SIZE_BYTES_MAX,
-    )
+    decode_bounded::<_, ENVELOPE_DECODE_CLAIM_BYTES_MAX>("envelope", bytes, TRANSACTION_SIZE_BYTES_MAX)
 }
 
 pub fn encode_reply(reply: &Reply) -> Vec<u8> {
@@ -125,15 +105,8 @@ mod tests {
             command: Command::Transaction(Transaction {
                 expect: vec![(1, 2)],
                 ops: vec![
-                    Op::Create {
-                        handle: 0,
-                        class: "C".to_string(),
-                        kind: ObjectKind::List,
-                    },
-                    Op::ListPush {
-                        target: Target::New(0),
-                        value: Value::Float(f64::NAN),
-                    },
+                    Op::Create { handle: 0, class: "C".to_string(), kind: ObjectKind::List },
+                    Op::ListPush { target: Target::New(0), value: Value::Float(f64::NAN) },
                 ],
             }),
         }
@@ -152,12 +125,7 @@ mod tests {
 
         let mut map = BTreeMap::new();
         map.insert(String::new(), Value::Bytes(vec![1, 2, 3]));
-        let object = Object {
-            id: 9,
-            class: "java.util.HashMap".to_string(),
-            version: 12,
-            body: Body::Map(map),
-        };
+        let object = Object { id: 9, class: "java.util.HashMap".to_string(), version: 12, body: Body::Map(map) };
         assert_eq!(decode_object(&encode_object(&object)).unwrap(), object);
     }
 
@@ -165,13 +133,7 @@ mod tests {
     fn trailing_bytes_are_rejected() {
         let mut bytes = encode_envelope(&sample_envelope());
         bytes.push(0);
-        assert_eq!(
-            decode_envelope(&bytes),
-            Err(CodecError::TrailingBytes {
-                what: "envelope",
-                extra_bytes: 1
-            })
-        );
+        assert_eq!(decode_envelope(&bytes), Err(CodecError::TrailingBytes { what: "envelope", extra_bytes: 1 }));
     }
 
     #[test]
@@ -179,26 +141,17 @@ mod tests {
         // leader_time 0, Command::Transaction, then an expect list claiming u64::MAX entries.
         let mut bytes = vec![0, 0, 0xFD];
         bytes.extend_from_slice(&u64::MAX.to_le_bytes());
-        assert!(matches!(
-            decode_envelope(&bytes),
-            Err(CodecError::Invalid { .. })
-        ));
+        assert!(matches!(decode_envelope(&bytes), Err(CodecError::Invalid { .. })));
         // A string claiming 2^40 bytes.
         let mut bytes = vec![0, 0, 0, 1, 0, 0, 0xFD];
         bytes.extend_from_slice(&(1u64 << 40).to_le_bytes());
-        assert!(matches!(
-            decode_envelope(&bytes),
-            Err(CodecError::Invalid { .. })
-        ));
+        assert!(matches!(decode_envelope(&bytes), Err(CodecError::Invalid { .. })));
     }
 
     #[test]
     fn oversized_input_is_rejected_before_decoding() {
         let bytes = vec![0u8; TRANSACTION_SIZE_BYTES_MAX as usize + 1];
-        assert!(matches!(
-            decode_envelope(&bytes),
-            Err(CodecError::TooLarge { .. })
-        ));
+        assert!(matches!(decode_envelope(&bytes), Err(CodecError::TooLarge { .. })));
     }
 
     /// Expect pairs of small numbers encode to 2 bytes but claim 16 in bincode's limit, the
@@ -208,10 +161,7 @@ mod tests {
         let pairs = (TRANSACTION_SIZE_BYTES_MAX / 2 - 16) as usize;
         let envelope = Envelope {
             leader_time_ms: 0,
-            command: Command::Transaction(Transaction {
-                expect: vec![(1, 1); pairs],
-                ops: Vec::new(),
-            }),
+            command: Command::Transaction(Transaction { expect: vec![(1, 1); pairs], ops: Vec::new() }),
         };
         let bytes = encode_envelope(&envelope);
         assert!(bytes.len() as u64 <= TRANSACTION_SIZE_BYTES_MAX);

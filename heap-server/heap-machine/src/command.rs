@@ -19,41 +19,21 @@ pub enum Target {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Op {
     /// Makes an empty object; the reply maps `handle` to the id it received.
-    Create {
-        handle: u32,
-        class: String,
-        kind: ObjectKind,
-    },
+    Create { handle: u32, class: String, kind: ObjectKind },
     /// Fields objects only. `Value::Null` stores null; it does not remove the field.
-    SetField {
-        target: Target,
-        field: String,
-        value: Value,
-    },
+    SetField { target: Target, field: String, value: Value },
     /// Fields objects only. Removing an absent field is allowed and changes nothing.
     RemoveField { target: Target, field: String },
     /// Map objects only.
-    MapPut {
-        target: Target,
-        key: String,
-        value: Value,
-    },
+    MapPut { target: Target, key: String, value: Value },
     /// Map objects only. Removing an absent key is allowed and changes nothing.
     MapRemove { target: Target, key: String },
     /// List objects only: appends.
     ListPush { target: Target, value: Value },
     /// List objects only: inserts before `index`; `index == len` appends.
-    ListInsert {
-        target: Target,
-        index: u32,
-        value: Value,
-    },
+    ListInsert { target: Target, index: u32, value: Value },
     /// List objects only: replaces the element at `index < len`.
-    ListSet {
-        target: Target,
-        index: u32,
-        value: Value,
-    },
+    ListSet { target: Target, index: u32, value: Value },
     /// List objects only: removes the element at `index < len`, shifting later ones down.
     ListRemove { target: Target, index: u32 },
     /// Map or List objects: removes every entry or element.

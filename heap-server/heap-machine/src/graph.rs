@@ -8,8 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::codec::encoded_size_bytes;
 use crate::heap::Heap;
 use crate::limits::{
-    Limit, GRAPH_QUERY_STARTS_MAX, GRAPH_READ_BYTES_MAX, GRAPH_READ_OBJECTS_MAX,
-    OBJECT_SIZE_BYTES_MAX,
+    Limit, GRAPH_QUERY_STARTS_MAX, GRAPH_READ_BYTES_MAX, GRAPH_READ_OBJECTS_MAX, OBJECT_SIZE_BYTES_MAX,
 };
 use crate::names::{check_name, NameKind};
 use crate::object::Object;

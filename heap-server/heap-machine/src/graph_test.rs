@@ -14,10 +14,7 @@ use crate::value::{ObjectId, Value};
 /// Root "a" -> 1 -> [2, 3]; 2 -> 4; 3 -> 1 (a cycle); root "b" -> 4.
 fn heap() -> Heap {
     let mut heap = Heap::new();
-    let push = |target, value| Op::ListPush {
-        target: Target::New(target),
-        value,
-    };
+    let push = |target, value| Op::ListPush { target: Target::New(target), value };
     apply_ops(
         &mut heap,
         1,
@@ -30,26 +27,15 @@ fn heap() -> Heap {
             push(1, Value::NewRef(3)),
             push(2, Value::NewRef(4)),
             push(3, Value::NewRef(1)),
-            Op::BindRoot {
-                name: "a".to_string(),
-                target: Target::New(1),
-            },
-            Op::BindRoot {
-                name: "b".to_string(),
-                target: Target::New(4),
-            },
+            Op::BindRoot { name: "a".to_string(), target: Target::New(1) },
+            Op::BindRoot { name: "b".to_string(), target: Target::New(4) },
         ],
     );
     heap
 }
 
 fn query(roots: &[&str], ids: &[ObjectId], depth: u32, max_objects: u32) -> GraphQuery {
-    GraphQuery {
-        roots: roots.iter().map(|name| name.to_string()).collect(),
-        ids: ids.to_vec(),
-        depth,
-        max_objects,
-    }
+    GraphQuery { roots: roots.iter().map(|name| name.to_string()).collect(), ids: ids.to_vec(), depth, max_objects }
 }
 
 fn ids(heap: &Heap, query: &GraphQuery) -> (Vec<ObjectId>, bool) {
@@ -78,9 +64,7 @@ fn budget_truncates() {
 #[test]
 fn missing_starts_are_reported() {
     let heap = heap();
-    let graph = heap
-        .read_graph(&query(&["a", "nope", "a"], &[4, 77, 77], 0, 100))
-        .unwrap();
+    let graph = heap.read_graph(&query(&["a", "nope", "a"], &[4, 77, 77], 0, 100)).unwrap();
     assert_eq!(graph.roots, vec![("a".to_string(), 1)]);
     assert_eq!(graph.missing_roots, vec!["nope".to_string()]);
     assert_eq!(graph.missing_ids, vec![77]);
@@ -91,10 +75,7 @@ fn missing_starts_are_reported() {
 #[test]
 fn bad_queries_are_rejected() {
     let heap = heap();
-    assert!(matches!(
-        heap.read_graph(&query(&[""], &[], 0, 1)),
-        Err(Rejection::InvalidName { .. })
-    ));
+    assert!(matches!(heap.read_graph(&query(&[""], &[], 0, 1)), Err(Rejection::InvalidName { .. })));
     let many = vec![1; GRAPH_QUERY_STARTS_MAX as usize + 1];
     assert_eq!(
         heap.read_graph(&query(&[], &many, 0, 1)),
@@ -104,4 +85,27 @@ fn bad_queries_are_rejected() {
             actual: GRAPH_QUERY_STARTS_MAX + 1,
         })
     );
+}
+
+#[test]
+fn byte_budget_truncates_reads_of_large_objects() {
+    use crate::limits::{GRAPH_READ_BYTES_MAX, OBJECT_SIZE_BYTES_MAX};
+
+    // Objects of just under half the object limit, so each transaction carries two.
+    let half = Value::Bytes(vec![0; (OBJECT_SIZE_BYTES_MAX / 2 - 64) as usize]);
+    let per_read = GRAPH_READ_BYTES_MAX / (OBJECT_SIZE_BYTES_MAX / 2);
+    let mut heap = Heap::new();
+    let mut ids = Vec::new();
+    for log_index in 1..=(per_read / 2 + 1) {
+        let mut ops = Vec::new();
+        for handle in 0..2 {
+            ops.push(create(handle, ObjectKind::List));
+            ops.push(Op::ListPush { target: Target::New(handle), value: half.clone() });
+        }
+        ids.extend(apply_ops(&mut heap, log_index, ops));
+    }
+    let graph = heap.read_graph(&query(&[], &ids, 0, 10_000)).unwrap();
+    assert!(graph.truncated);
+    assert!(graph.objects.len() as u64 >= per_read - 1);
+    assert!((graph.objects.len()) < ids.len());
 }

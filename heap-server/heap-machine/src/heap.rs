@@ -34,12 +34,7 @@ impl Default for Heap {
 
 impl Heap {
     pub fn new() -> Self {
-        Heap {
-            objects: BTreeMap::new(),
-            roots: BTreeMap::new(),
-            next_id: OBJECT_ID_FIRST,
-            applied_index: 0,
-        }
+        Heap { objects: BTreeMap::new(), roots: BTreeMap::new(), next_id: OBJECT_ID_FIRST, applied_index: 0 }
     }
 
     /// Decodes an envelope and applies it at `log_index`; returns the encoded `Reply`. Never
@@ -59,9 +54,7 @@ impl Heap {
                         actual: actual_bytes,
                     },
                     error @ (CodecError::Invalid { .. } | CodecError::TrailingBytes { .. }) => {
-                        Rejection::Malformed {
-                            reason: error.to_string(),
-                        }
+                        Rejection::Malformed { reason: error.to_string() }
                     }
                 };
                 self.apply_noop(log_index, writes);
@@ -73,12 +66,7 @@ impl Heap {
 
     /// Applies a decoded envelope at `log_index`. A rejected command changes nothing but the
     /// applied index.
-    pub fn apply_command(
-        &mut self,
-        log_index: u64,
-        envelope: &Envelope,
-        writes: &mut Vec<Write>,
-    ) -> Reply {
+    pub fn apply_command(&mut self, log_index: u64, envelope: &Envelope, writes: &mut Vec<Write>) -> Reply {
         self.assert_next_index(log_index);
         // Measured on the canonical encoding, which is never longer than bytes that decoded to
         // it, so entries that passed `apply`'s byte check pass this one too.
@@ -95,10 +83,7 @@ impl Heap {
             }
         };
         let reply = match outcome {
-            Ok(staged) => Reply::Committed {
-                log_index,
-                created: self.commit(log_index, staged, writes),
-            },
+            Ok(staged) => Reply::Committed { log_index, created: self.commit(log_index, staged, writes) },
             Err(rejection) => Reply::Rejected(rejection),
         };
         self.record_applied(log_index, writes);
@@ -125,10 +110,7 @@ impl Heap {
 
     /// Every root, sorted by name.
     pub fn roots(&self) -> Vec<(String, ObjectId)> {
-        self.roots
-            .iter()
-            .map(|(name, id)| (name.clone(), *id))
-            .collect()
+        self.roots.iter().map(|(name, id)| (name.clone(), *id)).collect()
     }
 
     pub fn object_count(&self) -> u64 {
@@ -163,18 +145,10 @@ impl Heap {
 
     /// Moves a staged transaction into the state and emits its writes: objects by id, then
     /// roots by name, then `next_id`. Returns the created `(handle, id)` pairs.
-    fn commit(
-        &mut self,
-        log_index: u64,
-        staged: Staged,
-        writes: &mut Vec<Write>,
-    ) -> Vec<(u32, ObjectId)> {
+    fn commit(&mut self, log_index: u64, staged: Staged, writes: &mut Vec<Write>) -> Vec<(u32, ObjectId)> {
         for (id, (object, encoded)) in staged.objects {
             assert_eq!(object.id, id, "staged object stored under another id");
-            assert_eq!(
-                object.version, log_index,
-                "a changed object must carry the log index of its change"
-            );
+            assert_eq!(object.version, log_index, "a changed object must carry the log index of its change");
             assert!(
                 !object.body.values().any(|v| matches!(v, Value::NewRef(_))),
                 "object {id} would be stored with an unresolved NewRef"
@@ -222,21 +196,12 @@ mod tests {
         let bytes = encode_envelope(&envelope(Vec::new(), vec![create(7, ObjectKind::Map)]));
         let mut writes = Vec::new();
         let reply = decode_reply(&heap.apply(3, &bytes, &mut writes)).unwrap();
-        assert_eq!(
-            reply,
-            Reply::Committed {
-                log_index: 3,
-                created: vec![(7, 1)]
-            }
-        );
+        assert_eq!(reply, Reply::Committed { log_index: 3, created: vec![(7, 1)] });
         assert_eq!(heap.get(1).unwrap().version, 3);
         assert_eq!(heap.applied_index(), 3);
         assert_eq!(heap.next_id(), 2);
         let keys: Vec<Vec<u8>> = writes.into_iter().map(|(key, _)| key).collect();
-        assert_eq!(
-            keys,
-            vec![object_key(1), NEXT_ID_KEY.to_vec(), APPLIED_INDEX_KEY.to_vec()]
-        );
+        assert_eq!(keys, vec![object_key(1), NEXT_ID_KEY.to_vec(), APPLIED_INDEX_KEY.to_vec()]);
     }
 
     #[test]
@@ -246,14 +211,8 @@ mod tests {
         let before = heap.clone();
         let mut writes = Vec::new();
         let reply = decode_reply(&heap.apply(2, &[0xFF, 0xFF, 0xFF], &mut writes)).unwrap();
-        assert!(matches!(
-            reply,
-            Reply::Rejected(Rejection::Malformed { .. })
-        ));
-        assert_eq!(
-            writes,
-            vec![(APPLIED_INDEX_KEY.to_vec(), Some(u64_value(2)))]
-        );
+        assert!(matches!(reply, Reply::Rejected(Rejection::Malformed { .. })));
+        assert_eq!(writes, vec![(APPLIED_INDEX_KEY.to_vec(), Some(u64_value(2)))]);
         assert_eq!(heap.applied_index(), 2);
         assert_eq!(heap.objects, before.objects);
         assert_eq!(heap.next_id, before.next_id);
@@ -278,21 +237,9 @@ mod tests {
     fn typed_oversized_envelope_exceeds_the_transaction_size_limit() {
         let mut heap = Heap::new();
         let big = crate::value::Value::Bytes(vec![7; TRANSACTION_SIZE_BYTES_MAX as usize]);
-        let ops = vec![
-            create(0, ObjectKind::List),
-            Op::ListPush {
-                target: Target::New(0),
-                value: big,
-            },
-        ];
+        let ops = vec![create(0, ObjectKind::List), Op::ListPush { target: Target::New(0), value: big }];
         let reply = heap.apply_command(1, &envelope(Vec::new(), ops), &mut Vec::new());
-        assert!(matches!(
-            reply,
-            Reply::Rejected(Rejection::LimitExceeded {
-                what: Limit::TransactionSizeBytes,
-                ..
-            })
-        ));
+        assert!(matches!(reply, Reply::Rejected(Rejection::LimitExceeded { what: Limit::TransactionSizeBytes, .. })));
         assert_eq!(heap.object_count(), 0);
     }
 
@@ -312,10 +259,7 @@ mod tests {
         heap.apply_noop(4, &mut Vec::new());
         let empty = Envelope {
             leader_time_ms: 0,
-            command: Command::Transaction(Transaction {
-                expect: Vec::new(),
-                ops: Vec::new(),
-            }),
+            command: Command::Transaction(Transaction { expect: Vec::new(), ops: Vec::new() }),
         };
         heap.apply_command(4, &empty, &mut Vec::new());
     }
@@ -323,22 +267,12 @@ mod tests {
     #[test]
     fn roots_are_sorted_and_rebinding_the_same_id_writes_nothing() {
         let mut heap = Heap::new();
-        let bind = |name: &str, handle| Op::BindRoot {
-            name: name.to_string(),
-            target: Target::New(handle),
-        };
-        apply_ops(
-            &mut heap,
-            1,
-            vec![create(0, ObjectKind::Fields), bind("b", 0), bind("a", 0)],
-        );
+        let bind = |name: &str, handle| Op::BindRoot { name: name.to_string(), target: Target::New(handle) };
+        apply_ops(&mut heap, 1, vec![create(0, ObjectKind::Fields), bind("b", 0), bind("a", 0)]);
         assert_eq!(heap.roots(), vec![("a".to_string(), 1), ("b".to_string(), 1)]);
         assert_eq!(heap.root("b"), Some(1));
         let mut writes = Vec::new();
-        let rebind = vec![Op::BindRoot {
-            name: "a".to_string(),
-            target: Target::Id(1),
-        }];
+        let rebind = vec![Op::BindRoot { name: "a".to_string(), target: Target::Id(1) }];
         heap.apply_command(2, &envelope(Vec::new(), rebind), &mut writes);
         assert_eq!(writes, vec![(APPLIED_INDEX_KEY.to_vec(), Some(u64_value(2)))]);
     }

@@ -62,9 +62,7 @@ fn printable(key: &[u8]) -> String {
 }
 
 fn parse_key(key: &[u8]) -> Result<ImageKey<'_>, ImageError> {
-    let unknown = || ImageError::UnknownKey {
-        key: printable(key),
-    };
+    let unknown = || ImageError::UnknownKey { key: printable(key) };
     if key == NEXT_ID_KEY {
         return Ok(ImageKey::NextId);
     }
@@ -83,14 +81,10 @@ fn parse_key(key: &[u8]) -> Result<ImageKey<'_>, ImageError> {
 }
 
 fn parse_u64(key: &[u8], value: &[u8]) -> Result<u64, ImageError> {
-    let bytes: [u8; U64_VALUE_BYTES] =
-        value.try_into().map_err(|_| ImageError::InvalidValue {
-            key: printable(key),
-            reason: format!(
-                "the value is {} bytes, not {U64_VALUE_BYTES}",
-                value.len()
-            ),
-        })?;
+    let bytes: [u8; U64_VALUE_BYTES] = value.try_into().map_err(|_| ImageError::InvalidValue {
+        key: printable(key),
+        reason: format!("the value is {} bytes, not {U64_VALUE_BYTES}", value.len()),
+    })?;
     Ok(u64::from_be_bytes(bytes))
 }
 
@@ -118,18 +112,13 @@ impl Heap {
     /// Loads one pair of a persisted image into the heap (start from `clear()`). Checks each
     /// pair on its own; call `validate()` once every pair is loaded to check the whole.
     pub fn load(&mut self, key: &[u8], value: &[u8]) -> Result<(), ImageError> {
-        let invalid = |reason: String| ImageError::InvalidValue {
-            key: printable(key),
-            reason,
-        };
+        let invalid = |reason: String| ImageError::InvalidValue { key: printable(key), reason };
         match parse_key(key)? {
             ImageKey::AppliedIndex => self.applied_index = parse_u64(key, value)?,
             ImageKey::NextId => {
                 let next_id = parse_u64(key, value)?;
                 if next_id < OBJECT_ID_FIRST {
-                    return Err(invalid(format!(
-                        "next id {next_id} is below the first id {OBJECT_ID_FIRST}"
-                    )));
+                    return Err(invalid(format!("next id {next_id} is below the first id {OBJECT_ID_FIRST}")));
                 }
                 self.next_id = next_id;
             }
@@ -139,9 +128,7 @@ impl Heap {
                     return Err(invalid(format!("it holds object {}", object.id)));
                 }
                 if object.body.values().any(|v| matches!(v, Value::NewRef(_))) {
-                    return Err(invalid(
-                        "the object holds an unresolved NewRef".to_string(),
-                    ));
+                    return Err(invalid("the object holds an unresolved NewRef".to_string()));
                 }
                 self.objects.insert(id, object);
             }
@@ -174,19 +161,9 @@ mod tests {
             vec![
                 create(0, ObjectKind::Fields),
                 create(1, ObjectKind::List),
-                Op::SetField {
-                    target: Target::New(0),
-                    field: "next".to_string(),
-                    value: Value::NewRef(1),
-                },
-                Op::BindRoot {
-                    name: "z".to_string(),
-                    target: Target::New(1),
-                },
-                Op::BindRoot {
-                    name: "a".to_string(),
-                    target: Target::New(0),
-                },
+                Op::SetField { target: Target::New(0), field: "next".to_string(), value: Value::NewRef(1) },
+                Op::BindRoot { name: "z".to_string(), target: Target::New(1) },
+                Op::BindRoot { name: "a".to_string(), target: Target::New(0) },
             ],
         );
         heap.apply_noop(5, &mut Vec::new());
@@ -223,34 +200,13 @@ mod tests {
     #[test]
     fn garbage_is_rejected() {
         let mut heap = Heap::new();
-        assert!(matches!(
-            heap.load(b"x/1", b""),
-            Err(ImageError::UnknownKey { .. })
-        ));
-        assert!(matches!(
-            heap.load(b"o/123", b""),
-            Err(ImageError::UnknownKey { .. })
-        ));
-        assert!(matches!(
-            heap.load(b"r/\xff", &1u64.to_be_bytes()),
-            Err(ImageError::UnknownKey { .. })
-        ));
-        assert!(matches!(
-            heap.load(APPLIED_INDEX_KEY, b"1234567"),
-            Err(ImageError::InvalidValue { .. })
-        ));
-        assert!(matches!(
-            heap.load(NEXT_ID_KEY, &0u64.to_be_bytes()),
-            Err(ImageError::InvalidValue { .. })
-        ));
-        assert!(matches!(
-            heap.load(&object_key(1), b"\xff\xff"),
-            Err(ImageError::InvalidValue { .. })
-        ));
-        assert!(matches!(
-            heap.load(b"r/bad\nname", &1u64.to_be_bytes()),
-            Err(ImageError::InvalidValue { .. })
-        ));
+        assert!(matches!(heap.load(b"x/1", b""), Err(ImageError::UnknownKey { .. })));
+        assert!(matches!(heap.load(b"o/123", b""), Err(ImageError::UnknownKey { .. })));
+        assert!(matches!(heap.load(b"r/\xff", &1u64.to_be_bytes()), Err(ImageError::UnknownKey { .. })));
+        assert!(matches!(heap.load(APPLIED_INDEX_KEY, b"1234567"), Err(ImageError::InvalidValue { .. })));
+        assert!(matches!(heap.load(NEXT_ID_KEY, &0u64.to_be_bytes()), Err(ImageError::InvalidValue { .. })));
+        assert!(matches!(heap.load(&object_key(1), b"\xff\xff"), Err(ImageError::InvalidValue { .. })));
+        assert!(matches!(heap.load(b"r/bad\nname", &1u64.to_be_bytes()), Err(ImageError::InvalidValue { .. })));
         // An object stored under another object's key.
         let source = sample_heap();
         let object = encode_object(source.get(1).unwrap());

@@ -22,21 +22,16 @@ mod proptests;
 mod test_support;
 
 pub use codec::{
-    decode_envelope, decode_object, decode_reply, encode_envelope, encode_object, encode_reply,
-    CodecError,
+    decode_envelope, decode_object, decode_reply, encode_envelope, encode_object, encode_reply, CodecError,
 };
 pub use command::{Command, Envelope, Op, Target, Transaction};
 pub use graph::{Graph, GraphQuery};
 pub use heap::{Heap, Write};
-pub use image::{
-    object_key, root_key, ImageError, APPLIED_INDEX_KEY, NEXT_ID_KEY, OBJECT_KEY_PREFIX,
-    ROOT_KEY_PREFIX,
-};
+pub use image::{object_key, root_key, ImageError, APPLIED_INDEX_KEY, NEXT_ID_KEY, OBJECT_KEY_PREFIX, ROOT_KEY_PREFIX};
 pub use limits::{
-    Limit, COLLECTION_LENGTH_MAX, DECODE_CLAIM_BYTES_PER_INPUT_BYTE_MAX,
-    ENVELOPE_DECODE_CLAIM_BYTES_MAX, FIELDS_PER_OBJECT_MAX, GRAPH_QUERY_STARTS_MAX,
-    GRAPH_READ_BYTES_MAX, GRAPH_READ_OBJECTS_MAX, NAME_LENGTH_BYTES_MAX, OBJECT_COUNT_MAX,
-    OBJECT_DECODE_CLAIM_BYTES_MAX, OBJECT_SIZE_BYTES_MAX, TRANSACTION_EXPECTS_MAX,
+    Limit, COLLECTION_LENGTH_MAX, DECODE_CLAIM_BYTES_PER_INPUT_BYTE_MAX, ENVELOPE_DECODE_CLAIM_BYTES_MAX,
+    FIELDS_PER_OBJECT_MAX, GRAPH_QUERY_STARTS_MAX, GRAPH_READ_BYTES_MAX, GRAPH_READ_OBJECTS_MAX, NAME_LENGTH_BYTES_MAX,
+    OBJECT_COUNT_MAX, OBJECT_DECODE_CLAIM_BYTES_MAX, OBJECT_SIZE_BYTES_MAX, TRANSACTION_EXPECTS_MAX,
     TRANSACTION_OPS_MAX, TRANSACTION_SIZE_BYTES_MAX,
 };
 pub use object::{Body, Object, ObjectKind};

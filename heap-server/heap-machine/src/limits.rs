@@ -54,9 +54,7 @@ const _: () = assert!(TRANSACTION_OPS_MAX <= u32::MAX as u64);
 // GraphQuery::max_objects is u32.
 const _: () = assert!(GRAPH_READ_OBJECTS_MAX <= u32::MAX as u64);
 // The decode limits are cast to usize; keep them within 32 bits so the cast is exact anywhere.
-const _: () = assert!(
-    TRANSACTION_SIZE_BYTES_MAX * DECODE_CLAIM_BYTES_PER_INPUT_BYTE_MAX <= u32::MAX as u64
-);
+const _: () = assert!(TRANSACTION_SIZE_BYTES_MAX * DECODE_CLAIM_BYTES_PER_INPUT_BYTE_MAX <= u32::MAX as u64);
 
 /// Which bound a `Rejection::LimitExceeded` hit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -36,18 +36,13 @@ impl NameKind {
 }
 
 pub(crate) fn check_name(kind: NameKind, name: &str) -> Result<(), Rejection> {
-    let invalid = |reason: String| Rejection::InvalidName {
-        what: kind.label().to_string(),
-        reason,
-    };
+    let invalid = |reason: String| Rejection::InvalidName { what: kind.label().to_string(), reason };
     if name.is_empty() && !kind.empty_allowed() {
         return Err(invalid("it is empty".to_string()));
     }
     let length_bytes = name.len() as u64;
     if length_bytes > NAME_LENGTH_BYTES_MAX {
-        return Err(invalid(format!(
-            "it is {length_bytes} bytes long, over the {NAME_LENGTH_BYTES_MAX}-byte limit"
-        )));
+        return Err(invalid(format!("it is {length_bytes} bytes long, over the {NAME_LENGTH_BYTES_MAX}-byte limit")));
     }
     if !kind.control_allowed() {
         if let Some((offset, character)) = name.char_indices().find(|(_, c)| c.is_control()) {
@@ -84,12 +79,7 @@ mod tests {
     fn length_limit_is_in_bytes() {
         let longest = "é".repeat(128); // 256 bytes
         let too_long = format!("{longest}a");
-        for kind in [
-            NameKind::Class,
-            NameKind::Field,
-            NameKind::MapKey,
-            NameKind::Root,
-        ] {
+        for kind in [NameKind::Class, NameKind::Field, NameKind::MapKey, NameKind::Root] {
             assert_eq!(reason(kind, &longest), None);
             assert!(reason(kind, &too_long).is_some());
         }

@@ -74,10 +74,7 @@ impl Body {
             Body::Fields(entries) | Body::Map(entries) => (Some(entries.values()), None),
             Body::List(elements) => (None, Some(elements.iter())),
         };
-        entries
-            .into_iter()
-            .flatten()
-            .chain(elements.into_iter().flatten())
+        entries.into_iter().flatten().chain(elements.into_iter().flatten())
     }
 
     /// Every value in the body, mutably, in the same order as `values`.
@@ -86,10 +83,7 @@ impl Body {
             Body::Fields(entries) | Body::Map(entries) => (Some(entries.values_mut()), None),
             Body::List(elements) => (None, Some(elements.iter_mut())),
         };
-        entries
-            .into_iter()
-            .flatten()
-            .chain(elements.into_iter().flatten())
+        entries.into_iter().flatten().chain(elements.into_iter().flatten())
     }
 }
 
@@ -126,18 +120,10 @@ mod tests {
         fields.insert("b".to_string(), Value::Ref(2));
         fields.insert("a".to_string(), Value::Ref(3));
         fields.insert("c".to_string(), Value::Int(4));
-        let object = Object {
-            id: 1,
-            class: "C".to_string(),
-            version: 1,
-            body: Body::Fields(fields),
-        };
+        let object = Object { id: 1, class: "C".to_string(), version: 1, body: Body::Fields(fields) };
         assert_eq!(object.references().collect::<Vec<_>>(), vec![3, 2]);
         let list = Body::List(vec![Value::Ref(5), Value::Null, Value::Ref(5)]);
-        assert_eq!(
-            list.values().filter_map(Value::referenced_id).collect::<Vec<_>>(),
-            vec![5, 5]
-        );
+        assert_eq!(list.values().filter_map(Value::referenced_id).collect::<Vec<_>>(), vec![5, 5]);
     }
 
     #[test]

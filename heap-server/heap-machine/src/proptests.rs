@@ -20,7 +20,7 @@ use crate::value::{ObjectId, Value};
 
 /// Wild ids 0..40: 0 never exists, low ids usually do, high ones often not yet.
 const ID_PICK_END: u64 = 40;
-const CASES: u32 = 128;
+const CASES: u32 = 256;
 
 /// An object chosen when the entry is applied, so that most ops hit an object that exists and
 /// has the right kind, while some hit missing objects, wrong kinds or unknown handles.
@@ -74,10 +74,7 @@ enum VersionPick {
 
 #[derive(Debug, Clone)]
 enum Entry {
-    Transaction {
-        expect: Vec<(Pick, VersionPick)>,
-        ops: Vec<OpPick>,
-    },
+    Transaction { expect: Vec<(Pick, VersionPick)>, ops: Vec<OpPick> },
     Noop,
     Garbage(Vec<u8>),
 }
@@ -103,11 +100,7 @@ fn root() -> impl Strategy<Value = String> {
 }
 
 fn kind() -> impl Strategy<Value = ObjectKind> {
-    prop_oneof![
-        Just(ObjectKind::Fields),
-        Just(ObjectKind::Map),
-        Just(ObjectKind::List)
-    ]
+    prop_oneof![Just(ObjectKind::Fields), Just(ObjectKind::Map), Just(ObjectKind::List)]
 }
 
 fn pick() -> impl Strategy<Value = Pick> {
@@ -178,11 +171,7 @@ fn entries() -> impl Strategy<Value = Vec<Entry>> {
         ops: kinds
             .iter()
             .chain(kinds.iter())
-            .map(|kind| OpPick::Create {
-                reuse: false,
-                class: "Seed".to_string(),
-                kind: *kind,
-            })
+            .map(|kind| OpPick::Create { reuse: false, class: "Seed".to_string(), kind: *kind })
             .collect(),
     };
     vec(entry(), 0..24).prop_map(move |rest| {
@@ -272,65 +261,28 @@ impl Resolver<'_> {
                 let (handle, created) = self.creates[self.creates_seen];
                 debug_assert_eq!(created, *kind);
                 self.creates_seen += 1;
-                Op::Create {
-                    handle,
-                    class: class.clone(),
-                    kind: *kind,
-                }
+                Op::Create { handle, class: class.clone(), kind: *kind }
             }
-            OpPick::SetField(t, f, v) => Op::SetField {
-                target: self.target(t, fields),
-                field: f.clone(),
-                value: self.value(v),
-            },
-            OpPick::RemoveField(t, f) => Op::RemoveField {
-                target: self.target(t, fields),
-                field: f.clone(),
-            },
-            OpPick::MapPut(t, k, v) => Op::MapPut {
-                target: self.target(t, map),
-                key: k.clone(),
-                value: self.value(v),
-            },
-            OpPick::MapRemove(t, k) => Op::MapRemove {
-                target: self.target(t, map),
-                key: k.clone(),
-            },
-            OpPick::ListPush(t, v) => Op::ListPush {
-                target: self.target(t, list),
-                value: self.value(v),
-            },
-            OpPick::ListInsert(t, i, v) => Op::ListInsert {
-                target: self.target(t, list),
-                index: *i,
-                value: self.value(v),
-            },
-            OpPick::ListSet(t, i, v) => Op::ListSet {
-                target: self.target(t, list),
-                index: *i,
-                value: self.value(v),
-            },
-            OpPick::ListRemove(t, i) => Op::ListRemove {
-                target: self.target(t, list),
-                index: *i,
-            },
-            OpPick::Clear(t) => Op::Clear {
-                target: self.target(t, None),
-            },
-            OpPick::BindRoot(n, t) => Op::BindRoot {
-                name: n.clone(),
-                target: self.target(t, None),
-            },
+            OpPick::SetField(t, f, v) => {
+                Op::SetField { target: self.target(t, fields), field: f.clone(), value: self.value(v) }
+            }
+            OpPick::RemoveField(t, f) => Op::RemoveField { target: self.target(t, fields), field: f.clone() },
+            OpPick::MapPut(t, k, v) => Op::MapPut { target: self.target(t, map), key: k.clone(), value: self.value(v) },
+            OpPick::MapRemove(t, k) => Op::MapRemove { target: self.target(t, map), key: k.clone() },
+            OpPick::ListPush(t, v) => Op::ListPush { target: self.target(t, list), value: self.value(v) },
+            OpPick::ListInsert(t, i, v) => {
+                Op::ListInsert { target: self.target(t, list), index: *i, value: self.value(v) }
+            }
+            OpPick::ListSet(t, i, v) => Op::ListSet { target: self.target(t, list), index: *i, value: self.value(v) },
+            OpPick::ListRemove(t, i) => Op::ListRemove { target: self.target(t, list), index: *i },
+            OpPick::Clear(t) => Op::Clear { target: self.target(t, None) },
+            OpPick::BindRoot(n, t) => Op::BindRoot { name: n.clone(), target: self.target(t, None) },
             OpPick::UnbindRoot(n) => Op::UnbindRoot { name: n.clone() },
         }
     }
 }
 
-fn resolve_transaction(
-    heap: &Heap,
-    expect: &[(Pick, VersionPick)],
-    ops: &[OpPick],
-) -> Transaction {
+fn resolve_transaction(heap: &Heap, expect: &[(Pick, VersionPick)], ops: &[OpPick]) -> Transaction {
     let mut creates = Vec::new();
     for op in ops {
         if let OpPick::Create { reuse, kind, .. } = op {
@@ -341,11 +293,7 @@ fn resolve_transaction(
             creates.push((handle, *kind));
         }
     }
-    let mut resolver = Resolver {
-        heap,
-        creates,
-        creates_seen: 0,
-    };
+    let mut resolver = Resolver { heap, creates, creates_seen: 0 };
     let expect = expect
         .iter()
         .map(|(pick, version)| {
@@ -369,11 +317,9 @@ fn resolve_transaction(
 fn expected_precondition_failure(heap: &Heap, expect: &[(ObjectId, u64)]) -> Option<Rejection> {
     expect.iter().find_map(|&(id, expected)| match heap.get(id) {
         None => Some(Rejection::UnknownObject { id }),
-        Some(object) if object.version != expected => Some(Rejection::VersionConflict {
-            id,
-            expected,
-            actual: object.version,
-        }),
+        Some(object) if object.version != expected => {
+            Some(Rejection::VersionConflict { id, expected, actual: object.version })
+        }
         Some(_) => None,
     })
 }
@@ -391,12 +337,7 @@ fn entry_bytes(heap: &Heap, entry: &Entry) -> Option<Vec<u8>> {
 }
 
 /// Applies one entry through the byte interface; returns the reply (None for a no-op entry).
-fn apply_entry(
-    heap: &mut Heap,
-    log_index: u64,
-    bytes: &Option<Vec<u8>>,
-    writes: &mut Vec<Write>,
-) -> Option<Reply> {
+fn apply_entry(heap: &mut Heap, log_index: u64, bytes: &Option<Vec<u8>>, writes: &mut Vec<Write>) -> Option<Reply> {
     match bytes {
         Some(bytes) => Some(decode_reply(&heap.apply(log_index, bytes, writes)).unwrap()),
         None => {
@@ -407,11 +348,7 @@ fn apply_entry(
 }
 
 fn without_applied(image: &[(Vec<u8>, Vec<u8>)]) -> Vec<(Vec<u8>, Vec<u8>)> {
-    image
-        .iter()
-        .filter(|(key, _)| key != APPLIED_INDEX_KEY)
-        .cloned()
-        .collect()
+    image.iter().filter(|(key, _)| key != APPLIED_INDEX_KEY).cloned().collect()
 }
 
 fn load(image: &[(Vec<u8>, Vec<u8>)]) -> Heap {
@@ -433,14 +370,11 @@ fn run_checked(entries: &[Entry]) -> Result<(Heap, Vec<Option<Reply>>), TestCase
         let log_index = position as u64 + 1;
         let before = heap.export();
         let bytes = entry_bytes(&heap, entry);
-        let model = bytes
-            .as_deref()
-            .and_then(|bytes| decode_envelope(bytes).ok())
-            .and_then(|envelope| match envelope.command {
-                Command::Transaction(transaction) => {
-                    expected_precondition_failure(&heap, &transaction.expect)
-                }
-            });
+        let model = bytes.as_deref().and_then(|bytes| decode_envelope(bytes).ok()).and_then(|envelope| match envelope
+            .command
+        {
+            Command::Transaction(transaction) => expected_precondition_failure(&heap, &transaction.expect),
+        });
         let mut writes = Vec::new();
         let reply = apply_entry(&mut heap, log_index, &bytes, &mut writes);
         let after = heap.export();
@@ -627,10 +561,7 @@ fn generated_logs_commit_often_and_reach_every_rejection() {
             }
         }
     }
-    assert!(
-        committed * 3 >= total,
-        "only {committed} of {total} generated entries committed"
-    );
+    assert!(committed * 3 >= total, "only {committed} of {total} generated entries committed");
     // LimitExceeded needs inputs far larger than these logs; the unit tests cover it.
     for kind in [
         "VersionConflict",

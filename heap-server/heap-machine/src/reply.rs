@@ -26,11 +26,7 @@ pub enum Rejection {
         "object {id} is at version {actual} but the transaction expected version {expected}: \
          another transaction changed it first; re-read the object and retry"
     )]
-    VersionConflict {
-        id: ObjectId,
-        expected: u64,
-        actual: u64,
-    },
+    VersionConflict { id: ObjectId, expected: u64, actual: u64 },
     #[error("object {id} does not exist; re-read the roots and use an id that exists")]
     UnknownObject { id: ObjectId },
     #[error(
@@ -53,11 +49,7 @@ pub enum Rejection {
         "object {id} is a {actual} object but the op needs a {expected} object; use the op that \
          matches the object's kind"
     )]
-    WrongKind {
-        id: ObjectId,
-        expected: ObjectKind,
-        actual: ObjectKind,
-    },
+    WrongKind { id: ObjectId, expected: ObjectKind, actual: ObjectKind },
     #[error(
         "index {index} is out of range for list object {id} of length {len}; re-read the list \
          (ListInsert accepts 0..=len, ListSet and ListRemove 0..len)"
@@ -86,21 +78,13 @@ mod tests {
 
     #[test]
     fn messages_say_what_to_do() {
-        let conflict = Rejection::VersionConflict {
-            id: 4,
-            expected: 2,
-            actual: 3,
-        };
+        let conflict = Rejection::VersionConflict { id: 4, expected: 2, actual: 3 };
         assert_eq!(
             conflict.to_string(),
             "object 4 is at version 3 but the transaction expected version 2: another \
              transaction changed it first; re-read the object and retry"
         );
-        let limit = Rejection::LimitExceeded {
-            what: Limit::FieldsPerObject,
-            limit: 1024,
-            actual: 1025,
-        };
+        let limit = Rejection::LimitExceeded { what: Limit::FieldsPerObject, limit: 1024, actual: 1025 };
         assert!(limit.to_string().starts_with("fields per object would be 1025"));
     }
 }

@@ -7,18 +7,11 @@ use crate::reply::Reply;
 use crate::value::ObjectId;
 
 pub(crate) fn envelope(expect: Vec<(ObjectId, u64)>, ops: Vec<Op>) -> Envelope {
-    Envelope {
-        leader_time_ms: 0,
-        command: Command::Transaction(Transaction { expect, ops }),
-    }
+    Envelope { leader_time_ms: 0, command: Command::Transaction(Transaction { expect, ops }) }
 }
 
 pub(crate) fn create(handle: u32, kind: ObjectKind) -> Op {
-    Op::Create {
-        handle,
-        class: "C".to_string(),
-        kind,
-    }
+    Op::Create { handle, class: "C".to_string(), kind }
 }
 
 /// Applies `ops` at `log_index` and returns the reply, checking the heap stays valid.

@@ -15,16 +15,11 @@ impl Heap {
     /// existing objects; names valid; every limit holds. Returns the first violation found.
     pub fn validate(&self) -> Result<(), String> {
         if self.next_id < OBJECT_ID_FIRST {
-            return Err(format!(
-                "next_id {} is below the first id {OBJECT_ID_FIRST}",
-                self.next_id
-            ));
+            return Err(format!("next_id {} is below the first id {OBJECT_ID_FIRST}", self.next_id));
         }
         let count = self.objects.len() as u64;
         if count > OBJECT_COUNT_MAX {
-            return Err(format!(
-                "{count} objects, over the limit of {OBJECT_COUNT_MAX}"
-            ));
+            return Err(format!("{count} objects, over the limit of {OBJECT_COUNT_MAX}"));
         }
         for (id, object) in &self.objects {
             let id = *id;
@@ -35,10 +30,7 @@ impl Heap {
                 return Err(format!("object {id} is below the first id {OBJECT_ID_FIRST}"));
             }
             if id >= self.next_id {
-                return Err(format!(
-                    "object {id} is not below next_id {}",
-                    self.next_id
-                ));
+                return Err(format!("object {id} is not below next_id {}", self.next_id));
             }
             if object.version == 0 {
                 return Err(format!("object {id} has version 0"));
@@ -49,19 +41,16 @@ impl Heap {
                     object.version, self.applied_index
                 ));
             }
-            check_name(NameKind::Class, &object.class)
-                .map_err(|error| format!("object {id}: {error}"))?;
+            check_name(NameKind::Class, &object.class).map_err(|error| format!("object {id}: {error}"))?;
             match &object.body {
                 Body::Fields(fields) => {
                     for name in fields.keys() {
-                        check_name(NameKind::Field, name)
-                            .map_err(|error| format!("object {id}: {error}"))?;
+                        check_name(NameKind::Field, name).map_err(|error| format!("object {id}: {error}"))?;
                     }
                 }
                 Body::Map(entries) => {
                     for key in entries.keys() {
-                        check_name(NameKind::MapKey, key)
-                            .map_err(|error| format!("object {id}: {error}"))?;
+                        check_name(NameKind::MapKey, key).map_err(|error| format!("object {id}: {error}"))?;
                     }
                 }
                 Body::List(_) => {}
@@ -80,9 +69,7 @@ impl Heap {
             check_object_limits(object).map_err(|error| format!("object {id}: {error}"))?;
             let size_bytes = encoded_size_bytes(object);
             if size_bytes > OBJECT_SIZE_BYTES_MAX {
-                return Err(format!(
-                    "object {id} encodes to {size_bytes} bytes, over {OBJECT_SIZE_BYTES_MAX}"
-                ));
+                return Err(format!("object {id} encodes to {size_bytes} bytes, over {OBJECT_SIZE_BYTES_MAX}"));
             }
         }
         for (name, id) in &self.roots {
@@ -109,13 +96,7 @@ mod tests {
         apply_ops(
             &mut heap,
             1,
-            vec![
-                create(0, ObjectKind::List),
-                Op::BindRoot {
-                    name: "list".to_string(),
-                    target: Target::New(0),
-                },
-            ],
+            vec![create(0, ObjectKind::List), Op::BindRoot { name: "list".to_string(), target: Target::New(0) }],
         );
         heap.validate().unwrap();
         heap
@@ -145,9 +126,7 @@ mod tests {
             h.roots.insert("gone".to_string(), 7);
         })
         .contains("missing object 7"));
-        assert!(corrupt(|h| {
-            list(h).resize(crate::limits::COLLECTION_LENGTH_MAX as usize + 1, Value::Null)
-        })
-        .contains("collection length"));
+        assert!(corrupt(|h| { list(h).resize(crate::limits::COLLECTION_LENGTH_MAX as usize + 1, Value::Null) })
+            .contains("collection length"));
     }
 }

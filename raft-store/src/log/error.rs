@@ -21,24 +21,14 @@ pub enum LogError {
         "the log in {dir} is corrupt at segment {segment} offset {offset_bytes}: {reason}; \
          restore this node from a healthy peer by wiping its data dir"
     )]
-    CorruptSegment {
-        dir: PathBuf,
-        segment: PathBuf,
-        offset_bytes: u64,
-        reason: String,
-    },
+    CorruptSegment { dir: PathBuf, segment: PathBuf, offset_bytes: u64, reason: String },
 
     /// Log indexes on disk are not contiguous: entries are missing.
     #[error(
         "the log in {dir} has a gap: expected index {expected_index} but found {found_index} in {segment}; \
          restore this node from a healthy peer by wiping its data dir"
     )]
-    Gap {
-        dir: PathBuf,
-        segment: PathBuf,
-        expected_index: u64,
-        found_index: u64,
-    },
+    Gap { dir: PathBuf, segment: PathBuf, expected_index: u64, found_index: u64 },
 
     /// A vote or purge-point file failed its checksum or could not be decoded.
     #[error(
@@ -57,11 +47,7 @@ pub enum LogError {
 
     /// An entry too large to be one record.
     #[error("log entry {index} encodes to {size_bytes} bytes, over the limit of {limit_bytes}; reject such requests before proposing them")]
-    EntryTooLarge {
-        index: u64,
-        size_bytes: u64,
-        limit_bytes: u64,
-    },
+    EntryTooLarge { index: u64, size_bytes: u64, limit_bytes: u64 },
 
     /// openraft asked for something the log contract forbids (a caller bug, nothing was written).
     #[error("log contract violated: {reason}; this is a bug in the caller")]
@@ -74,11 +60,7 @@ pub enum LogError {
 
 impl LogError {
     pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
-        LogError::Io {
-            action,
-            path: path.into(),
-            source,
-        }
+        LogError::Io { action, path: path.into(), source }
     }
 }
 

@@ -44,15 +44,39 @@ pub(crate) struct Flusher {
     thread: Option<JoinHandle<()>>,
 }
 
-/// Held by the flusher around each sync in unit tests, so a test can hold a batch open.
+/// Unit tests pause the flusher after it takes its first callback of a batch and before it syncs,
+/// to observe a callback that is queued but not yet durable, or to let many queue up.
 #[cfg(test)]
-pub(crate) type SyncGate = Arc<std::sync::Mutex<()>>;
+#[derive(Debug, Default)]
+pub(crate) struct SyncGate {
+    paused: std::sync::Mutex<bool>,
+    resumed: std::sync::Condvar,
+}
+
+#[cfg(test)]
+impl SyncGate {
+    pub(crate) fn pause(&self) {
+        *self.paused.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = true;
+    }
+
+    pub(crate) fn resume(&self) {
+        *self.paused.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = false;
+        self.resumed.notify_all();
+    }
+
+    fn wait_while_paused(&self) {
+        let mut paused = self.paused.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        while *paused {
+            paused = self.resumed.wait(paused).unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
+    }
+}
 
 impl Flusher {
     pub(crate) fn start(
         counters: Arc<Counters>,
         failed: Arc<AtomicBool>,
-        #[cfg(test)] gate: SyncGate,
+        #[cfg(test)] gate: Arc<SyncGate>,
     ) -> io::Result<Flusher> {
         let (sender, receiver) = mpsc::channel(FLUSH_QUEUE_CAPACITY);
         let thread = std::thread::Builder::new().name(FLUSHER_THREAD_NAME.to_string()).spawn(move || {
@@ -64,10 +88,7 @@ impl Flusher {
                 &gate,
             )
         })?;
-        Ok(Flusher {
-            sender: Some(sender),
-            thread: Some(thread),
-        })
+        Ok(Flusher { sender: Some(sender), thread: Some(thread) })
     }
 
     /// Queues `request`; waits while the queue is full.
@@ -107,7 +128,7 @@ fn run(
     while let Some(first) = receiver.blocking_recv() {
         Counters::add(&counters.flush_request_count, 1);
         #[cfg(test)]
-        let _gate = gate.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        gate.wait_while_paused();
 
         batch.push(first);
         while batch.len() < FLUSH_BATCH_CALLBACKS_MAX {

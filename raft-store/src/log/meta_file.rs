@@ -33,10 +33,7 @@ pub(crate) fn write_meta<T: Serialize>(dir: &Path, name: &str, value: &T, counte
     let path = dir.join(name);
     let tmp_path = dir.join(format!("{name}{TMP_FILE_SUFFIX}"));
     let payload = bincode::serde::encode_to_vec(value, bincode::config::standard())
-        .map_err(|e| LogError::CorruptMeta {
-            path: path.clone(),
-            reason: format!("cannot encode: {e}"),
-        })?;
+        .map_err(|e| LogError::CorruptMeta { path: path.clone(), reason: format!("cannot encode: {e}") })?;
     assert!(payload.len() <= META_PAYLOAD_SIZE_BYTES_MAX, "metadata values are tiny");
     let payload_len = u32::try_from(payload.len()).expect("bounded by META_PAYLOAD_SIZE_BYTES_MAX");
     let mut bytes = Vec::with_capacity(META_HEADER_SIZE_BYTES + payload.len());
@@ -67,10 +64,7 @@ pub(crate) fn read_meta<T: DeserializeOwned>(dir: &Path, name: &str) -> Result<O
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(LogError::io("reading", &path, e)),
     };
-    let corrupt = |reason: String| LogError::CorruptMeta {
-        path: path.clone(),
-        reason,
-    };
+    let corrupt = |reason: String| LogError::CorruptMeta { path: path.clone(), reason };
     if bytes.len() < META_HEADER_SIZE_BYTES {
         return Err(corrupt(format!("{} bytes, shorter than the header", bytes.len())));
     }
@@ -83,22 +77,16 @@ pub(crate) fn read_meta<T: DeserializeOwned>(dir: &Path, name: &str) -> Result<O
         return Err(corrupt(format!("payload length {payload_len} over the limit")));
     }
     if bytes.len() != META_HEADER_SIZE_BYTES + payload_len {
-        return Err(corrupt(format!(
-            "{} bytes, expected {}",
-            bytes.len(),
-            META_HEADER_SIZE_BYTES + payload_len
-        )));
+        return Err(corrupt(format!("{} bytes, expected {}", bytes.len(), META_HEADER_SIZE_BYTES + payload_len)));
     }
     let payload = &bytes[META_HEADER_SIZE_BYTES..];
     let crc_computed = crc32fast::hash(payload);
     if crc_computed != crc_stored {
-        return Err(corrupt(format!(
-            "checksum mismatch: stored {crc_stored:#010x}, computed {crc_computed:#010x}"
-        )));
+        return Err(corrupt(format!("checksum mismatch: stored {crc_stored:#010x}, computed {crc_computed:#010x}")));
     }
     let config = bincode::config::standard().with_limit::<META_PAYLOAD_SIZE_BYTES_MAX>();
-    let (value, consumed) =
-        bincode::serde::decode_from_slice::<T, _>(payload, config).map_err(|e| corrupt(format!("does not decode: {e}")))?;
+    let (value, consumed) = bincode::serde::decode_from_slice::<T, _>(payload, config)
+        .map_err(|e| corrupt(format!("does not decode: {e}")))?;
     if consumed != payload_len {
         return Err(corrupt(format!("decodes from {consumed} of {payload_len} payload bytes")));
     }
@@ -137,9 +125,6 @@ mod tests {
             assert!(matches!(result, Err(LogError::CorruptMeta { .. })), "flip at {position}: {result:?}");
         }
         std::fs::write(&path, &original[..original.len() - 1]).unwrap();
-        assert!(matches!(
-            read_meta::<(u64, u64)>(dir.path(), "x.meta"),
-            Err(LogError::CorruptMeta { .. })
-        ));
+        assert!(matches!(read_meta::<(u64, u64)>(dir.path(), "x.meta"), Err(LogError::CorruptMeta { .. })));
     }
 }

@@ -23,9 +23,7 @@ pub struct LogOptions {
 
 impl Default for LogOptions {
     fn default() -> Self {
-        LogOptions {
-            segment_size_bytes: SEGMENT_SIZE_BYTES_MAX,
-        }
+        LogOptions { segment_size_bytes: SEGMENT_SIZE_BYTES_MAX }
     }
 }
 

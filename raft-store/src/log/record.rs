@@ -54,9 +54,7 @@ pub(crate) fn encode_record(entry: &Entry, out: &mut Vec<u8>) -> Result<usize, E
     };
     if payload_len > RECORD_PAYLOAD_SIZE_BYTES_MAX {
         out.truncate(start);
-        return Err(EncodeError::TooLarge {
-            payload_size_bytes: payload_len,
-        });
+        return Err(EncodeError::TooLarge { payload_size_bytes: payload_len });
     }
     let payload_len_u32 = u32::try_from(payload_len).expect("bounded by RECORD_PAYLOAD_SIZE_BYTES_MAX");
     let crc = crc32fast::hash(&out[start + 8..]);
@@ -102,11 +100,7 @@ pub(crate) fn decode_record(bytes: &[u8]) -> Decoded {
     let config = bincode::config::standard().with_limit::<RECORD_PAYLOAD_SIZE_BYTES_MAX>();
     let (entry, consumed) = match bincode::serde::decode_from_slice::<Entry, _>(payload, config) {
         Ok(decoded) => decoded,
-        Err(error) => {
-            return Decoded::Undecodable {
-                reason: format!("entry {index} does not decode: {error}"),
-            }
-        }
+        Err(error) => return Decoded::Undecodable { reason: format!("entry {index} does not decode: {error}") },
     };
     if consumed != payload_len {
         return Decoded::Undecodable {
@@ -114,15 +108,9 @@ pub(crate) fn decode_record(bytes: &[u8]) -> Decoded {
         };
     }
     if entry.log_id.index != index {
-        return Decoded::Undecodable {
-            reason: format!("record index {index} holds entry {}", entry.log_id),
-        };
+        return Decoded::Undecodable { reason: format!("record index {index} holds entry {}", entry.log_id) };
     }
-    Decoded::Record {
-        index,
-        entry: Box::new(entry),
-        size_bytes,
-    }
+    Decoded::Record { index, entry: Box::new(entry), size_bytes }
 }
 
 #[cfg(test)]
@@ -154,10 +142,7 @@ mod tests {
         let mut buffer = Vec::new();
         let size_bytes = encode_record(&entry(1, 7), &mut buffer).unwrap();
         for cut in [0, 5, RECORD_HEADER_SIZE_BYTES - 1, RECORD_HEADER_SIZE_BYTES, size_bytes - 1] {
-            assert!(
-                matches!(decode_record(&buffer[..cut]), Decoded::Incomplete { .. }),
-                "cut at {cut}"
-            );
+            assert!(matches!(decode_record(&buffer[..cut]), Decoded::Incomplete { .. }), "cut at {cut}");
         }
     }
 
@@ -168,10 +153,7 @@ mod tests {
         for position in 4..size_bytes {
             let mut corrupt = buffer.clone();
             corrupt[position] ^= 0x01;
-            assert!(
-                matches!(decode_record(&corrupt), Decoded::Invalid { .. }),
-                "flip at {position}"
-            );
+            assert!(matches!(decode_record(&corrupt), Decoded::Invalid { .. }), "flip at {position}");
         }
     }
 
@@ -180,10 +162,7 @@ mod tests {
         let mut buffer = Vec::new();
         encode_record(&entry(1, 7), &mut buffer).unwrap();
         buffer[0..4].copy_from_slice(&u32::MAX.to_le_bytes());
-        assert!(matches!(
-            decode_record(&buffer),
-            Decoded::Invalid { payload_len: None, .. }
-        ));
+        assert!(matches!(decode_record(&buffer), Decoded::Invalid { payload_len: None, .. }));
     }
 
     #[test]

@@ -122,10 +122,7 @@ pub(crate) fn recover(dir: &Path, counters: &Counters) -> Result<Recovered, LogE
             entries.push_back(entry);
             offsets.push_back(offset);
         }
-        segments.insert(
-            first_index,
-            Segment::open_existing(path, first_index, scanned.valid_len_bytes)?,
-        );
+        segments.insert(first_index, Segment::open_existing(path, first_index, scanned.valid_len_bytes)?);
     }
 
     // Finish an interrupted purge past the last entry: every remaining record is purged.
@@ -157,22 +154,11 @@ pub(crate) fn recover(dir: &Path, counters: &Counters) -> Result<Recovered, LogE
     }
     assert_eq!(entries.len(), offsets.len());
 
-    Ok(Recovered {
-        vote,
-        purged,
-        segments,
-        entries,
-        offsets,
-    })
+    Ok(Recovered { vote, purged, segments, entries, offsets })
 }
 
 fn corrupt(dir: &Path, segment: &Path, offset_bytes: u64, reason: String) -> LogError {
-    LogError::CorruptSegment {
-        dir: dir.to_path_buf(),
-        segment: segment.to_path_buf(),
-        offset_bytes,
-        reason,
-    }
+    LogError::CorruptSegment { dir: dir.to_path_buf(), segment: segment.to_path_buf(), offset_bytes, reason }
 }
 
 /// Segment files in index order.
@@ -246,11 +232,7 @@ fn scan_segment(dir: &Path, path: &Path, first_index: u64, bytes: &[u8], is_last
         }
         let offset_bytes = offset as u64;
         match decode_record(&bytes[offset..]) {
-            Decoded::Record {
-                index,
-                entry,
-                size_bytes,
-            } => {
+            Decoded::Record { index, entry, size_bytes } => {
                 if index != expected_index {
                     return Err(LogError::Gap {
                         dir: dir.to_path_buf(),
@@ -298,10 +280,7 @@ fn scan_segment(dir: &Path, path: &Path, first_index: u64, bytes: &[u8], is_last
         }
     }
     assert!(offset <= bytes.len());
-    Ok(Scanned {
-        records,
-        valid_len_bytes: offset as u64,
-    })
+    Ok(Scanned { records, valid_len_bytes: offset as u64 })
 }
 
 /// Cuts a torn tail: ftruncate to the valid prefix, then fdatasync.

@@ -57,12 +57,7 @@ impl Segment {
             .open(&path)
             .map_err(|e| LogError::io("creating segment", &path, e))?;
         disk::sync_dir(dir, counters).map_err(|e| LogError::io("syncing directory after creating", &path, e))?;
-        Ok(Segment {
-            first_index,
-            path,
-            file: Arc::new(file),
-            len_bytes: 0,
-        })
+        Ok(Segment { first_index, path, file: Arc::new(file), len_bytes: 0 })
     }
 
     /// Opens an existing segment for appending at `len_bytes` (its verified length).
@@ -72,19 +67,12 @@ impl Segment {
             .write(true)
             .open(&path)
             .map_err(|e| LogError::io("opening segment", &path, e))?;
-        Ok(Segment {
-            first_index,
-            path,
-            file: Arc::new(file),
-            len_bytes,
-        })
+        Ok(Segment { first_index, path, file: Arc::new(file), len_bytes })
     }
 
     /// Writes `bytes` at the end of the segment. Not synced.
     pub(crate) fn write(&mut self, bytes: &[u8]) -> Result<(), LogError> {
-        self.file
-            .write_all_at(bytes, self.len_bytes)
-            .map_err(|e| LogError::io("writing segment", &self.path, e))?;
+        self.file.write_all_at(bytes, self.len_bytes).map_err(|e| LogError::io("writing segment", &self.path, e))?;
         self.len_bytes += bytes.len() as u64;
         Ok(())
     }
@@ -97,9 +85,7 @@ impl Segment {
     /// Cuts the segment to `len_bytes` and syncs it.
     pub(crate) fn truncate(&mut self, len_bytes: u64, counters: &Counters) -> Result<(), LogError> {
         assert!(len_bytes <= self.len_bytes, "truncation only shortens a segment");
-        self.file
-            .set_len(len_bytes)
-            .map_err(|e| LogError::io("truncating segment", &self.path, e))?;
+        self.file.set_len(len_bytes).map_err(|e| LogError::io("truncating segment", &self.path, e))?;
         self.len_bytes = len_bytes;
         self.sync(counters)
     }

@@ -72,7 +72,7 @@ struct Inner {
     /// Dropped before `_lock_file`: pending callbacks complete before the directory is released.
     flusher: Flusher,
     #[cfg(test)]
-    gate: super::flusher::SyncGate,
+    gate: Arc<super::flusher::SyncGate>,
     _lock_file: File,
 }
 
@@ -119,7 +119,7 @@ impl LogStore {
         );
         let failed = Arc::new(AtomicBool::new(false));
         #[cfg(test)]
-        let gate = super::flusher::SyncGate::default();
+        let gate = Arc::new(super::flusher::SyncGate::default());
         let flusher = Flusher::start(
             counters.clone(),
             failed.clone(),
@@ -154,13 +154,11 @@ impl LogStore {
 
     /// A read-only handle sharing this store's state.
     pub fn reader(&self) -> LogReader {
-        LogReader {
-            inner: self.inner.clone(),
-        }
+        LogReader { inner: self.inner.clone() }
     }
 
     #[cfg(test)]
-    pub(crate) fn flusher_gate(&self) -> super::flusher::SyncGate {
+    pub(crate) fn flusher_gate(&self) -> Arc<super::flusher::SyncGate> {
         self.inner.gate.clone()
     }
 
@@ -218,11 +216,7 @@ impl State {
         assert_eq!(self.entries.len(), self.offsets.len(), "an offset per entry");
         assert!(self.segments.len() <= SEGMENT_COUNT_MAX, "segment count bounded");
         if let (Some(first), Some(last)) = (self.entries.front(), self.entries.back()) {
-            assert_eq!(
-                last.log_id.index - first.log_id.index + 1,
-                self.entries.len() as u64,
-                "entries are contiguous"
-            );
+            assert_eq!(last.log_id.index - first.log_id.index + 1, self.entries.len() as u64, "entries are contiguous");
             if let Some(purged) = &self.purged {
                 assert_eq!(purged.index + 1, first.log_id.index, "the first entry follows the purge point");
                 assert!(purged < &first.log_id, "purged before the first entry");
@@ -275,10 +269,7 @@ impl Inner {
     /// Marks the store failed on any error that may have left the disk half-written.
     fn fail_on_error<T>(&self, result: Result<T, LogError>) -> Result<T, LogError> {
         if let Err(error) = &result {
-            if !matches!(
-                error,
-                LogError::Contract { .. } | LogError::EntryTooLarge { .. } | LogError::Failed { .. }
-            ) {
+            if !matches!(error, LogError::Contract { .. } | LogError::EntryTooLarge { .. } | LogError::Failed { .. }) {
                 self.failed.store(true, Ordering::SeqCst);
                 tracing::error!(%error, "a raft log write failed; the log store now refuses writes");
             }
@@ -318,10 +309,7 @@ impl Inner {
 
     fn log_state(&self) -> Result<LogState<TypeConfig>, LogError> {
         let state = self.lock_state()?;
-        Ok(LogState {
-            last_purged_log_id: state.purged,
-            last_log_id: state.last_log_id(),
-        })
+        Ok(LogState { last_purged_log_id: state.purged, last_log_id: state.last_log_id() })
     }
 
     /// Makes `vote` durable (tmp + fsync + rename + fsync dir), then serves it.
@@ -363,9 +351,9 @@ impl Inner {
                     size_bytes: payload_size_bytes as u64,
                     limit_bytes: RECORD_PAYLOAD_SIZE_BYTES_MAX as u64,
                 },
-                EncodeError::Bincode(reason) => LogError::Contract {
-                    reason: format!("entry {index} does not encode: {reason}"),
-                },
+                EncodeError::Bincode(reason) => {
+                    LogError::Contract { reason: format!("entry {index} does not encode: {reason}") }
+                }
             })?;
             record_bounds.push((start, size_bytes));
         }
@@ -395,10 +383,8 @@ impl Inner {
         // Start in `encoded` of the first record not yet written to a segment.
         let mut unwritten_start = 0usize;
         for (entry, (start, size_bytes)) in entries.iter().zip(record_bounds) {
-            let projected_len = state
-                .segments
-                .last_key_value()
-                .map(|(_, active)| active.len_bytes + (start - unwritten_start) as u64);
+            let projected_len =
+                state.segments.last_key_value().map(|(_, active)| active.len_bytes + (start - unwritten_start) as u64);
             let needs_new_segment = match projected_len {
                 None => true,
                 Some(len) => len > 0 && len + *size_bytes as u64 > segment_size_bytes,
@@ -465,11 +451,8 @@ impl Inner {
     fn truncate_at(&self, state: &mut State, position: usize) -> Result<(), LogError> {
         let removed_index = state.entries[position].log_id.index;
         let offset = state.offsets[position];
-        let (&holding_first, _) = state
-            .segments
-            .range(..=removed_index)
-            .next_back()
-            .expect("every entry is in a segment");
+        let (&holding_first, _) =
+            state.segments.range(..=removed_index).next_back().expect("every entry is in a segment");
         let later: Vec<u64> = state.segments.range(holding_first + 1..).map(|(first, _)| *first).collect();
         for first in later.into_iter().rev() {
             let segment = state.segments.remove(&first).expect("listed just above");

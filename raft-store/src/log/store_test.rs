@@ -52,7 +52,7 @@ async fn append_callback_completes_only_after_fdatasync() {
     let gate = store.flusher_gate();
     let syncs_before = store.stats().fdatasync_count;
 
-    let held = gate.lock().unwrap();
+    gate.pause();
     let (sender, mut receiver) = TypeConfig::oneshot();
     store.append([entry(1, 0)], IOFlushed::signal(sender)).await.unwrap();
     wait_until("the flusher took the callback", || store.stats().flush_request_count == 1).await;
@@ -61,7 +61,7 @@ async fn append_callback_completes_only_after_fdatasync() {
     assert_eq!(store.stats().fdatasync_count, syncs_before);
     assert_eq!(store.stats().flushed_callback_count, 0);
 
-    drop(held);
+    gate.resume();
     receiver.await.unwrap().unwrap();
     let stats = store.stats();
     assert_eq!(stats.fdatasync_count, syncs_before + 1, "the completion came after one fdatasync");
@@ -76,7 +76,7 @@ async fn group_commit_syncs_once_for_many_queued_appends() {
     let gate = store.flusher_gate();
     let syncs_before = store.stats().fdatasync_count;
 
-    let held = gate.lock().unwrap();
+    gate.pause();
     let mut receivers = Vec::new();
     for index in 0..APPEND_COUNT {
         let (sender, receiver) = TypeConfig::oneshot();
@@ -86,7 +86,7 @@ async fn group_commit_syncs_once_for_many_queued_appends() {
             wait_until("the flusher took the first callback", || store.stats().flush_request_count == 1).await;
         }
     }
-    drop(held);
+    gate.resume();
     for receiver in receivers {
         receiver.await.unwrap().unwrap();
     }
@@ -304,13 +304,13 @@ async fn a_failed_store_refuses_writes_and_fails_pending_callbacks() {
     let mut store = LogStore::open(dir.path()).unwrap();
     append_durable(&mut store, entries(1, 0..=1)).await;
     let gate = store.flusher_gate();
-    let held = gate.lock().unwrap();
+    gate.pause();
     let (sender, receiver) = TypeConfig::oneshot();
     store.append([entry(1, 2)], IOFlushed::signal(sender)).await.unwrap();
     wait_until("the flusher took the callback", || store.stats().flush_request_count == 2).await;
     // Stands in for a failed fdatasync (which the flusher turns into this flag).
     store.mark_failed_for_test();
-    drop(held);
+    gate.resume();
     assert!(receiver.await.unwrap().is_err(), "an append is never acknowledged by a failed store");
 
     assert!(store.append([entry(1, 3)], IOFlushed::noop()).await.is_err());

@@ -29,9 +29,7 @@ pub(crate) fn log_id(term: u64, index: u64) -> LogId {
 }
 
 pub(crate) fn entry(term: u64, index: u64) -> Entry {
-    Entry::new_normal(log_id(term, index), Request {
-        payload: format!("payload-{index}").into_bytes(),
-    })
+    Entry::new_normal(log_id(term, index), Request { payload: format!("payload-{index}").into_bytes() })
 }
 
 pub(crate) fn entries(term: u64, indexes: std::ops::RangeInclusive<u64>) -> Vec<Entry> {
@@ -43,10 +41,7 @@ pub(crate) fn vote(term: u64, node_id: u64) -> Vote {
 }
 
 pub(crate) fn open_small(dir: &Path) -> LogStore {
-    LogStore::open_with(dir, LogOptions {
-        segment_size_bytes: SMALL_SEGMENT_SIZE_BYTES,
-    })
-    .unwrap()
+    LogStore::open_with(dir, LogOptions { segment_size_bytes: SMALL_SEGMENT_SIZE_BYTES }).unwrap()
 }
 
 /// Appends and waits until the flusher reports the entries durable.

@@ -1,0 +1,11 @@
+//! Process-level tests: real heap-server processes on loopback, killed and restarted as users'
+//! machines would be. One test binary; each topic in its own file.
+
+mod cluster {
+    pub mod support;
+    mod t10_basic;
+    mod t20_failover;
+    mod t30_snapshot;
+    mod t40_bad_input;
+    mod t50_heapctl;
+}

@@ -1,0 +1,64 @@
+//! Failover and durability with real processes: SIGKILL the leader mid-stream, restart it, then
+//! SIGKILL every node at once. No acknowledged write may be lost at any point.
+
+use std::time::Instant;
+
+use super::support::*;
+
+const ROOTS: u64 = 100;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_roots_survive_leader_kill_and_full_restart() {
+    let mut test = TestCluster::start("failover", 3, &[]);
+    let client = test.client();
+    let leader = test.leader().await;
+    test.phase(&format!("leader is node {leader}"));
+
+    let mut acknowledged = Vec::new();
+    let mut last_index = 0;
+    for i in 0..ROOTS {
+        let name = format!("root-{i}");
+        last_index = set_root(&client, &name, i).await.expect("write before the fault");
+        acknowledged.push((name, i));
+    }
+    test.phase(&format!("{ROOTS} roots acknowledged, last at log index {last_index}"));
+
+    // Fault: SIGKILL the leader. The next write succeeds once a new leader is elected.
+    test.cluster.kill(leader);
+    let killed_at = Instant::now();
+    test.phase(&format!("SIGKILLed leader node {leader}"));
+    let index = set_root(&client, "after-kill", 0).await.expect("a write succeeds after failover");
+    test.phase(&format!("first write after the kill took {} ms", killed_at.elapsed().as_millis()));
+    acknowledged.push(("after-kill".into(), 0));
+    let new_leader = test.leader().await;
+    assert_ne!(new_leader, leader, "a surviving node leads");
+
+    // Check: every acknowledged root is on every surviving node.
+    for id in test.cluster.ids().into_iter().filter(|id| *id != leader) {
+        check_roots_on_node(&test, id, &acknowledged, index).await;
+    }
+    test.phase("every acknowledged root reads back from both survivors");
+
+    // Restart the killed node on its data: it catches up.
+    test.cluster.start(leader).expect("restart");
+    let more = set_root(&client, "after-restart", 0).await.expect("write with all nodes up");
+    acknowledged.push(("after-restart".into(), 0));
+    test.cluster.wait_for_applied(leader, more, CONDITION_TIMEOUT).await.expect("restarted node catches up");
+    check_roots_on_node(&test, leader, &acknowledged, more).await;
+    test.phase(&format!("restarted node {leader} caught up to index {more}"));
+
+    // Fault: SIGKILL all three at once, restart on the same data.
+    test.cluster.kill_all();
+    test.phase("SIGKILLed every node");
+    test.cluster.start_all().expect("restart all");
+    let leader = test.leader().await;
+    test.phase(&format!("all restarted; leader is node {leader}"));
+    for (name, sequence) in &acknowledged {
+        let got = get_root(&client, name, None).await.expect("linearizable read after restart");
+        assert_eq!(got, Some(document(name, *sequence)), "root {name} after full restart");
+    }
+    for id in test.cluster.ids() {
+        check_roots_on_node(&test, id, &acknowledged, more).await;
+    }
+    test.phase("every acknowledged root survived SIGKILL of the whole cluster");
+}
