@@ -21,7 +21,7 @@ pub const CLIENT_ATTEMPTS_MAX: u32 = 50;
 /// Default overall deadline for one request, retries included.
 pub const CLIENT_DEADLINE_MS_DEFAULT: u64 = 10_000;
 const RETRY_BACKOFF_MS_MIN: u64 = 20;
-const RETRY_BACKOFF_MS_MAX: u64 = 500;
+const RETRY_BACKOFF_MS_MAX: u64 = 100;
 /// Endpoints one client accepts.
 pub const ENDPOINTS_MAX: usize = 64;
 
@@ -116,7 +116,7 @@ impl ClusterClient {
                 Err(_) => last = format!("{}: no answer in time", self.endpoints[index]),
             }
             // A full round over every endpoint failed: wait before the next round.
-            if (attempt as usize + 1) % self.clients.len() == 0 {
+            if (attempt as usize + 1).is_multiple_of(self.clients.len()) {
                 tokio::time::sleep(Duration::from_millis(backoff_ms)).await;
                 backoff_ms = (backoff_ms * 2).min(RETRY_BACKOFF_MS_MAX);
             }

@@ -33,6 +33,9 @@ use crate::limits::CLIENT_REQUEST_TIMEOUT_MS;
 use crate::limits::PEER_CONNECT_TIMEOUT_MS;
 use crate::node::NodeContext;
 
+/// Pause between attempts while a request waits for a leader to emerge (bounded by the deadline).
+const LEADER_RETRY_INTERVAL_MS: u64 = 10;
+
 /// Marks a request a follower forwarded to the leader, so it is never forwarded twice.
 const FORWARDED_HEADER: &str = "x-sovereign-forwarded";
 
@@ -104,8 +107,10 @@ impl HeapService {
         if remaining.is_zero() {
             return Err(not_leader(self.node.id, &leader));
         }
-        // Wait until some leader is known (or the term changes), then the caller tries again.
+        // Wait until some leader is known, then the caller tries again. The pause bounds the retry
+        // rate while this node is between terms (it may briefly name itself before it can serve).
         let _ = self.node.raft.wait(Some(remaining)).metrics(|m| m.current_leader.is_some(), "a leader is known").await;
+        tokio::time::sleep(Duration::from_millis(LEADER_RETRY_INTERVAL_MS)).await;
         Ok(Route::Local)
     }
 

@@ -27,4 +27,8 @@ impl Machine for HeapMachine {
     fn export(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
         self.heap.export()
     }
+
+    fn validate(&self) -> Result<(), LoadError> {
+        self.heap.validate().map_err(|reason| LoadError { key: Vec::new(), reason })
+    }
 }

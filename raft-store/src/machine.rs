@@ -51,4 +51,8 @@ pub trait Machine: Send + Sync + 'static {
     /// The whole state as key/value pairs in ascending key order: exactly the pairs that the
     /// change sets have written and not deleted.
     fn export(&self) -> Vec<(Vec<u8>, Vec<u8>)>;
+
+    /// Checks the machine's invariants after a whole image was loaded (`load` checks one pair at
+    /// a time, so cross-pair invariants such as "no dangling reference" are checked here).
+    fn validate(&self) -> Result<(), LoadError>;
 }

@@ -15,6 +15,8 @@ use proto::heap as pb;
 
 #[path = "heapctl/dev.rs"]
 mod dev;
+#[path = "heapctl/probe.rs"]
+mod probe;
 #[path = "heapctl/status.rs"]
 mod status;
 
@@ -88,6 +90,16 @@ enum DevCommand {
         #[arg(long, default_value_t = 7101)]
         base_port: u16,
     },
+    /// Measure: SIGKILL the leader of a fresh local cluster repeatedly; time to the first write.
+    ProbeFailover {
+        #[arg(long, default_value_t = 10)]
+        trials: u32,
+    },
+    /// Measure: single-client durable write latency on a fresh local cluster.
+    ProbeLatency {
+        #[arg(long, default_value_t = 2_000)]
+        writes: u32,
+    },
 }
 
 fn endpoints(text: &str) -> Vec<String> {
@@ -102,6 +114,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Dev { command: DevCommand::Up { nodes, data_dir, base_port } } => {
             dev::up(nodes, &data_dir, base_port).await
         }
+        Command::Dev { command: DevCommand::ProbeFailover { trials } } => probe::failover(trials).await,
+        Command::Dev { command: DevCommand::ProbeLatency { writes } } => probe::latency(writes).await,
         Command::Root { command } => {
             let client = ClusterClient::with_deadline(&endpoints, timeout)?;
             match command {

@@ -64,4 +64,11 @@ async fn writes_through_any_node_and_reads_are_linearizable() {
     }
     let roots = client.list_roots().await.expect("roots");
     assert_eq!(roots.roots.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), vec!["shared"]);
+
+    // SIGTERM stops every node cleanly (it exits by itself within the bound).
+    let mut test = test;
+    for id in test.cluster.ids() {
+        assert!(test.cluster.terminate(id), "node {id} exits on SIGTERM");
+    }
+    test.phase("every node stopped cleanly on SIGTERM");
 }

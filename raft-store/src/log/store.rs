@@ -530,41 +530,31 @@ impl Inner {
     }
 }
 
-impl RaftLogReader<TypeConfig> for LogReader {
-    async fn try_get_log_entries<RB: RangeBounds<u64> + Clone + Debug + OptionalSend>(
-        &mut self,
-        range: RB,
-    ) -> Result<Vec<Entry>, io::Error> {
-        Ok(self.inner.read_entries(&range)?)
-    }
+/// Both the store and its readers read the shared in-memory state the same way.
+macro_rules! impl_raft_log_reader {
+    ($handle:ty) => {
+        impl RaftLogReader<TypeConfig> for $handle {
+            async fn try_get_log_entries<RB: RangeBounds<u64> + Clone + Debug + OptionalSend>(
+                &mut self,
+                range: RB,
+            ) -> Result<Vec<Entry>, io::Error> {
+                Ok(self.inner.read_entries(&range)?)
+            }
 
-    async fn read_vote(&mut self) -> Result<Option<Vote>, io::Error> {
-        Ok(self.inner.read_vote()?)
-    }
+            async fn read_vote(&mut self) -> Result<Option<Vote>, io::Error> {
+                Ok(self.inner.read_vote()?)
+            }
 
-    async fn limited_get_log_entries(&mut self, start: u64, end: u64) -> Result<Vec<Entry>, io::Error> {
-        let end = end.min(start.saturating_add(LIMITED_READ_ENTRIES_MAX));
-        Ok(self.inner.read_entries(&(start..end))?)
-    }
+            async fn limited_get_log_entries(&mut self, start: u64, end: u64) -> Result<Vec<Entry>, io::Error> {
+                let end = end.min(start.saturating_add(LIMITED_READ_ENTRIES_MAX));
+                Ok(self.inner.read_entries(&(start..end))?)
+            }
+        }
+    };
 }
 
-impl RaftLogReader<TypeConfig> for LogStore {
-    async fn try_get_log_entries<RB: RangeBounds<u64> + Clone + Debug + OptionalSend>(
-        &mut self,
-        range: RB,
-    ) -> Result<Vec<Entry>, io::Error> {
-        Ok(self.inner.read_entries(&range)?)
-    }
-
-    async fn read_vote(&mut self) -> Result<Option<Vote>, io::Error> {
-        Ok(self.inner.read_vote()?)
-    }
-
-    async fn limited_get_log_entries(&mut self, start: u64, end: u64) -> Result<Vec<Entry>, io::Error> {
-        let end = end.min(start.saturating_add(LIMITED_READ_ENTRIES_MAX));
-        Ok(self.inner.read_entries(&(start..end))?)
-    }
-}
+impl_raft_log_reader!(LogReader);
+impl_raft_log_reader!(LogStore);
 
 // Vote, truncate and purge do their fsyncs on the calling task: they are rare, and openraft needs
 // them durable before it continues anyway. Appends only write; the flusher thread syncs.

@@ -139,6 +139,7 @@ impl<M: Machine> StateMachineStore<M> {
             let (key, value) = item?;
             machine.load(&key[1..], &value)?;
         }
+        machine.validate()?;
 
         let store = Self {
             inner: Arc::new(Inner {
@@ -193,6 +194,7 @@ impl<M: Machine> StateMachineStore<M> {
         for (key, value) in &image.pairs {
             applied.machine.load(key, value)?;
         }
+        applied.machine.validate()?;
         applied.last_applied = image.meta.last_log_id;
         applied.membership = image.meta.last_membership.clone();
 

@@ -1,6 +1,5 @@
 //! openraft's storage conformance suite run against `LogStore`: once on a fresh directory per
 //! test, and once with a store that is closed and reopened from disk after every write.
-#![allow(clippy::unwrap_used)]
 
 use std::fmt::Debug;
 use std::io;
@@ -167,19 +166,6 @@ async fn read_vote(store: &Mutex<Option<LogStore>>) -> Result<Option<Vote>, io::
 }
 
 impl RaftLogReader<TypeConfig> for ReopeningLogReader {
-    async fn try_get_log_entries<RB: RangeBounds<u64> + Clone + Debug + OptionalSend>(
-        &mut self,
-        range: RB,
-    ) -> Result<Vec<Entry>, io::Error> {
-        read_entries(&self.store, range).await
-    }
-
-    async fn read_vote(&mut self) -> Result<Option<Vote>, io::Error> {
-        read_vote(&self.store).await
-    }
-}
-
-impl RaftLogReader<TypeConfig> for ReopeningLogStore {
     async fn try_get_log_entries<RB: RangeBounds<u64> + Clone + Debug + OptionalSend>(
         &mut self,
         range: RB,
