@@ -9,6 +9,14 @@ use serde_json::Map;
 use serde_json::Number;
 use serde_json::Value as Json;
 
+use crate::tx::bind_root;
+use crate::tx::create;
+use crate::tx::list_push;
+use crate::tx::map_put;
+use crate::tx::new_target;
+use crate::tx::transaction;
+use crate::tx::value;
+
 /// Class names given to the objects a JSON document is stored as.
 pub const JSON_OBJECT_CLASS: &str = "json.Object";
 pub const JSON_ARRAY_CLASS: &str = "json.Array";
@@ -31,18 +39,6 @@ pub enum JsonError {
     TooLarge,
     #[error("the graph is incomplete: {0}")]
     Incomplete(String),
-}
-
-fn value(kind: pb::value::Kind) -> Option<pb::Value> {
-    Some(pb::Value { kind: Some(kind) })
-}
-
-fn target(handle: u32) -> Option<pb::Target> {
-    Some(pb::Target { kind: Some(pb::target::Kind::NewHandle(handle)) })
-}
-
-fn op(op: pb::op::Op) -> pb::Op {
-    pb::Op { op: Some(op) }
 }
 
 struct Builder {
@@ -74,29 +70,17 @@ impl Builder {
         self.next_handle += 1;
         match json {
             Json::Object(map) => {
-                self.ops.push(op(pb::op::Op::Create(pb::Create {
-                    handle,
-                    class_name: JSON_OBJECT_CLASS.into(),
-                    kind: pb::ObjectKind::Map as i32,
-                })));
+                self.ops.push(create(handle, JSON_OBJECT_CLASS, pb::ObjectKind::Map));
                 for (key, item) in map {
                     let value = self.scalar(item, depth)?;
-                    self.ops.push(op(pb::op::Op::MapPut(pb::MapPut {
-                        target: target(handle),
-                        key: key.clone(),
-                        value,
-                    })));
+                    self.ops.push(map_put(new_target(handle), key, value));
                 }
             }
             Json::Array(items) => {
-                self.ops.push(op(pb::op::Op::Create(pb::Create {
-                    handle,
-                    class_name: JSON_ARRAY_CLASS.into(),
-                    kind: pb::ObjectKind::List as i32,
-                })));
+                self.ops.push(create(handle, JSON_ARRAY_CLASS, pb::ObjectKind::List));
                 for item in items {
                     let value = self.scalar(item, depth)?;
-                    self.ops.push(op(pb::op::Op::ListPush(pb::ListPush { target: target(handle), value })));
+                    self.ops.push(list_push(new_target(handle), value));
                 }
             }
             other => return Err(JsonError::NotContainer(kind_name(other))),
@@ -131,8 +115,8 @@ pub fn root_set_transaction(name: &str, text: &str) -> Result<pb::Transaction, J
     let json: Json = serde_json::from_str(text).map_err(|e| JsonError::Parse(e.to_string()))?;
     let mut builder = Builder { ops: Vec::new(), next_handle: 0 };
     let handle = builder.container(&json, 1)?;
-    builder.ops.push(op(pb::op::Op::BindRoot(pb::BindRoot { name: name.to_string(), target: target(handle) })));
-    Ok(pb::Transaction { expect: Vec::new(), ops: builder.ops })
+    builder.ops.push(bind_root(name, new_target(handle)));
+    Ok(transaction(builder.ops))
 }
 
 /// Rebuilds the JSON document rooted at `id` from a graph read. Objects that are not JSON

@@ -12,4 +12,5 @@ pub mod machine_adapter;
 pub mod network;
 pub mod node;
 pub mod raft_service;
+pub mod tx;
 pub mod wire;

@@ -76,6 +76,31 @@ impl PeerConnection {
     }
 }
 
+impl PeerConnection {
+    /// One request/response RPC: encode, send within the soft TTL, decode.
+    async fn unary<Req, Resp, Call, Fut>(
+        &self,
+        rpc: &Req,
+        option: RPCOption,
+        call: Call,
+    ) -> Result<Resp, RPCError<TypeConfig>>
+    where
+        Req: serde::Serialize,
+        Resp: serde::de::DeserializeOwned,
+        Call: FnOnce(RaftTransportClient<Channel>, RaftMessage) -> Fut,
+        Fut: Future<Output = Result<tonic::Response<RaftMessage>, tonic::Status>>,
+    {
+        let client = self.client()?;
+        let payload = encode_raft(rpc).map_err(codec_error)?;
+        let ttl = option.soft_ttl();
+        let reply = tokio::time::timeout(ttl, call(client, RaftMessage { payload }))
+            .await
+            .map_err(|_| timeout_error(self.target, ttl))?
+            .map_err(|s| rpc_error(self.target, s))?;
+        decode_raft(&reply.into_inner().payload).map_err(codec_error)
+    }
+}
+
 /// A transport failure: connection-level problems make openraft back off, others are retried.
 fn rpc_error(target: NodeId, status: tonic::Status) -> RPCError<TypeConfig> {
     match status.code() {
@@ -105,14 +130,7 @@ impl RaftNetworkV2<TypeConfig> for PeerConnection {
         rpc: AppendEntriesRequest<TypeConfig>,
         option: RPCOption,
     ) -> Result<AppendEntriesResponse<TypeConfig>, RPCError<TypeConfig>> {
-        let mut client = self.client()?;
-        let payload = encode_raft(&rpc).map_err(codec_error)?;
-        let ttl = option.soft_ttl();
-        let reply = tokio::time::timeout(ttl, client.append_entries(RaftMessage { payload }))
-            .await
-            .map_err(|_| timeout_error(self.target, ttl))?
-            .map_err(|s| rpc_error(self.target, s))?;
-        decode_raft(&reply.into_inner().payload).map_err(codec_error)
+        self.unary(&rpc, option, |mut client, message| async move { client.append_entries(message).await }).await
     }
 
     async fn vote(
@@ -120,14 +138,7 @@ impl RaftNetworkV2<TypeConfig> for PeerConnection {
         rpc: VoteRequest<TypeConfig>,
         option: RPCOption,
     ) -> Result<VoteResponse<TypeConfig>, RPCError<TypeConfig>> {
-        let mut client = self.client()?;
-        let payload = encode_raft(&rpc).map_err(codec_error)?;
-        let ttl = option.soft_ttl();
-        let reply = tokio::time::timeout(ttl, client.vote(RaftMessage { payload }))
-            .await
-            .map_err(|_| timeout_error(self.target, ttl))?
-            .map_err(|s| rpc_error(self.target, s))?;
-        decode_raft(&reply.into_inner().payload).map_err(codec_error)
+        self.unary(&rpc, option, |mut client, message| async move { client.vote(message).await }).await
     }
 
     async fn full_snapshot(

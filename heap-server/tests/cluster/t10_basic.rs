@@ -1,21 +1,18 @@
 //! Basic behaviour of a healthy cluster: any node accepts writes, reads are consistent and
 //! linearizable, rejections say why and change nothing.
 
+use heap_server::tx::id_target;
+use heap_server::tx::map_put;
+use heap_server::tx::transaction;
+use heap_server::tx::value as tx_value;
 use proto::heap as pb;
 
 use super::support::*;
 
 fn set_field_tx(id: u64, field: &str, value: i64, expect_version: Option<u64>) -> pb::Transaction {
-    pb::Transaction {
-        expect: expect_version.map(|version| pb::ExpectVersion { id, version }).into_iter().collect(),
-        ops: vec![pb::Op {
-            op: Some(pb::op::Op::MapPut(pb::MapPut {
-                target: Some(pb::Target { kind: Some(pb::target::Kind::Id(id)) }),
-                key: field.into(),
-                value: Some(pb::Value { kind: Some(pb::value::Kind::IntValue(value)) }),
-            })),
-        }],
-    }
+    let mut tx = transaction(vec![map_put(id_target(id), field, tx_value(pb::value::Kind::IntValue(value)))]);
+    tx.expect = expect_version.map(|version| pb::ExpectVersion { id, version }).into_iter().collect();
+    tx
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

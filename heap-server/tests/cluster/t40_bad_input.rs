@@ -6,6 +6,7 @@ use std::io::Write;
 use std::net::TcpStream;
 use std::time::Duration;
 
+use heap_server::tx::*;
 use proto::heap as pb;
 use proto::heap::heap_client::HeapClient;
 use proto::raft::raft_transport_client::RaftTransportClient;
@@ -40,27 +41,11 @@ async fn assert_serving(test: &TestCluster, sequence: u64) {
 }
 
 fn new_object_with_ref(to: u64) -> pb::Transaction {
-    let new = || Some(pb::Target { kind: Some(pb::target::Kind::NewHandle(0)) });
-    pb::Transaction {
-        expect: vec![],
-        ops: vec![
-            pb::Op {
-                op: Some(pb::op::Op::Create(pb::Create {
-                    handle: 0,
-                    class_name: "Cart".into(),
-                    kind: pb::ObjectKind::Fields as i32,
-                })),
-            },
-            pb::Op {
-                op: Some(pb::op::Op::SetField(pb::SetField {
-                    target: new(),
-                    field: "owner".into(),
-                    value: Some(pb::Value { kind: Some(pb::value::Kind::RefId(to)) }),
-                })),
-            },
-            pb::Op { op: Some(pb::op::Op::BindRoot(pb::BindRoot { name: "dangling".into(), target: new() })) },
-        ],
-    }
+    transaction(vec![
+        create(0, "Cart", pb::ObjectKind::Fields),
+        set_field(new_target(0), "owner", value(pb::value::Kind::RefId(to))),
+        bind_root("dangling", new_target(0)),
+    ])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

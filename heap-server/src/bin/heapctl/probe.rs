@@ -10,6 +10,12 @@ use anyhow::Context;
 use heap_server::client::ClusterClient;
 use heap_server::local_cluster::free_ports;
 use heap_server::local_cluster::LocalCluster;
+use heap_server::tx::bind_root;
+use heap_server::tx::create;
+use heap_server::tx::id_target;
+use heap_server::tx::map_put;
+use heap_server::tx::new_target;
+use heap_server::tx::transaction;
 use proto::heap as pb;
 
 /// Bounds of the probes, so a broken cluster ends a probe instead of hanging it.
@@ -61,31 +67,9 @@ fn ms(d: Duration) -> String {
     format!("{:.3} ms", d.as_secs_f64() * 1000.0)
 }
 
-fn put_tx(target: pb::Target, key: &str, value: pb::Value) -> pb::Transaction {
-    pb::Transaction {
-        expect: vec![],
-        ops: vec![pb::Op {
-            op: Some(pb::op::Op::MapPut(pb::MapPut { target: Some(target), key: key.into(), value: Some(value) })),
-        }],
-    }
-}
-
 /// Creates a map object bound to root `name`; returns its id.
 async fn create_map_root(client: &ClusterClient, name: &str) -> anyhow::Result<u64> {
-    let new = || Some(pb::Target { kind: Some(pb::target::Kind::NewHandle(0)) });
-    let tx = pb::Transaction {
-        expect: vec![],
-        ops: vec![
-            pb::Op {
-                op: Some(pb::op::Op::Create(pb::Create {
-                    handle: 0,
-                    class_name: "probe.Map".into(),
-                    kind: pb::ObjectKind::Map as i32,
-                })),
-            },
-            pb::Op { op: Some(pb::op::Op::BindRoot(pb::BindRoot { name: name.into(), target: new() })) },
-        ],
-    };
+    let tx = transaction(vec![create(0, "probe.Map", pb::ObjectKind::Map), bind_root(name, new_target(0))]);
     match client.commit(tx).await?.result {
         Some(pb::commit_response::Result::Committed(c)) => Ok(c.created.first().map(|c| c.id).unwrap_or(0)),
         other => bail!("cannot create the probe object: {other:?}"),
@@ -93,8 +77,7 @@ async fn create_map_root(client: &ClusterClient, name: &str) -> anyhow::Result<u
 }
 
 async fn put(client: &ClusterClient, id: u64, key: &str, value: pb::Value) -> anyhow::Result<u64> {
-    let target = pb::Target { kind: Some(pb::target::Kind::Id(id)) };
-    match client.commit(put_tx(target, key, value)).await?.result {
+    match client.commit(transaction(vec![map_put(id_target(id), key, Some(value))])).await?.result {
         Some(pb::commit_response::Result::Committed(c)) => Ok(c.log_index),
         other => bail!("write not committed: {other:?}"),
     }
