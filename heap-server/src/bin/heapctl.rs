@@ -99,6 +99,8 @@ enum DevCommand {
     ProbeLatency {
         #[arg(long, default_value_t = 2_000)]
         writes: u32,
+        #[arg(long, default_value_t = 3)]
+        nodes: usize,
     },
 }
 
@@ -115,7 +117,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             dev::up(nodes, &data_dir, base_port).await
         }
         Command::Dev { command: DevCommand::ProbeFailover { trials } } => probe::failover(trials).await,
-        Command::Dev { command: DevCommand::ProbeLatency { writes } } => probe::latency(writes).await,
+        Command::Dev { command: DevCommand::ProbeLatency { writes, nodes } } => probe::latency(writes, nodes).await,
         Command::Root { command } => {
             let client = ClusterClient::with_deadline(&endpoints, timeout)?;
             match command {

@@ -13,18 +13,23 @@ use heap_server::local_cluster::LocalCluster;
 use heap_server::tx::bind_root;
 use heap_server::tx::create;
 use heap_server::tx::id_target;
+use heap_server::tx::list_push;
 use heap_server::tx::map_put;
 use heap_server::tx::new_target;
 use heap_server::tx::transaction;
+use heap_server::tx::value;
 use proto::heap as pb;
 
 /// Bounds of the probes, so a broken cluster ends a probe instead of hanging it.
 const TRIALS_MAX: u32 = 1_000;
 const WRITES_MAX: u32 = 1_000_000;
+const NODES_MAX: usize = 7;
 const CONDITION_TIMEOUT_MS: u64 = 30_000;
 const CLIENT_DEADLINE_MS: u64 = 15_000;
 /// The value written by the latency probe, as etcd's benchmark writes 256-byte values.
 const VALUE_SIZE_BYTES: usize = 256;
+/// The latency probe spreads its writes over this many small objects, as a put to many keys would.
+const PROBE_OBJECTS: u32 = 100;
 
 /// A fresh cluster of `nodes` in a new temporary directory (removed when dropped).
 struct ProbeCluster {
@@ -67,12 +72,20 @@ fn ms(d: Duration) -> String {
     format!("{:.3} ms", d.as_secs_f64() * 1000.0)
 }
 
-/// Creates a map object bound to root `name`; returns its id.
-async fn create_map_root(client: &ClusterClient, name: &str) -> anyhow::Result<u64> {
-    let tx = transaction(vec![create(0, "probe.Map", pb::ObjectKind::Map), bind_root(name, new_target(0))]);
-    match client.commit(tx).await?.result {
-        Some(pb::commit_response::Result::Committed(c)) => Ok(c.created.first().map(|c| c.id).unwrap_or(0)),
-        other => bail!("cannot create the probe object: {other:?}"),
+/// Creates `count` map objects, listed under root `name`; returns their ids.
+async fn create_maps(client: &ClusterClient, name: &str, count: u32) -> anyhow::Result<Vec<u64>> {
+    let mut ops = vec![create(count, "probe.List", pb::ObjectKind::List), bind_root(name, new_target(count))];
+    for handle in 0..count {
+        ops.push(create(handle, "probe.Map", pb::ObjectKind::Map));
+        ops.push(list_push(new_target(count), value(pb::value::Kind::NewRef(handle))));
+    }
+    match client.commit(transaction(ops)).await?.result {
+        Some(pb::commit_response::Result::Committed(c)) => {
+            let mut created = c.created;
+            created.sort_by_key(|c| c.handle);
+            Ok(created.into_iter().filter(|c| c.handle < count).map(|c| c.id).collect())
+        }
+        other => bail!("cannot create the probe objects: {other:?}"),
     }
 }
 
@@ -92,7 +105,7 @@ pub async fn failover(trials: u32) -> anyhow::Result<()> {
     let timeout = Duration::from_millis(CONDITION_TIMEOUT_MS);
     let client = probe.cluster.client(Duration::from_millis(CLIENT_DEADLINE_MS))?;
     probe.cluster.wait_for_leader(timeout).await?;
-    let id = create_map_root(&client, "failover-probe").await?;
+    let id = create_maps(&client, "failover-probe", 1).await?[0];
     let mut samples = Vec::new();
     for trial in 1..=trials {
         let leader = probe.cluster.wait_for_leader(timeout).await?;
@@ -121,12 +134,16 @@ pub async fn failover(trials: u32) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One client writes `writes` 256-byte values, one after another, and reports the latencies.
-pub async fn latency(writes: u32) -> anyhow::Result<()> {
+/// One client writes `writes` 256-byte values, one after another, each to one of
+/// `PROBE_OBJECTS` objects, and reports the latencies.
+pub async fn latency(writes: u32, nodes: usize) -> anyhow::Result<()> {
     if writes == 0 || writes > WRITES_MAX {
         bail!("--writes must be between 1 and {WRITES_MAX}");
     }
-    let probe = ProbeCluster::start(3)?;
+    if nodes == 0 || nodes > NODES_MAX {
+        bail!("--nodes must be between 1 and {NODES_MAX}");
+    }
+    let probe = ProbeCluster::start(nodes)?;
     let timeout = Duration::from_millis(CONDITION_TIMEOUT_MS);
     let leader = probe.cluster.wait_for_leader(timeout).await?;
     // Talk to the leader directly, as a leader-following client does.
@@ -134,23 +151,23 @@ pub async fn latency(writes: u32) -> anyhow::Result<()> {
         &[probe.cluster.addr(leader)?.to_string()],
         Duration::from_millis(CLIENT_DEADLINE_MS),
     )?;
-    let id = create_map_root(&client, "latency-probe").await?;
+    let ids = create_maps(&client, "latency-probe", PROBE_OBJECTS).await?;
     let value = pb::Value { kind: Some(pb::value::Kind::StringValue("v".repeat(VALUE_SIZE_BYTES))) };
     let warmup = (writes / 10).max(1);
     for i in 0..warmup {
-        put(&client, id, &format!("k{:07}", i % 1000), value.clone()).await?;
+        put(&client, ids[(i % PROBE_OBJECTS) as usize], "value", value.clone()).await?;
     }
     let mut samples = Vec::with_capacity(writes as usize);
     let started = Instant::now();
     for i in 0..writes {
         let t = Instant::now();
-        put(&client, id, &format!("k{:07}", i % 1000), value.clone()).await?;
+        put(&client, ids[(i % PROBE_OBJECTS) as usize], "value", value.clone()).await?;
         samples.push(t.elapsed());
     }
     let total = started.elapsed();
     samples.sort();
     println!(
-        "{writes} sequential durable writes (1 client, {VALUE_SIZE_BYTES}-byte value, 3 nodes): {:.0} writes/s",
+        "{writes} sequential durable writes (1 client, {VALUE_SIZE_BYTES}-byte value, {nodes} nodes): {:.0} writes/s",
         f64::from(writes) / total.as_secs_f64()
     );
     println!(
