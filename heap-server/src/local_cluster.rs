@@ -24,18 +24,10 @@ const TERMINATE_WAIT_MS: u64 = 10_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {
-    #[error("cannot start heap-server {binary}: {source}")]
-    Spawn {
-        binary: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("cannot prepare {path}: {source}")]
-    Io {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("cannot start heap-server {binary}: {error}")]
+    Spawn { binary: String, error: std::io::Error },
+    #[error("cannot prepare {path}: {error}")]
+    Io { path: String, error: std::io::Error },
     #[error("no node {0} in this cluster")]
     UnknownNode(u64),
     #[error("timed out after {waited_ms} ms waiting for {what}")]
@@ -57,12 +49,12 @@ pub fn free_ports(count: usize) -> Result<Vec<u16>, ClusterError> {
     let listeners = (0..count)
         .map(|_| std::net::TcpListener::bind("127.0.0.1:0"))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|source| ClusterError::Io { path: "127.0.0.1:0".into(), source })?;
+        .map_err(|error| ClusterError::Io { path: "127.0.0.1:0".into(), error })?;
     listeners
         .iter()
         .map(|l| l.local_addr().map(|a| a.port()))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|source| ClusterError::Io { path: "127.0.0.1:0".into(), source })
+        .map_err(|error| ClusterError::Io { path: "127.0.0.1:0".into(), error })
 }
 
 impl LocalCluster {
@@ -106,6 +98,31 @@ impl LocalCluster {
         self.children.contains_key(&id)
     }
 
+    /// Nodes whose process has exited since it was started, with their exit status.
+    pub fn exited(&mut self) -> Vec<(u64, std::process::ExitStatus)> {
+        let mut exited = Vec::new();
+        for (id, child) in &mut self.children {
+            if let Ok(Some(status)) = child.try_wait() {
+                exited.push((*id, status));
+            }
+        }
+        for (id, _) in &exited {
+            self.children.remove(id);
+        }
+        exited
+    }
+
+    /// Fails if any node's address is taken (another cluster may be running there).
+    pub fn check_ports_free(&self) -> Result<(), ClusterError> {
+        for addr in self.addrs.values() {
+            std::net::TcpListener::bind(addr.as_str()).map_err(|error| ClusterError::Io {
+                path: format!("{addr} (in use: is another cluster running? stop it or pick other ports)"),
+                error,
+            })?;
+        }
+        Ok(())
+    }
+
     pub fn pid(&self, id: u64) -> Option<u32> {
         self.children.get(&id).map(Child::id)
     }
@@ -114,7 +131,7 @@ impl LocalCluster {
     pub fn start(&mut self, id: u64) -> Result<u32, ClusterError> {
         let addr = self.addr(id)?.to_string();
         let peers = self.peers_flag();
-        let io_error = |path: &Path, source| ClusterError::Io { path: path.display().to_string(), source };
+        let io_error = |path: &Path, error| ClusterError::Io { path: path.display().to_string(), error };
         std::fs::create_dir_all(&self.data_dir).map_err(|e| io_error(&self.data_dir, e))?;
         let log_path = self.log_path(id);
         let log = OpenOptions::new().create(true).append(true).open(&log_path).map_err(|e| io_error(&log_path, e))?;
@@ -128,7 +145,7 @@ impl LocalCluster {
             .stdout(log)
             .stderr(log_err)
             .spawn()
-            .map_err(|source| ClusterError::Spawn { binary: self.server_binary.display().to_string(), source })?;
+            .map_err(|error| ClusterError::Spawn { binary: self.server_binary.display().to_string(), error })?;
         let pid = child.id();
         self.children.insert(id, child);
         Ok(pid)

@@ -8,13 +8,8 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum LogError {
     /// The operating system refused an I/O operation.
-    #[error("log I/O failed while {action} {path}: {source}; check the disk and restart the node")]
-    Io {
-        action: &'static str,
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
+    #[error("log I/O failed while {action} {path}: {error}; check the disk and restart the node")]
+    Io { action: &'static str, path: PathBuf, error: io::Error },
 
     /// A segment holds bytes that cannot be a torn write of the last append.
     #[error(
@@ -59,15 +54,15 @@ pub enum LogError {
 }
 
 impl LogError {
-    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
-        LogError::Io { action, path: path.into(), source }
+    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, error: io::Error) -> Self {
+        LogError::Io { action, path: path.into(), error }
     }
 }
 
 impl From<LogError> for io::Error {
     fn from(error: LogError) -> Self {
         let kind = match &error {
-            LogError::Io { source, .. } => source.kind(),
+            LogError::Io { error, .. } => error.kind(),
             LogError::Contract { .. } | LogError::InvalidOptions { .. } => io::ErrorKind::InvalidInput,
             LogError::CorruptSegment { .. } | LogError::Gap { .. } | LogError::CorruptMeta { .. } => {
                 io::ErrorKind::InvalidData

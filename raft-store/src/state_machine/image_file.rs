@@ -34,12 +34,8 @@ pub enum ImageError {
     TooLarge { size_bytes: usize },
     #[error("snapshot is corrupt: {0}; it is not installed (the sender will retry, or wipe this node's data dir)")]
     Corrupt(String),
-    #[error("snapshot file i/o failed at {path}: {source}; check the disk, the node stops")]
-    Io {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("snapshot file i/o failed at {path}: {error}; check the disk, the node stops")]
+    Io { path: String, error: std::io::Error },
 }
 
 impl SnapshotImage {
@@ -80,8 +76,8 @@ impl SnapshotImage {
     }
 }
 
-fn io_error(path: &Path, source: std::io::Error) -> ImageError {
-    ImageError::Io { path: path.display().to_string(), source }
+fn io_error(path: &Path, error: std::io::Error) -> ImageError {
+    ImageError::Io { path: path.display().to_string(), error }
 }
 
 /// Durably replaces the snapshot file in `dir` with `encoded`.

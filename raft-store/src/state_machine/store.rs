@@ -46,12 +46,8 @@ const META_SIZE_BYTES_MAX: usize = 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StateMachineError {
-    #[error("cannot open the state machine store at {path}: {source}; check the path and permissions")]
-    Open {
-        path: String,
-        #[source]
-        source: sled::Error,
-    },
+    #[error("cannot open the state machine store at {path}: {error}; check the path and permissions")]
+    Open { path: String, error: sled::Error },
     #[error("state machine store i/o failed: {0}; the node stops (check the disk)")]
     Sled(#[from] sled::Error),
     #[error("state machine meta key {key} is corrupt: {reason}; wipe this node's data dir and let it catch up from its peers")]
@@ -120,10 +116,10 @@ impl<M: Machine> StateMachineStore<M> {
     /// the machine image into `machine`, and brings it up to the snapshot if sled is older.
     pub fn open(dir: &Path, mut machine: M) -> Result<Self, StateMachineError> {
         std::fs::create_dir_all(dir)
-            .map_err(|e| StateMachineError::Snapshot(ImageError::Io { path: dir.display().to_string(), source: e }))?;
+            .map_err(|e| StateMachineError::Snapshot(ImageError::Io { path: dir.display().to_string(), error: e }))?;
         let sled_path = dir.join("state");
         let db = sled::open(&sled_path)
-            .map_err(|source| StateMachineError::Open { path: sled_path.display().to_string(), source })?;
+            .map_err(|error| StateMachineError::Open { path: sled_path.display().to_string(), error })?;
         let tree = db.open_tree("machine")?;
 
         let last_applied: Option<LogId> = match tree.get(KEY_LAST_APPLIED)? {

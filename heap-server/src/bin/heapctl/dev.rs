@@ -23,6 +23,7 @@ pub async fn up(nodes: u64, data_dir: &Path, base_port: u16) -> anyhow::Result<(
     }
     let addrs: Vec<String> = (0..nodes).map(|i| format!("127.0.0.1:{}", u64::from(base_port) + i)).collect();
     let mut cluster = LocalCluster::new(&server, data_dir, addrs.clone(), Vec::new());
+    cluster.check_ports_free()?;
     for id in cluster.ids() {
         let pid = cluster.start(id)?;
         println!(
@@ -32,7 +33,15 @@ pub async fn up(nodes: u64, data_dir: &Path, base_port: u16) -> anyhow::Result<(
             cluster.log_path(id).display()
         );
     }
-    match cluster.wait_for_leader(Duration::from_millis(LEADER_WAIT_MS)).await {
+    let leader = cluster.wait_for_leader(Duration::from_millis(LEADER_WAIT_MS)).await;
+    let exited = cluster.exited();
+    if !exited.is_empty() {
+        for (id, status) in &exited {
+            eprintln!("node {id} exited ({status}); see {}", cluster.log_path(*id).display());
+        }
+        bail!("{} of {nodes} nodes exited during start-up", exited.len());
+    }
+    match leader {
         Ok(id) => println!("cluster ready: leader is node {id}"),
         Err(e) => println!("cluster not ready: {e}; see the node logs"),
     }
