@@ -149,6 +149,35 @@ impl ClusterClient {
         self.call(false, |mut c| async move { c.list_roots(pb::ListRootsRequest {}).await }).await
     }
 
+    pub async fn open_session(&self, client: &str, ttl_ms: u64) -> Result<pb::OpenSessionResponse, ClientError> {
+        let request = pb::OpenSessionRequest { client: client.to_string(), ttl_ms };
+        // Not exactly-once (there is no session yet): a retry after a lost answer opens a second
+        // session, and the first one simply expires.
+        self.call(false, |mut c| {
+            let request = request.clone();
+            async move { c.open_session(request).await }
+        })
+        .await
+    }
+
+    /// One attempt round of a session request; retries reuse its (session, sequence), so the
+    /// request applies once however often it is sent.
+    pub async fn session(&self, request: pb::SessionRequest) -> Result<pb::SessionResponse, ClientError> {
+        self.call(false, |mut c| {
+            let request = request.clone();
+            async move { c.session(request).await }
+        })
+        .await
+    }
+
+    pub async fn list_locks(&self) -> Result<pb::ListLocksResponse, ClientError> {
+        self.call(false, |mut c| async move { c.list_locks(pb::ListLocksRequest {}).await }).await
+    }
+
+    pub async fn list_sessions(&self) -> Result<pb::ListSessionsResponse, ClientError> {
+        self.call(false, |mut c| async move { c.list_sessions(pb::ListSessionsRequest {}).await }).await
+    }
+
     /// The status of the node at endpoint `index` only (no failover).
     pub async fn status_of(&self, index: usize) -> Result<pb::StatusResponse, Status> {
         let mut client =

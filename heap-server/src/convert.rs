@@ -96,6 +96,7 @@ pub fn transaction_from_pb(tx: Option<pb::Transaction>) -> Result<hm::Transactio
     }
     Ok(hm::Transaction {
         expect: tx.expect.into_iter().map(|e| (e.id, e.version)).collect(),
+        fences: tx.fences.into_iter().map(|f| (f.lock, f.token)).collect(),
         ops: tx.ops.into_iter().map(op_from_pb).collect::<Result<_, _>>()?,
     })
 }
@@ -114,19 +115,120 @@ pub fn rejection_to_pb(rejection: &hm::Rejection) -> pb::Rejection {
         R::LimitExceeded { .. } => (K::LimitExceeded, 0, 0, 0),
         R::InvalidName { .. } => (K::InvalidName, 0, 0, 0),
         R::Malformed { .. } => (K::Malformed, 0, 0, 0),
+        R::UnknownSession { session_id } => (K::UnknownSession, *session_id, 0, 0),
+        R::SessionExpired { session_id } => (K::SessionExpired, *session_id, 0, 0),
+        R::SequenceTooOld { session_id, .. } => (K::SequenceTooOld, *session_id, 0, 0),
+        R::NotHolder { .. } => (K::NotHolder, 0, 0, 0),
+        R::UpgradeRefused { .. } => (K::UpgradeRefused, 0, 0, 0),
+        R::StaleFence { .. } => (K::StaleFence, 0, 0, 0),
+        _ => (K::InvalidArgument, 0, 0, 0),
     };
     pb::Rejection { kind: kind as i32, message: rejection.to_string(), object_id, expected_version, actual_version }
 }
 
+fn committed_to_pb(log_index: u64, created: Vec<(u32, u64)>) -> pb::Committed {
+    pb::Committed { log_index, created: created.into_iter().map(|(handle, id)| pb::Created { handle, id }).collect() }
+}
+
 pub fn reply_to_pb(reply: hm::Reply) -> pb::CommitResponse {
     let result = match reply {
-        hm::Reply::Committed { log_index, created } => pb::commit_response::Result::Committed(pb::Committed {
-            log_index,
-            created: created.into_iter().map(|(handle, id)| pb::Created { handle, id }).collect(),
-        }),
+        hm::Reply::Committed { log_index, created } => {
+            pb::commit_response::Result::Committed(committed_to_pb(log_index, created))
+        }
         hm::Reply::Rejected(rejection) => pb::commit_response::Result::Rejected(rejection_to_pb(&rejection)),
+        other => pb::commit_response::Result::Rejected(pb::Rejection {
+            kind: pb::RejectionKind::Unspecified as i32,
+            message: format!("unexpected reply to a transaction: {other:?}"),
+            ..Default::default()
+        }),
     };
     pb::CommitResponse { result: Some(result) }
+}
+
+fn lock_mode_from_pb(mode: i32) -> Result<hm::LockMode, MalformedRequest> {
+    match pb::LockMode::try_from(mode) {
+        Ok(pb::LockMode::Write) => Ok(hm::LockMode::Write),
+        Ok(pb::LockMode::Read) => Ok(hm::LockMode::Read),
+        Err(_) => Err(MalformedRequest(format!("unknown lock mode {mode}"))),
+    }
+}
+
+fn lock_mode_to_pb(mode: hm::LockMode) -> i32 {
+    match mode {
+        hm::LockMode::Write => pb::LockMode::Write as i32,
+        hm::LockMode::Read => pb::LockMode::Read as i32,
+    }
+}
+
+pub fn session_request_from_pb(request: pb::SessionRequest) -> Result<hm::SessionRequest, MalformedRequest> {
+    use pb::session_request::Command as C;
+    let command = match request.command.ok_or_else(|| missing("session command"))? {
+        C::KeepAlive(_) => hm::SessionCommand::KeepAlive,
+        C::Close(_) => hm::SessionCommand::Close,
+        C::Lock(lock) => hm::SessionCommand::Lock {
+            name: lock.name,
+            thread: lock.thread,
+            mode: lock_mode_from_pb(lock.mode)?,
+            timeout_ms: lock.timeout_ms,
+        },
+        C::Unlock(unlock) => hm::SessionCommand::Unlock {
+            name: unlock.name,
+            thread: unlock.thread,
+            commit: unlock.commit.map(|tx| transaction_from_pb(Some(tx))).transpose()?,
+        },
+        C::Wait(wait) => hm::SessionCommand::Wait { name: wait.name, thread: wait.thread, timeout_ms: wait.timeout_ms },
+        C::Notify(notify) => hm::SessionCommand::Notify { name: notify.name, thread: notify.thread, all: notify.all },
+        C::Transaction(tx) => hm::SessionCommand::Transaction(transaction_from_pb(Some(tx))?),
+    };
+    Ok(hm::SessionRequest {
+        session_id: request.session_id,
+        sequence: request.sequence,
+        acknowledged_below: request.acknowledged_below,
+        command,
+    })
+}
+
+pub fn session_reply_to_pb(reply: hm::Reply) -> pb::SessionResponse {
+    use pb::session_response::Result as R;
+    let result = match reply {
+        hm::Reply::Committed { log_index, created } => R::Committed(committed_to_pb(log_index, created)),
+        hm::Reply::Rejected(rejection) => R::Rejected(rejection_to_pb(&rejection)),
+        hm::Reply::SessionOpened { .. } | hm::Reply::Done => R::Done(pb::Done {}),
+        hm::Reply::LockGranted { token } => R::Granted(pb::LockGranted { token }),
+        hm::Reply::Pending => R::Pending(pb::Pending {}),
+        hm::Reply::LockTimedOut => R::TimedOut(pb::LockTimedOut {}),
+        hm::Reply::WaitDone { token, notified } => R::WaitDone(pb::WaitDone { token, notified }),
+        hm::Reply::Unlocked { commit } => R::Unlocked(pb::Unlocked {
+            commit: Some(match commit {
+                Some((log_index, created)) => committed_to_pb(log_index, created),
+                None => pb::Committed::default(),
+            }),
+        }),
+    };
+    pb::SessionResponse { result: Some(result) }
+}
+
+fn waiter_to_pb(waiter: &hm::WaiterInfo) -> pb::LockWaiter {
+    pb::LockWaiter { session_id: waiter.session_id, thread: waiter.thread, mode: lock_mode_to_pb(waiter.mode) }
+}
+
+pub fn lock_info_to_pb(lock: &hm::LockInfo) -> pb::LockInfo {
+    pb::LockInfo {
+        name: lock.name.clone(),
+        mode: match lock.mode {
+            Some(hm::LockMode::Write) => "write",
+            Some(hm::LockMode::Read) => "read",
+            None => "free",
+        }
+        .into(),
+        holders: lock
+            .holders
+            .iter()
+            .map(|h| pb::LockHolder { session_id: h.session_id, thread: h.thread, token: h.token, count: h.count })
+            .collect(),
+        waiters: lock.waiters.iter().map(waiter_to_pb).collect(),
+        condition_waiters: lock.condition_waiters.iter().map(waiter_to_pb).collect(),
+    }
 }
 
 pub fn object_to_pb(object: &hm::Object) -> pb::Object {

@@ -22,6 +22,14 @@ pub const SNAPSHOT_CHUNK_SIZE_BYTES: usize = 1024 * 1024;
 /// How long a forwarded request or a read may wait for the leader before the client is told to retry.
 pub const CLIENT_REQUEST_TIMEOUT_MS: u64 = 10_000;
 
+/// A session request still pending (a queued lock, a wait) is answered `Pending` after this long,
+/// and the client sends it again; no RPC hangs for longer.
+pub const PENDING_WAIT_MS_MAX: u64 = 5_000;
+
+/// How often the leader checks whether a session expiry or wait timeout is due (it then proposes
+/// a Tick entry carrying its clock).
+pub const DEADLINE_CHECK_INTERVAL_MS: u64 = 50;
+
 /// Connecting to a peer gives up after this long (the peer is then reported unreachable).
 pub const PEER_CONNECT_TIMEOUT_MS: u64 = 1_000;
 

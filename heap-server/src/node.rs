@@ -19,13 +19,16 @@ use tokio::net::TcpListener;
 
 use crate::config::NodeConfig;
 use crate::heap_service::HeapService;
+use crate::leader_duties;
 use crate::limits::CLIENT_MESSAGE_SIZE_BYTES_MAX;
 use crate::limits::RAFT_MESSAGE_SIZE_BYTES_MAX;
 use crate::limits::RAFT_PAYLOAD_ENTRIES_MAX;
 use crate::limits::SHUTDOWN_TIMEOUT_MS;
 use crate::machine_adapter::HeapMachine;
 use crate::network::PeerNetwork;
+use crate::proposer::Proposer;
 use crate::raft_service::RaftService;
+use crate::router::Router;
 
 pub type HeapStore = StateMachineStore<HeapMachine>;
 pub type HeapRaft = openraft::Raft<TypeConfig, HeapStore>;
@@ -82,10 +85,14 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> anyh
         }
     }
 
-    let heap_service = HeapServer::new(HeapService::new(Arc::clone(&context)))
+    let router = Arc::new(Router::new(Arc::clone(&context)));
+    let proposer = Arc::new(Proposer::new(Arc::clone(&context), Arc::clone(&router)));
+    let (stop_duties_tx, stop_duties_rx) = tokio::sync::watch::channel(false);
+    let duties = tokio::spawn(leader_duties::run(Arc::clone(&context), Arc::clone(&proposer), stop_duties_rx));
+    let heap_service = HeapServer::new(HeapService::new(Arc::clone(&context), router, Arc::clone(&proposer)))
         .max_decoding_message_size(CLIENT_MESSAGE_SIZE_BYTES_MAX)
         .max_encoding_message_size(CLIENT_MESSAGE_SIZE_BYTES_MAX);
-    let raft_service = RaftTransportServer::new(RaftService::new(raft.clone()))
+    let raft_service = RaftTransportServer::new(RaftService::new(raft.clone(), proposer))
         .max_decoding_message_size(RAFT_MESSAGE_SIZE_BYTES_MAX)
         .max_encoding_message_size(RAFT_MESSAGE_SIZE_BYTES_MAX);
     let (stop_server_tx, stop_server_rx) = tokio::sync::oneshot::channel::<()>();
@@ -108,6 +115,8 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> anyh
         }
     }
     let _ = stop_server_tx.send(());
+    let _ = stop_duties_tx.send(true);
+    let _ = duties.await;
     let deadline = Duration::from_millis(SHUTDOWN_TIMEOUT_MS);
     if tokio::time::timeout(deadline, raft.shutdown()).await.is_err() {
         tracing::warn!("Raft did not stop within {SHUTDOWN_TIMEOUT_MS} ms");

@@ -43,5 +43,5 @@ pub fn list_push(target: Option<pb::Target>, value: Option<pb::Value>) -> pb::Op
 
 /// A transaction without version preconditions.
 pub fn transaction(ops: Vec<pb::Op>) -> pb::Transaction {
-    pb::Transaction { expect: Vec::new(), ops }
+    pb::Transaction { expect: Vec::new(), ops, fences: Vec::new() }
 }

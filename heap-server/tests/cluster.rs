@@ -8,4 +8,5 @@ mod cluster {
     mod t30_snapshot;
     mod t40_bad_input;
     mod t50_heapctl;
+    mod t60_locks;
 }

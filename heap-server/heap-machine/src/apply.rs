@@ -10,7 +10,7 @@ use crate::command::{Op, Target, Transaction};
 use crate::heap::Heap;
 use crate::limits::{
     Limit, COLLECTION_LENGTH_MAX, FIELDS_PER_OBJECT_MAX, OBJECT_COUNT_MAX, OBJECT_SIZE_BYTES_MAX,
-    TRANSACTION_EXPECTS_MAX, TRANSACTION_OPS_MAX,
+    TRANSACTION_EXPECTS_MAX, TRANSACTION_FENCES_MAX, TRANSACTION_OPS_MAX,
 };
 use crate::names::{check_name, NameKind};
 use crate::object::{Body, Object, ObjectKind};
@@ -32,6 +32,7 @@ pub(crate) struct Staged {
 /// Checks and runs `transaction` against `heap` as if at `log_index`, without changing `heap`.
 pub(crate) fn stage(heap: &Heap, log_index: u64, transaction: &Transaction) -> Result<Staged, Rejection> {
     check_counts(transaction)?;
+    check_fences(heap, &transaction.fences)?;
     check_expectations(heap, &transaction.expect)?;
     let mut overlay = Overlay::new(heap);
     for op in &transaction.ops {
@@ -50,6 +51,23 @@ fn check_counts(transaction: &Transaction) -> Result<(), Rejection> {
     }
     if transaction.expect.len() as u64 > TRANSACTION_EXPECTS_MAX {
         return Err(limit_exceeded(Limit::TransactionOps, TRANSACTION_EXPECTS_MAX, transaction.expect.len()));
+    }
+    if transaction.fences.len() as u64 > TRANSACTION_FENCES_MAX {
+        return Err(limit_exceeded(Limit::TransactionFences, TRANSACTION_FENCES_MAX, transaction.fences.len()));
+    }
+    Ok(())
+}
+
+/// Fences see the locks before the transaction, in list order; the first failure is reported.
+/// They come before version preconditions: a writer that lost its lock must reacquire it
+/// before anything else it learns is worth acting on.
+fn check_fences(heap: &Heap, fences: &[(String, u64)]) -> Result<(), Rejection> {
+    for (name, token) in fences {
+        check_name(NameKind::Lock, name)?;
+        let held = heap.locks.get(name).is_some_and(|lock| lock.holders.iter().any(|holder| holder.token == *token));
+        if !held {
+            return Err(Rejection::StaleFence { lock: name.clone(), token: *token });
+        }
     }
     Ok(())
 }

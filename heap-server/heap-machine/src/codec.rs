@@ -1,5 +1,6 @@
-//! The byte formats of envelopes, replies and objects: bincode 2 with the standard config, and
-//! bounded decoding so hostile bytes can neither allocate without limit nor panic.
+//! The byte formats of envelopes, replies, objects, lock states and sessions: bincode 2 with the
+//! standard config, and bounded decoding so hostile bytes can neither allocate without limit nor
+//! panic.
 
 use bincode::config::{Configuration, Limit as ByteLimit, LittleEndian, Varint};
 use bincode::enc::write::SizeWriter;
@@ -8,10 +9,13 @@ use serde::Serialize;
 
 use crate::command::Envelope;
 use crate::limits::{
-    ENVELOPE_DECODE_CLAIM_BYTES_MAX, OBJECT_DECODE_CLAIM_BYTES_MAX, OBJECT_SIZE_BYTES_MAX, TRANSACTION_SIZE_BYTES_MAX,
+    ENVELOPE_DECODE_CLAIM_BYTES_MAX, LOCK_DECODE_CLAIM_BYTES_MAX, LOCK_SIZE_BYTES_MAX, OBJECT_DECODE_CLAIM_BYTES_MAX,
+    OBJECT_SIZE_BYTES_MAX, SESSION_DECODE_CLAIM_BYTES_MAX, SESSION_SIZE_BYTES_MAX, TRANSACTION_SIZE_BYTES_MAX,
 };
+use crate::lock::Lock;
 use crate::object::Object;
 use crate::reply::Reply;
+use crate::session::Session;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CodecError {
@@ -79,6 +83,22 @@ pub fn decode_reply(bytes: &[u8]) -> Result<Reply, CodecError> {
     decode_bounded::<_, ENVELOPE_DECODE_CLAIM_BYTES_MAX>("reply", bytes, TRANSACTION_SIZE_BYTES_MAX)
 }
 
+pub(crate) fn encode_lock(lock: &Lock) -> Vec<u8> {
+    encode(lock)
+}
+
+pub(crate) fn decode_lock(bytes: &[u8]) -> Result<Lock, CodecError> {
+    decode_bounded::<_, LOCK_DECODE_CLAIM_BYTES_MAX>("lock", bytes, LOCK_SIZE_BYTES_MAX)
+}
+
+pub(crate) fn encode_session(session: &Session) -> Vec<u8> {
+    encode(session)
+}
+
+pub(crate) fn decode_session(bytes: &[u8]) -> Result<Session, CodecError> {
+    decode_bounded::<_, SESSION_DECODE_CLAIM_BYTES_MAX>("session", bytes, SESSION_SIZE_BYTES_MAX)
+}
+
 pub fn encode_object(object: &Object) -> Vec<u8> {
     encode(object)
 }
@@ -104,6 +124,7 @@ mod tests {
             leader_time_ms: 1_700_000_000_000,
             command: Command::Transaction(Transaction {
                 expect: vec![(1, 2)],
+                fences: vec![("L".to_string(), 65_536)],
                 ops: vec![
                     Op::Create { handle: 0, class: "C".to_string(), kind: ObjectKind::List },
                     Op::ListPush { target: Target::New(0), value: Value::Float(f64::NAN) },
@@ -142,8 +163,8 @@ mod tests {
         let mut bytes = vec![0, 0, 0xFD];
         bytes.extend_from_slice(&u64::MAX.to_le_bytes());
         assert!(matches!(decode_envelope(&bytes), Err(CodecError::Invalid { .. })));
-        // A string claiming 2^40 bytes.
-        let mut bytes = vec![0, 0, 0, 1, 0, 0, 0xFD];
+        // No expects, no fences, one op: a Create whose class name claims 2^40 bytes.
+        let mut bytes = vec![0, 0, 0, 0, 1, 0, 0, 0xFD];
         bytes.extend_from_slice(&(1u64 << 40).to_le_bytes());
         assert!(matches!(decode_envelope(&bytes), Err(CodecError::Invalid { .. })));
     }
@@ -161,7 +182,11 @@ mod tests {
         let pairs = (TRANSACTION_SIZE_BYTES_MAX / 2 - 16) as usize;
         let envelope = Envelope {
             leader_time_ms: 0,
-            command: Command::Transaction(Transaction { expect: vec![(1, 1); pairs], ops: Vec::new() }),
+            command: Command::Transaction(Transaction {
+                expect: vec![(1, 1); pairs],
+                fences: Vec::new(),
+                ops: Vec::new(),
+            }),
         };
         let bytes = encode_envelope(&envelope);
         assert!(bytes.len() as u64 <= TRANSACTION_SIZE_BYTES_MAX);

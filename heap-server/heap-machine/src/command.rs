@@ -1,5 +1,6 @@
 //! What the leader proposes to the log: an envelope carrying the leader's clock reading and one
-//! command, today a transaction of preconditions and ops.
+//! command: a transaction, a session's request (locks, conditions, leases), or the leader's own
+//! clock commands (`Tick`, `Grace`).
 
 use serde::{Deserialize, Serialize};
 
@@ -49,14 +50,91 @@ pub enum Op {
 pub struct Transaction {
     /// Preconditions `(id, expected version)`, checked against the state before any op runs.
     pub expect: Vec<(ObjectId, u64)>,
+    /// Fences `(lock name, token)`: the transaction is rejected with `Rejection::StaleFence`
+    /// unless each lock currently has a holder with exactly that token. Checked before `expect`.
+    pub fences: Vec<(String, u64)>,
     pub ops: Vec<Op>,
 }
 
-/// Every kind of heap command. An enum so locks and sessions can join without a format change
-/// for transactions.
+/// A client session's id, from the replicated counter `m/next_session_id`.
+pub type SessionId = u64;
+/// The first session id; 0 is never a session, so a zeroed field cannot name one.
+pub const SESSION_ID_FIRST: SessionId = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum LockMode {
+    /// Shared with other readers.
+    Read,
+    /// Exclusive.
+    Write,
+}
+
+/// What a session asks for. Locks are held by `(session, thread)`; `thread` is the client's own
+/// thread id, so two threads of one client are two lock owners.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum SessionCommand {
+    Transaction(Transaction),
+    /// Renews the lease (as every applied request does); replies `Done`.
+    KeepAlive,
+    /// Releases everything the session holds or waits for and deletes it; replies `Done`.
+    Close,
+    /// `timeout_ms`: `None` waits until granted or the session ends; `Some(0)` is a try-lock
+    /// that never queues; at most `LOCK_TIMEOUT_MS_MAX`.
+    Lock {
+        name: String,
+        thread: u64,
+        mode: LockMode,
+        timeout_ms: Option<u64>,
+    },
+    /// Undoes one `Lock`; `commit` applies in the same entry, before the release.
+    Unlock {
+        name: String,
+        thread: u64,
+        commit: Option<Transaction>,
+    },
+    /// Releases a write lock held by `thread` (all reentrant holds), waits to be notified or for
+    /// the timeout, then reacquires it with the same hold count. `None` waits without timeout.
+    Wait {
+        name: String,
+        thread: u64,
+        timeout_ms: Option<u64>,
+    },
+    /// Wakes the first (or every, if `all`) thread waiting on the lock's condition.
+    Notify {
+        name: String,
+        thread: u64,
+        all: bool,
+    },
+}
+
+/// One request of a session. `(session_id, sequence)` names it for exactly-once retries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionRequest {
+    pub session_id: SessionId,
+    /// Chosen by the client, unique per request within the session; a retry reuses it.
+    pub sequence: u64,
+    /// The client has received the final replies of every request below this sequence, so the
+    /// machine may forget them.
+    pub acknowledged_below: u64,
+    pub command: SessionCommand,
+}
+
+/// Every kind of heap command.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Command {
+    /// A transaction outside any session.
     Transaction(Transaction),
+    OpenSession {
+        client: String,
+        ttl_ms: u64,
+    },
+    Session(SessionRequest),
+    /// Proposed by the leader when `Heap::next_deadline_ms` has passed: expires sessions and
+    /// times out waits whose time has come.
+    Tick,
+    /// Proposed by a new leader first: every session's lease is renewed from now, so that no
+    /// session expires because leadership changed hands.
+    Grace,
 }
 
 /// What the leader proposes. Time enters the state machine only through `leader_time_ms`, so

@@ -106,7 +106,7 @@ fn byte_budget_truncates_reads_of_large_objects() {
         let reply = heap.apply_command(log_index, &envelope(Vec::new(), ops), &mut Vec::new());
         match reply {
             Reply::Committed { created, .. } => ids.extend(created.into_iter().map(|(_, id)| id)),
-            Reply::Rejected(rejection) => panic!("rejected: {rejection}"),
+            other => panic!("not committed: {other:?}"),
         }
     }
     let graph = heap.read_graph(&query(&[], &ids, 0, 10_000)).unwrap();

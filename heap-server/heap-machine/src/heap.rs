@@ -1,16 +1,21 @@
 //! The heap state and its entry points: apply a committed log entry, read objects and roots.
 //! Everything here is deterministic: the same entries in the same order give the same state,
-//! replies and writes on every replica.
+//! replies and writes on every replica. Sessions and locks are queried in `session.rs` and
+//! `lock_info.rs`.
 
 use std::collections::BTreeMap;
 
-use crate::apply::{stage, Staged};
+use crate::apply::Staged;
 use crate::codec::{decode_envelope, encode_reply, encoded_size_bytes, CodecError};
-use crate::command::{Command, Envelope};
+use crate::command::{Envelope, SessionId, SESSION_ID_FIRST};
 use crate::image::{object_key, root_key, u64_value, APPLIED_INDEX_KEY, NEXT_ID_KEY};
+use crate::index::Index;
 use crate::limits::{Limit, TRANSACTION_SIZE_BYTES_MAX};
+use crate::lock::Lock;
 use crate::object::Object;
 use crate::reply::{Rejection, Reply};
+use crate::session::Session;
+use crate::step::Step;
 use crate::value::{ObjectId, Value, OBJECT_ID_FIRST};
 
 /// One persisted change: `(key, Some(value))` puts, `(key, None)` deletes.
@@ -24,6 +29,18 @@ pub struct Heap {
     pub(crate) next_id: ObjectId,
     /// The log index of the last entry applied; 0 before the first.
     pub(crate) applied_index: u64,
+    /// The largest `leader_time_ms` applied; deadlines and leases are measured against it.
+    pub(crate) now_ms: u64,
+    /// The id the next `OpenSession` receives.
+    pub(crate) next_session_id: SessionId,
+    pub(crate) sessions: BTreeMap<SessionId, Session>,
+    /// Stored replies by `(session, sequence)`, for exactly-once retries; `Reply::Pending` while
+    /// the request's Lock is queued or its Wait waits.
+    pub(crate) replies: BTreeMap<(SessionId, u64), Reply>,
+    /// Locks in use by name; a lock nobody holds or waits for is removed.
+    pub(crate) locks: BTreeMap<String, Lock>,
+    /// Derived from `sessions` and `locks`, never persisted.
+    pub(crate) index: Index,
 }
 
 impl Default for Heap {
@@ -34,7 +51,18 @@ impl Default for Heap {
 
 impl Heap {
     pub fn new() -> Self {
-        Heap { objects: BTreeMap::new(), roots: BTreeMap::new(), next_id: OBJECT_ID_FIRST, applied_index: 0 }
+        Heap {
+            objects: BTreeMap::new(),
+            roots: BTreeMap::new(),
+            next_id: OBJECT_ID_FIRST,
+            applied_index: 0,
+            now_ms: 0,
+            next_session_id: SESSION_ID_FIRST,
+            sessions: BTreeMap::new(),
+            replies: BTreeMap::new(),
+            locks: BTreeMap::new(),
+            index: Index::default(),
+        }
     }
 
     /// Decodes an envelope and applies it at `log_index`; returns the encoded `Reply`. Never
@@ -65,27 +93,25 @@ impl Heap {
     }
 
     /// Applies a decoded envelope at `log_index`. A rejected command changes nothing but the
-    /// applied index.
+    /// applied index and the clock (and, for a session request, renews the lease and stores
+    /// the reply).
     pub fn apply_command(&mut self, log_index: u64, envelope: &Envelope, writes: &mut Vec<Write>) -> Reply {
         self.assert_next_index(log_index);
         // Measured on the canonical encoding, which is never longer than bytes that decoded to
         // it, so entries that passed `apply`'s byte check pass this one too.
         let size_bytes = encoded_size_bytes(envelope);
-        let outcome = if size_bytes > TRANSACTION_SIZE_BYTES_MAX {
-            Err(Rejection::LimitExceeded {
+        let mut step = Step::new(self, log_index, writes);
+        step.advance_clock(envelope.leader_time_ms);
+        let reply = if size_bytes > TRANSACTION_SIZE_BYTES_MAX {
+            Reply::Rejected(Rejection::LimitExceeded {
                 what: Limit::TransactionSizeBytes,
                 limit: TRANSACTION_SIZE_BYTES_MAX,
                 actual: size_bytes,
             })
         } else {
-            match &envelope.command {
-                Command::Transaction(transaction) => stage(self, log_index, transaction),
-            }
+            step.apply(&envelope.command)
         };
-        let reply = match outcome {
-            Ok(staged) => Reply::Committed { log_index, created: self.commit(log_index, staged, writes) },
-            Err(rejection) => Reply::Rejected(rejection),
-        };
+        step.finish();
         self.record_applied(log_index, writes);
         reply
     }
@@ -145,7 +171,7 @@ impl Heap {
 
     /// Moves a staged transaction into the state and emits its writes: objects by id, then
     /// roots by name, then `next_id`. Returns the created `(handle, id)` pairs.
-    fn commit(&mut self, log_index: u64, staged: Staged, writes: &mut Vec<Write>) -> Vec<(u32, ObjectId)> {
+    pub(crate) fn commit(&mut self, log_index: u64, staged: Staged, writes: &mut Vec<Write>) -> Vec<(u32, ObjectId)> {
         for (id, (object, encoded)) in staged.objects {
             assert_eq!(object.id, id, "staged object stored under another id");
             assert_eq!(object.version, log_index, "a changed object must carry the log index of its change");
@@ -186,7 +212,7 @@ impl Heap {
 mod tests {
     use super::*;
     use crate::codec::{decode_reply, encode_envelope};
-    use crate::command::{Op, Target, Transaction};
+    use crate::command::{Command, Op, Target, Transaction};
     use crate::object::ObjectKind;
     use crate::test_support::{apply_ops, create, envelope};
 
@@ -259,7 +285,7 @@ mod tests {
         heap.apply_noop(4, &mut Vec::new());
         let empty = Envelope {
             leader_time_ms: 0,
-            command: Command::Transaction(Transaction { expect: Vec::new(), ops: Vec::new() }),
+            command: Command::Transaction(Transaction { expect: Vec::new(), fences: Vec::new(), ops: Vec::new() }),
         };
         heap.apply_command(4, &empty, &mut Vec::new());
     }

@@ -2,17 +2,31 @@
 //! `Heap::export` / `Heap::load`, which must round-trip exactly.
 //!
 //! Keys: `o/` + id (8 bytes big-endian) -> encoded object; `r/` + root name -> id (8 bytes BE);
-//! `m/next_id` -> 8 bytes BE; `m/applied` -> applied log index, 8 bytes BE. Big-endian ids make
-//! key order equal id order, so a store's range scan sees objects in id order.
+//! `l/` + lock name -> encoded lock state; `s/` + session id (8 bytes BE) -> encoded session
+//! header; `s/` + session id + sequence (8 bytes BE each) -> encoded stored reply;
+//! `m/next_id`, `m/next_session_id`, `m/now_ms` and `m/applied` (the applied log index) -> 8
+//! bytes BE. Big-endian numbers make key order equal numeric order, so a store's range scan sees
+//! objects in id order and a session's header just before its replies in sequence order.
+//!
+//! Each reply has its own key so that renewing a lease or storing one reply writes a few bytes,
+//! not the session's whole reply table. `export` always lists the `m/` keys; a missing one
+//! loads as its initial value, as in `Heap::new()`.
 
-use crate::codec::{decode_object, encode_object};
+use crate::codec::{
+    decode_lock, decode_object, decode_reply, decode_session, encode_lock, encode_object, encode_reply, encode_session,
+};
+use crate::command::{SessionId, SESSION_ID_FIRST};
 use crate::heap::Heap;
 use crate::names::{check_name, NameKind};
 use crate::value::{ObjectId, Value, OBJECT_ID_FIRST};
 
 pub const OBJECT_KEY_PREFIX: &[u8] = b"o/";
 pub const ROOT_KEY_PREFIX: &[u8] = b"r/";
+pub const LOCK_KEY_PREFIX: &[u8] = b"l/";
+pub const SESSION_KEY_PREFIX: &[u8] = b"s/";
 pub const NEXT_ID_KEY: &[u8] = b"m/next_id";
+pub const NEXT_SESSION_ID_KEY: &[u8] = b"m/next_session_id";
+pub const NOW_KEY: &[u8] = b"m/now_ms";
 pub const APPLIED_INDEX_KEY: &[u8] = b"m/applied";
 
 const U64_VALUE_BYTES: usize = 8;
@@ -44,6 +58,24 @@ pub fn root_key(name: &str) -> Vec<u8> {
     key
 }
 
+pub fn lock_key(name: &str) -> Vec<u8> {
+    let mut key = LOCK_KEY_PREFIX.to_vec();
+    key.extend_from_slice(name.as_bytes());
+    key
+}
+
+pub fn session_key(id: SessionId) -> Vec<u8> {
+    let mut key = SESSION_KEY_PREFIX.to_vec();
+    key.extend_from_slice(&id.to_be_bytes());
+    key
+}
+
+pub fn reply_key(id: SessionId, sequence: u64) -> Vec<u8> {
+    let mut key = session_key(id);
+    key.extend_from_slice(&sequence.to_be_bytes());
+    key
+}
+
 pub(crate) fn u64_value(value: u64) -> Vec<u8> {
     value.to_be_bytes().to_vec()
 }
@@ -53,7 +85,12 @@ pub(crate) fn u64_value(value: u64) -> Vec<u8> {
 enum ImageKey<'a> {
     Object(ObjectId),
     Root(&'a str),
+    Lock(&'a str),
+    Session(SessionId),
+    Reply(SessionId, u64),
     NextId,
+    NextSessionId,
+    Now,
     AppliedIndex,
 }
 
@@ -69,6 +106,12 @@ fn parse_key(key: &[u8]) -> Result<ImageKey<'_>, ImageError> {
     if key == APPLIED_INDEX_KEY {
         return Ok(ImageKey::AppliedIndex);
     }
+    if key == NEXT_SESSION_ID_KEY {
+        return Ok(ImageKey::NextSessionId);
+    }
+    if key == NOW_KEY {
+        return Ok(ImageKey::Now);
+    }
     if let Some(id_bytes) = key.strip_prefix(OBJECT_KEY_PREFIX) {
         let id: [u8; U64_VALUE_BYTES] = id_bytes.try_into().map_err(|_| unknown())?;
         return Ok(ImageKey::Object(ObjectId::from_be_bytes(id)));
@@ -77,8 +120,29 @@ fn parse_key(key: &[u8]) -> Result<ImageKey<'_>, ImageError> {
         let name = std::str::from_utf8(name_bytes).map_err(|_| unknown())?;
         return Ok(ImageKey::Root(name));
     }
+    if let Some(name_bytes) = key.strip_prefix(LOCK_KEY_PREFIX) {
+        let name = std::str::from_utf8(name_bytes).map_err(|_| unknown())?;
+        return Ok(ImageKey::Lock(name));
+    }
+    if let Some(rest) = key.strip_prefix(SESSION_KEY_PREFIX) {
+        let number = |bytes: &[u8]| -> Result<u64, ImageError> {
+            let bytes: [u8; U64_VALUE_BYTES] = bytes.try_into().map_err(|_| unknown())?;
+            Ok(u64::from_be_bytes(bytes))
+        };
+        return match rest.len() {
+            U64_VALUE_BYTES => Ok(ImageKey::Session(number(rest)?)),
+            REPLY_KEY_SUFFIX_BYTES => {
+                let (id, sequence) = rest.split_at(U64_VALUE_BYTES);
+                Ok(ImageKey::Reply(number(id)?, number(sequence)?))
+            }
+            _ => Err(unknown()),
+        };
+    }
     Err(unknown())
 }
+
+/// A reply key is the session key followed by the sequence.
+const REPLY_KEY_SUFFIX_BYTES: usize = 2 * U64_VALUE_BYTES;
 
 fn parse_u64(key: &[u8], value: &[u8]) -> Result<u64, ImageError> {
     let bytes: [u8; U64_VALUE_BYTES] = value.try_into().map_err(|_| ImageError::InvalidValue {
@@ -92,16 +156,32 @@ impl Heap {
     /// The whole state as key/value pairs in ascending key order: exactly the image that the
     /// writes emitted by every apply since `Heap::new()` build up.
     pub fn export(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
-        let mut pairs = Vec::with_capacity(2 + self.objects.len() + self.roots.len());
-        // "m/applied" < "m/next_id" < "o/..." < "r/...", and each map iterates in key order.
+        let capacity = 4 + self.locks.len() + self.objects.len() + self.roots.len() + self.sessions.len();
+        let mut pairs = Vec::with_capacity(capacity + self.replies.len());
+        // "l/..." < "m/applied" < "m/next_id" < "m/next_session_id" < "m/now_ms" < "o/..." <
+        // "r/..." < "s/...", and each map iterates in key order (strings compare bytewise).
+        for (name, lock) in &self.locks {
+            pairs.push((lock_key(name), encode_lock(lock)));
+        }
         pairs.push((APPLIED_INDEX_KEY.to_vec(), u64_value(self.applied_index)));
         pairs.push((NEXT_ID_KEY.to_vec(), u64_value(self.next_id)));
+        pairs.push((NEXT_SESSION_ID_KEY.to_vec(), u64_value(self.next_session_id)));
+        pairs.push((NOW_KEY.to_vec(), u64_value(self.now_ms)));
         for (id, object) in &self.objects {
             pairs.push((object_key(*id), encode_object(object)));
         }
         for (name, id) in &self.roots {
             pairs.push((root_key(name), u64_value(*id)));
         }
+        // Sessions and replies share the "s/" prefix: merge them by key.
+        let mut session_pairs: Vec<(Vec<u8>, Vec<u8>)> = self
+            .sessions
+            .iter()
+            .map(|(id, session)| (session_key(*id), encode_session(session)))
+            .chain(self.replies.iter().map(|((id, sequence), reply)| (reply_key(*id, *sequence), encode_reply(reply))))
+            .collect();
+        session_pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        pairs.extend(session_pairs);
         assert!(
             pairs.windows(2).all(|pair| pair[0].0 < pair[1].0),
             "export must list keys in strictly ascending order"
@@ -139,6 +219,31 @@ impl Heap {
                     return Err(invalid(format!("root names object {id}")));
                 }
                 self.roots.insert(name.to_string(), id);
+            }
+            ImageKey::NextSessionId => {
+                let next_session_id = parse_u64(key, value)?;
+                if next_session_id < SESSION_ID_FIRST {
+                    return Err(invalid(format!(
+                        "next session id {next_session_id} is below the first id {SESSION_ID_FIRST}"
+                    )));
+                }
+                self.next_session_id = next_session_id;
+            }
+            ImageKey::Now => self.now_ms = parse_u64(key, value)?,
+            ImageKey::Lock(name) => {
+                check_name(NameKind::Lock, name).map_err(|error| invalid(error.to_string()))?;
+                let lock = decode_lock(value).map_err(|error| invalid(error.to_string()))?;
+                self.index.update_lock(name, Some(&lock));
+                self.locks.insert(name.to_string(), lock);
+            }
+            ImageKey::Session(id) => {
+                let session = decode_session(value).map_err(|error| invalid(error.to_string()))?;
+                self.index.update_session(id, Some(&session));
+                self.sessions.insert(id, session);
+            }
+            ImageKey::Reply(id, sequence) => {
+                let reply = decode_reply(value).map_err(|error| invalid(error.to_string()))?;
+                self.replies.insert((id, sequence), reply);
             }
         }
         Ok(())
@@ -180,6 +285,8 @@ mod tests {
             vec![
                 APPLIED_INDEX_KEY,
                 NEXT_ID_KEY,
+                NEXT_SESSION_ID_KEY,
+                NOW_KEY,
                 object_key(1).as_slice(),
                 object_key(2).as_slice(),
                 b"r/a".as_slice(),
@@ -207,6 +314,13 @@ mod tests {
         assert!(matches!(heap.load(NEXT_ID_KEY, &0u64.to_be_bytes()), Err(ImageError::InvalidValue { .. })));
         assert!(matches!(heap.load(&object_key(1), b"\xff\xff"), Err(ImageError::InvalidValue { .. })));
         assert!(matches!(heap.load(b"r/bad\nname", &1u64.to_be_bytes()), Err(ImageError::InvalidValue { .. })));
+        assert!(matches!(heap.load(NEXT_SESSION_ID_KEY, &0u64.to_be_bytes()), Err(ImageError::InvalidValue { .. })));
+        assert!(matches!(heap.load(NOW_KEY, b""), Err(ImageError::InvalidValue { .. })));
+        assert!(matches!(heap.load(b"s/1234", b""), Err(ImageError::UnknownKey { .. })));
+        assert!(matches!(heap.load(&session_key(1), b"\xff"), Err(ImageError::InvalidValue { .. })));
+        assert!(matches!(heap.load(&reply_key(1, 2), b"\xff"), Err(ImageError::InvalidValue { .. })));
+        assert!(matches!(heap.load(b"l/", b""), Err(ImageError::InvalidValue { .. })));
+        assert!(matches!(heap.load(b"l/a", b"\xff\xff"), Err(ImageError::InvalidValue { .. })));
         // An object stored under another object's key.
         let source = sample_heap();
         let object = encode_object(source.get(1).unwrap());

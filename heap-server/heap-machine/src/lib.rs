@@ -1,7 +1,9 @@
 //! The Sovereign heap as a pure, deterministic state machine: objects, collections, roots,
-//! transactions and graph reads. Input is a committed log entry, output is the new state, a
-//! reply and the changed persisted keys. No I/O, clock, randomness, threads or hash-ordered
-//! collections, so every replica that applies the same log holds the same heap.
+//! transactions, graph reads, and client sessions with leases, exactly-once requests, cluster
+//! locks, fencing tokens and conditions. Input is a committed log entry, output is the new
+//! state, a reply and the changed persisted keys. No I/O, clock, randomness, threads or
+//! hash-ordered collections, so every replica that applies the same log holds the same heap;
+//! time enters only as the leader's timestamp in each entry.
 
 mod apply;
 mod codec;
@@ -9,31 +11,54 @@ mod command;
 mod graph;
 mod heap;
 mod image;
+mod index;
 mod limits;
+mod lock;
+mod lock_info;
+mod lock_step;
 mod names;
 mod object;
 mod reply;
+mod session;
+mod session_step;
+mod step;
 mod validate;
+mod validate_locks;
 mod value;
 
 #[cfg(test)]
+mod lock_proptests;
+#[cfg(test)]
+mod lock_test;
+#[cfg(test)]
 mod proptests;
+#[cfg(test)]
+mod session_test;
 #[cfg(test)]
 mod test_support;
 
 pub use codec::{
     decode_envelope, decode_object, decode_reply, encode_envelope, encode_object, encode_reply, CodecError,
 };
-pub use command::{Command, Envelope, Op, Target, Transaction};
+pub use command::{
+    Command, Envelope, LockMode, Op, SessionCommand, SessionId, SessionRequest, Target, Transaction, SESSION_ID_FIRST,
+};
 pub use graph::{Graph, GraphQuery};
 pub use heap::{Heap, Write};
-pub use image::{object_key, root_key, ImageError, APPLIED_INDEX_KEY, NEXT_ID_KEY, OBJECT_KEY_PREFIX, ROOT_KEY_PREFIX};
+pub use image::{
+    lock_key, object_key, reply_key, root_key, session_key, ImageError, APPLIED_INDEX_KEY, LOCK_KEY_PREFIX,
+    NEXT_ID_KEY, NEXT_SESSION_ID_KEY, NOW_KEY, OBJECT_KEY_PREFIX, ROOT_KEY_PREFIX, SESSION_KEY_PREFIX,
+};
 pub use limits::{
     Limit, COLLECTION_LENGTH_MAX, DECODE_CLAIM_BYTES_PER_INPUT_BYTE_MAX, ENVELOPE_DECODE_CLAIM_BYTES_MAX,
-    FIELDS_PER_OBJECT_MAX, GRAPH_QUERY_STARTS_MAX, GRAPH_READ_BYTES_MAX, GRAPH_READ_OBJECTS_MAX, NAME_LENGTH_BYTES_MAX,
-    OBJECT_COUNT_MAX, OBJECT_DECODE_CLAIM_BYTES_MAX, OBJECT_SIZE_BYTES_MAX, TRANSACTION_EXPECTS_MAX,
-    TRANSACTION_OPS_MAX, TRANSACTION_SIZE_BYTES_MAX,
+    FIELDS_PER_OBJECT_MAX, GRAPH_QUERY_STARTS_MAX, GRAPH_READ_BYTES_MAX, GRAPH_READ_OBJECTS_MAX, HOLDERS_PER_LOCK_MAX,
+    LOCKS_MAX, LOCK_TIMEOUT_MS_MAX, NAME_LENGTH_BYTES_MAX, OBJECT_COUNT_MAX, OBJECT_DECODE_CLAIM_BYTES_MAX,
+    OBJECT_SIZE_BYTES_MAX, REENTRANT_HOLDS_MAX, REPLIES_PER_SESSION_MAX, SESSIONS_MAX, SESSION_TTL_MS_MAX,
+    SESSION_TTL_MS_MIN, TOKENS_PER_LOG_INDEX, TRANSACTION_EXPECTS_MAX, TRANSACTION_FENCES_MAX, TRANSACTION_OPS_MAX,
+    TRANSACTION_SIZE_BYTES_MAX, WAITERS_PER_LOCK_MAX,
 };
+pub use lock_info::{HolderInfo, LockInfo, WaiterInfo};
 pub use object::{Body, Object, ObjectKind};
 pub use reply::{Rejection, Reply};
+pub use session::{OwnedRequestState, RequestState, SessionInfo};
 pub use value::{ObjectId, Value, OBJECT_ID_FIRST};

@@ -17,6 +17,8 @@ pub const COLLECTION_LENGTH_MAX: u64 = 100_000;
 pub const TRANSACTION_OPS_MAX: u64 = 10_000;
 /// Most `expect` preconditions in one transaction; reported as `Limit::TransactionOps`.
 pub const TRANSACTION_EXPECTS_MAX: u64 = TRANSACTION_OPS_MAX;
+/// Most `fences` in one transaction: one per lock it writes under is plenty.
+pub const TRANSACTION_FENCES_MAX: u64 = 1024;
 /// Largest encoded envelope; also the most bytes `decode_envelope` and `decode_reply` accept.
 pub const TRANSACTION_SIZE_BYTES_MAX: u64 = 4 * 1024 * 1024;
 /// Most objects in the heap. Objects are never deleted, so this also bounds `next_id`.
@@ -30,6 +32,36 @@ pub const GRAPH_READ_BYTES_MAX: u64 = 16 * 1024 * 1024;
 /// `Limit::GraphReadObjects` because each start point is at most one returned object.
 pub const GRAPH_QUERY_STARTS_MAX: u64 = GRAPH_READ_OBJECTS_MAX;
 
+/// Shortest session lease: below this a client cannot renew in time over a slow network.
+pub const SESSION_TTL_MS_MIN: u64 = 500;
+/// Longest session lease: a dead client keeps its locks at most this long.
+pub const SESSION_TTL_MS_MAX: u64 = 300_000;
+/// Most open sessions; every session is scanned by `Command::Grace`.
+pub const SESSIONS_MAX: u64 = 100_000;
+/// Most replies one session keeps for exactly-once retries (pending ones included); the client
+/// frees them by raising `acknowledged_below`.
+pub const REPLIES_PER_SESSION_MAX: u64 = 1024;
+/// Most locks in use (held, queued for or waited on) at once.
+pub const LOCKS_MAX: u64 = 1_000_000;
+/// Most holders of one lock (readers); further readers queue until one leaves.
+pub const HOLDERS_PER_LOCK_MAX: u64 = 10_000;
+/// Most waiters of one lock, queued plus waiting on its condition.
+pub const WAITERS_PER_LOCK_MAX: u64 = 10_000;
+/// Most reentrant holds of one lock by one thread, as for a Java monitor.
+pub const REENTRANT_HOLDS_MAX: u64 = i32::MAX as u64;
+/// Longest timeout of a `Lock` or `Wait`; `None` waits without a timeout.
+pub const LOCK_TIMEOUT_MS_MAX: u64 = 24 * 60 * 60 * 1000;
+/// Fencing tokens are `log_index * TOKENS_PER_LOG_INDEX + ordinal`, the ordinal counting the
+/// grants of one lock within one log entry.
+pub const TOKENS_PER_LOG_INDEX: u64 = 65_536;
+/// Most bytes one lock holder or waiter encodes to (five or six varints and small enums).
+pub const LOCK_ENTRY_SIZE_BYTES_MAX: u64 = 64;
+/// Largest encoded lock state: every holder and waiter at full size, plus the lengths and the
+/// last token.
+pub const LOCK_SIZE_BYTES_MAX: u64 = (HOLDERS_PER_LOCK_MAX + WAITERS_PER_LOCK_MAX + 1) * LOCK_ENTRY_SIZE_BYTES_MAX;
+/// Largest encoded session: its client name and four varints.
+pub const SESSION_SIZE_BYTES_MAX: u64 = NAME_LENGTH_BYTES_MAX + 64;
+
 /// bincode's decode limit counts decoded width, not input bytes: a one-byte varint `u64` claims
 /// 8 bytes. So a decode limit of this many times the input bound accepts every input within the
 /// bound, while still stopping a hostile length prefix from allocating gigabytes.
@@ -37,6 +69,11 @@ pub const DECODE_CLAIM_BYTES_PER_INPUT_BYTE_MAX: u64 = 8;
 /// The bincode decode limit for envelopes and replies.
 pub const ENVELOPE_DECODE_CLAIM_BYTES_MAX: usize =
     (TRANSACTION_SIZE_BYTES_MAX * DECODE_CLAIM_BYTES_PER_INPUT_BYTE_MAX) as usize;
+/// The bincode decode limit for lock states in the image.
+pub const LOCK_DECODE_CLAIM_BYTES_MAX: usize = (LOCK_SIZE_BYTES_MAX * DECODE_CLAIM_BYTES_PER_INPUT_BYTE_MAX) as usize;
+/// The bincode decode limit for sessions in the image.
+pub const SESSION_DECODE_CLAIM_BYTES_MAX: usize =
+    (SESSION_SIZE_BYTES_MAX * DECODE_CLAIM_BYTES_PER_INPUT_BYTE_MAX) as usize;
 /// The bincode decode limit for objects.
 pub const OBJECT_DECODE_CLAIM_BYTES_MAX: usize =
     (OBJECT_SIZE_BYTES_MAX * DECODE_CLAIM_BYTES_PER_INPUT_BYTE_MAX) as usize;
@@ -55,6 +92,14 @@ const _: () = assert!(TRANSACTION_OPS_MAX <= u32::MAX as u64);
 const _: () = assert!(GRAPH_READ_OBJECTS_MAX <= u32::MAX as u64);
 // The decode limits are cast to usize; keep them within 32 bits so the cast is exact anywhere.
 const _: () = assert!(TRANSACTION_SIZE_BYTES_MAX * DECODE_CLAIM_BYTES_PER_INPUT_BYTE_MAX <= u32::MAX as u64);
+const _: () = assert!(LOCK_SIZE_BYTES_MAX * DECODE_CLAIM_BYTES_PER_INPUT_BYTE_MAX <= u32::MAX as u64);
+// One entry grants a lock at most once directly plus once per waiter, so the grant ordinal of a
+// fencing token stays below TOKENS_PER_LOG_INDEX and tokens never collide across entries.
+const _: () = assert!(WAITERS_PER_LOCK_MAX + 1 < TOKENS_PER_LOG_INDEX);
+const _: () = assert!(SESSION_TTL_MS_MIN <= SESSION_TTL_MS_MAX);
+// A session lasts at most its TTL without a request; the reply table must hold a client's
+// requests in flight over that time without acknowledgments getting through.
+const _: () = assert!(REPLIES_PER_SESSION_MAX >= 16);
 
 /// Which bound a `Rejection::LimitExceeded` hit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,6 +112,12 @@ pub enum Limit {
     NameLengthBytes,
     ObjectCount,
     GraphReadObjects,
+    TransactionFences,
+    Sessions,
+    Locks,
+    Waiters,
+    PendingReplies,
+    ReentrantHolds,
 }
 
 impl Limit {
@@ -81,6 +132,34 @@ impl Limit {
             Limit::NameLengthBytes => NAME_LENGTH_BYTES_MAX,
             Limit::ObjectCount => OBJECT_COUNT_MAX,
             Limit::GraphReadObjects => GRAPH_READ_OBJECTS_MAX,
+            Limit::TransactionFences => TRANSACTION_FENCES_MAX,
+            Limit::Sessions => SESSIONS_MAX,
+            Limit::Locks => LOCKS_MAX,
+            Limit::Waiters => WAITERS_PER_LOCK_MAX,
+            Limit::PendingReplies => REPLIES_PER_SESSION_MAX,
+            Limit::ReentrantHolds => REENTRANT_HOLDS_MAX,
+        }
+    }
+
+    /// What the client can do about hitting this limit.
+    pub fn advice(self) -> &'static str {
+        match self {
+            Limit::ObjectSizeBytes
+            | Limit::FieldsPerObject
+            | Limit::CollectionLength
+            | Limit::TransactionOps
+            | Limit::TransactionSizeBytes
+            | Limit::NameLengthBytes
+            | Limit::ObjectCount
+            | Limit::GraphReadObjects
+            | Limit::TransactionFences => "split the data into more objects or the work into more transactions",
+            Limit::Sessions => "close sessions that are no longer used, or retry once idle ones expire",
+            Limit::Locks => "release locks that are no longer needed, or retry later",
+            Limit::Waiters => "retry later or use a timeout; too many threads wait for this lock",
+            Limit::PendingReplies => {
+                "raise acknowledged_below to acknowledge the replies received, then retry with the same sequence"
+            }
+            Limit::ReentrantHolds => "release the lock as often as it was acquired",
         }
     }
 }
@@ -96,6 +175,12 @@ impl fmt::Display for Limit {
             Limit::NameLengthBytes => "name length in bytes",
             Limit::ObjectCount => "object count",
             Limit::GraphReadObjects => "objects per graph read",
+            Limit::TransactionFences => "fences per transaction",
+            Limit::Sessions => "open sessions",
+            Limit::Locks => "locks in use",
+            Limit::Waiters => "waiters of one lock (queued plus waiting on its condition)",
+            Limit::PendingReplies => "stored replies of one session",
+            Limit::ReentrantHolds => "reentrant holds of one lock by one thread",
         })
     }
 }

@@ -1,5 +1,5 @@
-//! Rules for class names, field names, map keys and root names, shared by transactions, graph
-//! queries, image loading and `validate`.
+//! Rules for class names, field names, map keys, root, lock and client names, shared by
+//! commands, graph queries, image loading and `validate`.
 
 use crate::limits::NAME_LENGTH_BYTES_MAX;
 use crate::reply::Rejection;
@@ -12,6 +12,9 @@ pub(crate) enum NameKind {
     /// characters because they are user data, not identifiers.
     MapKey,
     Root,
+    Lock,
+    /// A session's client description; may be empty because it is only shown to operators.
+    Client,
 }
 
 impl NameKind {
@@ -21,11 +24,13 @@ impl NameKind {
             NameKind::Field => "field name",
             NameKind::MapKey => "map key",
             NameKind::Root => "root name",
+            NameKind::Lock => "lock name",
+            NameKind::Client => "client name",
         }
     }
 
     fn empty_allowed(self) -> bool {
-        self == NameKind::MapKey
+        matches!(self, NameKind::MapKey | NameKind::Client)
     }
 
     /// Class and root names show up in logs and operator tools, where control characters hide
@@ -73,13 +78,17 @@ mod tests {
         assert!(reason(NameKind::Field, "").is_some());
         assert!(reason(NameKind::Root, "").is_some());
         assert_eq!(reason(NameKind::MapKey, ""), None);
+        assert_eq!(reason(NameKind::Client, ""), None);
+        assert!(reason(NameKind::Lock, "").is_some());
     }
 
     #[test]
     fn length_limit_is_in_bytes() {
         let longest = "é".repeat(128); // 256 bytes
         let too_long = format!("{longest}a");
-        for kind in [NameKind::Class, NameKind::Field, NameKind::MapKey, NameKind::Root] {
+        for kind in
+            [NameKind::Class, NameKind::Field, NameKind::MapKey, NameKind::Root, NameKind::Lock, NameKind::Client]
+        {
             assert_eq!(reason(kind, &longest), None);
             assert!(reason(kind, &too_long).is_some());
         }
@@ -92,6 +101,8 @@ mod tests {
             Some("it contains the control character U+000A at byte 1".to_string())
         );
         assert!(reason(NameKind::Class, "\u{7f}").is_some());
+        assert!(reason(NameKind::Lock, "a\rb").is_some());
+        assert!(reason(NameKind::Client, "a\0").is_some());
         assert_eq!(reason(NameKind::Field, "a\tb"), None);
         assert_eq!(reason(NameKind::MapKey, "\0"), None);
     }

@@ -1,9 +1,10 @@
-//! The state machine's answer to one command: committed with the ids of created objects, or
-//! rejected with a reason that tells the client what to fix.
+//! The state machine's answer to one command: committed with the ids of created objects, a
+//! session or lock outcome, or rejected with a reason that tells the client what to fix.
 
 use serde::{Deserialize, Serialize};
 
-use crate::limits::{Limit, NAME_LENGTH_BYTES_MAX};
+use crate::command::SessionId;
+use crate::limits::{Limit, LOCK_TIMEOUT_MS_MAX, NAME_LENGTH_BYTES_MAX, SESSION_TTL_MS_MAX, SESSION_TTL_MS_MIN};
 use crate::object::ObjectKind;
 use crate::value::ObjectId;
 
@@ -15,8 +16,35 @@ pub enum Reply {
         /// `(handle, id)` for every `Op::Create`, in op order.
         created: Vec<(u32, ObjectId)>,
     },
-    /// Nothing changed (except that the entry counts as applied).
+    /// Nothing changed (except that the entry counts as applied and, for a session request,
+    /// that the lease was renewed and this reply stored).
     Rejected(Rejection),
+    SessionOpened {
+        session_id: SessionId,
+        ttl_ms: u64,
+    },
+    /// KeepAlive, Close, Notify, Tick and Grace.
+    Done,
+    /// The lock is held: granted now, reentrantly (same token), or later from the queue.
+    LockGranted {
+        token: u64,
+    },
+    /// A Lock is queued or a Wait is waiting. The final reply replaces this one under the same
+    /// `(session, sequence)` when it comes; see `Heap::request_state`.
+    Pending,
+    /// Final: a try-lock found the lock unavailable, or a queued Lock's timeout passed.
+    LockTimedOut,
+    /// Final reply of a Wait: the lock is held again with the hold count it had, under a new
+    /// `token`; `notified` is false when the wait timed out.
+    WaitDone {
+        token: u64,
+        notified: bool,
+    },
+    /// One hold released (the lock is free of this thread once every hold is released);
+    /// `commit` is `(log_index, created)` of the attached transaction, if there was one.
+    Unlocked {
+        commit: Option<(u64, Vec<(u32, ObjectId)>)>,
+    },
 }
 
 /// Why a command changed nothing. Every replica computes the same rejection for the same entry.
@@ -55,14 +83,12 @@ pub enum Rejection {
          (ListInsert accepts 0..=len, ListSet and ListRemove 0..len)"
     )]
     IndexOutOfRange { id: ObjectId, index: u32, len: u32 },
-    #[error(
-        "{what} would be {actual}, over the limit of {limit}; split the data into more objects \
-         or the work into more transactions"
-    )]
+    #[error("{what} would be {actual}, over the limit of {limit}; {}", .what.advice())]
     LimitExceeded { what: Limit, limit: u64, actual: u64 },
     #[error(
         "invalid {what}: {reason}; names are at most {NAME_LENGTH_BYTES_MAX} bytes of UTF-8, \
-         only map keys may be empty, and class and root names may not contain control characters"
+         only map keys and client names may be empty, and class, root, lock and client names \
+         may not contain control characters"
     )]
     InvalidName { what: String, reason: String },
     #[error(
@@ -70,6 +96,49 @@ pub enum Rejection {
          so check that they run compatible versions"
     )]
     Malformed { reason: String },
+    #[error("session {session_id} does not exist or has expired; open a new session")]
+    UnknownSession { session_id: SessionId },
+    #[error(
+        "session {session_id} expired or was closed before this request finished, and its locks \
+         were released; open a new session, reacquire the locks and re-read before writing"
+    )]
+    SessionExpired { session_id: SessionId },
+    #[error(
+        "request {sequence} of session {session_id} is below the acknowledged sequence \
+         {acknowledged_below}, so its reply was already forgotten; send new requests with new \
+         sequence numbers and acknowledge only replies you have received"
+    )]
+    SequenceTooOld { session_id: SessionId, sequence: u64, acknowledged_below: u64 },
+    #[error(
+        "thread {thread} of this session does not hold lock {lock:?} (Wait needs it held in write \
+         mode); acquire the lock first"
+    )]
+    NotHolder { lock: String, thread: u64 },
+    #[error(
+        "lock {lock:?} is held for reading by this thread and cannot be upgraded to writing (two \
+         upgrading readers would deadlock); release the read lock first, then lock for writing"
+    )]
+    UpgradeRefused { lock: String },
+    #[error(
+        "lock {lock:?} is no longer held with token {token} (it was released or granted to \
+         someone else); reacquire it and re-read before writing"
+    )]
+    StaleFence { lock: String, token: u64 },
+    #[error(
+        "thread {thread} of this session is already waiting for lock {lock:?}; wait for the reply \
+         of that request (retry it with its own sequence) instead of sending another"
+    )]
+    AlreadyWaiting { lock: String, thread: u64 },
+    #[error(
+        "timeout of {timeout_ms} ms is over the limit of {LOCK_TIMEOUT_MS_MAX} ms; use a shorter \
+         timeout, or none to wait until granted"
+    )]
+    InvalidTimeout { timeout_ms: u64 },
+    #[error(
+        "session ttl of {ttl_ms} ms is outside {SESSION_TTL_MS_MIN}..={SESSION_TTL_MS_MAX} ms; \
+         choose a ttl in that range"
+    )]
+    InvalidTtl { ttl_ms: u64 },
 }
 
 #[cfg(test)]
@@ -86,5 +155,16 @@ mod tests {
         );
         let limit = Rejection::LimitExceeded { what: Limit::FieldsPerObject, limit: 1024, actual: 1025 };
         assert!(limit.to_string().starts_with("fields per object would be 1025"));
+        assert!(limit.to_string().ends_with("split the data into more objects or the work into more transactions"));
+        let replies = Rejection::LimitExceeded { what: Limit::PendingReplies, limit: 1024, actual: 1025 };
+        assert!(replies.to_string().contains("raise acknowledged_below"));
+        let fence = Rejection::StaleFence { lock: "L".to_string(), token: 65_536 };
+        assert_eq!(
+            fence.to_string(),
+            "lock \"L\" is no longer held with token 65536 (it was released or granted to someone \
+             else); reacquire it and re-read before writing"
+        );
+        assert!(Rejection::InvalidTtl { ttl_ms: 1 }.to_string().contains("500..=300000"));
+        assert!(Rejection::UnknownSession { session_id: 3 }.to_string().ends_with("open a new session"));
     }
 }

@@ -12,7 +12,8 @@ use crate::value::{Value, OBJECT_ID_FIRST};
 impl Heap {
     /// Checks: ids in `OBJECT_ID_FIRST..next_id` and equal to their key; versions in
     /// `1..=applied_index`; no `NewRef` stored; no reference to a missing object; roots name
-    /// existing objects; names valid; every limit holds. Returns the first violation found.
+    /// existing objects; names valid; every limit holds; sessions, replies and locks as in
+    /// `validate_sessions_and_locks`. Returns the first violation found.
     pub fn validate(&self) -> Result<(), String> {
         if self.next_id < OBJECT_ID_FIRST {
             return Err(format!("next_id {} is below the first id {OBJECT_ID_FIRST}", self.next_id));
@@ -78,7 +79,7 @@ impl Heap {
                 return Err(format!("root {name:?} names missing object {id}"));
             }
         }
-        Ok(())
+        self.validate_sessions_and_locks()
     }
 }
 

@@ -15,6 +15,8 @@ use proto::heap as pb;
 
 #[path = "heapctl/dev.rs"]
 mod dev;
+#[path = "heapctl/lock.rs"]
+mod lock;
 #[path = "heapctl/probe.rs"]
 mod probe;
 #[path = "heapctl/status.rs"]
@@ -52,6 +54,16 @@ enum Command {
         #[command(subcommand)]
         command: ObjectCommand,
     },
+    /// Cluster locks.
+    Lock {
+        #[command(subcommand)]
+        command: LockCommand,
+    },
+    /// Client sessions.
+    Session {
+        #[command(subcommand)]
+        command: SessionCommand,
+    },
     /// Local development cluster.
     Dev {
         #[command(subcommand)]
@@ -80,6 +92,37 @@ enum ObjectCommand {
 }
 
 #[derive(Debug, Subcommand)]
+enum LockCommand {
+    /// Acquire lock NAME, print its fencing token, hold it for --ms, release it.
+    Hold {
+        name: String,
+        /// Shared (read) mode instead of exclusive (write).
+        #[arg(long)]
+        read: bool,
+        /// How long to hold the lock.
+        #[arg(long)]
+        ms: u64,
+        /// The session's lease; the lock is freed this long after heapctl dies.
+        #[arg(long, default_value_t = 5_000)]
+        ttl_ms: u64,
+    },
+    /// Every lock with holders or waiters.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SessionCommand {
+    /// Every open session.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum DevCommand {
     /// Start a local cluster (heap-server processes) and stop it on Ctrl-C.
     Up {
@@ -94,6 +137,15 @@ enum DevCommand {
     ProbeFailover {
         #[arg(long, default_value_t = 10)]
         trials: u32,
+    },
+    /// Measure: uncontended lock+unlock latency, and holder death to next grant.
+    ProbeLocks {
+        #[arg(long, default_value_t = 1_000)]
+        rounds: u32,
+        #[arg(long, default_value_t = 5)]
+        trials: u32,
+        #[arg(long, default_value_t = 1_000)]
+        ttl_ms: u64,
     },
     /// Measure: single-client durable write latency on a fresh local cluster.
     ProbeLatency {
@@ -117,6 +169,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             dev::up(nodes, &data_dir, base_port).await
         }
         Command::Dev { command: DevCommand::ProbeFailover { trials } } => probe::failover(trials).await,
+        Command::Dev { command: DevCommand::ProbeLocks { rounds, trials, ttl_ms } } => {
+            probe::locks(rounds, trials, ttl_ms).await
+        }
         Command::Dev { command: DevCommand::ProbeLatency { writes, nodes } } => probe::latency(writes, nodes).await,
         Command::Root { command } => {
             let client = ClusterClient::with_deadline(&endpoints, timeout)?;
@@ -159,6 +214,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     Ok(())
                 }
             }
+        }
+        Command::Lock { command } => {
+            let client = ClusterClient::with_deadline(&endpoints, timeout)?;
+            match command {
+                LockCommand::Hold { name, read, ms, ttl_ms } => lock::hold(client, &name, read, ms, ttl_ms).await,
+                LockCommand::List { json } => lock::list(&client, json).await,
+            }
+        }
+        Command::Session { command: SessionCommand::List { json } } => {
+            lock::sessions(&ClusterClient::with_deadline(&endpoints, timeout)?, json).await
         }
         Command::Object { command: ObjectCommand::Get { id, depth } } => {
             let client = ClusterClient::with_deadline(&endpoints, timeout)?;

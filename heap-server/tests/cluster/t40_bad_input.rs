@@ -73,6 +73,7 @@ async fn bad_input_gets_an_error_and_changes_nothing() {
     let huge = pb::CommitRequest {
         transaction: Some(pb::Transaction {
             expect: vec![],
+            fences: vec![],
             ops: vec![pb::Op {
                 op: Some(pb::op::Op::BindRoot(pb::BindRoot { name: "x".repeat(40 * 1024 * 1024), target: None })),
             }],
@@ -87,6 +88,7 @@ async fn bad_input_gets_an_error_and_changes_nothing() {
     let big = pb::CommitRequest {
         transaction: Some(pb::Transaction {
             expect: vec![],
+            fences: vec![],
             ops: vec![pb::Op {
                 op: Some(pb::op::Op::BindRoot(pb::BindRoot {
                     name: "y".repeat(6 * 1024 * 1024),
@@ -105,7 +107,7 @@ async fn bad_input_gets_an_error_and_changes_nothing() {
     assert_eq!(status.code(), tonic::Code::InvalidArgument);
     let status = raw
         .commit(pb::CommitRequest {
-            transaction: Some(pb::Transaction { expect: vec![], ops: vec![pb::Op { op: None }] }),
+            transaction: Some(pb::Transaction { ops: vec![pb::Op { op: None }], ..Default::default() }),
         })
         .await
         .expect_err("empty op");

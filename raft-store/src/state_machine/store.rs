@@ -76,6 +76,9 @@ struct Applied<M> {
 
 struct Inner<M> {
     applied: RwLock<Applied<M>>,
+    /// The last applied log index, published after every apply batch and image load, so request
+    /// handlers can wait for a state change instead of polling.
+    applied_index: tokio::sync::watch::Sender<u64>,
     tree: sled::Tree,
     snapshot_dir: PathBuf,
     snapshot_meta: Mutex<Option<SnapshotMeta>>,
@@ -140,6 +143,7 @@ impl<M: Machine> StateMachineStore<M> {
         let store = Self {
             inner: Arc::new(Inner {
                 applied: RwLock::new(Applied { machine, last_applied, membership }),
+                applied_index: tokio::sync::watch::Sender::new(last_applied.map(|id| id.index).unwrap_or(0)),
                 tree,
                 snapshot_dir: dir.to_path_buf(),
                 snapshot_meta: Mutex::new(None),
@@ -167,6 +171,11 @@ impl<M: Machine> StateMachineStore<M> {
         let applied = self.inner.applied.read().map_err(|_| StateMachineError::Poisoned)?;
         let index = applied.last_applied.map(|id| id.index).unwrap_or(0);
         Ok(read(&applied.machine, index))
+    }
+
+    /// Changes whenever entries are applied or an image is loaded; holds the last applied index.
+    pub fn subscribe_applied(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.inner.applied_index.subscribe()
     }
 
     pub fn last_applied(&self) -> Result<Option<LogId>, StateMachineError> {
@@ -204,6 +213,7 @@ impl<M: Machine> StateMachineStore<M> {
         batch.insert(KEY_LAST_APPLIED, encode_meta(&applied.last_applied)?);
         batch.insert(KEY_MEMBERSHIP, encode_meta(&applied.membership)?);
         self.inner.tree.apply_batch(batch)?;
+        self.inner.applied_index.send_replace(applied.last_applied.map(|id| id.index).unwrap_or(0));
         Ok(())
     }
 
@@ -246,6 +256,7 @@ impl<M: Machine> StateMachineStore<M> {
         batch.insert(KEY_LAST_APPLIED, encode_meta(&applied.last_applied)?);
         batch.insert(KEY_MEMBERSHIP, encode_meta(&applied.membership)?);
         self.inner.tree.apply_batch(batch)?;
+        self.inner.applied_index.send_replace(applied.last_applied.map(|id| id.index).unwrap_or(0));
         Ok(replies)
     }
 }

@@ -2,6 +2,7 @@
 //! cluster in a temporary directory. They measure and print; they assert nothing.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 use std::time::Instant;
 
@@ -10,6 +11,8 @@ use anyhow::Context;
 use heap_server::client::ClusterClient;
 use heap_server::local_cluster::free_ports;
 use heap_server::local_cluster::LocalCluster;
+use heap_server::session::LockOutcome;
+use heap_server::session::Session;
 use heap_server::tx::bind_root;
 use heap_server::tx::create;
 use heap_server::tx::id_target;
@@ -177,5 +180,81 @@ pub async fn latency(writes: u32, nodes: usize) -> anyhow::Result<()> {
         ms(percentile(&samples, 0.99)),
         ms(samples[samples.len() - 1])
     );
+    Ok(())
+}
+
+/// Uncontended lock acquire + release round trips by one session, and the time from a holder's
+/// death (its process SIGKILLed) to the next grant, with a lease of `ttl_ms`.
+pub async fn locks(rounds: u32, trials: u32, ttl_ms: u64) -> anyhow::Result<()> {
+    if rounds == 0 || rounds > WRITES_MAX || trials > TRIALS_MAX {
+        bail!("--rounds must be between 1 and {WRITES_MAX}, --trials at most {TRIALS_MAX}");
+    }
+    let probe = ProbeCluster::start(3)?;
+    let timeout = Duration::from_millis(CONDITION_TIMEOUT_MS);
+    let leader = probe.cluster.wait_for_leader(timeout).await?;
+    let client = Arc::new(ClusterClient::with_deadline(
+        &[probe.cluster.addr(leader)?.to_string()],
+        Duration::from_millis(CLIENT_DEADLINE_MS),
+    )?);
+    let session = Session::open(Arc::clone(&client), "probe", 10_000).await?;
+    let mut samples = Vec::with_capacity(rounds as usize);
+    for round in 0..rounds + rounds / 10 {
+        let started = Instant::now();
+        if session.lock("probe-lock", 1, pb::LockMode::Write, None).await? == LockOutcome::TimedOut {
+            bail!("an uncontended lock timed out");
+        }
+        session.unlock("probe-lock", 1, None).await?;
+        // The first tenth warms up connections and caches.
+        if round >= rounds / 10 {
+            samples.push(started.elapsed());
+        }
+    }
+    samples.sort();
+    println!(
+        "{rounds} uncontended lock+unlock round trips (1 session, 3 nodes): p50 {}  p90 {}  p99 {}  max {}",
+        ms(percentile(&samples, 0.5)),
+        ms(percentile(&samples, 0.9)),
+        ms(percentile(&samples, 0.99)),
+        ms(samples[samples.len() - 1])
+    );
+
+    let heapctl = std::env::current_exe()?;
+    let endpoints = probe.cluster.endpoints().join(",");
+    let mut deaths = Vec::new();
+    for trial in 1..=trials {
+        let lock = format!("death-{trial}");
+        let mut holder = std::process::Command::new(&heapctl)
+            .args(["--endpoints", &endpoints, "lock", "hold", &lock, "--ms", "600000", "--ttl-ms", &ttl_ms.to_string()])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()?;
+        let mut line = String::new();
+        let stdout = holder.stdout.take().context("holder stdout")?;
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)?;
+        let waiter = Session::open(Arc::clone(&client), "probe-waiter", 10_000).await?;
+        let waiting = tokio::spawn(async move {
+            let outcome = waiter.lock(&lock, 1, pb::LockMode::Write, None).await;
+            let _ = waiter.close().await;
+            (outcome, Instant::now())
+        });
+        // Let the waiter queue up before the holder dies.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        holder.kill()?;
+        let _ = holder.wait();
+        let killed = Instant::now();
+        let (outcome, granted_at) = waiting.await?;
+        outcome?;
+        let elapsed = granted_at.duration_since(killed);
+        println!("trial {trial}: next grant {} after the holder's death (lease {ttl_ms} ms)", ms(elapsed));
+        deaths.push(elapsed);
+    }
+    if !deaths.is_empty() {
+        deaths.sort();
+        println!(
+            "holder death to next grant over {trials} trials: median {}, max {} (lease {ttl_ms} ms)",
+            ms(percentile(&deaths, 0.5)),
+            ms(deaths[deaths.len() - 1])
+        );
+    }
     Ok(())
 }

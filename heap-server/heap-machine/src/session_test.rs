@@ -1,0 +1,289 @@
+//! Unit tests of sessions: opening, leases, exactly-once requests and the reply table, Tick,
+//! Grace, Close and expiry.
+
+#![allow(clippy::unwrap_used)]
+
+use crate::command::{Command, Envelope, LockMode, SessionCommand, SessionRequest, Transaction};
+use crate::heap::Heap;
+use crate::image::{lock_key, reply_key, session_key};
+use crate::limits::{Limit, REPLIES_PER_SESSION_MAX, SESSIONS_MAX, SESSION_TTL_MS_MAX, SESSION_TTL_MS_MIN};
+use crate::object::ObjectKind;
+use crate::proptests::without_applied;
+use crate::reply::{Rejection, Reply};
+use crate::session::{OwnedRequestState, Session, SessionInfo};
+use crate::test_support::{create, final_reply, Driver};
+
+fn open_session(client: &str, ttl_ms: u64) -> Command {
+    Command::OpenSession { client: client.to_string(), ttl_ms }
+}
+
+fn request(session_id: u64, sequence: u64, acknowledged_below: u64, command: SessionCommand) -> Command {
+    Command::Session(SessionRequest { session_id, sequence, acknowledged_below, command })
+}
+
+fn create_object() -> SessionCommand {
+    SessionCommand::Transaction(Transaction {
+        expect: Vec::new(),
+        fences: Vec::new(),
+        ops: vec![create(0, ObjectKind::Map)],
+    })
+}
+
+#[test]
+fn sessions_open_with_counted_ids_and_bounded_ttls() {
+    let mut driver = Driver::new();
+    driver.leader_time_ms = 1_000;
+    assert_eq!(driver.apply(open_session("a", 2_000)), Reply::SessionOpened { session_id: 1, ttl_ms: 2_000 });
+    assert_eq!(driver.apply(open_session("", SESSION_TTL_MS_MIN)), Reply::SessionOpened { session_id: 2, ttl_ms: 500 });
+    for ttl_ms in [0, SESSION_TTL_MS_MIN - 1, SESSION_TTL_MS_MAX + 1] {
+        assert_eq!(driver.apply(open_session("b", ttl_ms)), Reply::Rejected(Rejection::InvalidTtl { ttl_ms }));
+    }
+    assert!(matches!(driver.apply(open_session("bad\n", 1_000)), Reply::Rejected(Rejection::InvalidName { .. })));
+    assert_eq!(
+        driver.heap.sessions(),
+        vec![
+            SessionInfo { id: 1, client: "a".to_string(), ttl_ms: 2_000, expires_at_ms: 3_000 },
+            SessionInfo { id: 2, client: String::new(), ttl_ms: 500, expires_at_ms: 1_500 },
+        ]
+    );
+    assert_eq!(driver.heap.next_session_id(), 3);
+    assert_eq!(driver.heap.next_deadline_ms(), Some(1_500));
+}
+
+#[test]
+fn sessions_are_bounded() {
+    let mut heap = Heap::new();
+    for id in 1..=SESSIONS_MAX {
+        let session = Session { client: String::new(), ttl_ms: 1_000, expires_at_ms: 1_000, acknowledged_below: 0 };
+        heap.sessions.insert(id, session);
+    }
+    let envelope = Envelope { leader_time_ms: 0, command: open_session("c", 1_000) };
+    assert_eq!(
+        heap.apply_command(1, &envelope, &mut Vec::new()),
+        Reply::Rejected(Rejection::LimitExceeded {
+            what: Limit::Sessions,
+            limit: SESSIONS_MAX,
+            actual: SESSIONS_MAX + 1
+        })
+    );
+}
+
+#[test]
+fn the_clock_never_goes_back() {
+    let mut driver = Driver::new();
+    driver.leader_time_ms = 100;
+    driver.apply(Command::Tick);
+    driver.leader_time_ms = 50;
+    driver.apply(Command::Tick);
+    assert_eq!(driver.heap.now_ms(), 100);
+    let session = driver.open(1_000);
+    assert_eq!(driver.heap.sessions()[0].expires_at_ms, 1_100, "leases count from the machine's clock");
+    assert_eq!(driver.heap.request_state(session, 1).into_owned(), OwnedRequestState::NotApplied);
+}
+
+#[test]
+fn requests_of_unknown_sessions_change_nothing() {
+    let mut driver = Driver::new();
+    let before = driver.heap.export();
+    assert_eq!(
+        driver.apply(request(7, 1, 0, SessionCommand::KeepAlive)),
+        Reply::Rejected(Rejection::UnknownSession { session_id: 7 })
+    );
+    assert_eq!(without_applied(&before), without_applied(&driver.heap.export()));
+    assert_eq!(driver.state(7, 1), OwnedRequestState::UnknownSession);
+}
+
+#[test]
+fn a_retried_request_gets_the_first_reply_and_changes_nothing() {
+    let mut driver = Driver::new();
+    let session = driver.open(1_000);
+    let first = driver.apply(request(session, 1, 0, create_object()));
+    assert_eq!(first, Reply::Committed { log_index: 2, created: vec![(0, 1)] });
+    assert_eq!(driver.state(session, 1), final_reply(first.clone()));
+
+    driver.leader_time_ms = 400;
+    let before = driver.heap.export();
+    assert_eq!(driver.apply(request(session, 1, 0, create_object())), first);
+    assert_eq!(without_applied(&before), without_applied(&driver.heap.export()), "not even the lease is renewed");
+    assert_eq!(driver.heap.object_count(), 1);
+
+    // Dedup survives a snapshot.
+    let image = driver.heap.export();
+    driver.heap.clear();
+    for (key, value) in &image {
+        driver.heap.load(key, value).unwrap();
+    }
+    assert_eq!(driver.apply(request(session, 1, 0, create_object())), first);
+    assert_eq!(driver.heap.object_count(), 1);
+}
+
+#[test]
+fn rejected_requests_are_stored_too() {
+    let mut driver = Driver::new();
+    let session = driver.open(1_000);
+    let unlock = SessionCommand::Unlock { name: "L".to_string(), thread: 1, commit: None };
+    let rejected = Reply::Rejected(Rejection::NotHolder { lock: "L".to_string(), thread: 1 });
+    let (sequence, reply) = driver.send(session, unlock.clone());
+    assert_eq!(reply, rejected);
+    driver.lock_now(session, "L", 1);
+    assert_eq!(driver.apply(request(session, sequence, 0, unlock)), rejected, "the retry does not unlock");
+    assert_eq!(driver.heap.locks()[0].holders.len(), 1);
+}
+
+#[test]
+fn acknowledged_replies_are_forgotten_but_pending_ones_stay() {
+    let mut driver = Driver::new();
+    let session = driver.open(1_000);
+    let other = driver.open(1_000);
+    driver.lock_now(other, "L", 1);
+    driver.apply(request(session, 1, 0, SessionCommand::KeepAlive));
+    let lock = SessionCommand::Lock { name: "L".to_string(), thread: 1, mode: LockMode::Read, timeout_ms: None };
+    assert_eq!(driver.apply(request(session, 2, 0, lock)), Reply::Pending);
+    driver.apply(request(session, 3, 0, SessionCommand::KeepAlive));
+
+    assert_eq!(driver.apply(request(session, 4, 4, SessionCommand::KeepAlive)), Reply::Done);
+    assert_eq!(driver.state(session, 1), OwnedRequestState::NotApplied);
+    assert_eq!(driver.state(session, 2), OwnedRequestState::Pending, "a pending reply is kept until final");
+    assert_eq!(driver.state(session, 3), OwnedRequestState::NotApplied);
+    assert_eq!(
+        driver.apply(request(session, 3, 0, SessionCommand::KeepAlive)),
+        Reply::Rejected(Rejection::SequenceTooOld { session_id: session, sequence: 3, acknowledged_below: 4 })
+    );
+    // A lower acknowledgment does not lower the watermark.
+    assert!(matches!(
+        driver.apply(request(session, 1, 0, SessionCommand::KeepAlive)),
+        Reply::Rejected(Rejection::SequenceTooOld { .. })
+    ));
+    driver.unlock(other, "L", 1);
+    assert_eq!(
+        driver.state(session, 2),
+        final_reply(Reply::LockGranted { token: driver.heap.applied_index() * 65_536 })
+    );
+    // A retry still finds the now final reply, until the next new request forgets it.
+    assert!(matches!(driver.apply(request(session, 2, 0, SessionCommand::KeepAlive)), Reply::LockGranted { .. }));
+    driver.apply(request(session, 5, 5, SessionCommand::KeepAlive));
+    assert_eq!(driver.state(session, 2), OwnedRequestState::NotApplied);
+}
+
+#[test]
+fn the_reply_table_is_bounded_until_the_client_acknowledges() {
+    let mut heap = Heap::new();
+    let mut index = 0;
+    let mut apply = |heap: &mut Heap, command: Command| {
+        index += 1;
+        heap.apply_command(index, &Envelope { leader_time_ms: 0, command }, &mut Vec::new())
+    };
+    apply(&mut heap, open_session("c", 1_000));
+    for sequence in 1..=REPLIES_PER_SESSION_MAX {
+        assert_eq!(apply(&mut heap, request(1, sequence, 0, SessionCommand::KeepAlive)), Reply::Done);
+    }
+    let full = REPLIES_PER_SESSION_MAX + 1;
+    assert_eq!(
+        apply(&mut heap, request(1, full, 0, SessionCommand::KeepAlive)),
+        Reply::Rejected(Rejection::LimitExceeded {
+            what: Limit::PendingReplies,
+            limit: REPLIES_PER_SESSION_MAX,
+            actual: full
+        })
+    );
+    assert_eq!(heap.request_state(1, full).into_owned(), OwnedRequestState::NotApplied, "not stored");
+    assert_eq!(apply(&mut heap, request(1, full, full, SessionCommand::KeepAlive)), Reply::Done);
+    heap.validate().unwrap();
+}
+
+#[test]
+fn requests_renew_the_lease_and_tick_expires_sessions_whose_lease_ran_out() {
+    let mut driver = Driver::new();
+    let session = driver.open(1_000);
+    let idle = driver.open(2_000);
+    driver.leader_time_ms = 900;
+    assert_eq!(driver.send(session, SessionCommand::KeepAlive).1, Reply::Done);
+    assert_eq!(driver.heap.sessions()[0].expires_at_ms, 1_900);
+    assert_eq!(driver.heap.next_deadline_ms(), Some(1_900));
+    driver.tick_at(1_899);
+    assert_eq!(driver.heap.sessions().len(), 2);
+    driver.tick_at(1_900);
+    assert_eq!(driver.heap.sessions().iter().map(|info| info.id).collect::<Vec<_>>(), vec![idle]);
+    assert_eq!(
+        driver.send(session, SessionCommand::KeepAlive).1,
+        Reply::Rejected(Rejection::UnknownSession { session_id: session })
+    );
+    assert_eq!(driver.heap.next_deadline_ms(), Some(2_000));
+}
+
+#[test]
+fn grace_renews_every_lease_so_a_failover_expires_nobody() {
+    let mut driver = Driver::new();
+    let short = driver.open(1_000);
+    let long = driver.open(5_000);
+    driver.leader_time_ms = 2_000;
+    driver.send(long, SessionCommand::KeepAlive); // expires at 7_000
+                                                  // A new leader takes over at 4_000: the short session's lease ran out during the election.
+    driver.leader_time_ms = 4_000;
+    assert_eq!(driver.apply(Command::Grace), Reply::Done);
+    let expiries: Vec<u64> = driver.heap.sessions().iter().map(|info| info.expires_at_ms).collect();
+    assert_eq!(expiries, vec![5_000, 9_000], "renewed from now, never shortened");
+    driver.tick_at(4_000);
+    assert_eq!(driver.heap.sessions().len(), 2);
+    driver.tick_at(5_000);
+    assert_eq!(driver.heap.sessions().iter().map(|info| info.id).collect::<Vec<_>>(), vec![long]);
+    assert_eq!(driver.state(short, 1), OwnedRequestState::UnknownSession);
+}
+
+#[test]
+fn expiry_releases_locks_grants_waiters_and_ends_pending_requests() {
+    let mut driver = Driver::new();
+    let dying = driver.open(1_000);
+    let living = driver.open(10_000);
+    driver.lock_now(dying, "A", 1);
+    driver.lock_now(living, "B", 1);
+    let (waiting_for_a, reply) = driver.lock(living, "A", 1, LockMode::Write);
+    assert_eq!(reply, Reply::Pending);
+    let (waiting_for_b, reply) = driver.lock(dying, "B", 2, LockMode::Read);
+    assert_eq!(reply, Reply::Pending);
+
+    driver.tick_at(1_000);
+    let token = driver.heap.applied_index() * 65_536;
+    assert_eq!(driver.state(living, waiting_for_a), final_reply(Reply::LockGranted { token }));
+    assert_eq!(driver.state(dying, waiting_for_b), OwnedRequestState::UnknownSession);
+    let locks = driver.heap.locks();
+    assert_eq!(locks.len(), 2);
+    assert!(locks.iter().all(|lock| lock.waiters.is_empty() && lock.holders[0].session_id == living));
+    assert_eq!(driver.heap.sessions().len(), 1);
+}
+
+#[test]
+fn close_releases_everything_and_forgets_the_session() {
+    let mut driver = Driver::new();
+    let closing = driver.open(1_000);
+    let other = driver.open(1_000);
+    driver.send(closing, create_object());
+    driver.lock_now(closing, "L", 1);
+    driver.lock_now(closing, "L", 1);
+    let (queued, _) = driver.lock(other, "L", 7, LockMode::Read);
+    let (close, reply) = driver.send(closing, SessionCommand::Close);
+    assert_eq!(reply, Reply::Done);
+    let token = driver.heap.applied_index() * 65_536;
+    assert_eq!(driver.state(other, queued), final_reply(Reply::LockGranted { token }));
+    assert_eq!(driver.state(closing, close), OwnedRequestState::UnknownSession);
+    assert_eq!(driver.heap.object_count(), 1, "objects outlive sessions");
+    assert!(driver.heap.export().iter().all(|(key, _)| !key.starts_with(&session_key(closing))));
+    assert_eq!(
+        driver.send(closing, SessionCommand::KeepAlive).1,
+        Reply::Rejected(Rejection::UnknownSession { session_id: closing })
+    );
+}
+
+#[test]
+fn the_image_holds_sessions_replies_locks_and_the_clock() {
+    let mut driver = Driver::new();
+    driver.leader_time_ms = 5;
+    let session = driver.open(1_000);
+    driver.lock_now(session, "L", 3);
+    let keys: Vec<Vec<u8>> = driver.heap.export().into_iter().map(|(key, _)| key).collect();
+    assert!(keys.contains(&lock_key("L")));
+    assert!(keys.contains(&session_key(session)));
+    assert!(keys.contains(&reply_key(session, 1)));
+    let now = driver.heap.export().into_iter().find(|(key, _)| key == b"m/now_ms").unwrap().1;
+    assert_eq!(now, 5u64.to_be_bytes().to_vec());
+}
