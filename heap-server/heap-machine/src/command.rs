@@ -74,7 +74,8 @@ pub enum LockMode {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum SessionCommand {
     Transaction(Transaction),
-    /// Renews the lease (as every applied request does); replies `Done`.
+    /// Renews the lease (as every applied request does); replies `Done`. Idempotent, so its reply
+    /// is never stored: a retry simply renews the lease again.
     KeepAlive,
     /// Releases everything the session holds or waits for and deletes it; replies `Done`.
     Close,

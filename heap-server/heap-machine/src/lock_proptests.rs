@@ -344,6 +344,12 @@ impl Run {
             }
             OwnedRequestState::Pending => prop_assert_eq!(reply, &Reply::Pending),
             OwnedRequestState::Final(stored) => prop_assert_eq!(reply, &stored),
+            OwnedRequestState::NotApplied if matches!(request.command, SessionCommand::KeepAlive) => {
+                // Keep-alives are never stored: a retry renews the lease again (or is too old).
+                let expected = matches!(reply, Reply::Done | Reply::Rejected(Rejection::SequenceTooOld { .. }));
+                prop_assert!(expected, "retried keep-alive got {:?}", reply);
+                return Ok(());
+            }
             OwnedRequestState::NotApplied => {
                 // Refused the first time or forgotten after an acknowledgment: either way below
                 // the watermark now.

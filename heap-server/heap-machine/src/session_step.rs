@@ -58,8 +58,12 @@ impl Step<'_> {
         if sequence < acknowledged_below {
             return Reply::Rejected(Rejection::SequenceTooOld { session_id: id, sequence, acknowledged_below });
         }
+        // A keep-alive is idempotent and its answer carries nothing: it is never stored, so a
+        // session whose lock request waits for a long time does not fill its reply table with
+        // keep-alives (the acknowledgement watermark cannot pass the waiting request).
+        let stored_reply = !matches!(request.command, SessionCommand::KeepAlive);
         let stored = self.replies_of(id).len() as u64;
-        if stored >= REPLIES_PER_SESSION_MAX {
+        if stored_reply && stored >= REPLIES_PER_SESSION_MAX {
             return Reply::Rejected(Rejection::LimitExceeded {
                 what: Limit::PendingReplies,
                 limit: REPLIES_PER_SESSION_MAX,
@@ -68,7 +72,7 @@ impl Step<'_> {
         }
         let reply = self.session_command(id, sequence, &request.command);
         // Close deletes the session with its reply table; a retried Close gets UnknownSession.
-        if self.heap.sessions.contains_key(&id) {
+        if stored_reply && self.heap.sessions.contains_key(&id) {
             self.store_reply(id, sequence, reply.clone());
         }
         reply

@@ -174,12 +174,17 @@ fn the_reply_table_is_bounded_until_the_client_acknowledges() {
         heap.apply_command(index, &Envelope { leader_time_ms: 0, command }, &mut Vec::new())
     };
     apply(&mut heap, open_session("c", 1_000));
+    // Notify of a lock the session does not hold: a stored (rejected) reply each time.
+    let notify = || SessionCommand::Notify { name: "L".to_string(), thread: 1, all: false };
     for sequence in 1..=REPLIES_PER_SESSION_MAX {
-        assert_eq!(apply(&mut heap, request(1, sequence, 0, SessionCommand::KeepAlive)), Reply::Done);
+        assert!(matches!(
+            apply(&mut heap, request(1, sequence, 0, notify())),
+            Reply::Rejected(Rejection::NotHolder { .. })
+        ));
     }
     let full = REPLIES_PER_SESSION_MAX + 1;
     assert_eq!(
-        apply(&mut heap, request(1, full, 0, SessionCommand::KeepAlive)),
+        apply(&mut heap, request(1, full, 0, notify())),
         Reply::Rejected(Rejection::LimitExceeded {
             what: Limit::PendingReplies,
             limit: REPLIES_PER_SESSION_MAX,
@@ -187,6 +192,8 @@ fn the_reply_table_is_bounded_until_the_client_acknowledges() {
         })
     );
     assert_eq!(heap.request_state(1, full).into_owned(), OwnedRequestState::NotApplied, "not stored");
+    // Keep-alives are never stored, so a full table does not stop them.
+    assert_eq!(apply(&mut heap, request(1, full + 1, 0, SessionCommand::KeepAlive)), Reply::Done);
     assert_eq!(apply(&mut heap, request(1, full, full, SessionCommand::KeepAlive)), Reply::Done);
     heap.validate().unwrap();
 }
