@@ -213,3 +213,43 @@ async fn a_retried_request_applies_once_across_a_leader_change() {
     assert_eq!(graph.objects[0].items.len(), 1, "applied exactly once");
     test.phase("the retry after failover returned the first answer and changed nothing");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heapctl_lists_locks_and_sessions_as_documented() {
+    let test = TestCluster::start("lock-heapctl", 3, &[]);
+    test.leader().await;
+    let endpoints = test.cluster.endpoints().join(",");
+    let mut holder = Command::new(heapctl_binary())
+        .args(["--endpoints", &endpoints, "lock", "hold", "report", "--ms", "600000"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("heapctl lock hold starts");
+    let mut line = String::new();
+    BufReader::new(holder.stdout.take().expect("stdout")).read_line(&mut line).expect("granted line");
+    let token: u64 = line.split_whitespace().nth(3).and_then(|t| t.parse().ok()).expect("token in output");
+
+    let run = |args: &[&str]| {
+        let output =
+            Command::new(heapctl_binary()).args(["--endpoints", &endpoints]).args(args).output().expect("runs");
+        assert!(output.status.success(), "{output:?}");
+        serde_json::from_slice::<serde_json::Value>(&output.stdout).expect("JSON output")
+    };
+    let keys =
+        |value: &serde_json::Value| -> Vec<String> { value.as_object().expect("an object").keys().cloned().collect() };
+    let locks = run(&["lock", "list", "--json"]);
+    let lock = &locks.as_array().expect("an array")[0];
+    assert_eq!(keys(lock), ["holders", "mode", "name", "waiters"]);
+    assert_eq!(lock["name"], "report");
+    assert_eq!(lock["mode"], "write");
+    assert_eq!(keys(&lock["holders"][0]), ["session", "thread", "token"]);
+    assert_eq!(lock["holders"][0]["token"], token);
+    let sessions = run(&["session", "list", "--json"]);
+    let session = &sessions.as_array().expect("an array")[0];
+    assert_eq!(keys(session), ["client", "expires_in_ms", "id"]);
+    assert_eq!(session["client"], "heapctl");
+    assert_eq!(session["id"], lock["holders"][0]["session"]);
+    test.phase("lock list and session list show the holder with the documented keys");
+    holder.kill().expect("stop the holder");
+    let _ = holder.wait();
+}
