@@ -51,6 +51,27 @@ impl HeapService {
         Self { node, router, proposer }
     }
 
+    /// A linearizable read of this node's state machine: served here when this node is the
+    /// leader (after a read-index round), otherwise forwarded once to the leader.
+    async fn leader_read<Req, Resp, Forward, Fut, Local>(
+        &self,
+        request: Request<Req>,
+        forward: Forward,
+        local: Local,
+    ) -> Result<Response<Resp>, Status>
+    where
+        Forward: FnOnce(proto::heap::heap_client::HeapClient<tonic::transport::Channel>, Request<Req>) -> Fut,
+        Fut: std::future::Future<Output = Result<Response<Resp>, Status>>,
+        Local: FnOnce(&crate::machine_adapter::HeapMachine, u64) -> Resp,
+    {
+        let may_forward = !forwarded(&request);
+        let request = request.into_inner();
+        if let Route::Forward(addr) = self.router.linearizable(may_forward).await? {
+            return forward(self.router.heap_client(&addr)?, mark_forwarded(request)).await;
+        }
+        self.node.store.read(local).map(Response::new).map_err(internal)
+    }
+
     /// Waits (bounded) until this node has applied `index`, for local reads.
     async fn wait_applied(&self, index: u64) -> Result<(), Status> {
         let timeout = Duration::from_millis(CLIENT_REQUEST_TIMEOUT_MS);
@@ -140,20 +161,15 @@ impl Heap for HeapService {
         &self,
         request: Request<pb::ListRootsRequest>,
     ) -> Result<Response<pb::ListRootsResponse>, Status> {
-        let may_forward = !forwarded(&request);
-        let request = request.into_inner();
-        if let Route::Forward(addr) = self.router.linearizable(may_forward).await? {
-            return self.router.heap_client(&addr)?.list_roots(mark_forwarded(request)).await;
-        }
-        let response = self
-            .node
-            .store
-            .read(|machine, applied_index| pb::ListRootsResponse {
+        self.leader_read(
+            request,
+            |mut leader, request| async move { leader.list_roots(request).await },
+            |machine, applied_index| pb::ListRootsResponse {
                 applied_index,
                 roots: machine.heap.roots().into_iter().map(|(name, id)| pb::RootBinding { name, id }).collect(),
-            })
-            .map_err(internal)?;
-        Ok(Response::new(response))
+            },
+        )
+        .await
     }
 
     async fn status(&self, _request: Request<pb::StatusRequest>) -> Result<Response<pb::StatusResponse>, Status> {
@@ -208,36 +224,26 @@ impl Heap for HeapService {
         &self,
         request: Request<pb::ListLocksRequest>,
     ) -> Result<Response<pb::ListLocksResponse>, Status> {
-        let may_forward = !forwarded(&request);
-        let request = request.into_inner();
-        if let Route::Forward(addr) = self.router.linearizable(may_forward).await? {
-            return self.router.heap_client(&addr)?.list_locks(mark_forwarded(request)).await;
-        }
-        let response = self
-            .node
-            .store
-            .read(|machine, applied_index| pb::ListLocksResponse {
+        self.leader_read(
+            request,
+            |mut leader, request| async move { leader.list_locks(request).await },
+            |machine, applied_index| pb::ListLocksResponse {
                 applied_index,
                 locks: machine.heap.locks().iter().map(convert::lock_info_to_pb).collect(),
-            })
-            .map_err(internal)?;
-        Ok(Response::new(response))
+            },
+        )
+        .await
     }
 
     async fn list_sessions(
         &self,
         request: Request<pb::ListSessionsRequest>,
     ) -> Result<Response<pb::ListSessionsResponse>, Status> {
-        let may_forward = !forwarded(&request);
-        let request = request.into_inner();
-        if let Route::Forward(addr) = self.router.linearizable(may_forward).await? {
-            return self.router.heap_client(&addr)?.list_sessions(mark_forwarded(request)).await;
-        }
         let now = now_ms();
-        let response = self
-            .node
-            .store
-            .read(|machine, applied_index| pb::ListSessionsResponse {
+        self.leader_read(
+            request,
+            |mut leader, request| async move { leader.list_sessions(request).await },
+            |machine, applied_index| pb::ListSessionsResponse {
                 applied_index,
                 sessions: machine
                     .heap
@@ -250,8 +256,8 @@ impl Heap for HeapService {
                         expires_in_ms: s.expires_at_ms.saturating_sub(now),
                     })
                     .collect(),
-            })
-            .map_err(internal)?;
-        Ok(Response::new(response))
+            },
+        )
+        .await
     }
 }

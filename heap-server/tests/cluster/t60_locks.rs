@@ -127,12 +127,7 @@ async fn an_expired_holder_cannot_commit_with_its_stale_token() {
     let test = TestCluster::start("lock-fence", 3, &[]);
     test.leader().await;
     let client = Arc::new(test.client());
-    let created = client
-        .commit(transaction(vec![create(0, "Cart", pb::ObjectKind::Map), bind_root("cart", new_target(0))]))
-        .await
-        .expect("commit");
-    let Some(pb::commit_response::Result::Committed(created)) = created.result else { panic!("{created:?}") };
-    let cart = created.created[0].id;
+    let cart = create_root_object(&client, "cart", "Cart", pb::ObjectKind::Map).await;
 
     let a = Session::open(Arc::clone(&client), "a", TTL_MS).await.expect("session a");
     let token_a = granted(a.lock("cart-lock", 1, pb::LockMode::Write, None).await);
@@ -176,6 +171,16 @@ async fn an_expired_holder_cannot_commit_with_its_stale_token() {
     test.phase("the stale token was refused, the current holder's write applied");
 }
 
+/// Creates an empty object of `kind` bound to root `name`; returns its id.
+async fn create_root_object(client: &ClusterClient, name: &str, class: &str, kind: pb::ObjectKind) -> u64 {
+    let reply =
+        client.commit(transaction(vec![create(0, class, kind), bind_root(name, new_target(0))])).await.expect("commit");
+    match reply.result {
+        Some(pb::commit_response::Result::Committed(c)) => c.created[0].id,
+        other => panic!("root object not created: {other:?}"),
+    }
+}
+
 fn value_of(text: &str) -> Option<pb::Value> {
     value(pb::value::Kind::StringValue(text.into()))
 }
@@ -185,12 +190,7 @@ async fn a_retried_request_applies_once_across_a_leader_change() {
     let mut test = TestCluster::start("exactly-once", 3, &[]);
     test.leader().await;
     let client = Arc::new(test.client());
-    let created = client
-        .commit(transaction(vec![create(0, "Log", pb::ObjectKind::List), bind_root("log", new_target(0))]))
-        .await
-        .expect("commit");
-    let Some(pb::commit_response::Result::Committed(created)) = created.result else { panic!("{created:?}") };
-    let list = created.created[0].id;
+    let list = create_root_object(&client, "log", "Log", pb::ObjectKind::List).await;
     let session = Session::open(Arc::clone(&client), "retrier", 5_000).await.expect("session");
 
     // A request with a fixed (session, sequence), sent twice with a leader death in between.
