@@ -1,7 +1,6 @@
 //! heap-server: one node of a Sovereign heap cluster (openraft + raft-store + the pure heap), its
 //! gRPC services, and the client used by `heapctl` and the tests.
 
-pub mod client;
 pub mod config;
 pub mod convert;
 pub mod heap_service;
@@ -15,6 +14,9 @@ pub mod node;
 pub mod proposer;
 pub mod raft_service;
 pub mod router;
-pub mod session;
 pub mod tx;
 pub mod wire;
+
+/// The client library, re-exported for heapctl and the tests.
+pub use heap_client::cluster as client;
+pub use heap_client::session;

@@ -1,8 +1,9 @@
 //! Bounds of heap-server: message sizes, timeouts and retries, each named with its unit.
 
-/// Largest client request or response on the wire: room for the largest graph read
-/// (`heap_machine::GRAPH_READ_BYTES_MAX`) once re-encoded as protobuf, and for any transaction.
-pub const CLIENT_MESSAGE_SIZE_BYTES_MAX: usize = 32 * 1024 * 1024;
+/// Largest client request or response on the wire (defined with the schema): room for the largest
+/// graph read (`heap_machine::GRAPH_READ_BYTES_MAX`) once re-encoded as protobuf, and for any
+/// transaction.
+pub use proto::CLIENT_MESSAGE_SIZE_BYTES_MAX;
 const _: () = assert!(2 * heap_machine::GRAPH_READ_BYTES_MAX as usize <= CLIENT_MESSAGE_SIZE_BYTES_MAX);
 const _: () = assert!(2 * heap_machine::TRANSACTION_SIZE_BYTES_MAX as usize <= CLIENT_MESSAGE_SIZE_BYTES_MAX);
 

@@ -1,5 +1,9 @@
 //! Sovereign's wire schema: the client-facing `Heap` service and the internal `RaftTransport`.
 
+/// Largest client request or response on the wire, for clients and servers alike: room for the
+/// largest graph read and any transaction (heap-server asserts both fit).
+pub const CLIENT_MESSAGE_SIZE_BYTES_MAX: usize = 32 * 1024 * 1024;
+
 /// The client-facing heap service (package `sovereign.v1`).
 pub mod heap {
     #![allow(clippy::all)]

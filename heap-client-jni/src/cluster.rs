@@ -1,5 +1,5 @@
-//! `ClusterClient`: a small client for the `Heap` service that tries every endpoint in turn, with
-//! bounded retries and an overall deadline. Used by heapctl and the tests.
+//! `ClusterClient`: the `Heap` service over several endpoints: it tries them in turn, remembers the
+//! one that answered, retries with bounded backoff within an overall deadline.
 
 use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering;
@@ -13,9 +13,10 @@ use tonic::transport::Endpoint;
 use tonic::Code;
 use tonic::Status;
 
-use crate::limits::CLIENT_MESSAGE_SIZE_BYTES_MAX;
-use crate::limits::PEER_CONNECT_TIMEOUT_MS;
+use proto::CLIENT_MESSAGE_SIZE_BYTES_MAX;
 
+/// Connecting to one endpoint gives up after this long (the next endpoint is tried).
+pub const CONNECT_TIMEOUT_MS: u64 = 1_000;
 /// Attempts per request across all endpoints before giving up.
 pub const CLIENT_ATTEMPTS_MAX: u32 = 50;
 /// Default overall deadline for one request, retries included.
@@ -72,7 +73,7 @@ impl ClusterClient {
         for addr in endpoints {
             let endpoint = Endpoint::from_shared(format!("http://{addr}"))
                 .map_err(|_| ClientError::InvalidEndpoint(addr.clone()))?
-                .connect_timeout(Duration::from_millis(PEER_CONNECT_TIMEOUT_MS))
+                .connect_timeout(Duration::from_millis(CONNECT_TIMEOUT_MS))
                 .timeout(deadline)
                 .tcp_nodelay(true);
             clients.push(
@@ -182,7 +183,7 @@ impl ClusterClient {
     pub async fn status_of(&self, index: usize) -> Result<pb::StatusResponse, Status> {
         let mut client =
             self.clients.get(index).cloned().ok_or_else(|| Status::invalid_argument("no such endpoint"))?;
-        let deadline = self.deadline.min(Duration::from_millis(2 * PEER_CONNECT_TIMEOUT_MS));
+        let deadline = self.deadline.min(Duration::from_millis(2 * CONNECT_TIMEOUT_MS));
         match tokio::time::timeout(deadline, client.status(pb::StatusRequest {})).await {
             Ok(result) => result.map(tonic::Response::into_inner),
             Err(_) => Err(Status::deadline_exceeded("no answer in time")),

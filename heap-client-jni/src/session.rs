@@ -12,8 +12,8 @@ use std::time::Duration;
 use proto::heap as pb;
 use tokio::task::JoinHandle;
 
-use crate::client::ClientError;
-use crate::client::ClusterClient;
+use crate::cluster::ClientError;
+use crate::cluster::ClusterClient;
 
 /// A lock or wait still pending is re-sent at most this many times (each send waits up to the
 /// server's `PENDING_WAIT_MS_MAX`); past that the caller gets `ClientError::Request`.
