@@ -171,6 +171,20 @@ impl ClusterClient {
         .await
     }
 
+    /// Reserves `count` object ids (for `CreateWithId`). Not exactly-once: a retry after a lost
+    /// answer reserves a second range, and the first is simply never used.
+    pub async fn allocate_ids(&self, count: u32) -> Result<pb::AllocateIdsResponse, ClientError> {
+        self.call(false, |mut c| async move { c.allocate_ids(pb::AllocateIdsRequest { count }).await }).await
+    }
+
+    /// The change stream of the node at endpoint `index` (no failover: the caller reconnects
+    /// elsewhere and drops its cache when the stream ends).
+    pub async fn watch_at(&self, index: usize) -> Result<tonic::Streaming<pb::Changes>, Status> {
+        let mut client =
+            self.clients.get(index).cloned().ok_or_else(|| Status::invalid_argument("no such endpoint"))?;
+        Ok(client.watch(pb::WatchRequest {}).await?.into_inner())
+    }
+
     pub async fn list_locks(&self) -> Result<pb::ListLocksResponse, ClientError> {
         self.call(false, |mut c| async move { c.list_locks(pb::ListLocksRequest {}).await }).await
     }

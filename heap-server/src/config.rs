@@ -51,6 +51,12 @@ pub struct Args {
     /// Log output format: text or json.
     #[arg(long)]
     pub log_format: Option<String>,
+    /// TEST ONLY, DANGEROUS: answer reads from this node's own state without confirming
+    /// leadership, so reads may be stale (not linearizable). It exists so the chaos tests can show
+    /// their checker catches stale reads; never set it on a cluster that holds data you need.
+    /// Deliberately a flag only, not a config file setting, so no deployed config can turn it on.
+    #[arg(long)]
+    pub unsafe_stale_reads: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -87,6 +93,9 @@ pub struct NodeConfig {
     pub snapshot_logs: u64,
     pub logs_to_keep: u64,
     pub log_format: LogFormat,
+    /// TEST ONLY (`--unsafe-stale-reads`): reads skip the read-index round and the forwarding to
+    /// the leader and are served from local state. Breaks linearizability on purpose.
+    pub unsafe_stale_reads: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -175,6 +184,7 @@ impl NodeConfig {
             snapshot_logs: args.snapshot_logs.or(file.snapshot_logs).unwrap_or(SNAPSHOT_LOGS_DEFAULT),
             logs_to_keep: args.logs_to_keep.or(file.logs_to_keep).unwrap_or(LOGS_TO_KEEP_DEFAULT),
             log_format,
+            unsafe_stale_reads: args.unsafe_stale_reads,
         };
         if config.heartbeat_interval_ms == 0 || config.heartbeat_interval_ms >= config.election_timeout_min_ms {
             return Err(ConfigError::Invalid(

@@ -86,6 +86,8 @@ fn op_from_pb(op: pb::Op) -> Result<hm::Op, MalformedRequest> {
         P::Clear(c) => hm::Op::Clear { target: target_from_pb(c.target)? },
         P::BindRoot(b) => hm::Op::BindRoot { name: b.name, target: target_from_pb(b.target)? },
         P::UnbindRoot(u) => hm::Op::UnbindRoot { name: u.name },
+        P::CreateWithId(c) => hm::Op::CreateWithId { id: c.id, class: c.class_name, kind: kind_from_pb(c.kind)? },
+        P::BindNewRoot(b) => hm::Op::BindNewRoot { name: b.name, target: target_from_pb(b.target)? },
     })
 }
 
@@ -121,6 +123,8 @@ pub fn rejection_to_pb(rejection: &hm::Rejection) -> pb::Rejection {
         R::NotHolder { .. } => (K::NotHolder, 0, 0, 0),
         R::UpgradeRefused { .. } => (K::UpgradeRefused, 0, 0, 0),
         R::StaleFence { .. } => (K::StaleFence, 0, 0, 0),
+        R::RootExists { id, .. } => (K::RootExists, *id, 0, 0),
+        R::InvalidId { id, .. } => (K::InvalidId, *id, 0, 0),
         _ => (K::InvalidArgument, 0, 0, 0),
     };
     pb::Rejection { kind: kind as i32, message: rejection.to_string(), object_id, expected_version, actual_version }
@@ -193,7 +197,7 @@ pub fn session_reply_to_pb(reply: hm::Reply) -> pb::SessionResponse {
     let result = match reply {
         hm::Reply::Committed { log_index, created } => R::Committed(committed_to_pb(log_index, created)),
         hm::Reply::Rejected(rejection) => R::Rejected(rejection_to_pb(&rejection)),
-        hm::Reply::SessionOpened { .. } | hm::Reply::Done => R::Done(pb::Done {}),
+        hm::Reply::SessionOpened { .. } | hm::Reply::Done | hm::Reply::IdRange { .. } => R::Done(pb::Done {}),
         hm::Reply::LockGranted { token } => R::Granted(pb::LockGranted { token }),
         hm::Reply::Pending => R::Pending(pb::Pending {}),
         hm::Reply::LockTimedOut => R::TimedOut(pb::LockTimedOut {}),

@@ -17,11 +17,13 @@ use tonic::Status;
 use crate::convert;
 use crate::limits::CLIENT_REQUEST_TIMEOUT_MS;
 use crate::limits::PENDING_WAIT_MS_MAX;
+use crate::limits::WATCH_BUFFER_MESSAGES;
 use crate::node::NodeContext;
 use crate::proposer::now_ms;
 use crate::proposer::Proposer;
 use crate::router::Route;
 use crate::router::Router;
+use crate::watch;
 
 /// Marks a request a follower forwarded to the leader, so it is never forwarded twice.
 const FORWARDED_HEADER: &str = "x-sovereign-forwarded";
@@ -136,6 +138,10 @@ impl Heap for HeapService {
         let request = request.into_inner();
         if request.local {
             self.wait_applied(request.min_applied_index).await?;
+        } else if self.node.unsafe_stale_reads {
+            // The planted bug (`--unsafe-stale-reads`, test-only): no read-index round, no
+            // forwarding. A deposed or isolated leader, or a lagging follower, answers with
+            // whatever it has applied, which the chaos tests' checker must report as stale.
         } else if let Route::Forward(addr) = self.router.linearizable(may_forward).await? {
             return self.router.heap_client(&addr)?.read(mark_forwarded(request)).await;
         }
@@ -192,6 +198,26 @@ impl Heap for HeapService {
             snapshot_index: index(metrics.snapshot),
             purged_index: index(metrics.purged),
         }))
+    }
+
+    async fn allocate_ids(
+        &self,
+        request: Request<pb::AllocateIdsRequest>,
+    ) -> Result<Response<pb::AllocateIdsResponse>, Status> {
+        let command = hm::Command::AllocateIds { count: request.into_inner().count };
+        match self.proposer.propose(command, true).await? {
+            hm::Reply::IdRange { first, count } => Ok(Response::new(pb::AllocateIdsResponse { first, count })),
+            hm::Reply::Rejected(rejection) => Err(Status::invalid_argument(rejection.to_string())),
+            other => Err(internal(format!("unexpected reply to AllocateIds: {other:?}"))),
+        }
+    }
+
+    type WatchStream = std::pin::Pin<Box<dyn futures::Stream<Item = Result<pb::Changes, Status>> + Send>>;
+
+    async fn watch(&self, _request: Request<pb::WatchRequest>) -> Result<Response<Self::WatchStream>, Status> {
+        let (sender, receiver) = tokio::sync::mpsc::channel(WATCH_BUFFER_MESSAGES);
+        tokio::spawn(watch::pump(self.node.changes.subscribe(), self.node.store.subscribe_applied(), sender));
+        Ok(Response::new(Box::pin(tokio_stream::wrappers::ReceiverStream::new(receiver))))
     }
 
     async fn open_session(

@@ -15,6 +15,7 @@ pub mod proposer;
 pub mod raft_service;
 pub mod router;
 pub mod tx;
+pub mod watch;
 pub mod wire;
 
 /// The client library, re-exported for heapctl and the tests.

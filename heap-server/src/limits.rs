@@ -31,6 +31,13 @@ pub const PENDING_WAIT_MS_MAX: u64 = 5_000;
 /// a Tick entry carrying its clock).
 pub const DEADLINE_CHECK_INTERVAL_MS: u64 = 50;
 
+/// `Changes` messages queued for one watcher; a watcher that reads slower falls behind and is
+/// sent a reset (drop the whole cache) instead of an unbounded backlog.
+pub const WATCH_BUFFER_MESSAGES: usize = 64;
+
+/// Changed ids one watcher accumulates between two messages before they become a reset.
+pub const WATCH_IDS_MAX: usize = 100_000;
+
 /// Connecting to a peer gives up after this long (the peer is then reported unreachable).
 pub const PEER_CONNECT_TIMEOUT_MS: u64 = 1_000;
 

@@ -1,23 +1,59 @@
-//! Adapts the pure heap (`heap_machine::Heap`) to raft-store's `Machine` contract.
+//! Adapts the pure heap (`heap_machine::Heap`) to raft-store's `Machine` contract, and publishes
+//! which objects each applied entry changed (the feed behind the `Watch` RPC that clients use to
+//! invalidate their caches).
 
 use heap_machine::Heap;
+use heap_machine::OBJECT_KEY_PREFIX;
 use raft_store::ChangeSet;
 use raft_store::LoadError;
 use raft_store::Machine;
+use tokio::sync::broadcast;
+
+/// Feed events buffered per subscriber; a subscriber that falls further behind gets a reset.
+pub const CHANGE_FEED_CAPACITY: usize = 4096;
+
+/// One entry of the change feed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeedEvent {
+    /// The entry at `log_index` changed these objects.
+    Changed { log_index: u64, ids: Vec<u64> },
+    /// The whole state was replaced (a snapshot was installed): every cached object is suspect.
+    Reset,
+}
 
 /// The heap as raft-store drives it.
-#[derive(Default)]
 pub struct HeapMachine {
     pub heap: Heap,
+    feed: broadcast::Sender<FeedEvent>,
+}
+
+impl HeapMachine {
+    pub fn new(feed: broadcast::Sender<FeedEvent>) -> Self {
+        Self { heap: Heap::default(), feed }
+    }
+}
+
+/// The id of an object key (`o/` + 8-byte big-endian id), or None for other keys.
+fn object_id(key: &[u8]) -> Option<u64> {
+    let id = key.strip_prefix(OBJECT_KEY_PREFIX)?;
+    Some(u64::from_be_bytes(id.try_into().ok()?))
 }
 
 impl Machine for HeapMachine {
     fn apply(&mut self, log_index: u64, command: &[u8], changes: &mut ChangeSet) -> Vec<u8> {
-        self.heap.apply(log_index, command, &mut changes.writes)
+        let written_before = changes.writes.len();
+        let reply = self.heap.apply(log_index, command, &mut changes.writes);
+        let ids: Vec<u64> = changes.writes[written_before..].iter().filter_map(|(key, _)| object_id(key)).collect();
+        if !ids.is_empty() {
+            // No subscriber is fine: nobody caches anything.
+            let _ = self.feed.send(FeedEvent::Changed { log_index, ids });
+        }
+        reply
     }
 
     fn clear(&mut self) {
         self.heap.clear();
+        let _ = self.feed.send(FeedEvent::Reset);
     }
 
     fn load(&mut self, key: &[u8], value: &[u8]) -> Result<(), LoadError> {
@@ -30,5 +66,33 @@ impl Machine for HeapMachine {
 
     fn validate(&self) -> Result<(), LoadError> {
         self.heap.validate().map_err(|reason| LoadError { key: Vec::new(), reason })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use heap_machine as hm;
+
+    use super::*;
+
+    #[test]
+    fn applied_changes_are_published_with_their_log_index() {
+        let (feed, mut events) = broadcast::channel(16);
+        let mut machine = HeapMachine::new(feed);
+        let envelope = hm::Envelope {
+            leader_time_ms: 0,
+            command: hm::Command::Transaction(hm::Transaction {
+                expect: vec![],
+                fences: vec![],
+                ops: vec![hm::Op::Create { handle: 0, class: "C".into(), kind: hm::ObjectKind::Map }],
+            }),
+        };
+        machine.apply(7, &hm::encode_envelope(&envelope), &mut ChangeSet::default());
+        assert_eq!(events.try_recv().unwrap(), FeedEvent::Changed { log_index: 7, ids: vec![hm::OBJECT_ID_FIRST] });
+        machine.apply(8, b"garbage", &mut ChangeSet::default());
+        assert!(events.try_recv().is_err(), "an entry that changed no object publishes nothing");
+        machine.clear();
+        assert_eq!(events.try_recv().unwrap(), FeedEvent::Reset);
     }
 }

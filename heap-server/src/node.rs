@@ -24,7 +24,9 @@ use crate::limits::CLIENT_MESSAGE_SIZE_BYTES_MAX;
 use crate::limits::RAFT_MESSAGE_SIZE_BYTES_MAX;
 use crate::limits::RAFT_PAYLOAD_ENTRIES_MAX;
 use crate::limits::SHUTDOWN_TIMEOUT_MS;
+use crate::machine_adapter::FeedEvent;
 use crate::machine_adapter::HeapMachine;
+use crate::machine_adapter::CHANGE_FEED_CAPACITY;
 use crate::network::PeerNetwork;
 use crate::proposer::Proposer;
 use crate::raft_service::RaftService;
@@ -39,6 +41,11 @@ pub struct NodeContext {
     pub addr: String,
     pub raft: HeapRaft,
     pub store: HeapStore,
+    /// Which objects each applied entry changed (see `machine_adapter::FeedEvent`).
+    pub changes: tokio::sync::broadcast::Sender<FeedEvent>,
+    /// TEST ONLY (`--unsafe-stale-reads`): `Read` is served from local state without confirming
+    /// leadership. The planted bug the chaos tests must catch; false in every real deployment.
+    pub unsafe_stale_reads: bool,
 }
 
 fn raft_config(config: &NodeConfig) -> anyhow::Result<Arc<Config>> {
@@ -61,7 +68,8 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> anyh
         .with_context(|| format!("cannot create data dir {}", config.data_dir.display()))?;
     let log_store = LogStore::open(&config.data_dir.join("log"))
         .with_context(|| format!("cannot open the log in {}", config.data_dir.display()))?;
-    let store = StateMachineStore::open(&config.data_dir.join("sm"), HeapMachine::default())
+    let (changes, _) = tokio::sync::broadcast::channel(CHANGE_FEED_CAPACITY);
+    let store = StateMachineStore::open(&config.data_dir.join("sm"), HeapMachine::new(changes.clone()))
         .with_context(|| format!("cannot open the state machine in {}", config.data_dir.display()))?;
 
     let raft = HeapRaft::new(config.id, raft_config(&config)?, PeerNetwork::default(), log_store, store.clone())
@@ -71,8 +79,17 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> anyh
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {} (is another node using it?)", config.listen))?;
-    let context =
-        Arc::new(NodeContext { id: config.id, addr: config.own_addr().to_string(), raft: raft.clone(), store });
+    let context = Arc::new(NodeContext {
+        id: config.id,
+        addr: config.own_addr().to_string(),
+        raft: raft.clone(),
+        store,
+        changes,
+        unsafe_stale_reads: config.unsafe_stale_reads,
+    });
+    if config.unsafe_stale_reads {
+        tracing::warn!("--unsafe-stale-reads is set: reads are NOT linearizable (test-only planted bug)");
+    }
     tracing::info!(id = config.id, listen = %config.listen, data_dir = %config.data_dir.display(), "node started");
 
     if !raft.is_initialized().await.context("Raft stopped during start-up")? {

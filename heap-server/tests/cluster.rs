@@ -9,4 +9,5 @@ mod cluster {
     mod t40_bad_input;
     mod t50_heapctl;
     mod t60_locks;
+    mod t70_client_support;
 }

@@ -15,7 +15,7 @@ use crate::limits::{
 use crate::names::{check_name, NameKind};
 use crate::object::{Body, Object, ObjectKind};
 use crate::reply::Rejection;
-use crate::value::{ObjectId, Value};
+use crate::value::{ObjectId, Value, OBJECT_ID_FIRST};
 
 /// A transaction that passed every check, ready to commit.
 #[derive(Debug)]
@@ -95,6 +95,8 @@ struct Overlay<'h> {
     changed: BTreeSet<ObjectId>,
     handles: BTreeMap<u32, ObjectId>,
     created: Vec<(u32, ObjectId)>,
+    /// Objects made by `CreateWithId` (ids reserved earlier, so no handle).
+    created_with_id: BTreeSet<ObjectId>,
     roots: BTreeMap<String, Option<ObjectId>>,
     next_id: ObjectId,
 }
@@ -107,6 +109,7 @@ impl<'h> Overlay<'h> {
             changed: BTreeSet::new(),
             handles: BTreeMap::new(),
             created: Vec::new(),
+            created_with_id: BTreeSet::new(),
             roots: BTreeMap::new(),
             next_id: heap.next_id,
         }
@@ -163,6 +166,7 @@ impl<'h> Overlay<'h> {
     fn apply_op(&mut self, op: &Op) -> Result<(), Rejection> {
         match op {
             Op::Create { handle, class, kind } => self.create(*handle, class, *kind)?,
+            Op::CreateWithId { id, class, kind } => self.create_with_id(*id, class, *kind)?,
             Op::SetField { target, field, value } => {
                 check_name(NameKind::Field, field)?;
                 let (id, fields) = self.fields_mut(target)?;
@@ -231,6 +235,18 @@ impl<'h> Overlay<'h> {
                 let id = self.resolve(target)?;
                 self.roots.insert(name.clone(), Some(id));
             }
+            Op::BindNewRoot { name, target } => {
+                check_name(NameKind::Root, name)?;
+                let bound = match self.roots.get(name) {
+                    Some(binding) => *binding,
+                    None => self.heap.roots.get(name).copied(),
+                };
+                if let Some(id) = bound {
+                    return Err(Rejection::RootExists { name: name.clone(), id });
+                }
+                let id = self.resolve(target)?;
+                self.roots.insert(name.clone(), Some(id));
+            }
             Op::UnbindRoot { name } => {
                 check_name(NameKind::Root, name)?;
                 self.roots.insert(name.clone(), None);
@@ -239,12 +255,30 @@ impl<'h> Overlay<'h> {
         Ok(())
     }
 
+    fn create_with_id(&mut self, id: ObjectId, class: &str, kind: ObjectKind) -> Result<(), Rejection> {
+        check_name(NameKind::Class, class)?;
+        if id < OBJECT_ID_FIRST || id >= self.heap.next_id {
+            return Err(Rejection::InvalidId { id, reason: "it was never reserved".into() });
+        }
+        if self.exists(id) {
+            return Err(Rejection::InvalidId { id, reason: "an object with this id exists".into() });
+        }
+        let count = self.heap.objects.len() + self.created.len() + self.created_with_id.len() + 1;
+        if count as u64 > OBJECT_COUNT_MAX {
+            return Err(limit_exceeded(Limit::ObjectCount, OBJECT_COUNT_MAX, count));
+        }
+        self.objects.insert(id, Object { id, class: class.to_string(), version: 0, body: Body::empty(kind) });
+        self.changed.insert(id);
+        self.created_with_id.insert(id);
+        Ok(())
+    }
+
     fn create(&mut self, handle: u32, class: &str, kind: ObjectKind) -> Result<(), Rejection> {
         check_name(NameKind::Class, class)?;
         if self.handles.contains_key(&handle) {
             return Err(Rejection::DuplicateHandle { handle });
         }
-        let count = self.heap.objects.len() + self.created.len() + 1;
+        let count = self.heap.objects.len() + self.created.len() + self.created_with_id.len() + 1;
         if count as u64 > OBJECT_COUNT_MAX {
             return Err(limit_exceeded(Limit::ObjectCount, OBJECT_COUNT_MAX, count));
         }
@@ -271,7 +305,8 @@ impl<'h> Overlay<'h> {
     /// version and encodes. Objects are checked in id order so the reported error is the same
     /// on every replica.
     fn finish(mut self, log_index: u64) -> Result<Staged, Rejection> {
-        let created_ids: BTreeSet<ObjectId> = self.created.iter().map(|(_, id)| *id).collect();
+        let mut created_ids: BTreeSet<ObjectId> = self.created.iter().map(|(_, id)| *id).collect();
+        created_ids.extend(self.created_with_id.iter().copied());
         let mut staged_objects = BTreeMap::new();
         for id in &self.changed {
             let mut object = self.objects.remove(id).expect("every changed object has a copy in the overlay");

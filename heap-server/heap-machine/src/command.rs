@@ -39,8 +39,15 @@ pub enum Op {
     ListRemove { target: Target, index: u32 },
     /// Map or List objects: removes every entry or element.
     Clear { target: Target },
+    /// Makes an empty object with an id the client reserved with `Command::AllocateIds` (so it
+    /// knows the id before the commit). The id must be reserved (below `next_id`) and unused.
+    CreateWithId { id: ObjectId, class: String, kind: ObjectKind },
     /// Makes `name` a root naming the target, replacing any earlier binding.
     BindRoot { name: String, target: Target },
+    /// Makes `name` a root naming the target only if `name` is not bound yet; otherwise the whole
+    /// transaction is rejected with `RootExists` (which names the bound object): how two clients
+    /// that both create a missing root agree on one object.
+    BindNewRoot { name: String, target: Target },
     /// Removes the root `name`; unbinding an unbound name changes nothing. The object stays.
     UnbindRoot { name: String },
 }
@@ -136,6 +143,11 @@ pub enum Command {
     /// Proposed by a new leader first: every session's lease is renewed from now, so that no
     /// session expires because leadership changed hands.
     Grace,
+    /// Reserves `count` object ids for one client: replies `IdRange`; the client then creates
+    /// objects with `Op::CreateWithId` and knows their ids before it commits.
+    AllocateIds {
+        count: u32,
+    },
 }
 
 /// What the leader proposes. Time enters the state machine only through `leader_time_ms`, so

@@ -23,6 +23,10 @@ pub const TRANSACTION_FENCES_MAX: u64 = 1024;
 pub const TRANSACTION_SIZE_BYTES_MAX: u64 = 4 * 1024 * 1024;
 /// Most objects in the heap. Objects are never deleted, so this also bounds `next_id`.
 pub const OBJECT_COUNT_MAX: u64 = 50_000_000;
+/// Ids one `AllocateIds` reserves at most (Terracotta clients leased 50,000 at a time).
+pub const ID_RANGE_MAX: u32 = 50_000;
+/// `next_id` never passes this, so id arithmetic cannot overflow however many ranges are taken.
+pub const OBJECT_ID_MAX: u64 = u64::MAX / 2;
 /// Most objects one graph read returns.
 pub const GRAPH_READ_OBJECTS_MAX: u64 = 10_000;
 /// Most encoded bytes of objects one graph read returns (the sum of their encoded sizes); a

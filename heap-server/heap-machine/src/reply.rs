@@ -4,7 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::command::SessionId;
-use crate::limits::{Limit, LOCK_TIMEOUT_MS_MAX, NAME_LENGTH_BYTES_MAX, SESSION_TTL_MS_MAX, SESSION_TTL_MS_MIN};
+use crate::limits::{
+    Limit, ID_RANGE_MAX, LOCK_TIMEOUT_MS_MAX, NAME_LENGTH_BYTES_MAX, SESSION_TTL_MS_MAX, SESSION_TTL_MS_MIN,
+};
 use crate::object::ObjectKind;
 use crate::value::ObjectId;
 
@@ -25,6 +27,11 @@ pub enum Reply {
     },
     /// KeepAlive, Close, Notify, Tick and Grace.
     Done,
+    /// `AllocateIds`: ids `first..first + count` are reserved for the caller.
+    IdRange {
+        first: ObjectId,
+        count: u32,
+    },
     /// The lock is held: granted now, reentrantly (same token), or later from the queue.
     LockGranted {
         token: u64,
@@ -139,6 +146,12 @@ pub enum Rejection {
          choose a ttl in that range"
     )]
     InvalidTtl { ttl_ms: u64 },
+    #[error("root {name:?} is already bound to object {id}; use that object (read the root)")]
+    RootExists { name: String, id: ObjectId },
+    #[error("object id {id} cannot be created: {reason}; create objects with ids from your own AllocateIds range")]
+    InvalidId { id: ObjectId, reason: String },
+    #[error("cannot reserve {count} ids: between 1 and {ID_RANGE_MAX} at a time")]
+    InvalidIdCount { count: u32 },
 }
 
 #[cfg(test)]

@@ -8,7 +8,8 @@ use crate::apply::stage;
 use crate::codec::{encode_lock, encode_reply, encode_session};
 use crate::command::{Command, SessionId, Transaction};
 use crate::heap::{Heap, Write};
-use crate::image::{lock_key, reply_key, session_key, u64_value, NEXT_SESSION_ID_KEY, NOW_KEY};
+use crate::image::{lock_key, reply_key, session_key, u64_value, NEXT_ID_KEY, NEXT_SESSION_ID_KEY, NOW_KEY};
+use crate::limits::{Limit, ID_RANGE_MAX, OBJECT_ID_MAX};
 use crate::reply::{Rejection, Reply};
 use crate::value::ObjectId;
 
@@ -58,7 +59,23 @@ impl<'a> Step<'a> {
             Command::Session(request) => self.session_request(request),
             Command::Tick => self.tick(),
             Command::Grace => self.grace(),
+            Command::AllocateIds { count } => self.allocate_ids(*count).unwrap_or_else(Reply::Rejected),
         }
+    }
+
+    /// Reserves `count` ids: `next_id` moves past them (and is written), nothing else changes.
+    pub fn allocate_ids(&mut self, count: u32) -> Result<Reply, Rejection> {
+        if count == 0 || count > ID_RANGE_MAX {
+            return Err(Rejection::InvalidIdCount { count });
+        }
+        let first = self.heap.next_id;
+        let next = first + u64::from(count);
+        if next > OBJECT_ID_MAX {
+            return Err(Rejection::LimitExceeded { what: Limit::ObjectCount, limit: OBJECT_ID_MAX, actual: next });
+        }
+        self.heap.next_id = next;
+        self.writes.push((NEXT_ID_KEY.to_vec(), Some(u64_value(next))));
+        Ok(Reply::IdRange { first, count })
     }
 
     /// Applies a transaction whole or not at all; returns the created `(handle, id)` pairs.
