@@ -1,6 +1,9 @@
 //! The Sovereign client library: `ClusterClient` (the heap service over several endpoints, with
-//! failover and bounded retries) and `Session` (a lease kept alive in the background, exactly-once
-//! requests, cluster locks). The JNI bindings for the Java jar build on it.
+//! failover and bounded retries), `Session` (a lease kept alive in the background, exactly-once
+//! requests, cluster locks), `heap::HeapClient` (objects through a cache kept honest by the change
+//! stream, commit at lock release, leased ids) and `blocking::BlockingHeap` for the JNI bindings.
 
+pub mod blocking;
 pub mod cluster;
+pub mod heap;
 pub mod session;

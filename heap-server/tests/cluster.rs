@@ -10,4 +10,5 @@ mod cluster {
     mod t50_heapctl;
     mod t60_locks;
     mod t70_client_support;
+    mod t80_heap_client;
 }

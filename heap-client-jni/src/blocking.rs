@@ -1,0 +1,108 @@
+//! `BlockingHeap`: the blocking facade over `heap::HeapClient` that the JNI layer calls. It owns a
+//! small tokio runtime; any number of caller threads may block on it at once.
+
+use crate::heap::HeapClient;
+pub use crate::heap::HeapError;
+pub use crate::heap::ObjectKind;
+pub use crate::heap::Value;
+
+/// Runtime threads behind one client: the change stream, keep-alives and in-flight requests.
+const RUNTIME_WORKER_THREADS: usize = 2;
+
+pub struct BlockingHeap {
+    runtime: tokio::runtime::Runtime,
+    heap: HeapClient,
+}
+
+impl BlockingHeap {
+    /// Connects to the cluster at `endpoints` ("host:port,host:port,...").
+    pub fn connect(endpoints: &str) -> Result<BlockingHeap, HeapError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(RUNTIME_WORKER_THREADS)
+            .thread_name("sovereign-client")
+            .enable_all()
+            .build()
+            .map_err(|e| HeapError::Internal(format!("cannot start the client runtime: {e}")))?;
+        let heap = runtime.block_on(HeapClient::connect(endpoints))?;
+        Ok(Self { runtime, heap })
+    }
+
+    pub fn close(&self) -> Result<(), HeapError> {
+        self.runtime.block_on(self.heap.close())
+    }
+
+    pub fn root(&self, thread: u64, name: &str, kind: ObjectKind) -> Result<u64, HeapError> {
+        self.runtime.block_on(self.heap.root(thread, name, kind))
+    }
+
+    pub fn create(&self, thread: u64, class_name: &str, kind: ObjectKind) -> Result<u64, HeapError> {
+        self.runtime.block_on(self.heap.create(thread, class_name, kind))
+    }
+
+    pub fn kind(&self, id: u64) -> Result<ObjectKind, HeapError> {
+        self.runtime.block_on(self.heap.kind(0, id))
+    }
+
+    pub fn get(&self, thread: u64, id: u64, key: &str) -> Result<Value, HeapError> {
+        self.runtime.block_on(self.heap.get(thread, id, key))
+    }
+
+    pub fn set(&self, thread: u64, id: u64, key: &str, value: Value) -> Result<(), HeapError> {
+        self.runtime.block_on(self.heap.set(thread, id, key, value))
+    }
+
+    pub fn remove(&self, thread: u64, id: u64, key: &str) -> Result<(), HeapError> {
+        self.runtime.block_on(self.heap.remove(thread, id, key))
+    }
+
+    pub fn keys(&self, thread: u64, id: u64) -> Result<Vec<String>, HeapError> {
+        self.runtime.block_on(self.heap.keys(thread, id))
+    }
+
+    pub fn list_len(&self, thread: u64, id: u64) -> Result<u32, HeapError> {
+        self.runtime.block_on(self.heap.list_len(thread, id))
+    }
+
+    pub fn list_get(&self, thread: u64, id: u64, index: u32) -> Result<Value, HeapError> {
+        self.runtime.block_on(self.heap.list_get(thread, id, index))
+    }
+
+    pub fn list_set(&self, thread: u64, id: u64, index: u32, value: Value) -> Result<(), HeapError> {
+        self.runtime.block_on(self.heap.list_set(thread, id, index, value))
+    }
+
+    pub fn list_push(&self, thread: u64, id: u64, value: Value) -> Result<(), HeapError> {
+        self.runtime.block_on(self.heap.list_push(thread, id, value))
+    }
+
+    pub fn list_insert(&self, thread: u64, id: u64, index: u32, value: Value) -> Result<(), HeapError> {
+        self.runtime.block_on(self.heap.list_insert(thread, id, index, value))
+    }
+
+    pub fn list_remove(&self, thread: u64, id: u64, index: u32) -> Result<(), HeapError> {
+        self.runtime.block_on(self.heap.list_remove(thread, id, index))
+    }
+
+    /// Returns false when the lock was not granted within `timeout_ms` (Some(0): try once).
+    pub fn lock(&self, thread: u64, name: &str, read: bool, timeout_ms: Option<u64>) -> Result<bool, HeapError> {
+        self.runtime.block_on(self.heap.lock(thread, name, read, timeout_ms))
+    }
+
+    pub fn unlock(&self, thread: u64, name: &str) -> Result<(), HeapError> {
+        self.runtime.block_on(self.heap.unlock(thread, name))
+    }
+
+    /// Returns true when notified, false when the wait timed out; the lock is held again.
+    pub fn wait(&self, thread: u64, name: &str, timeout_ms: Option<u64>) -> Result<bool, HeapError> {
+        self.runtime.block_on(self.heap.wait(thread, name, timeout_ms))
+    }
+
+    pub fn notify(&self, thread: u64, name: &str, all: bool) -> Result<(), HeapError> {
+        self.runtime.block_on(self.heap.notify(thread, name, all))
+    }
+
+    /// Objects currently cached (for tests and measurements).
+    pub fn cached_objects(&self) -> usize {
+        self.heap.cached_objects()
+    }
+}

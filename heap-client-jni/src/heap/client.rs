@@ -1,0 +1,573 @@
+//! `HeapClient`: one application's connection to the heap — a session (lease, exactly-once
+//! requests), a cache kept honest by the change stream, leased id ranges, and per-thread lock
+//! state so that changes made under a cluster lock commit with its release.
+//!
+//! Visibility rules (issue 4): after `lock` returns, the caller sees every change committed before
+//! the grant (the cache has been evicted up to the grant's log index, and uncached reads wait for
+//! it); outside locks, a read is never older than the client's own last write.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::MutexGuard;
+use std::time::Duration;
+
+use proto::heap as pb;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::cache::Cache;
+use super::error::HeapError;
+use super::ids::IdPool;
+use super::ids::ID_LEASE_SIZE;
+use super::threads::ThreadState;
+use super::threads::PENDING_OPS_MAX;
+use super::value::ObjectKind;
+use super::value::Value;
+use super::watcher;
+use crate::cluster::ClusterClient;
+use crate::session::Session;
+
+/// The lease of a client's session: its locks are freed this long after the process dies.
+pub const SESSION_TTL_MS_DEFAULT: u64 = 10_000;
+/// How long `lock` waits for the change stream to reach the grant before it drops the whole cache
+/// instead (correct either way; the wait keeps the cache).
+const WATCH_CATCH_UP_MS: u64 = 2_000;
+/// How long connecting may take, retries included.
+const CONNECT_DEADLINE_MS: u64 = 10_000;
+/// Class name of the objects `root` creates.
+const ROOT_CLASS: &str = "java.lang.Object";
+
+pub struct HeapClient {
+    cluster: Arc<ClusterClient>,
+    session: Session,
+    cache: Arc<Mutex<Cache>>,
+    seen: watch::Receiver<u64>,
+    ids: tokio::sync::Mutex<IdPool>,
+    threads: Mutex<BTreeMap<u64, ThreadState>>,
+    /// Reads must reflect at least this applied index (own writes).
+    min_read_index: AtomicU64,
+    closed: AtomicBool,
+    watcher: JoinHandle<()>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> Result<MutexGuard<'_, T>, HeapError> {
+    mutex.lock().map_err(|_| HeapError::Internal("a client lock was poisoned by a panic".into()))
+}
+
+fn unexpected(what: &str, response: &impl std::fmt::Debug) -> HeapError {
+    HeapError::Internal(format!("unexpected answer to {what}: {response:?}"))
+}
+
+fn find_entry(object: &pb::Object, key: &str) -> Value {
+    Value::from_pb(object.entries.get(key))
+}
+
+impl HeapClient {
+    /// Connects to the cluster at `endpoints` ("host:port,host:port,...").
+    pub async fn connect(endpoints: &str) -> Result<Self, HeapError> {
+        let endpoints: Vec<String> =
+            endpoints.split(',').map(str::trim).filter(|e| !e.is_empty()).map(String::from).collect();
+        let cluster = Arc::new(ClusterClient::with_deadline(&endpoints, Duration::from_millis(CONNECT_DEADLINE_MS))?);
+        let session = Session::open(Arc::clone(&cluster), "heap-client", SESSION_TTL_MS_DEFAULT).await?;
+        let cache = Arc::new(Mutex::new(Cache::default()));
+        let (seen_sender, seen) = watch::channel(0);
+        let watcher = tokio::spawn(watcher::run(Arc::clone(&cluster), Arc::clone(&cache), Arc::new(seen_sender)));
+        Ok(Self {
+            cluster,
+            session,
+            cache,
+            seen,
+            ids: tokio::sync::Mutex::new(IdPool::default()),
+            threads: Mutex::new(BTreeMap::new()),
+            min_read_index: AtomicU64::new(0),
+            closed: AtomicBool::new(false),
+            watcher,
+        })
+    }
+
+    fn check_open(&self) -> Result<(), HeapError> {
+        if self.closed.load(Ordering::SeqCst) {
+            return Err(HeapError::Closed);
+        }
+        Ok(())
+    }
+
+    /// Ends the session (its locks are released) and stops the change stream. Idempotent.
+    pub async fn close(&self) -> Result<(), HeapError> {
+        if self.closed.swap(true, Ordering::SeqCst) {
+            return Ok(());
+        }
+        self.watcher.abort();
+        self.session.close().await.map_err(HeapError::from)
+    }
+
+    // ---- ids and objects ----
+
+    async fn new_id(&self) -> Result<u64, HeapError> {
+        let mut ids = self.ids.lock().await;
+        if let Some(id) = ids.take() {
+            return Ok(id);
+        }
+        let range = self.cluster.allocate_ids(ID_LEASE_SIZE).await?;
+        ids.refill(range.first, range.count);
+        ids.take().ok_or_else(|| HeapError::Internal("the cluster reserved an empty id range".into()))
+    }
+
+    /// The object `id` as this thread sees it: its own uncommitted changes, else the cache, else
+    /// a read from the cluster (no older than the client's last write or the thread's last grant).
+    async fn object(&self, thread: u64, id: u64) -> Result<pb::Object, HeapError> {
+        let grant_index = {
+            let threads = lock(&self.threads)?;
+            let state = threads.get(&thread);
+            if let Some(object) = state.and_then(|s| s.overlay.get(&id)) {
+                return Ok(object.clone());
+            }
+            state.map(|s| s.grant_index).unwrap_or(0)
+        };
+        let seen_index = {
+            let mut cache = lock(&self.cache)?;
+            if let Some(object) = cache.get(id) {
+                return Ok(object.clone());
+            }
+            cache.seen_index()
+        };
+        // Read at least as fresh as the change stream, so the result may be cached.
+        let min_index = self.min_read_index.load(Ordering::SeqCst).max(grant_index).max(seen_index);
+        let read = self
+            .cluster
+            .read(pb::ReadRequest { ids: vec![id], local: true, min_applied_index: min_index, ..Default::default() })
+            .await?;
+        let object = read
+            .objects
+            .into_iter()
+            .next()
+            .ok_or_else(|| HeapError::Rejected(format!("object {id} does not exist")))?;
+        lock(&self.cache)?.insert_read_at(object.clone(), read.applied_index);
+        Ok(object)
+    }
+
+    pub async fn kind(&self, thread: u64, id: u64) -> Result<ObjectKind, HeapError> {
+        self.check_open()?;
+        ObjectKind::from_pb(self.object(thread, id).await?.kind)
+    }
+
+    /// The object bound to root `name`, created empty (of `kind`) if the root is unbound.
+    pub async fn root(&self, thread: u64, name: &str, kind: ObjectKind) -> Result<u64, HeapError> {
+        self.check_open()?;
+        let read = self.cluster.read(pb::ReadRequest { roots: vec![name.to_string()], ..Default::default() }).await?;
+        let id = match read.roots.first() {
+            Some(root) => root.id,
+            None => {
+                let id = self.new_id().await?;
+                let tx = tx(vec![
+                    op(pb::op::Op::CreateWithId(pb::CreateWithId {
+                        id,
+                        class_name: ROOT_CLASS.into(),
+                        kind: kind.to_pb() as i32,
+                    })),
+                    op(pb::op::Op::BindNewRoot(pb::BindNewRoot { name: name.into(), target: target(id) })),
+                ]);
+                match self.commit_now(tx).await {
+                    Ok(_) => id,
+                    // Another client created it first: use theirs.
+                    Err(RootRace::Exists(existing)) => existing,
+                    Err(RootRace::Error(e)) => return Err(e),
+                }
+            }
+        };
+        let actual = self.kind(thread, id).await?;
+        if actual != kind {
+            return Err(HeapError::TypeMismatch(format!(
+                "root {name:?} is a {actual:?} object, not a {kind:?} object; open it with the matching type"
+            )));
+        }
+        Ok(id)
+    }
+
+    /// A new empty object; its id is known at once. Under a lock it is created with the release.
+    pub async fn create(&self, thread: u64, class_name: &str, kind: ObjectKind) -> Result<u64, HeapError> {
+        self.check_open()?;
+        let id = self.new_id().await?;
+        let create = op(pb::op::Op::CreateWithId(pb::CreateWithId {
+            id,
+            class_name: class_name.into(),
+            kind: kind.to_pb() as i32,
+        }));
+        let object = pb::Object { id, class_name: class_name.into(), kind: kind.to_pb() as i32, ..Default::default() };
+        self.change(thread, id, Some(object), vec![create]).await?;
+        Ok(id)
+    }
+
+    // ---- reads ----
+
+    pub async fn get(&self, thread: u64, id: u64, key: &str) -> Result<Value, HeapError> {
+        self.check_open()?;
+        let object = self.object(thread, id).await?;
+        if object.kind == pb::ObjectKind::List as i32 {
+            return Err(HeapError::TypeMismatch(format!("object {id} is a list; use the list operations")));
+        }
+        Ok(find_entry(&object, key))
+    }
+
+    pub async fn keys(&self, thread: u64, id: u64) -> Result<Vec<String>, HeapError> {
+        self.check_open()?;
+        Ok(self.object(thread, id).await?.entries.keys().cloned().collect())
+    }
+
+    pub async fn list_len(&self, thread: u64, id: u64) -> Result<u32, HeapError> {
+        self.check_open()?;
+        Ok(self.list(thread, id).await?.items.len() as u32)
+    }
+
+    pub async fn list_get(&self, thread: u64, id: u64, index: u32) -> Result<Value, HeapError> {
+        self.check_open()?;
+        let list = self.list(thread, id).await?;
+        list.items.get(index as usize).map(|v| Value::from_pb(Some(v))).ok_or_else(|| {
+            HeapError::Rejected(format!("index {index} is out of range for list {id} of length {}", list.items.len()))
+        })
+    }
+
+    async fn list(&self, thread: u64, id: u64) -> Result<pb::Object, HeapError> {
+        let object = self.object(thread, id).await?;
+        if object.kind != pb::ObjectKind::List as i32 {
+            return Err(HeapError::TypeMismatch(format!("object {id} is not a list")));
+        }
+        Ok(object)
+    }
+
+    // ---- writes ----
+
+    pub async fn set(&self, thread: u64, id: u64, key: &str, value: Value) -> Result<(), HeapError> {
+        self.check_open()?;
+        let mut object = self.object(thread, id).await?;
+        let change = match ObjectKind::from_pb(object.kind)? {
+            ObjectKind::Fields => {
+                pb::op::Op::SetField(pb::SetField { target: target(id), field: key.into(), value: Some(value.to_pb()) })
+            }
+            ObjectKind::Map => {
+                pb::op::Op::MapPut(pb::MapPut { target: target(id), key: key.into(), value: Some(value.to_pb()) })
+            }
+            ObjectKind::List => {
+                return Err(HeapError::TypeMismatch(format!("object {id} is a list; use the list operations")))
+            }
+        };
+        object.entries.insert(key.to_string(), value.to_pb());
+        self.change(thread, id, Some(object), vec![op(change)]).await
+    }
+
+    pub async fn remove(&self, thread: u64, id: u64, key: &str) -> Result<(), HeapError> {
+        self.check_open()?;
+        let mut object = self.object(thread, id).await?;
+        let change = match ObjectKind::from_pb(object.kind)? {
+            ObjectKind::Fields => pb::op::Op::RemoveField(pb::RemoveField { target: target(id), field: key.into() }),
+            ObjectKind::Map => pb::op::Op::MapRemove(pb::MapRemove { target: target(id), key: key.into() }),
+            ObjectKind::List => {
+                return Err(HeapError::TypeMismatch(format!("object {id} is a list; use the list operations")))
+            }
+        };
+        object.entries.remove(key);
+        self.change(thread, id, Some(object), vec![op(change)]).await
+    }
+
+    pub async fn list_push(&self, thread: u64, id: u64, value: Value) -> Result<(), HeapError> {
+        self.check_open()?;
+        let mut list = self.list(thread, id).await?;
+        list.items.push(value.to_pb());
+        let change = pb::op::Op::ListPush(pb::ListPush { target: target(id), value: Some(value.to_pb()) });
+        self.change(thread, id, Some(list), vec![op(change)]).await
+    }
+
+    pub async fn list_insert(&self, thread: u64, id: u64, index: u32, value: Value) -> Result<(), HeapError> {
+        self.check_open()?;
+        let mut list = self.list(thread, id).await?;
+        if index as usize > list.items.len() {
+            return Err(HeapError::Rejected(format!(
+                "index {index} is out of range for inserting into list {id} of length {}",
+                list.items.len()
+            )));
+        }
+        list.items.insert(index as usize, value.to_pb());
+        let change = pb::op::Op::ListInsert(pb::ListInsert { target: target(id), index, value: Some(value.to_pb()) });
+        self.change(thread, id, Some(list), vec![op(change)]).await
+    }
+
+    pub async fn list_set(&self, thread: u64, id: u64, index: u32, value: Value) -> Result<(), HeapError> {
+        self.check_open()?;
+        let mut list = self.list(thread, id).await?;
+        let Some(slot) = list.items.get_mut(index as usize) else {
+            return Err(HeapError::Rejected(format!("index {index} is out of range for list {id}")));
+        };
+        *slot = value.to_pb();
+        let change = pb::op::Op::ListSet(pb::ListSet { target: target(id), index, value: Some(value.to_pb()) });
+        self.change(thread, id, Some(list), vec![op(change)]).await
+    }
+
+    pub async fn list_remove(&self, thread: u64, id: u64, index: u32) -> Result<(), HeapError> {
+        self.check_open()?;
+        let mut list = self.list(thread, id).await?;
+        if index as usize >= list.items.len() {
+            return Err(HeapError::Rejected(format!("index {index} is out of range for list {id}")));
+        }
+        list.items.remove(index as usize);
+        let change = pb::op::Op::ListRemove(pb::ListRemove { target: target(id), index });
+        self.change(thread, id, Some(list), vec![op(change)]).await
+    }
+
+    /// Records a change: under a lock it joins the thread's pending transaction (and its view of
+    /// the object); otherwise it is committed before this returns.
+    async fn change(
+        &self,
+        thread: u64,
+        id: u64,
+        updated: Option<pb::Object>,
+        ops: Vec<pb::Op>,
+    ) -> Result<(), HeapError> {
+        {
+            let mut threads = lock(&self.threads)?;
+            if let Some(state) = threads.get_mut(&thread).filter(|s| s.holds_any()) {
+                if state.ops.len() + ops.len() > PENDING_OPS_MAX {
+                    return Err(HeapError::Rejected(format!(
+                        "more than {PENDING_OPS_MAX} changes under one lock; release it more often"
+                    )));
+                }
+                state.ops.extend(ops);
+                if let Some(object) = updated {
+                    state.overlay.insert(id, object);
+                }
+                return Ok(());
+            }
+        }
+        match self.commit_now(tx(ops)).await {
+            Ok(()) => Ok(()),
+            Err(RootRace::Exists(existing)) => {
+                Err(HeapError::Internal(format!("unexpected root conflict on object {existing}")))
+            }
+            Err(RootRace::Error(e)) => Err(e),
+        }
+    }
+
+    /// Commits `tx` exactly once in the session and records the write for read-your-writes.
+    async fn commit_now(&self, tx: pb::Transaction) -> Result<(), RootRace> {
+        let written: Vec<u64> = tx.ops.iter().filter_map(op_target).collect();
+        let response = self.session.commit(tx).await.map_err(|e| RootRace::Error(e.into()))?;
+        match response.result {
+            Some(pb::session_response::Result::Committed(committed)) => {
+                self.after_write(committed.log_index, &written).map_err(RootRace::Error)
+            }
+            Some(pb::session_response::Result::Rejected(r)) if r.kind == pb::RejectionKind::RootExists as i32 => {
+                Err(RootRace::Exists(r.object_id))
+            }
+            Some(pb::session_response::Result::Rejected(r)) => Err(RootRace::Error(HeapError::from_rejection(&r))),
+            other => Err(RootRace::Error(unexpected("a commit", &other))),
+        }
+    }
+
+    fn after_write(&self, log_index: u64, written: &[u64]) -> Result<(), HeapError> {
+        self.min_read_index.fetch_max(log_index, Ordering::SeqCst);
+        let mut cache = lock(&self.cache)?;
+        for id in written {
+            cache.remove(*id);
+        }
+        Ok(())
+    }
+
+    // ---- locks ----
+
+    /// Acquires cluster lock `name` for `thread`; `timeout_ms` None waits until granted, Some(0)
+    /// tries once. Returns false when it timed out.
+    pub async fn lock(&self, thread: u64, name: &str, read: bool, timeout_ms: Option<u64>) -> Result<bool, HeapError> {
+        self.check_open()?;
+        let mode = if read { pb::LockMode::Read } else { pb::LockMode::Write };
+        let command =
+            pb::session_request::Command::Lock(pb::Lock { name: name.into(), thread, mode: mode as i32, timeout_ms });
+        let response = self.session.call(command).await?;
+        let token = match response.result {
+            Some(pb::session_response::Result::Granted(g)) => g.token,
+            Some(pb::session_response::Result::TimedOut(_)) => return Ok(false),
+            Some(pb::session_response::Result::Rejected(r)) => return Err(HeapError::from_rejection(&r)),
+            other => return Err(unexpected("lock", &other)),
+        };
+        self.granted(thread, name, token).await?;
+        Ok(true)
+    }
+
+    /// After a grant: the cache must hold nothing older than the grant, and the thread's reads
+    /// must reflect it.
+    async fn granted(&self, thread: u64, name: &str, token: u64) -> Result<(), HeapError> {
+        let grant_index = token >> 16;
+        let mut seen = self.seen.clone();
+        let caught_up =
+            tokio::time::timeout(Duration::from_millis(WATCH_CATCH_UP_MS), seen.wait_for(|seen| *seen >= grant_index))
+                .await;
+        if !matches!(caught_up, Ok(Ok(_))) {
+            // The change stream is behind or broken: forget everything instead.
+            lock(&self.cache)?.clear();
+        }
+        let mut threads = lock(&self.threads)?;
+        let state = threads.entry(thread).or_default();
+        *state.holds.entry(name.to_string()).or_insert(0) += 1;
+        state.grant_index = state.grant_index.max(grant_index);
+        Ok(())
+    }
+
+    /// Releases one hold; the outermost release commits the thread's pending changes with it.
+    pub async fn unlock(&self, thread: u64, name: &str) -> Result<(), HeapError> {
+        self.check_open()?;
+        let (outermost, ops, overlay_ids) = {
+            let mut threads = lock(&self.threads)?;
+            let state = threads.get_mut(&thread).ok_or_else(|| not_held(name, thread))?;
+            let count = state.holds.get_mut(name).ok_or_else(|| not_held(name, thread))?;
+            *count -= 1;
+            let outermost = *count == 0;
+            if outermost {
+                state.holds.remove(name);
+                let ops = std::mem::take(&mut state.ops);
+                let overlay_ids: Vec<u64> = std::mem::take(&mut state.overlay).into_keys().collect();
+                if state.is_idle() {
+                    threads.remove(&thread);
+                }
+                (true, ops, overlay_ids)
+            } else {
+                (false, Vec::new(), Vec::new())
+            }
+        };
+        let commit = if outermost && !ops.is_empty() { Some(tx(ops)) } else { None };
+        let response = self
+            .session
+            .call(pb::session_request::Command::Unlock(pb::Unlock {
+                name: name.into(),
+                thread,
+                commit: commit.clone(),
+            }))
+            .await?;
+        match response.result {
+            Some(pb::session_response::Result::Unlocked(unlocked)) => {
+                let index = unlocked.commit.map(|c| c.log_index).unwrap_or(0);
+                self.after_write(index, &overlay_ids)
+            }
+            Some(pb::session_response::Result::Rejected(r)) if commit.is_some() => {
+                // The changes were refused, so the lock is still held: release it without them,
+                // so a bad change cannot wedge the lock, and tell the caller what was lost.
+                let _ = self
+                    .session
+                    .call(pb::session_request::Command::Unlock(pb::Unlock { name: name.into(), thread, commit: None }))
+                    .await;
+                Err(HeapError::from_rejection(&pb::Rejection {
+                    message: format!("{} (the changes made under lock {name:?} were discarded)", r.message),
+                    ..r
+                }))
+            }
+            Some(pb::session_response::Result::Rejected(r)) => Err(HeapError::from_rejection(&r)),
+            other => Err(unexpected("unlock", &other)),
+        }
+    }
+
+    /// Waits on lock `name`'s condition: commits the thread's pending changes, releases the lock,
+    /// waits for a notify (or the timeout) and holds the lock again on return. Returns whether it
+    /// was notified.
+    pub async fn wait(&self, thread: u64, name: &str, timeout_ms: Option<u64>) -> Result<bool, HeapError> {
+        self.check_open()?;
+        let ops = {
+            let mut threads = lock(&self.threads)?;
+            let state = threads.get_mut(&thread).ok_or_else(|| not_held(name, thread))?;
+            if !state.holds.contains_key(name) {
+                return Err(not_held(name, thread));
+            }
+            state.overlay.clear();
+            std::mem::take(&mut state.ops)
+        };
+        // Others must see these changes once the lock passes to them during the wait.
+        if !ops.is_empty() {
+            match self.commit_now(tx(ops)).await {
+                Ok(()) => {}
+                Err(RootRace::Error(e)) => return Err(e),
+                Err(RootRace::Exists(id)) => return Err(HeapError::Internal(format!("unexpected root conflict {id}"))),
+            }
+        }
+        let command = pb::session_request::Command::Wait(pb::Wait { name: name.into(), thread, timeout_ms });
+        let response = self.session.call(command).await?;
+        match response.result {
+            Some(pb::session_response::Result::WaitDone(done)) => {
+                // Back under the lock at a new grant: the same rule as after `lock`.
+                self.granted(thread, name, done.token).await?;
+                // `granted` counted one more hold; the wait did not add a hold.
+                if let Some(count) = lock(&self.threads)?.get_mut(&thread).and_then(|s| s.holds.get_mut(name)) {
+                    *count -= 1;
+                }
+                Ok(done.notified)
+            }
+            Some(pb::session_response::Result::Rejected(r)) => Err(HeapError::from_rejection(&r)),
+            other => Err(unexpected("wait", &other)),
+        }
+    }
+
+    pub async fn notify(&self, thread: u64, name: &str, all: bool) -> Result<(), HeapError> {
+        self.check_open()?;
+        let command = pb::session_request::Command::Notify(pb::Notify { name: name.into(), thread, all });
+        let response = self.session.call(command).await?;
+        match response.result {
+            Some(pb::session_response::Result::Done(_)) => Ok(()),
+            Some(pb::session_response::Result::Rejected(r)) => Err(HeapError::from_rejection(&r)),
+            other => Err(unexpected("notify", &other)),
+        }
+    }
+
+    /// Objects currently cached (for tests and measurements).
+    pub fn cached_objects(&self) -> usize {
+        self.cache.lock().map(|c| c.len()).unwrap_or(0)
+    }
+}
+
+impl Drop for HeapClient {
+    fn drop(&mut self) {
+        self.watcher.abort();
+    }
+}
+
+/// A commit's outcome when it may race another client's root creation.
+enum RootRace {
+    Exists(u64),
+    Error(HeapError),
+}
+
+fn not_held(name: &str, thread: u64) -> HeapError {
+    HeapError::IllegalState(format!("thread {thread} does not hold cluster lock {name:?}; lock it first"))
+}
+
+fn op(op: pb::op::Op) -> pb::Op {
+    pb::Op { op: Some(op) }
+}
+
+fn target(id: u64) -> Option<pb::Target> {
+    Some(pb::Target { kind: Some(pb::target::Kind::Id(id)) })
+}
+
+fn tx(ops: Vec<pb::Op>) -> pb::Transaction {
+    pb::Transaction { ops, ..Default::default() }
+}
+
+/// The object an op changes.
+fn op_target(op: &pb::Op) -> Option<u64> {
+    use pb::op::Op as P;
+    let target = match op.op.as_ref()? {
+        P::CreateWithId(c) => return Some(c.id),
+        P::SetField(o) => &o.target,
+        P::RemoveField(o) => &o.target,
+        P::MapPut(o) => &o.target,
+        P::MapRemove(o) => &o.target,
+        P::ListPush(o) => &o.target,
+        P::ListInsert(o) => &o.target,
+        P::ListSet(o) => &o.target,
+        P::ListRemove(o) => &o.target,
+        P::Clear(o) => &o.target,
+        _ => return None,
+    };
+    match target.as_ref()?.kind {
+        Some(pb::target::Kind::Id(id)) => Some(id),
+        _ => None,
+    }
+}

@@ -1,0 +1,51 @@
+//! `HeapError`: what a heap operation can fail with, grouped by what the caller can do about it.
+
+use proto::heap as pb;
+
+use crate::cluster::ClientError;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum HeapError {
+    #[error("the heap client is closed; connect a new one")]
+    Closed,
+    #[error("{0}")]
+    Unavailable(String),
+    /// Someone else changed the data first (version conflict, stale fencing token): retry.
+    #[error("{0}")]
+    Conflict(String),
+    /// The cluster refused the request (dangling reference, limit, bad name): fix the request.
+    #[error("{0}")]
+    Rejected(String),
+    /// The object or value is not of the kind asked for.
+    #[error("{0}")]
+    TypeMismatch(String),
+    /// The caller does not hold the lock it releases, waits on or notifies.
+    #[error("{0}")]
+    IllegalState(String),
+    #[error("internal error: {0}; please report it")]
+    Internal(String),
+}
+
+impl From<ClientError> for HeapError {
+    fn from(e: ClientError) -> Self {
+        match e {
+            ClientError::Request(message) => HeapError::Rejected(message),
+            other => HeapError::Unavailable(other.to_string()),
+        }
+    }
+}
+
+impl HeapError {
+    /// The error for a rejection from the state machine.
+    pub fn from_rejection(rejection: &pb::Rejection) -> Self {
+        use pb::RejectionKind as K;
+        let message = rejection.message.clone();
+        match K::try_from(rejection.kind) {
+            Ok(K::VersionConflict | K::StaleFence) => HeapError::Conflict(message),
+            Ok(K::WrongKind) => HeapError::TypeMismatch(message),
+            Ok(K::NotHolder) => HeapError::IllegalState(message),
+            Ok(K::UnknownSession | K::SessionExpired) => HeapError::Unavailable(message),
+            _ => HeapError::Rejected(message),
+        }
+    }
+}

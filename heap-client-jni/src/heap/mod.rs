@@ -1,0 +1,17 @@
+//! The heap as a client sees it: objects read through a bounded cache that the server's change
+//! stream keeps honest, writes committed at once or at the release of a cluster lock, ids from
+//! ranges leased from the cluster. `HeapClient` is async; `crate::blocking` wraps it for JNI.
+
+mod cache;
+mod client;
+mod error;
+mod ids;
+mod threads;
+mod value;
+mod watcher;
+
+pub use client::HeapClient;
+pub use client::SESSION_TTL_MS_DEFAULT;
+pub use error::HeapError;
+pub use value::ObjectKind;
+pub use value::Value;

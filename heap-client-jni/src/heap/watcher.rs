@@ -1,0 +1,44 @@
+//! The background task that keeps the cache honest: it follows one node's change stream, evicts
+//! every object the stream names, and publishes how far it has read (`seen` applied index). When
+//! the stream breaks it drops the whole cache and follows another node.
+
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use super::cache::Cache;
+use crate::cluster::ClusterClient;
+
+/// Pause before following the next node after a stream broke.
+const RECONNECT_PAUSE_MS: u64 = 100;
+
+pub async fn run(cluster: Arc<ClusterClient>, cache: Arc<Mutex<Cache>>, seen: Arc<watch::Sender<u64>>) {
+    let endpoints = cluster.endpoints().len();
+    let mut endpoint = 0;
+    loop {
+        if let Ok(mut stream) = cluster.watch_at(endpoint).await {
+            while let Ok(Some(changes)) = stream.message().await {
+                // Evict and advance under one lock, so a reader never caches an object read
+                // before a change the watcher has already passed (see `Cache::insert_read_at`).
+                if let Ok(mut cache) = cache.lock() {
+                    if changes.reset {
+                        cache.clear();
+                    }
+                    for id in &changes.changed_ids {
+                        cache.remove(*id);
+                    }
+                    cache.advance(changes.applied_index);
+                }
+                seen.send_modify(|seen| *seen = (*seen).max(changes.applied_index));
+            }
+        }
+        // Changes may have been missed while no stream was followed.
+        if let Ok(mut cache) = cache.lock() {
+            cache.clear();
+        }
+        endpoint = (endpoint + 1) % endpoints.max(1);
+        tokio::time::sleep(Duration::from_millis(RECONNECT_PAUSE_MS)).await;
+    }
+}
