@@ -17,8 +17,13 @@ use proto::CLIENT_MESSAGE_SIZE_BYTES_MAX;
 
 /// Connecting to one endpoint gives up after this long (the next endpoint is tried).
 pub const CONNECT_TIMEOUT_MS: u64 = 1_000;
-/// Attempts per request across all endpoints before giving up.
-pub const CLIENT_ATTEMPTS_MAX: u32 = 50;
+/// One attempt on one endpoint gives up after this long, so a hung or isolated node cannot use
+/// up the whole deadline. Above the server's bound for a pending lock or wait (5 s), so such a
+/// request is answered `Pending` rather than cut off.
+pub const ATTEMPT_TIMEOUT_MS: u64 = 7_000;
+/// An upper bound on attempts per request across all endpoints; the deadline normally ends the
+/// retries first.
+pub const CLIENT_ATTEMPTS_MAX: u32 = 1_000;
 /// Default overall deadline for one request, retries included.
 pub const CLIENT_DEADLINE_MS_DEFAULT: u64 = 10_000;
 const RETRY_BACKOFF_MS_MIN: u64 = 20;
@@ -34,8 +39,8 @@ pub enum ClientError {
     NoEndpoints,
     #[error("too many endpoints (at most {ENDPOINTS_MAX})")]
     TooManyEndpoints,
-    #[error("the cluster did not answer within {deadline_ms} ms (tried {endpoints}); last error: {last}. Check that the nodes run and a majority can reach each other")]
-    Unavailable { endpoints: String, deadline_ms: u64, last: String },
+    #[error("the cluster did not answer (tried {endpoints} {attempts} times over {elapsed_ms} ms); last error: {last}. Check that the nodes run and a majority can reach each other")]
+    Unavailable { endpoints: String, attempts: u32, elapsed_ms: u64, last: String },
     #[error("{0}")]
     Request(String),
 }
@@ -99,13 +104,17 @@ impl ClusterClient {
         let started = Instant::now();
         let mut backoff_ms = RETRY_BACKOFF_MS_MIN;
         let mut last = String::from("no attempt made");
+        let mut attempts = 0;
         for attempt in 0..CLIENT_ATTEMPTS_MAX {
+            attempts = attempt + 1;
             let index = (self.preferred.load(Ordering::Relaxed) + attempt as usize) % self.clients.len();
             let remaining = self.deadline.saturating_sub(started.elapsed());
             if remaining.is_zero() {
                 break;
             }
-            match tokio::time::timeout(remaining, call(self.clients[index].clone())).await {
+            // One node may hang (paused, cut off): give it a bounded share, then try the next.
+            let attempt_timeout = remaining.min(Duration::from_millis(ATTEMPT_TIMEOUT_MS));
+            match tokio::time::timeout(attempt_timeout, call(self.clients[index].clone())).await {
                 Ok(Ok(response)) => {
                     self.preferred.store(index, Ordering::Relaxed);
                     return Ok(response.into_inner());
@@ -124,7 +133,8 @@ impl ClusterClient {
         }
         Err(ClientError::Unavailable {
             endpoints: self.endpoints.join(","),
-            deadline_ms: self.deadline.as_millis() as u64,
+            attempts,
+            elapsed_ms: started.elapsed().as_millis() as u64,
             last,
         })
     }

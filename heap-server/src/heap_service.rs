@@ -137,7 +137,27 @@ impl Heap for HeapService {
         let may_forward = !forwarded(&request);
         let request = request.into_inner();
         if request.local {
-            self.wait_applied(request.min_applied_index).await?;
+            // A follower learns of new commits only with the leader's next message, which can be
+            // a heartbeat away; the leader has applied everything it acknowledged. So a local read
+            // this node cannot answer yet goes (once) to the leader instead of waiting here.
+            let applied = self.node.store.last_applied().map_err(internal)?.map(|id| id.index).unwrap_or(0);
+            let leader = self.node.raft.metrics().borrow_watched().current_leader;
+            let leader_addr = leader.filter(|id| *id != self.node.id).and_then(|id| {
+                self.node
+                    .raft
+                    .metrics()
+                    .borrow_watched()
+                    .membership_config
+                    .nodes()
+                    .find(|(n, _)| **n == id)
+                    .map(|(_, node)| node.addr.clone())
+            });
+            match leader_addr {
+                Some(addr) if applied < request.min_applied_index && may_forward => {
+                    return self.router.heap_client(&addr)?.read(mark_forwarded(request)).await;
+                }
+                _ => self.wait_applied(request.min_applied_index).await?,
+            }
         } else if self.node.unsafe_stale_reads {
             // The planted bug (`--unsafe-stale-reads`, test-only): no read-index round, no
             // forwarding. A deposed or isolated leader, or a lagging follower, answers with

@@ -26,6 +26,8 @@ pub const CLIENT_REQUEST_TIMEOUT_MS: u64 = 10_000;
 /// A session request still pending (a queued lock, a wait) is answered `Pending` after this long,
 /// and the client sends it again; no RPC hangs for longer.
 pub const PENDING_WAIT_MS_MAX: u64 = 5_000;
+// The client gives each attempt longer than that, so a pending answer arrives before it gives up.
+const _: () = assert!(PENDING_WAIT_MS_MAX < heap_client::cluster::ATTEMPT_TIMEOUT_MS);
 
 /// How often the leader checks whether a session expiry or wait timeout is due (it then proposes
 /// a Tick entry carrying its clock).

@@ -57,6 +57,12 @@ fn raft_config(config: &NodeConfig) -> anyhow::Result<Arc<Config>> {
         max_payload_entries: RAFT_PAYLOAD_ENTRIES_MAX,
         snapshot_policy: SnapshotPolicy::LogsSinceLast(config.snapshot_logs),
         max_in_snapshot_log_to_keep: config.logs_to_keep,
+        // A leader that restarted must win a new election, not resume its old term: a resumed
+        // leader's read index is its term's first entry, which can be below writes acknowledged
+        // before the crash that it has not re-applied (the committed index is not persisted), so it
+        // would serve stale reads (found by chaos-tests, restart-all nemesis, seeds 4 and 5). A new
+        // term commits a blank entry first; and a node whose own log lost entries cannot win.
+        enable_leader_restore: Some(false),
         ..Default::default()
     };
     Ok(Arc::new(raft_config.validate().context("invalid Raft timing settings")?))

@@ -152,6 +152,13 @@ impl HeapClient {
 
     pub async fn kind(&self, thread: u64, id: u64) -> Result<ObjectKind, HeapError> {
         self.check_open()?;
+        // An object's kind never changes, so any thread's uncommitted copy answers it: the JNI
+        // layer asks without a thread when it wraps a reference the caller's thread created under
+        // a lock it still holds (that object is not in the cluster yet).
+        let uncommitted = lock(&self.threads)?.values().find_map(|state| state.overlay.get(&id).map(|o| o.kind));
+        if let Some(kind) = uncommitted {
+            return ObjectKind::from_pb(kind);
+        }
         ObjectKind::from_pb(self.object(thread, id).await?.kind)
     }
 

@@ -18,6 +18,14 @@ pub async fn run(cluster: Arc<ClusterClient>, cache: Arc<Mutex<Cache>>, seen: Ar
     let endpoints = cluster.endpoints().len();
     let mut endpoint = 0;
     loop {
+        // Follow the leader when one answers as such: it applies first, so `lock` rarely waits
+        // for the stream to reach a grant (a follower lags by up to a heartbeat).
+        for index in 0..endpoints {
+            if cluster.status_of(index).await.is_ok_and(|status| status.state == "Leader") {
+                endpoint = index;
+                break;
+            }
+        }
         if let Ok(mut stream) = cluster.watch_at(endpoint).await {
             while let Ok(Some(changes)) = stream.message().await {
                 // Evict and advance under one lock, so a reader never caches an object read

@@ -1,0 +1,15 @@
+//! chaos-tests: Jepsen-style tests of a real Sovereign cluster. Workers record every operation
+//! (invoke / ok / fail / indeterminate) while a seeded nemesis kills, pauses, partitions and
+//! restarts heap-server processes; checkers then verify linearizability per key (Wing-Gong-Lowe),
+//! exactly-once counters, lock exclusion and fencing, and durability of every acknowledged write.
+
+pub mod checker;
+pub mod cluster;
+pub mod history;
+pub mod nemesis;
+pub mod netns;
+pub mod prng;
+pub mod report;
+pub mod run;
+pub mod schedule;
+pub mod workload;

@@ -1,0 +1,42 @@
+//! Network partitions: the minority side's links to the majority are cut (in both directions) for
+//! the fault's duration, then restored. Clients keep reaching every node, so clients of an
+//! isolated leader keep talking to it.
+
+use std::time::Duration;
+
+use crate::cluster::ChaosCluster;
+use crate::nemesis::NemesisError;
+use crate::nemesis::LEADER_WAIT_MS;
+use crate::netns::Network;
+use crate::schedule::Shape;
+
+/// The report's name for the shape and the nodes cut off; Err(reason) when the shape needs a
+/// leader and there is none in time.
+pub async fn sides(cluster: &ChaosCluster, shape: &Shape) -> Result<(&'static str, Vec<u64>), String> {
+    match shape {
+        Shape::IsolateLeader => cluster
+            .wait_for_leader(Duration::from_millis(LEADER_WAIT_MS))
+            .await
+            .map(|leader| ("isolate-leader", vec![leader]))
+            .map_err(|e| format!("skipped: {e}")),
+        Shape::Split { minority } => Ok(("split", minority.clone())),
+    }
+}
+
+/// Cuts `minority` off from the other nodes for `duration`, then heals.
+pub async fn hold(
+    network: &mut Network,
+    cluster: &ChaosCluster,
+    minority: &[u64],
+    duration: Duration,
+) -> Result<String, NemesisError> {
+    let majority: Vec<u64> = cluster.ids().into_iter().filter(|id| !minority.contains(id)).collect();
+    for a in minority {
+        for b in &majority {
+            network.cut(*a, *b)?;
+        }
+    }
+    tokio::time::sleep(duration).await;
+    network.heal()?;
+    Ok(format!("nodes {minority:?} cut off from {majority:?}, healed after {} ms", duration.as_millis()))
+}

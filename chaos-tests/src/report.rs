@@ -1,0 +1,143 @@
+//! `Report`: what a run did and found, as a human summary table and as JSON (`--json`). The run
+//! is clean (exit 0) only when no anomaly of any kind was found.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::checker::Anomaly;
+use crate::checker::AnomalyKind;
+use crate::checker::Findings;
+use crate::checker::ANOMALY_DETAILS_MAX;
+use crate::history::operations;
+use crate::history::Event;
+use crate::history::Status;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct OpCounts {
+    pub ok: u64,
+    pub failed: u64,
+    pub indeterminate: u64,
+}
+
+impl OpCounts {
+    pub fn of(events: &[Event]) -> Self {
+        let mut counts = Self::default();
+        for operation in operations(events).unwrap_or_default() {
+            match operation.status {
+                Status::Ok => counts.ok += 1,
+                Status::Fail => counts.failed += 1,
+                Status::Indeterminate => counts.indeterminate += 1,
+            }
+        }
+        counts
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    pub seed: u64,
+    pub nodes: u64,
+    pub duration_s: u64,
+    pub nemeses: Vec<String>,
+    /// The planted bug, if any (`stale-reads`).
+    pub plant: Option<String>,
+    pub ops: OpCounts,
+    /// Faults injected, per nemesis.
+    pub faults: BTreeMap<String, u64>,
+    /// Faults injected, per finer kind (pause of the leader or a random node, partition shape).
+    pub fault_kinds: BTreeMap<String, u64>,
+    /// Faults not injected (a leader-targeted fault with no leader in time).
+    pub faults_skipped: u64,
+    /// True when every register key was verified linearizable.
+    pub linearizable: bool,
+    pub lost_acknowledged_writes: u64,
+    pub duplicated_writes: u64,
+    pub lock_violations: u64,
+    /// Every anomaly kind found, with how many writes/holds/operations it covers.
+    pub anomalies: BTreeMap<String, u64>,
+    /// The first anomalies of each kind, described.
+    pub anomaly_details: Vec<Anomaly>,
+    /// The linearizability verdict of each register key.
+    pub registers: BTreeMap<String, String>,
+    /// Where the history (and node logs) were written, when there was an anomaly.
+    pub history_dir: Option<String>,
+    pub elapsed_s: f64,
+    pub clean: bool,
+}
+
+impl Report {
+    /// Fills the findings in (and `clean`).
+    pub fn set_findings(&mut self, findings: &Findings) {
+        self.linearizable = findings.linearizable();
+        self.lost_acknowledged_writes = findings.count(AnomalyKind::LostWrite);
+        self.duplicated_writes = findings.count(AnomalyKind::DuplicatedWrite);
+        self.lock_violations = findings.lock_violations();
+        self.anomalies.clear();
+        self.anomaly_details.clear();
+        let mut shown: BTreeMap<AnomalyKind, usize> = BTreeMap::new();
+        for anomaly in &findings.anomalies {
+            *self.anomalies.entry(anomaly.kind.name()).or_default() += anomaly.count;
+            let count = shown.entry(anomaly.kind).or_default();
+            if *count < ANOMALY_DETAILS_MAX {
+                *count += 1;
+                self.anomaly_details.push(anomaly.clone());
+            }
+        }
+        self.registers = findings.registers.clone();
+        self.clean = findings.anomalies.is_empty();
+    }
+
+    pub fn faults_total(&self) -> u64 {
+        self.faults.values().sum()
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let verdict = if self.clean { "CLEAN" } else { "ANOMALIES FOUND" };
+        writeln!(f, "==== chaos report: {verdict} ====")?;
+        writeln!(f, "{:<28} {}", "seed", self.seed)?;
+        writeln!(
+            f,
+            "{:<28} {} nodes, {} s of faults, {:.1} s in all",
+            "run", self.nodes, self.duration_s, self.elapsed_s
+        )?;
+        writeln!(f, "{:<28} {}", "nemeses", self.nemeses.join(","))?;
+        if let Some(plant) = &self.plant {
+            writeln!(f, "{:<28} {plant} (planted bug)", "plant")?;
+        }
+        writeln!(
+            f,
+            "{:<28} {} ok, {} failed, {} indeterminate",
+            "operations", self.ops.ok, self.ops.failed, self.ops.indeterminate
+        )?;
+        writeln!(f, "{:<28} {} injected, {} skipped", "faults", self.faults_total(), self.faults_skipped)?;
+        for (kind, count) in &self.fault_kinds {
+            writeln!(f, "  {kind:<26} {count}")?;
+        }
+        writeln!(f, "{:<28} {}", "linearizable", self.linearizable)?;
+        writeln!(f, "{:<28} {}", "lost acknowledged writes", self.lost_acknowledged_writes)?;
+        writeln!(f, "{:<28} {}", "duplicated writes", self.duplicated_writes)?;
+        writeln!(f, "{:<28} {}", "lock violations", self.lock_violations)?;
+        if self.anomalies.is_empty() {
+            writeln!(f, "{:<28} none", "anomalies")?;
+        } else {
+            writeln!(f, "anomalies by kind:")?;
+            for (kind, count) in &self.anomalies {
+                writeln!(f, "  {kind:<26} {count}")?;
+            }
+            for anomaly in &self.anomaly_details {
+                writeln!(f, "  - [{}] {}: {}", anomaly.kind.name(), anomaly.key, anomaly.detail)?;
+            }
+        }
+        for (key, verdict) in &self.registers {
+            writeln!(f, "  {key:<26} {verdict}")?;
+        }
+        if let Some(dir) = &self.history_dir {
+            writeln!(f, "{:<28} {dir}", "history and node logs")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Builds the Java jar and runs its tests: the native library (release, debug info stripped) for the
+# jar, the debug heap-server/heapctl the tests start, then Maven offline against Debian's repository
+# (`package`: JUnit tests against real clusters, the jar, the jar tested in Felix).
+# Usage: heap-client-jni/java/build.sh [extra mvn arguments]   (e.g. -Dtest=LockTest)
+set -euo pipefail
+java_dir="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$java_dir/../.." && pwd)"
+cd "$root"
+
+echo "== native library for the jar (cargo build --release -p heap-client-jni)"
+cargo build --release -p heap-client-jni --lib
+mkdir -p target/jar-native
+# The release profile keeps line tables (debug = 1) for the servers; the jar does not need them.
+strip --strip-debug -o target/jar-native/libheap_client.so target/release/libheap_client.so
+
+echo "== heap-server and heapctl for the tests (cargo build -p heap-server)"
+cargo build -p heap-server --bins
+
+echo "== jar and Java tests (mvn -o package)"
+cd "$java_dir"
+mvn -o -B -Dmaven.repo.local=/usr/share/maven-repo "$@" package
+ls -l "$java_dir"/target/heap-client-*.jar

@@ -1,0 +1,188 @@
+package org.sovereign.heap;
+
+import java.lang.ref.Cleaner;
+import java.util.Objects;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReadWriteLock;
+
+/**
+ * A connection to a Sovereign cluster: the entry point of the Java API. One client serves every
+ * thread of the application (open one per JVM, close it on shutdown). It keeps a session with a
+ * lease alive, caches the objects it reads (the cluster tells it which ones change) and follows
+ * leader changes without surfacing them: a leader that dies costs a pause, never an exception or a
+ * lost or doubled write.
+ *
+ * <pre>{@code
+ * try (HeapClient c = HeapClient.connect("127.0.0.1:7101,127.0.0.1:7102,127.0.0.1:7103")) {
+ *     HeapObject cart = c.root("cart");           // created empty if absent
+ *     Lock lock = c.lock("cart-lock");            // cluster-wide
+ *     lock.lock();
+ *     try {
+ *         cart.set("total", cart.getLong("total") + 42);
+ *     } finally {
+ *         lock.unlock();                          // commits the changes made under the lock
+ *     }
+ * }
+ * }</pre>
+ *
+ * <p>Failures are unchecked {@link HeapException}s. A client that was closed (or collected) fails
+ * every call with {@link HeapClosedException}; so do the handles it gave out.
+ */
+public final class HeapClient implements AutoCloseable {
+    /** Object kinds as the native library numbers them (must match {@code values.rs}). */
+    static final int KIND_FIELDS = 0;
+    static final int KIND_MAP = 1;
+    static final int KIND_LIST = 2;
+
+    /** Class names recorded for the collections this client creates (Terracotta's logical classes). */
+    static final String MAP_CLASS = "java.util.HashMap";
+    static final String LIST_CLASS = "java.util.ArrayList";
+
+    /** Closes the native client of a HeapClient that was garbage collected without close(). */
+    private static final Cleaner CLEANER = Cleaner.create();
+
+    private final String endpoints;
+    private final long handle;
+    private final Cleaner.Cleanable closer;
+    private volatile boolean closed;
+
+    private HeapClient(String endpoints, long handle) {
+        this.endpoints = endpoints;
+        this.handle = handle;
+        // The action must not refer to this object, or it would never become unreachable.
+        this.closer = CLEANER.register(this, () -> Native.close(handle));
+    }
+
+    /**
+     * Connects to the cluster at {@code endpoints} ("host:port,host:port,..."; any subset of the nodes
+     * works, the client finds the leader). Waits a bounded time and then throws
+     * {@link HeapUnavailableException} naming the endpoints it tried.
+     */
+    public static HeapClient connect(String endpoints) {
+        Objects.requireNonNull(endpoints, "endpoints");
+        NativeLoader.load();
+        return new HeapClient(endpoints, Native.connect(endpoints));
+    }
+
+    /** The version of the native library (the Rust crate's version). */
+    public static String nativeVersion() {
+        NativeLoader.load();
+        return Native.version();
+    }
+
+    /**
+     * The fields object bound to root {@code name}, created empty if absent. Throws
+     * {@link HeapTypeException} if the root is bound to a map or a list.
+     */
+    public HeapObject root(String name) {
+        return new HeapObject(this, Native.root(handle, thread(), Objects.requireNonNull(name, "name"), KIND_FIELDS));
+    }
+
+    /** The map bound to root {@code name}, created empty if absent ({@link HeapTypeException} if another kind). */
+    public HeapMap rootMap(String name) {
+        return new HeapMap(this, Native.root(handle, thread(), Objects.requireNonNull(name, "name"), KIND_MAP));
+    }
+
+    /** The list bound to root {@code name}, created empty if absent ({@link HeapTypeException} if another kind). */
+    public HeapList rootList(String name) {
+        return new HeapList(this, Native.root(handle, thread(), Objects.requireNonNull(name, "name"), KIND_LIST));
+    }
+
+    /**
+     * A new fields object of class {@code className}; its id is known at once. It is stored when it is
+     * written (at once, or at the release of the lock the thread holds); reference it from a root or
+     * a reachable object to share it.
+     */
+    public HeapObject newObject(String className) {
+        Objects.requireNonNull(className, "className");
+        return new HeapObject(this, Native.create(handle, thread(), className, KIND_FIELDS));
+    }
+
+    /** A new, empty map (see {@link #newObject}). */
+    public HeapMap newMap() {
+        return new HeapMap(this, Native.create(handle, thread(), MAP_CLASS, KIND_MAP));
+    }
+
+    /** A new, empty list (see {@link #newObject}). */
+    public HeapList newList() {
+        return new HeapList(this, Native.create(handle, thread(), LIST_CLASS, KIND_LIST));
+    }
+
+    /**
+     * The cluster-wide exclusive lock {@code name} (reentrant, fair, held per thread). Changes a thread
+     * makes while holding it are committed atomically when it releases the outermost hold, before
+     * {@code unlock()} returns, and the next holder sees them. {@link Lock#newCondition()} gives a
+     * cluster-wide condition. Every call for the same name returns a handle to the same lock.
+     */
+    public Lock lock(String name) {
+        return new ClusterLock(this, Objects.requireNonNull(name, "name"), false);
+    }
+
+    /**
+     * The cluster-wide read/write lock {@code name}: many readers or one writer. A read lock cannot be
+     * upgraded to a write lock (the cluster refuses it rather than deadlock). It shares its name with
+     * {@link #lock(String)}: {@code lock(n)} is {@code readWriteLock(n).writeLock()}.
+     */
+    public ReadWriteLock readWriteLock(String name) {
+        return new ClusterReadWriteLock(this, Objects.requireNonNull(name, "name"));
+    }
+
+    /** How many objects this client holds in its cache (for monitoring and tests). */
+    public long cachedObjects() {
+        return Native.cachedObjects(handle);
+    }
+
+    /** The endpoints this client was connected with. */
+    public String endpoints() {
+        return endpoints;
+    }
+
+    /** Whether {@link #close()} was called. */
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /**
+     * Closes the session: locks this client's threads hold are released (uncommitted changes made
+     * under them are dropped), and every later call fails with {@link HeapClosedException}. Calls
+     * blocked in other threads return with that exception. Closing twice is harmless.
+     */
+    @Override
+    public void close() {
+        closed = true;
+        closer.clean();
+    }
+
+    long handle() {
+        return handle;
+    }
+
+    /** The id cluster locks are held under: the calling Java thread's. */
+    static long thread() {
+        return Thread.currentThread().getId();
+    }
+
+    /** The Java value for what the native library returned: a {@link Ref} becomes a typed handle. */
+    Object wrap(Object value) {
+        if (!(value instanceof Ref)) {
+            return value;
+        }
+        Ref ref = (Ref) value;
+        switch (ref.kind) {
+            case KIND_FIELDS:
+                return new HeapObject(this, ref.id);
+            case KIND_MAP:
+                return new HeapMap(this, ref.id);
+            case KIND_LIST:
+                return new HeapList(this, ref.id);
+            default:
+                throw new HeapException("unknown object kind " + ref.kind + " for object " + ref.id
+                        + "; the jar and its native library do not match");
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "HeapClient[" + endpoints + (closed ? ", closed" : "") + "]";
+    }
+}

@@ -1,0 +1,55 @@
+package org.sovereign.heap;
+
+import java.util.Objects;
+
+/**
+ * A shared list of heap values, the counterpart of an {@code ArrayList} shared under Terracotta (a
+ * logical collection: each add, set or remove is shipped as one operation). Values and commit rules
+ * are those of {@link HeapObject}. An index outside the list throws {@link IndexOutOfBoundsException}
+ * when it is negative and {@link HeapRejectedException} when it is past the end.
+ */
+public final class HeapList extends HeapRef {
+    HeapList(HeapClient client, long id) {
+        super(client, id);
+    }
+
+    /** Appends {@code value}. */
+    public void add(Object value) {
+        int tag = Values.tag(value);
+        Native.listPush(client.handle(), HeapClient.thread(), id, tag, Values.bits(value, tag), Values.text(value, tag),
+                Values.bytes(value, tag));
+    }
+
+    /** Inserts {@code value} at {@code index}, shifting later elements. */
+    public void add(int index, Object value) {
+        Objects.checkIndex(index, Integer.MAX_VALUE);
+        int tag = Values.tag(value);
+        Native.listInsert(client.handle(), HeapClient.thread(), id, index, tag, Values.bits(value, tag),
+                Values.text(value, tag), Values.bytes(value, tag));
+    }
+
+    /** The element at {@code index}. */
+    public Object get(int index) {
+        Objects.checkIndex(index, Integer.MAX_VALUE);
+        return client.wrap(Native.listGet(client.handle(), HeapClient.thread(), id, index));
+    }
+
+    /** Replaces the element at {@code index}. */
+    public void set(int index, Object value) {
+        Objects.checkIndex(index, Integer.MAX_VALUE);
+        int tag = Values.tag(value);
+        Native.listSet(client.handle(), HeapClient.thread(), id, index, tag, Values.bits(value, tag),
+                Values.text(value, tag), Values.bytes(value, tag));
+    }
+
+    /** Removes the element at {@code index}, shifting later elements. */
+    public void remove(int index) {
+        Objects.checkIndex(index, Integer.MAX_VALUE);
+        Native.listRemove(client.handle(), HeapClient.thread(), id, index);
+    }
+
+    /** The number of elements. */
+    public int size() {
+        return Native.listLen(client.handle(), HeapClient.thread(), id);
+    }
+}

@@ -1,0 +1,60 @@
+package org.sovereign.heap;
+
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.Set;
+
+/**
+ * A shared map from String keys to heap values, the counterpart of a {@code HashMap} shared under
+ * Terracotta (a logical collection: each put or remove is shipped as one operation, not the whole
+ * map). Values and commit rules are those of {@link HeapObject}.
+ */
+public final class HeapMap extends HeapRef {
+    HeapMap(HeapClient client, long id) {
+        super(client, id);
+    }
+
+    /** Maps {@code key} to {@code value}; a null value removes the entry. */
+    public void put(String key, Object value) {
+        if (value == null) {
+            removeValue(key);
+        } else {
+            setValue(key, value);
+        }
+    }
+
+    /** The value for {@code key}, or null when absent. */
+    public Object get(String key) {
+        return getValue(key);
+    }
+
+    /** The value for {@code key} as a long; 0 when absent. */
+    public long getLong(String key) {
+        return getLongValue(key);
+    }
+
+    /** The value for {@code key} as a String, or null when absent. */
+    public String getString(String key) {
+        return getTyped(key, String.class, "String");
+    }
+
+    /** Whether {@code key} has an entry. */
+    public boolean containsKey(String key) {
+        return getValue(key) != null;
+    }
+
+    /** Removes the entry for {@code key}, if any. */
+    public void remove(String key) {
+        removeValue(key);
+    }
+
+    /** A snapshot of the keys (a copy; changing it does not change the map). */
+    public Set<String> keySet() {
+        return new LinkedHashSet<>(Arrays.asList(keyArray()));
+    }
+
+    /** The number of entries. */
+    public int size() {
+        return keyArray().length;
+    }
+}

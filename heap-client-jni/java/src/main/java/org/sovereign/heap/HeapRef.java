@@ -1,0 +1,88 @@
+package org.sovereign.heap;
+
+import java.util.Objects;
+
+/**
+ * A shared heap object as Java sees it: a cluster-wide id plus the client it is read and written
+ * through. It is a light handle, not a copy: every read goes to the client's cache (kept current by
+ * the cluster) and every write to the cluster, so two handles with the same id are the same object.
+ * Subclasses add the operations of the object's kind: {@link HeapObject} (named fields),
+ * {@link HeapMap} (string keys) and {@link HeapList} (an ordered list). A handle may be stored as a
+ * value in another object, which makes a reference between the two.
+ */
+public abstract class HeapRef {
+    final HeapClient client;
+    final long id;
+
+    HeapRef(HeapClient client, long id) {
+        this.client = client;
+        this.id = id;
+    }
+
+    /** The object's cluster-wide id; the same in every JVM. */
+    public final long id() {
+        return id;
+    }
+
+    /** The client this handle reads and writes through. */
+    public final HeapClient client() {
+        return client;
+    }
+
+    // The operations by key shared by HeapObject (fields) and HeapMap (entries).
+
+    final Object getValue(String key) {
+        return client.wrap(Native.get(client.handle(), HeapClient.thread(), id, Objects.requireNonNull(key, "key")));
+    }
+
+    final long getLongValue(String key) {
+        return Native.getLong(client.handle(), HeapClient.thread(), id, Objects.requireNonNull(key, "key"));
+    }
+
+    final double getDoubleValue(String key) {
+        return Native.getDouble(client.handle(), HeapClient.thread(), id, Objects.requireNonNull(key, "key"));
+    }
+
+    final boolean getBooleanValue(String key) {
+        return Native.getBoolean(client.handle(), HeapClient.thread(), id, Objects.requireNonNull(key, "key"));
+    }
+
+    final <T> T getTyped(String key, Class<T> type, String wanted) {
+        Object value = getValue(key);
+        if (value == null || type.isInstance(value)) {
+            return type.cast(value);
+        }
+        throw Values.wrongType(key, id, value, wanted);
+    }
+
+    final void setValue(String key, Object value) {
+        Objects.requireNonNull(key, "key");
+        int tag = Values.tag(value);
+        Native.set(client.handle(), HeapClient.thread(), id, key, tag, Values.bits(value, tag),
+                Values.text(value, tag), Values.bytes(value, tag));
+    }
+
+    final void removeValue(String key) {
+        Native.remove(client.handle(), HeapClient.thread(), id, Objects.requireNonNull(key, "key"));
+    }
+
+    final String[] keyArray() {
+        return Native.keys(client.handle(), HeapClient.thread(), id);
+    }
+
+    /** Handles are equal when they name the same heap object (same kind and id). */
+    @Override
+    public final boolean equals(Object other) {
+        return other != null && other.getClass() == getClass() && ((HeapRef) other).id == id;
+    }
+
+    @Override
+    public final int hashCode() {
+        return Long.hashCode(id);
+    }
+
+    @Override
+    public String toString() {
+        return getClass().getSimpleName() + "#" + id;
+    }
+}

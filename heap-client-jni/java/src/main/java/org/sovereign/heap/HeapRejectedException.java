@@ -1,0 +1,13 @@
+package org.sovereign.heap;
+
+/**
+ * Thrown when the cluster refused the request (an index out of range, a dangling reference, a limit such as an object's size or a name's length); fix the request, retrying does not help.
+ */
+public class HeapRejectedException extends HeapException {
+    private static final long serialVersionUID = 1L;
+
+    /** Creates the exception with a message that says what to do. */
+    public HeapRejectedException(String message) {
+        super(message);
+    }
+}

@@ -1,0 +1,67 @@
+package org.sovereign.heap;
+
+/**
+ * The native methods of the heap client, implemented in Rust ({@code heap-client-jni/src/jni/exports.rs}).
+ * Every method takes the client's handle (a number, never a pointer: a closed handle fails with
+ * {@link HeapClosedException}) and, where locks matter, the calling thread's id, because cluster
+ * locks are held per (client session, thread). Values travel as (tag, bits, text, bytes), see
+ * {@link Values}. A timeout of -1 means none. Only {@link HeapClient} and its companions call these.
+ */
+final class Native {
+    static {
+        NativeLoader.load();
+    }
+
+    private Native() {}
+
+    static native String version();
+
+    static native long connect(String endpoints);
+
+    static native void close(long handle);
+
+    static native long cachedObjects(long handle);
+
+    static native long root(long handle, long thread, String name, int kind);
+
+    static native long create(long handle, long thread, String className, int kind);
+
+    static native int kind(long handle, long id);
+
+    static native Object get(long handle, long thread, long id, String key);
+
+    static native long getLong(long handle, long thread, long id, String key);
+
+    static native double getDouble(long handle, long thread, long id, String key);
+
+    static native boolean getBoolean(long handle, long thread, long id, String key);
+
+    static native void set(long handle, long thread, long id, String key, int tag, long bits, String text,
+            byte[] bytes);
+
+    static native void remove(long handle, long thread, long id, String key);
+
+    static native String[] keys(long handle, long thread, long id);
+
+    static native int listLen(long handle, long thread, long id);
+
+    static native Object listGet(long handle, long thread, long id, int index);
+
+    static native void listSet(long handle, long thread, long id, int index, int tag, long bits, String text,
+            byte[] bytes);
+
+    static native void listPush(long handle, long thread, long id, int tag, long bits, String text, byte[] bytes);
+
+    static native void listInsert(long handle, long thread, long id, int index, int tag, long bits, String text,
+            byte[] bytes);
+
+    static native void listRemove(long handle, long thread, long id, int index);
+
+    static native boolean lock(long handle, long thread, String name, boolean read, long timeoutMs);
+
+    static native void unlock(long handle, long thread, String name);
+
+    static native boolean await(long handle, long thread, String name, long timeoutMs);
+
+    static native void signal(long handle, long thread, String name, boolean all);
+}

@@ -1,0 +1,22 @@
+//! The JNI bindings behind the Java jar (`org.sovereign.heap.Native`): handles to open clients,
+//! values crossing between Java and Rust, and Rust errors and panics turned into Java exceptions.
+//!
+//! Rules every entry point keeps (`exports.rs`):
+//! - it runs its body under `catch_unwind`; a panic becomes a `HeapException`, never an unwind
+//!   into the JVM;
+//! - every `HeapError` becomes one exception of the `org.sovereign.heap.HeapException` hierarchy
+//!   (`IllegalMonitorStateException` for a lock the thread does not hold);
+//! - it creates no global references; the few local references it makes die with the native frame,
+//!   and loops over many elements free theirs as they go;
+//! - it never calls back into Java from a native thread: the client's runtime threads never touch
+//!   the JVM, only the Java thread that called in does.
+
+mod exports;
+mod failure;
+mod registry;
+mod values;
+
+pub use failure::Failure;
+pub use registry::Registry;
+pub use registry::HANDLES_MAX;
+pub use values::ValueTag;
