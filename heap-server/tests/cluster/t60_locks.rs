@@ -35,6 +35,21 @@ async fn wait_for_waiters(client: &ClusterClient, lock: &str, count: usize) {
     }
 }
 
+/// Starts `heapctl lock hold NAME` (holding for ten minutes) and waits until it prints its grant;
+/// returns the process, the fencing token and the printed line.
+fn hold_with_heapctl(endpoints: &str, name: &str, ttl_ms: u64) -> (std::process::Child, u64, String) {
+    let mut holder = Command::new(heapctl_binary())
+        .args(["--endpoints", endpoints, "lock", "hold", name, "--ms", "600000", "--ttl-ms", &ttl_ms.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("heapctl lock hold starts");
+    let mut line = String::new();
+    BufReader::new(holder.stdout.take().expect("stdout")).read_line(&mut line).expect("granted line");
+    let token: u64 = line.split_whitespace().nth(3).and_then(|t| t.parse().ok()).expect("token in output");
+    (holder, token, line)
+}
+
 fn granted(outcome: Result<LockOutcome, heap_server::client::ClientError>) -> u64 {
     match outcome.expect("lock answered") {
         LockOutcome::Granted { token } => token,
@@ -47,15 +62,7 @@ async fn a_killed_holder_frees_the_lock_within_its_lease() {
     let test = TestCluster::start("lock-holder-kill", 3, &[]);
     test.leader().await;
     let endpoints = test.cluster.endpoints().join(",");
-    let mut holder = Command::new(heapctl_binary())
-        .args(["--endpoints", &endpoints, "lock", "hold", "cart", "--ms", "600000", "--ttl-ms", &TTL_MS.to_string()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("heapctl lock hold starts");
-    let mut line = String::new();
-    BufReader::new(holder.stdout.take().expect("stdout")).read_line(&mut line).expect("granted line");
-    let holder_token: u64 = line.split_whitespace().nth(3).and_then(|t| t.parse().ok()).expect("token in output");
+    let (mut holder, holder_token, line) = hold_with_heapctl(&endpoints, "cart", TTL_MS);
     test.phase(&format!("heapctl holds the lock: {}", line.trim()));
 
     let client = Arc::new(test.client());
@@ -219,15 +226,7 @@ async fn heapctl_lists_locks_and_sessions_as_documented() {
     let test = TestCluster::start("lock-heapctl", 3, &[]);
     test.leader().await;
     let endpoints = test.cluster.endpoints().join(",");
-    let mut holder = Command::new(heapctl_binary())
-        .args(["--endpoints", &endpoints, "lock", "hold", "report", "--ms", "600000"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("heapctl lock hold starts");
-    let mut line = String::new();
-    BufReader::new(holder.stdout.take().expect("stdout")).read_line(&mut line).expect("granted line");
-    let token: u64 = line.split_whitespace().nth(3).and_then(|t| t.parse().ok()).expect("token in output");
+    let (mut holder, token, _) = hold_with_heapctl(&endpoints, "report", 5_000);
 
     let run = |args: &[&str]| {
         let output =
