@@ -141,19 +141,18 @@ impl Heap for HeapService {
             // a heartbeat away; the leader has applied everything it acknowledged. So a local read
             // this node cannot answer yet goes (once) to the leader instead of waiting here.
             let applied = self.node.store.last_applied().map_err(internal)?.map(|id| id.index).unwrap_or(0);
-            let leader = self.node.raft.metrics().borrow_watched().current_leader;
-            let leader_addr = leader.filter(|id| *id != self.node.id).and_then(|id| {
-                self.node
-                    .raft
-                    .metrics()
-                    .borrow_watched()
-                    .membership_config
-                    .nodes()
-                    .find(|(n, _)| **n == id)
-                    .map(|(_, node)| node.addr.clone())
-            });
+            // Only a read this node cannot answer yet looks up the leader (one metrics borrow).
+            let leader_addr = if applied < request.min_applied_index && may_forward {
+                let receiver = self.node.raft.metrics();
+                let metrics = receiver.borrow_watched();
+                metrics.current_leader.filter(|id| *id != self.node.id).and_then(|id| {
+                    metrics.membership_config.nodes().find(|(n, _)| **n == id).map(|(_, node)| node.addr.clone())
+                })
+            } else {
+                None
+            };
             match leader_addr {
-                Some(addr) if applied < request.min_applied_index && may_forward => {
+                Some(addr) => {
                     return self.router.heap_client(&addr)?.read(mark_forwarded(request)).await;
                 }
                 _ => self.wait_applied(request.min_applied_index).await?,

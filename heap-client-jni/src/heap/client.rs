@@ -166,6 +166,9 @@ impl HeapClient {
     pub async fn root(&self, thread: u64, name: &str, kind: ObjectKind) -> Result<u64, HeapError> {
         self.check_open()?;
         let read = self.cluster.read(pb::ReadRequest { roots: vec![name.to_string()], ..Default::default() }).await?;
+        // Later reads of the object must be at least as fresh as this linearizable read, or a
+        // lagging node could answer that the root's object does not exist yet.
+        self.min_read_index.fetch_max(read.applied_index, Ordering::SeqCst);
         let id = match read.roots.first() {
             Some(root) => root.id,
             None => {

@@ -27,11 +27,14 @@ pub async fn run(cluster: Arc<ClusterClient>, cache: Arc<Mutex<Cache>>, seen: Ar
             }
         }
         if let Ok(mut stream) = cluster.watch_at(endpoint).await {
+            // A stream reports changes from its first message on; whatever was cached before it
+            // may have changed in between, so the first message drops the cache.
+            let mut first = true;
             while let Ok(Some(changes)) = stream.message().await {
                 // Evict and advance under one lock, so a reader never caches an object read
                 // before a change the watcher has already passed (see `Cache::insert_read_at`).
                 if let Ok(mut cache) = cache.lock() {
-                    if changes.reset {
+                    if changes.reset || first {
                         cache.clear();
                     }
                     for id in &changes.changed_ids {
@@ -39,6 +42,7 @@ pub async fn run(cluster: Arc<ClusterClient>, cache: Arc<Mutex<Cache>>, seen: Ar
                     }
                     cache.advance(changes.applied_index);
                 }
+                first = false;
                 seen.send_modify(|seen| *seen = (*seen).max(changes.applied_index));
             }
         }
