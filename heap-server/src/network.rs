@@ -16,12 +16,15 @@ use openraft::raft::SnapshotResponse;
 use openraft::raft::VoteRequest;
 use openraft::raft::VoteResponse;
 use openraft::AnyError;
+use openraft::EntryPayload;
 use openraft::OptionalSend;
 use openraft::RaftNetworkFactory;
 use openraft::RaftNetworkV2;
 use proto::raft::raft_transport_client::RaftTransportClient;
 use proto::raft::RaftMessage;
 use proto::raft::SnapshotChunk;
+use raft_store::Entry;
+use raft_store::LogId;
 use raft_store::Node;
 use raft_store::NodeId;
 use raft_store::Snapshot;
@@ -31,6 +34,8 @@ use raft_store::Vote;
 use tonic::transport::Channel;
 use tonic::transport::Endpoint;
 
+use crate::limits::APPEND_ENTRIES_PAYLOAD_BYTES_MAX;
+use crate::limits::APPEND_ENTRIES_TIMEOUT_MS;
 use crate::limits::PEER_CONNECT_TIMEOUT_MS;
 use crate::limits::RAFT_MESSAGE_SIZE_BYTES_MAX;
 use crate::limits::SNAPSHOT_CHUNK_SIZE_BYTES;
@@ -77,11 +82,11 @@ impl PeerConnection {
 }
 
 impl PeerConnection {
-    /// One request/response RPC: encode, send within the soft TTL, decode.
+    /// One request/response RPC: encode, send within `ttl`, decode.
     async fn unary<Req, Resp, Call, Fut>(
         &self,
         rpc: &Req,
-        option: RPCOption,
+        ttl: Duration,
         call: Call,
     ) -> Result<Resp, RPCError<TypeConfig>>
     where
@@ -92,7 +97,6 @@ impl PeerConnection {
     {
         let client = self.client()?;
         let payload = encode_raft(rpc).map_err(codec_error)?;
-        let ttl = option.soft_ttl();
         let reply = tokio::time::timeout(ttl, call(client, RaftMessage { payload }))
             .await
             .map_err(|_| timeout_error(self.target, ttl))?
@@ -122,15 +126,57 @@ fn codec_error(e: impl std::fmt::Display) -> RPCError<TypeConfig> {
     RPCError::Network(NetworkError::new(&AnyError::error(e.to_string())))
 }
 
+/// The bytes an entry adds to an AppendEntries message, at least (its payload).
+fn entry_payload_bytes(entry: &Entry) -> usize {
+    match &entry.payload {
+        EntryPayload::Blank => 0,
+        EntryPayload::Normal(request) => request.payload.len(),
+        EntryPayload::Membership(membership) => encode_raft(membership).map_or(0, |bytes| bytes.len()),
+    }
+}
+
+/// Cuts `rpc` to the entries whose payloads fit `APPEND_ENTRIES_PAYLOAD_BYTES_MAX` (at least one),
+/// so a batch of many large transactions never exceeds the transport's message limit. Returns the
+/// last entry sent when entries were cut off.
+fn limit_append_bytes(mut rpc: AppendEntriesRequest<TypeConfig>) -> (AppendEntriesRequest<TypeConfig>, Option<LogId>) {
+    let mut total_bytes = 0usize;
+    let mut keep = rpc.entries.len();
+    for (i, entry) in rpc.entries.iter().enumerate() {
+        total_bytes += entry_payload_bytes(entry);
+        if i > 0 && total_bytes > APPEND_ENTRIES_PAYLOAD_BYTES_MAX {
+            keep = i;
+            break;
+        }
+    }
+    if keep == rpc.entries.len() {
+        return (rpc, None);
+    }
+    rpc.entries.truncate(keep);
+    let last = rpc.entries.last().map(|entry| entry.log_id);
+    (rpc, last)
+}
+
 impl RaftNetworkV2<TypeConfig> for PeerConnection {
     type SnapshotData = SnapshotData;
 
     async fn append_entries(
         &mut self,
         rpc: AppendEntriesRequest<TypeConfig>,
-        option: RPCOption,
+        _option: RPCOption,
     ) -> Result<AppendEntriesResponse<TypeConfig>, RPCError<TypeConfig>> {
-        self.unary(&rpc, option, |mut client, message| async move { client.append_entries(message).await }).await
+        // Not openraft's TTL (3/4 of the heartbeat interval, 37 ms by default): under load a
+        // follower's fsync alone can take longer, and a timeout counts as unreachable, which makes
+        // openraft back off for hundreds of milliseconds (it capped throughput and set p99).
+        let ttl = Duration::from_millis(APPEND_ENTRIES_TIMEOUT_MS);
+        let (rpc, sent_last) = limit_append_bytes(rpc);
+        let response: AppendEntriesResponse<TypeConfig> =
+            self.unary(&rpc, ttl, |mut client, message| async move { client.append_entries(message).await }).await?;
+        // A cut batch that the follower took whole is a partial success of the batch openraft sent:
+        // it sends the rest next.
+        Ok(match (response, sent_last) {
+            (AppendEntriesResponse::Success, Some(last)) => AppendEntriesResponse::PartialSuccess(Some(last)),
+            (response, _) => response,
+        })
     }
 
     async fn vote(
@@ -138,7 +184,7 @@ impl RaftNetworkV2<TypeConfig> for PeerConnection {
         rpc: VoteRequest<TypeConfig>,
         option: RPCOption,
     ) -> Result<VoteResponse<TypeConfig>, RPCError<TypeConfig>> {
-        self.unary(&rpc, option, |mut client, message| async move { client.vote(message).await }).await
+        self.unary(&rpc, option.soft_ttl(), |mut client, message| async move { client.vote(message).await }).await
     }
 
     async fn full_snapshot(
@@ -172,5 +218,49 @@ impl RaftNetworkV2<TypeConfig> for PeerConnection {
                     .map_err(|e| StreamingError::Network(NetworkError::new(&AnyError::error(e.to_string()))))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use openraft::entry::RaftEntry;
+    use openraft::vote::RaftLeaderIdExt;
+    use raft_store::Request;
+
+    use super::*;
+
+    fn request(entry_bytes: &[usize]) -> AppendEntriesRequest<TypeConfig> {
+        let leader = openraft::alias::LeaderIdOf::<TypeConfig>::new_committed(1, 1);
+        let entries = entry_bytes
+            .iter()
+            .enumerate()
+            .map(|(i, bytes)| Entry::new_normal(LogId::new(leader, i as u64 + 1), Request { payload: vec![7; *bytes] }))
+            .collect();
+        AppendEntriesRequest { vote: Vote::new_committed(1, 1), prev_log_id: None, leader_commit: None, entries }
+    }
+
+    #[test]
+    fn a_batch_within_the_byte_bound_is_sent_whole() {
+        let (rpc, last) = limit_append_bytes(request(&[1000; 256]));
+        assert_eq!(rpc.entries.len(), 256);
+        assert_eq!(last, None, "nothing cut: the follower's Success stands");
+    }
+
+    #[test]
+    fn a_batch_over_the_byte_bound_is_cut_after_the_crossing_entry() {
+        let mib = 1024 * 1024;
+        let (rpc, last) = limit_append_bytes(request(&[4 * mib, 4 * mib, 4 * mib, 4 * mib, 4 * mib, 4 * mib]));
+        assert_eq!(rpc.entries.len(), 4, "16 MiB fit; the fifth entry would cross the bound");
+        assert_eq!(last.map(|id| id.index), Some(4), "Success becomes PartialSuccess up to the last entry sent");
+        assert!(encode_raft(&rpc).unwrap().len() < RAFT_MESSAGE_SIZE_BYTES_MAX);
+    }
+
+    #[test]
+    fn one_entry_larger_than_the_bound_is_still_sent_alone() {
+        let (rpc, last) = limit_append_bytes(request(&[APPEND_ENTRIES_PAYLOAD_BYTES_MAX + 1, 10]));
+        assert_eq!(rpc.entries.len(), 1, "progress needs at least one entry per message");
+        assert_eq!(last.map(|id| id.index), Some(1));
     }
 }

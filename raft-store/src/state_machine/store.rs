@@ -1,11 +1,12 @@
 //! `StateMachineStore`: openraft's state machine storage around an application `Machine`.
 //!
 //! The machine lives in memory behind a lock (reads take it shared, one apply batch takes it
-//! exclusively, so every read sees one applied index). Its image is mirrored in sled: each apply
-//! call writes the machine's change set together with the last applied log id and membership in
-//! one atomic sled batch. sled is not fsynced here: durability comes from the log (fdatasync'd
-//! before any acknowledgement) and from the snapshot file (fsynced); after a crash sled holds a
-//! consistent prefix, the snapshot fills in anything older, and the log replays the rest.
+//! exclusively, so every read sees one applied index). Its image is mirrored in sled by the
+//! `ImageWriter`: each apply batch stages its change set, and the writer thread writes the staged
+//! sets, coalesced, with the last applied log id and membership in one atomic sled batch. sled is
+//! not fsynced here: durability comes from the log (fdatasync'd before any acknowledgement) and
+//! from the snapshot file (fsynced); after a crash sled holds a consistent prefix, the snapshot
+//! fills in anything older, and the log replays the rest.
 
 use std::io;
 use std::path::Path;
@@ -26,6 +27,8 @@ use super::image_file::read_snapshot_file;
 use super::image_file::write_snapshot_file;
 use super::image_file::ImageError;
 use super::image_file::SnapshotImage;
+use super::image_writer::ImageWriter;
+use super::image_writer::MetaPairs;
 use crate::machine::ChangeSet;
 use crate::machine::LoadError;
 use crate::machine::Machine;
@@ -60,6 +63,8 @@ pub enum StateMachineError {
     Poisoned,
     #[error("log entry {index} applied after {applied}: entries must be applied in order; the node stops")]
     OutOfOrder { index: u64, applied: u64 },
+    #[error("writing the machine image to sled failed: {0}; the node stops (check the disk)")]
+    ImageWrite(String),
 }
 
 impl From<StateMachineError> for io::Error {
@@ -79,7 +84,7 @@ struct Inner<M> {
     /// The last applied log index, published after every apply batch and image load, so request
     /// handlers can wait for a state change instead of polling.
     applied_index: tokio::sync::watch::Sender<u64>,
-    tree: sled::Tree,
+    writer: ImageWriter,
     snapshot_dir: PathBuf,
     snapshot_meta: Mutex<Option<SnapshotMeta>>,
 }
@@ -107,11 +112,18 @@ fn decode_meta<T: serde::de::DeserializeOwned>(key: &[u8], bytes: &[u8]) -> Resu
     })
 }
 
-fn machine_key(key: &[u8]) -> Vec<u8> {
+pub(super) fn machine_key(key: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(key.len() + 1);
     out.push(MACHINE_PREFIX);
     out.extend_from_slice(key);
     out
+}
+
+fn encode_applied_meta(
+    last_applied: Option<LogId>,
+    membership: &StoredMembership,
+) -> Result<MetaPairs, StateMachineError> {
+    Ok(vec![(KEY_LAST_APPLIED, encode_meta(&last_applied)?), (KEY_MEMBERSHIP, encode_meta(membership)?)])
 }
 
 impl<M: Machine> StateMachineStore<M> {
@@ -144,7 +156,7 @@ impl<M: Machine> StateMachineStore<M> {
             inner: Arc::new(Inner {
                 applied: RwLock::new(Applied { machine, last_applied, membership }),
                 applied_index: tokio::sync::watch::Sender::new(last_applied.map(|id| id.index).unwrap_or(0)),
-                tree,
+                writer: ImageWriter::start(tree, encode_applied_meta)?,
                 snapshot_dir: dir.to_path_buf(),
                 snapshot_meta: Mutex::new(None),
             }),
@@ -203,16 +215,20 @@ impl<M: Machine> StateMachineStore<M> {
         applied.last_applied = image.meta.last_log_id;
         applied.membership = image.meta.last_membership.clone();
 
-        let mut batch = sled::Batch::default();
-        for item in self.inner.tree.iter().keys() {
-            batch.remove(item?);
-        }
-        for (key, value) in &image.pairs {
-            batch.insert(machine_key(key), value.as_slice());
-        }
-        batch.insert(KEY_LAST_APPLIED, encode_meta(&applied.last_applied)?);
-        batch.insert(KEY_MEMBERSHIP, encode_meta(&applied.membership)?);
-        self.inner.tree.apply_batch(batch)?;
+        self.inner.writer.replace(|tree| {
+            let mut batch = sled::Batch::default();
+            for item in tree.iter().keys() {
+                batch.remove(item?);
+            }
+            for (key, value) in &image.pairs {
+                batch.insert(machine_key(key), value.as_slice());
+            }
+            for (key, value) in encode_applied_meta(applied.last_applied, &applied.membership)? {
+                batch.insert(key, value);
+            }
+            tree.apply_batch(batch)?;
+            Ok(())
+        })?;
         self.inner.applied_index.send_replace(applied.last_applied.map(|id| id.index).unwrap_or(0));
         Ok(())
     }
@@ -246,16 +262,7 @@ impl<M: Machine> StateMachineStore<M> {
                 replies.push((responder, reply));
             }
         }
-        let mut batch = sled::Batch::default();
-        for (key, value) in changes.writes {
-            match value {
-                Some(value) => batch.insert(machine_key(&key), value),
-                None => batch.remove(machine_key(&key)),
-            }
-        }
-        batch.insert(KEY_LAST_APPLIED, encode_meta(&applied.last_applied)?);
-        batch.insert(KEY_MEMBERSHIP, encode_meta(&applied.membership)?);
-        self.inner.tree.apply_batch(batch)?;
+        self.inner.writer.stage(changes, applied.last_applied, &applied.membership)?;
         self.inner.applied_index.send_replace(applied.last_applied.map(|id| id.index).unwrap_or(0));
         Ok(replies)
     }

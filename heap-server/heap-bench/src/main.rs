@@ -1,0 +1,191 @@
+//! heap-bench: `run` measures one workload against one running cluster (Sovereign or etcd);
+//! `compare` starts a fresh cluster of each, measures them in turn point by point and writes the
+//! results. Ctrl-C or SIGTERM stops it and every process it started.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Args;
+use clap::Parser;
+use clap::Subcommand;
+use heap_bench::compare::compare;
+use heap_bench::compare::CompareSpec;
+use heap_bench::limits::COMPARE_DURATION_S_DEFAULT;
+use heap_bench::limits::WARMUP_S_DEFAULT;
+use heap_bench::run::run;
+use heap_bench::run::RunSpec;
+use heap_bench::workload::System;
+use heap_bench::workload::Workload;
+
+/// Exit code after Ctrl-C or SIGTERM (128 + SIGINT).
+const EXIT_INTERRUPTED: u8 = 130;
+
+#[derive(Debug, Parser)]
+#[command(name = "heap-bench", version, about = "Benchmark Sovereign side by side with etcd 3.4")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// One closed-loop measurement against a running cluster.
+    Run(RunArgs),
+    /// Fresh Sovereign and etcd clusters, every workload at every client count, results in --out.
+    Compare(CompareArgs),
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// sovereign or etcd.
+    #[arg(long)]
+    system: System,
+    /// The cluster's endpoints, HOST:PORT comma separated; requests go to the leader.
+    #[arg(long, value_delimiter = ',', required = true)]
+    endpoints: Vec<String>,
+    /// put, get, lock-update or graph-read (etcd: put and get).
+    #[arg(long)]
+    workload: Workload,
+    /// Closed-loop clients.
+    #[arg(long)]
+    clients: usize,
+    /// gRPC connections the clients are spread over (default: min(clients, 8)).
+    #[arg(long)]
+    connections: Option<usize>,
+    /// Measure for this many seconds.
+    #[arg(long, required_unless_present = "ops", conflicts_with = "ops")]
+    duration: Option<f64>,
+    /// Measure this many requests.
+    #[arg(long)]
+    ops: Option<u64>,
+    /// Seconds of load before measuring (not counted).
+    #[arg(long, default_value_t = WARMUP_S_DEFAULT)]
+    warmup: f64,
+    /// Print the summary as JSON on stdout (the one-line summary then goes to stderr).
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct CompareArgs {
+    /// Directory for results.json, results.md, machine.json, throughput.svg, latency.svg (and
+    /// the clusters' data while they run, in work/).
+    #[arg(long)]
+    out: PathBuf,
+    /// Client counts, comma separated.
+    #[arg(long, value_delimiter = ',', default_value = "1,8,64,256,1000")]
+    clients: Vec<usize>,
+    /// Seconds measured per point.
+    #[arg(long, default_value_t = COMPARE_DURATION_S_DEFAULT)]
+    duration: f64,
+    /// Seconds of warm-up per point (not counted).
+    #[arg(long, default_value_t = WARMUP_S_DEFAULT)]
+    warmup: f64,
+    /// Workloads, comma separated (etcd runs put and get).
+    #[arg(long, value_delimiter = ',', default_value = "put,get,lock-update,graph-read")]
+    workloads: Vec<Workload>,
+    /// gRPC connections per point (default: min(clients, 8)).
+    #[arg(long)]
+    connections: Option<usize>,
+    /// The heap-server binary (default: the one next to heap-bench).
+    #[arg(long)]
+    server_bin: Option<PathBuf>,
+    /// The etcd binary (default: etcd on PATH, installed with apt-get if missing).
+    #[arg(long)]
+    etcd_bin: Option<PathBuf>,
+}
+
+async fn execute(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Run(args) => {
+            let spec = RunSpec::new(
+                args.system,
+                args.endpoints,
+                args.workload,
+                args.clients,
+                args.connections,
+                args.duration,
+                args.ops,
+                args.warmup,
+            )?;
+            let summary = run(&spec).await.with_context(|| format!("{} failed", spec.label()))?;
+            if args.json {
+                eprintln!("{}", summary.line());
+                println!("{}", serde_json::to_string(&summary)?);
+            } else {
+                println!("{}", summary.line());
+            }
+        }
+        Command::Compare(args) => {
+            let spec = CompareSpec::new(
+                args.out,
+                args.clients,
+                args.duration,
+                args.warmup,
+                args.workloads,
+                args.connections,
+                args.server_bin,
+                args.etcd_bin,
+            )?;
+            let outcome = compare(&spec).await?;
+            println!("\n{}", outcome.markdown);
+            println!(
+                "{} points; results.json, results.md, machine.json, throughput.svg and latency.svg in {}",
+                outcome.records.len(),
+                spec.out.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM, naming the signal.
+async fn shutdown_signal() -> &'static str {
+    use tokio::signal::unix::signal;
+    use tokio::signal::unix::SignalKind;
+    match signal(SignalKind::terminate()) {
+        Ok(mut terminate) => tokio::select! {
+            _ = tokio::signal::ctrl_c() => "SIGINT",
+            _ = terminate.recv() => "SIGTERM",
+        },
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+            "SIGINT"
+        }
+    }
+}
+
+/// The load generator shares the cores with the servers it measures: the cheaper its own
+/// allocations, the more CPU is left to the systems (equally to both).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("heap-bench: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // On a signal the command's future is dropped, and with it every guard of a started process.
+    let outcome = runtime.block_on(async {
+        tokio::select! {
+            result = execute(cli.command) => Some(result),
+            signal = shutdown_signal() => {
+                eprintln!("heap-bench: stopped by {signal}; every process it started is killed");
+                None
+            }
+        }
+    });
+    match outcome {
+        Some(Ok(())) => ExitCode::SUCCESS,
+        Some(Err(e)) => {
+            eprintln!("heap-bench: {e:#}");
+            ExitCode::FAILURE
+        }
+        None => ExitCode::from(EXIT_INTERRUPTED),
+    }
+}

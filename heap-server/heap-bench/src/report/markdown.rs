@@ -1,0 +1,148 @@
+//! `results.md`: the machine's figures, how the points were measured, and one table row per
+//! workload and client count with Sovereign and etcd side by side and their throughput ratio.
+
+use std::fmt::Write;
+
+use crate::machine::MachineFigures;
+use crate::report::record::Record;
+use crate::workload::System;
+use crate::workload::Workload;
+
+/// How the points were measured, for the text above the table.
+pub struct Method {
+    pub duration_s: f64,
+    pub warmup_s: f64,
+    /// `None`: min(clients, 8) per point.
+    pub connections: Option<usize>,
+}
+
+const MISSING: &str = "—";
+
+fn find(records: &[Record], system: System, workload: Workload, clients: usize) -> Option<&Record> {
+    records.iter().find(|r| r.system == system.as_str() && r.workload == workload.as_str() && r.clients == clients)
+}
+
+/// Four cells: ops/s, p50, p99, errors (dashes when there is no record).
+fn cells(record: Option<&Record>) -> String {
+    match record {
+        Some(r) => format!("{:.0} | {:.2} | {:.2} | {}", r.throughput_ops_s, r.p50_ms, r.p99_ms, r.errors),
+        None => [MISSING; 4].join(" | "),
+    }
+}
+
+fn ratio(sovereign: Option<&Record>, etcd: Option<&Record>) -> String {
+    match (sovereign, etcd) {
+        (Some(s), Some(e)) if e.throughput_ops_s > 0.0 => format!("{:.2}x", s.throughput_ops_s / e.throughput_ops_s),
+        _ => MISSING.to_string(),
+    }
+}
+
+/// Just the table: rows by workload (in `Workload` order) and clients (ascending).
+pub fn table(records: &[Record]) -> String {
+    let mut table = String::from(
+        "| workload | clients | Sovereign ops/s | p50 ms | p99 ms | errors | etcd ops/s | p50 ms | p99 ms | errors | Sovereign/etcd ops/s |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for workload in Workload::ALL {
+        let mut clients: Vec<usize> =
+            records.iter().filter(|r| r.workload == workload.as_str()).map(|r| r.clients).collect();
+        clients.sort_unstable();
+        clients.dedup();
+        for count in clients {
+            let sovereign = find(records, System::Sovereign, workload, count);
+            let etcd = find(records, System::Etcd, workload, count);
+            // Writing to a String cannot fail.
+            let _ = writeln!(
+                table,
+                "| {workload} | {count} | {} | {} | {} |",
+                cells(sovereign),
+                cells(etcd),
+                ratio(sovereign, etcd)
+            );
+        }
+    }
+    table
+}
+
+/// The whole `results.md`.
+pub fn markdown(machine: &MachineFigures, method: &Method, records: &[Record]) -> String {
+    let connections = match method.connections {
+        Some(c) => format!("{c} gRPC connections"),
+        None => "min(clients, 8) gRPC connections".to_string(),
+    };
+    let mut text = String::from("# heap-bench compare: Sovereign vs etcd\n\n");
+    let _ = writeln!(text, "Machine: {}.\n", machine.line());
+    let _ = writeln!(
+        text,
+        "Each system as a fresh three-node cluster on loopback, both running, measured one at a time \
+         (alternating point by point); closed loop, \
+         {:.1} s per point after {:.1} s of warm-up (not counted), {connections}, requests to the \
+         leader. put: a durable write of a 256-byte value to one of 1000 keys/objects; get: a \
+         linearizable read of one; lock-update (Sovereign only): lock, read, write at release, \
+         one lock per client; graph-read (Sovereign only): a linearizable read of a 100-object \
+         subgraph. Latencies of successful requests; errors are failed or rejected requests.\n",
+        method.duration_s, method.warmup_s
+    );
+    text.push_str(&table(records));
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(system: &str, workload: &str, clients: usize, throughput: f64) -> Record {
+        Record {
+            system: system.into(),
+            workload: workload.into(),
+            clients,
+            throughput_ops_s: throughput,
+            p50_ms: 1.25,
+            p99_ms: 4.5,
+            errors: 0,
+        }
+    }
+
+    fn machine() -> MachineFigures {
+        MachineFigures {
+            cores: 2,
+            fsync_dir: "/tmp/x".into(),
+            fsync_samples: 500,
+            fsync_4k_p50_ms: 0.25,
+            fsync_4k_p99_ms: 0.45,
+            loopback_samples: 5000,
+            loopback_rtt_p50_us: 17.0,
+            loopback_rtt_p99_us: 30.0,
+        }
+    }
+
+    #[test]
+    fn rows_pair_the_systems_and_give_the_ratio() {
+        let records = vec![
+            record("etcd", "put", 8, 1000.0),
+            record("sovereign", "put", 8, 2500.0),
+            record("sovereign", "put", 1, 700.0),
+            record("sovereign", "lock-update", 1, 300.0),
+            record("etcd", "get", 1, 0.0),
+        ];
+        let table = table(&records);
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(lines.len(), 2 + 4, "header, separator and one row per workload and client count");
+        assert!(lines[0].starts_with("| workload | clients | Sovereign ops/s"));
+        assert_eq!(lines[2], "| put | 1 | 700 | 1.25 | 4.50 | 0 | — | — | — | — | — |");
+        assert_eq!(lines[3], "| put | 8 | 2500 | 1.25 | 4.50 | 0 | 1000 | 1.25 | 4.50 | 0 | 2.50x |");
+        assert_eq!(lines[4], "| get | 1 | — | — | — | — | 0 | 1.25 | 4.50 | 0 | — |", "no ratio over zero");
+        assert!(lines[5].starts_with("| lock-update | 1 | 300 |"));
+        let columns = lines[0].matches('|').count();
+        assert!(lines.iter().all(|l| l.matches('|').count() == columns), "every row has every column");
+    }
+
+    #[test]
+    fn the_document_starts_with_the_machine() {
+        let text = markdown(&machine(), &Method { duration_s: 10.0, warmup_s: 1.0, connections: None }, &[]);
+        assert!(text.starts_with("# heap-bench compare"));
+        assert!(text.contains("Machine: 2 cores; 4 KiB write + fdatasync: p50 0.250 ms, p99 0.450 ms"));
+        assert!(text.contains("10.0 s per point after 1.0 s of warm-up"));
+        assert!(text.contains("| workload | clients |"));
+    }
+}
