@@ -1,6 +1,7 @@
 //! heap-server: one node of a Sovereign heap cluster (openraft + raft-store + the pure heap), its
 //! gRPC services, and the client used by `heapctl` and the tests.
 
+pub mod append_link;
 pub mod config;
 pub mod convert;
 pub mod heap_service;

@@ -68,3 +68,18 @@ pub const SHUTDOWN_TIMEOUT_MS: u64 = 5_000;
 
 /// Members of a cluster given with `--peers`.
 pub const PEERS_MAX: usize = 9;
+
+/// Append link connections one node serves at once: a few per peer (a reconnect may overlap the
+/// old connection's close); more is a misbehaving client, refused.
+pub const LINK_CONNECTIONS_MAX: usize = 4 * PEERS_MAX;
+
+/// A link connection with no frame for this long is closed (a leader sends heartbeats far more
+/// often; a leader that stopped leading reconnects when it leads again).
+pub const LINK_IDLE_TIMEOUT_MS: u64 = 60_000;
+
+/// How long a new connection may stay silent before its first byte decides its protocol; a silent
+/// one then goes to the gRPC server, which handled every connection before the link existed.
+pub const LINK_SNIFF_TIMEOUT_MS: u64 = 10_000;
+
+/// Accepted connections waiting for the gRPC server to take them.
+pub const GRPC_ACCEPT_QUEUE_CONNECTIONS: usize = 128;

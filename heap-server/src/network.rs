@@ -1,5 +1,6 @@
-//! The Raft transport client: openraft's `RaftNetworkV2` over gRPC, one lazily connected channel
-//! per peer. Messages are openraft types encoded with bincode inside `RaftMessage` frames.
+//! The Raft transport client: openraft's `RaftNetworkV2`. AppendEntries goes over the append link
+//! (`append_link`, plain TCP); votes and snapshots over gRPC, one lazily connected channel per
+//! peer. Messages are openraft types encoded with bincode.
 
 use std::future::Future;
 use std::time::Duration;
@@ -34,6 +35,8 @@ use raft_store::Vote;
 use tonic::transport::Channel;
 use tonic::transport::Endpoint;
 
+use crate::append_link::AppendLink;
+use crate::append_link::LinkError;
 use crate::limits::APPEND_ENTRIES_PAYLOAD_BYTES_MAX;
 use crate::limits::APPEND_ENTRIES_TIMEOUT_MS;
 use crate::limits::PEER_CONNECT_TIMEOUT_MS;
@@ -58,6 +61,7 @@ impl RaftNetworkFactory<TypeConfig> for PeerNetwork {
 pub struct PeerConnection {
     target: NodeId,
     client: Result<RaftTransportClient<Channel>, String>,
+    link: AppendLink,
 }
 
 impl PeerConnection {
@@ -73,7 +77,7 @@ impl PeerConnection {
                     .max_encoding_message_size(RAFT_MESSAGE_SIZE_BYTES_MAX)
             })
             .map_err(|e| format!("invalid address {:?} of node {target}: {e}", node.addr));
-        Self { target, client }
+        Self { target, client, link: AppendLink::new(target, node.addr.clone()) }
     }
 
     fn client(&self) -> Result<RaftTransportClient<Channel>, Unreachable<TypeConfig>> {
@@ -112,6 +116,15 @@ fn rpc_error(target: NodeId, status: tonic::Status) -> RPCError<TypeConfig> {
             RPCError::Unreachable(Unreachable::new(&AnyError::error(format!("node {target}: {status}"))))
         }
         _ => RPCError::Network(NetworkError::new(&AnyError::error(format!("node {target}: {status}")))),
+    }
+}
+
+/// A link failure: no answer makes openraft back off; an answer it cannot use is retried.
+fn link_error(error: LinkError) -> RPCError<TypeConfig> {
+    if error.is_unreachable() {
+        RPCError::Unreachable(Unreachable::new(&AnyError::error(error.to_string())))
+    } else {
+        RPCError::Network(NetworkError::new(&AnyError::error(error.to_string())))
     }
 }
 
@@ -169,8 +182,7 @@ impl RaftNetworkV2<TypeConfig> for PeerConnection {
         // openraft back off for hundreds of milliseconds (it capped throughput and set p99).
         let ttl = Duration::from_millis(APPEND_ENTRIES_TIMEOUT_MS);
         let (rpc, sent_last) = limit_append_bytes(rpc);
-        let response: AppendEntriesResponse<TypeConfig> =
-            self.unary(&rpc, ttl, |mut client, message| async move { client.append_entries(message).await }).await?;
+        let response = self.link.append_entries(&rpc, ttl).await.map_err(link_error)?;
         // A cut batch that the follower took whole is a partial success of the batch openraft sent:
         // it sends the rest next.
         Ok(match (response, sent_last) {

@@ -12,15 +12,18 @@ use openraft::Config;
 use openraft::SnapshotPolicy;
 use proto::heap::heap_server::HeapServer;
 use proto::raft::raft_transport_server::RaftTransportServer;
+use raft_store::LogOptions;
 use raft_store::LogStore;
 use raft_store::StateMachineStore;
 use raft_store::TypeConfig;
 use tokio::net::TcpListener;
 
+use crate::append_link;
 use crate::config::NodeConfig;
 use crate::heap_service::HeapService;
 use crate::leader_duties;
 use crate::limits::CLIENT_MESSAGE_SIZE_BYTES_MAX;
+use crate::limits::GRPC_ACCEPT_QUEUE_CONNECTIONS;
 use crate::limits::RAFT_MESSAGE_SIZE_BYTES_MAX;
 use crate::limits::RAFT_PAYLOAD_ENTRIES_MAX;
 use crate::limits::SHUTDOWN_TIMEOUT_MS;
@@ -72,7 +75,8 @@ fn raft_config(config: &NodeConfig) -> anyhow::Result<Arc<Config>> {
 pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create data dir {}", config.data_dir.display()))?;
-    let log_store = LogStore::open(&config.data_dir.join("log"))
+    let log_options = LogOptions { local_node: Some(config.id), ..LogOptions::default() };
+    let log_store = LogStore::open_with(&config.data_dir.join("log"), log_options)
         .with_context(|| format!("cannot open the log in {}", config.data_dir.display()))?;
     let (changes, _) = tokio::sync::broadcast::channel(CHANGE_FEED_CAPACITY);
     let store = StateMachineStore::open(&config.data_dir.join("sm"), HeapMachine::new(changes.clone()))
@@ -119,20 +123,19 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> anyh
         .max_decoding_message_size(RAFT_MESSAGE_SIZE_BYTES_MAX)
         .max_encoding_message_size(RAFT_MESSAGE_SIZE_BYTES_MAX);
     let (stop_server_tx, stop_server_rx) = tokio::sync::oneshot::channel::<()>();
+    // One port for clients and peers: the accept loop serves append links itself and hands every
+    // other connection (with TCP_NODELAY set: small responses must not wait for a delayed ACK)
+    // to the gRPC server.
+    let (grpc_connections_tx, grpc_connections_rx) = tokio::sync::mpsc::channel(GRPC_ACCEPT_QUEUE_CONNECTIONS);
+    let acceptor = tokio::spawn(append_link::accept_loop(listener, raft.clone(), grpc_connections_tx));
     let server = tokio::spawn(
         tonic::transport::Server::builder()
             .tcp_nodelay(true)
             .add_service(heap_service)
             .add_service(raft_service)
-            // The builder's `tcp_nodelay` only reaches sockets tonic accepts itself; with our own
-            // listener Nagle stayed on, and small responses waited for the peer's delayed ACK
-            // (reads took 40 ms).
-            .serve_with_incoming_shutdown(
-                tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
-                async {
-                    stop_server_rx.await.ok();
-                },
-            ),
+            .serve_with_incoming_shutdown(tokio_stream::wrappers::ReceiverStream::new(grpc_connections_rx), async {
+                stop_server_rx.await.ok();
+            }),
     );
 
     let mut server = std::pin::pin!(server);
@@ -144,6 +147,7 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> anyh
         }
     }
     let _ = stop_server_tx.send(());
+    acceptor.abort();
     let _ = stop_duties_tx.send(true);
     let _ = duties.await;
     let deadline = Duration::from_millis(SHUTDOWN_TIMEOUT_MS);

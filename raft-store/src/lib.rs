@@ -8,6 +8,7 @@ pub mod machine;
 pub mod state_machine;
 pub mod types;
 
+pub use log::LogOptions;
 pub use log::LogStore;
 pub use machine::ChangeSet;
 pub use machine::LoadError;

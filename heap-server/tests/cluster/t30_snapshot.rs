@@ -21,7 +21,17 @@ async fn lagging_follower_is_brought_back_by_a_snapshot() {
         last_index = set_root(&client, &name, i).await.expect("write while follower is down");
         acknowledged.push((name, i));
     }
-    let leader_status = test.cluster.status(leader).await.expect("leader status");
+    // The leader purges once no replication uses the entries; the dead follower's last request
+    // counts as in use until its failure is reported, which openraft does at its next retry
+    // (after a backoff), so the purge may come a moment after the writes.
+    let deadline = std::time::Instant::now() + CONDITION_TIMEOUT;
+    let leader_status = loop {
+        let status = test.cluster.status(leader).await.expect("leader status");
+        if status.purged_index > follower_applied || std::time::Instant::now() > deadline {
+            break status;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
     assert!(leader_status.snapshot_index > follower_applied, "leader built a snapshot: {leader_status:?}");
     assert!(
         leader_status.purged_index > follower_applied,

@@ -64,6 +64,27 @@ async fn bad_input_gets_an_error_and_changes_nothing() {
     assert_serving(&test, 1).await;
     test.phase("garbage bytes on the port: connection dropped, node serves");
 
+    // Garbage on the append link (the port's other protocol), on every node: not the magic, a
+    // frame length over the limit, a frame that is not an AppendEntries. Each connection is closed
+    // and the node keeps following (the writes below need a follower's ack).
+    let magic = heap_server::append_link::LINK_MAGIC;
+    let mut not_magic = b"SOVJUNK!".to_vec();
+    not_magic.extend(pseudo_random_bytes(1024, 13));
+    let mut too_long = magic.to_vec();
+    too_long.extend(u32::MAX.to_be_bytes());
+    too_long.extend(pseudo_random_bytes(1024, 17));
+    let mut malformed = magic.to_vec();
+    malformed.extend(1024u32.to_be_bytes());
+    malformed.extend(pseudo_random_bytes(1024, 19));
+    for id in test.cluster.ids() {
+        let node_addr = test.cluster.addr(id).expect("node addr").to_string();
+        for bytes in [&not_magic, &too_long, &malformed, &magic.to_vec()] {
+            send_raw(&node_addr, bytes);
+        }
+    }
+    assert_serving(&test, 2).await;
+    test.phase("garbage on the append link: connection dropped, nodes follow and serve");
+
     // An oversized message, sent by a client that does not limit itself.
     let mut raw = HeapClient::connect(format!("http://{addr}"))
         .await
@@ -146,7 +167,7 @@ async fn bad_input_gets_an_error_and_changes_nothing() {
     assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
     test.phase("garbage Raft messages refused");
 
-    assert_serving(&test, 2).await;
+    assert_serving(&test, 3).await;
     assert_eq!(
         test.cluster.wait_for_leader(CONDITION_TIMEOUT).await.expect("leader"),
         leader,

@@ -9,6 +9,7 @@
 use std::fs::File;
 use std::io;
 use std::sync::atomic::AtomicBool;
+use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -42,6 +43,8 @@ pub(crate) struct FlushRequest {
 pub(crate) struct Flusher {
     sender: Option<mpsc::Sender<FlushRequest>>,
     thread: Option<JoinHandle<()>>,
+    /// Requests submitted whose callbacks have not completed yet.
+    queued: Arc<AtomicUsize>,
 }
 
 /// Unit tests pause the flusher after it takes its first callback of a batch and before it syncs,
@@ -79,16 +82,25 @@ impl Flusher {
         #[cfg(test)] gate: Arc<SyncGate>,
     ) -> io::Result<Flusher> {
         let (sender, receiver) = mpsc::channel(FLUSH_QUEUE_CAPACITY);
+        let queued = Arc::new(AtomicUsize::new(0));
+        let thread_queued = Arc::clone(&queued);
         let thread = std::thread::Builder::new().name(FLUSHER_THREAD_NAME.to_string()).spawn(move || {
             run(
                 receiver,
                 &counters,
                 &failed,
+                &thread_queued,
                 #[cfg(test)]
                 &gate,
             )
         })?;
-        Ok(Flusher { sender: Some(sender), thread: Some(thread) })
+        Ok(Flusher { sender: Some(sender), thread: Some(thread), queued })
+    }
+
+    /// True when every submitted callback has completed: a sync done by the caller now cannot
+    /// complete out of order with an earlier one.
+    pub(crate) fn is_idle(&self) -> bool {
+        self.queued.load(Ordering::SeqCst) == 0
     }
 
     /// Queues `request`; waits while the queue is full.
@@ -96,9 +108,11 @@ impl Flusher {
         let Some(sender) = &self.sender else {
             return Err(io::Error::other("the log flusher is shut down"));
         };
+        self.queued.fetch_add(1, Ordering::SeqCst);
         match sender.send(request).await {
             Ok(()) => Ok(()),
             Err(mpsc::error::SendError(request)) => {
+                self.queued.fetch_sub(1, Ordering::SeqCst);
                 let error = io::Error::other("the log flusher thread is gone; restart the node");
                 request.callback.io_completed(Err(io::Error::other("the log flusher thread is gone")));
                 Err(error)
@@ -122,6 +136,7 @@ fn run(
     mut receiver: mpsc::Receiver<FlushRequest>,
     counters: &Counters,
     failed: &AtomicBool,
+    queued: &AtomicUsize,
     #[cfg(test)] gate: &SyncGate,
 ) {
     let mut batch: Vec<FlushRequest> = Vec::with_capacity(FLUSH_BATCH_CALLBACKS_MAX);
@@ -151,26 +166,35 @@ fn run(
             // Counted first, so whoever sees the completion also sees the count.
             Counters::add(&counters.flushed_callback_count, 1);
             request.callback.io_completed(outcome);
+            queued.fetch_sub(1, Ordering::SeqCst);
         }
     }
 }
 
 /// fdatasync of every distinct segment in the batch (almost always one), unless the store failed.
 fn sync_batch(batch: &[FlushRequest], counters: &Counters, failed: &AtomicBool) -> io::Result<()> {
-    if failed.load(Ordering::SeqCst) {
-        return Err(io::Error::other("the log store failed earlier and refuses writes; restart the node"));
-    }
     let mut synced: Vec<&Arc<File>> = Vec::new();
     for file in batch.iter().filter_map(|request| request.file.as_ref()) {
         if synced.iter().any(|synced_file| Arc::ptr_eq(synced_file, file)) {
             continue;
         }
+        sync_file(Some(file), counters, failed)?;
+        synced.push(file);
+    }
+    sync_file(None, counters, failed)
+}
+
+/// fdatasync of `file` (if any), unless the store failed; a failure fails the store for good.
+pub(crate) fn sync_file(file: Option<&Arc<File>>, counters: &Counters, failed: &AtomicBool) -> io::Result<()> {
+    if failed.load(Ordering::SeqCst) {
+        return Err(io::Error::other("the log store failed earlier and refuses writes; restart the node"));
+    }
+    if let Some(file) = file {
         if let Err(error) = disk::sync_data(file, counters) {
             failed.store(true, Ordering::SeqCst);
             tracing::error!(%error, "fdatasync of a log segment failed; the log store now refuses writes");
             return Err(error);
         }
-        synced.push(file);
     }
     Ok(())
 }

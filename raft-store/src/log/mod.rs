@@ -48,6 +48,8 @@ mod stats;
 mod store;
 
 #[cfg(test)]
+mod inline_sync_test;
+#[cfg(test)]
 mod recovery_test;
 #[cfg(test)]
 mod store_test;

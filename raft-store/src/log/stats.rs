@@ -11,6 +11,7 @@ pub(crate) struct Counters {
     pub(crate) flush_request_count: AtomicU64,
     pub(crate) flush_batch_count: AtomicU64,
     pub(crate) flushed_callback_count: AtomicU64,
+    pub(crate) inline_sync_count: AtomicU64,
     pub(crate) appended_entry_count: AtomicU64,
 }
 
@@ -47,6 +48,8 @@ pub struct LogStats {
     pub flush_batch_count: u64,
     /// Append callbacks the flusher completed (with success or error).
     pub flushed_callback_count: u64,
+    /// Follower appends synced and completed in `append` itself, without the flusher thread.
+    pub inline_sync_count: u64,
     /// Entries appended since open.
     pub appended_entry_count: u64,
     /// Whether a write or sync failed and the store now refuses writes.

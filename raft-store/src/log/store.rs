@@ -25,6 +25,7 @@ use openraft::RaftLogReader;
 
 use super::disk;
 use super::error::LogError;
+use super::flusher;
 use super::flusher::FlushRequest;
 use super::flusher::Flusher;
 use super::meta_file;
@@ -285,6 +286,7 @@ impl Inner {
             flush_request_count: Counters::get(&counters.flush_request_count),
             flush_batch_count: Counters::get(&counters.flush_batch_count),
             flushed_callback_count: Counters::get(&counters.flushed_callback_count),
+            inline_sync_count: Counters::get(&counters.inline_sync_count),
             appended_entry_count: Counters::get(&counters.appended_entry_count),
             failed: self.failed.load(Ordering::SeqCst),
             ..LogStats::default()
@@ -579,7 +581,28 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         I::IntoIter: OptionalSend,
     {
         let entries: Vec<Entry> = entries.into_iter().collect();
+        // Entries another node proposed: this node follows, and the leader waits for this sync
+        // before it can commit. Syncing here (nothing queued, so completions stay in order)
+        // saves handing the sync to the flusher thread and back. The leader's own appends keep
+        // the flusher: openraft replicates them only after `append` returns, so the leader's
+        // sync must overlap its followers' instead of delaying them.
+        let follows = self.inner.options.local_node.is_some_and(|own| {
+            entries.first().is_some_and(|first| first.log_id.leader_id.node_id != own)
+                && entries.iter().all(|entry| entry.log_id.leader_id.node_id != own)
+        });
         let file = self.inner.append_entries(entries)?;
+        if follows && self.inner.flusher.is_idle() {
+            let outcome = flusher::sync_file(file.as_ref(), &self.inner.counters, &self.inner.failed);
+            Counters::add(&self.inner.counters.inline_sync_count, 1);
+            // openraft learns of a failed sync from the callback; the returned error stops its
+            // storage task as well, as a failed flusher submit does.
+            let returned = match &outcome {
+                Ok(()) => Ok(()),
+                Err(error) => Err(io::Error::new(error.kind(), error.to_string())),
+            };
+            callback.io_completed(outcome);
+            return returned;
+        }
         // Even an append with nothing to sync goes through the queue, so callbacks complete in order.
         self.inner.flusher.submit(FlushRequest { file, callback }).await
     }

@@ -32,6 +32,12 @@ pub(crate) fn entry(term: u64, index: u64) -> Entry {
     Entry::new_normal(log_id(term, index), Request { payload: format!("payload-{index}").into_bytes() })
 }
 
+/// An entry proposed by `leader_node` in `term`.
+pub(crate) fn entry_by(term: u64, leader_node: u64, index: u64) -> Entry {
+    let leader_id = openraft::alias::LeaderIdOf::<TypeConfig>::new_committed(term, leader_node);
+    Entry::new_normal(LogId::new(leader_id, index), Request { payload: format!("payload-{index}").into_bytes() })
+}
+
 pub(crate) fn entries(term: u64, indexes: std::ops::RangeInclusive<u64>) -> Vec<Entry> {
     indexes.map(|index| entry(term, index)).collect()
 }
@@ -41,7 +47,7 @@ pub(crate) fn vote(term: u64, node_id: u64) -> Vote {
 }
 
 pub(crate) fn open_small(dir: &Path) -> LogStore {
-    LogStore::open_with(dir, LogOptions { segment_size_bytes: SMALL_SEGMENT_SIZE_BYTES }).unwrap()
+    LogStore::open_with(dir, LogOptions { segment_size_bytes: SMALL_SEGMENT_SIZE_BYTES, local_node: None }).unwrap()
 }
 
 /// Appends and waits until the flusher reports the entries durable.
