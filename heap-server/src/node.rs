@@ -130,7 +130,6 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> anyh
     let acceptor = tokio::spawn(append_link::accept_loop(listener, raft.clone(), grpc_connections_tx));
     let server = tokio::spawn(
         tonic::transport::Server::builder()
-            .tcp_nodelay(true)
             .add_service(heap_service)
             .add_service(raft_service)
             .serve_with_incoming_shutdown(tokio_stream::wrappers::ReceiverStream::new(grpc_connections_rx), async {

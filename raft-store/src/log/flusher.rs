@@ -166,6 +166,8 @@ fn run(
             // Counted first, so whoever sees the completion also sees the count.
             Counters::add(&counters.flushed_callback_count, 1);
             request.callback.io_completed(outcome);
+            // Only after the completion: until then an inline sync in `append` could report a
+            // later entry ahead of this one.
             queued.fetch_sub(1, Ordering::SeqCst);
         }
     }

@@ -100,7 +100,10 @@ async fn a_follower_append_queues_behind_an_earlier_pending_append() {
     second.await.unwrap().unwrap();
     assert_eq!(store.stats().flushed_callback_count, 2);
 
-    // With the queue drained, the next follower append takes the inline path again.
+    // With the queue drained, the next follower append takes the inline path again. The flusher
+    // counts a request done only after its completion was delivered, a moment after the receiver
+    // can see it.
+    wait_until("the flusher is idle", || store.flusher_is_idle()).await;
     let (sender, mut receiver) = TypeConfig::oneshot();
     store.append([entry_by(2, OTHER_NODE, 2)], IOFlushed::signal(sender)).await.unwrap();
     (&mut receiver).now_or_never().expect("not completed when append returned").unwrap().unwrap();

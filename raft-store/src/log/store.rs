@@ -164,6 +164,11 @@ impl LogStore {
     }
 
     #[cfg(test)]
+    pub(crate) fn flusher_is_idle(&self) -> bool {
+        self.inner.flusher.is_idle()
+    }
+
+    #[cfg(test)]
     pub(crate) fn mark_failed_for_test(&self) {
         self.inner.failed.store(true, Ordering::SeqCst);
     }
