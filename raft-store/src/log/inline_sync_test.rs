@@ -3,9 +3,6 @@
 //! follower append never completes ahead of an earlier one still queued.
 #![allow(clippy::unwrap_used)]
 
-use std::time::Duration;
-use std::time::Instant;
-
 use futures::FutureExt;
 use openraft::storage::IOFlushed;
 use openraft::storage::RaftLogStorage;
@@ -16,23 +13,12 @@ use super::LogOptions;
 use super::LogStore;
 use crate::types::TypeConfig;
 
-/// How long a test waits for the flusher thread to reach a state before it fails.
-const WAIT_DEADLINE: Duration = Duration::from_secs(10);
-
 /// The node the store under test runs on; the entries' proposer decides which path they take.
 const OWN_NODE: u64 = 2;
 const OTHER_NODE: u64 = 1;
 
 fn open_as_node(dir: &std::path::Path) -> LogStore {
     LogStore::open_with(dir, LogOptions { local_node: Some(OWN_NODE), ..LogOptions::default() }).unwrap()
-}
-
-async fn wait_until(what: &str, condition: impl Fn() -> bool) {
-    let deadline = Instant::now() + WAIT_DEADLINE;
-    while !condition() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
 }
 
 #[tokio::test]

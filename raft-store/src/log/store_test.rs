@@ -2,9 +2,6 @@
 //! purge, the vote, and the fail-stop behaviour.
 #![allow(clippy::unwrap_used)]
 
-use std::time::Duration;
-use std::time::Instant;
-
 use futures::FutureExt;
 use openraft::entry::RaftEntry;
 use openraft::storage::IOFlushed;
@@ -16,17 +13,6 @@ use super::testing::*;
 use super::LogError;
 use super::LogStore;
 use crate::types::TypeConfig;
-
-/// How long a test waits for the flusher thread to reach a state before it fails.
-const WAIT_DEADLINE: Duration = Duration::from_secs(10);
-
-async fn wait_until(what: &str, condition: impl Fn() -> bool) {
-    let deadline = Instant::now() + WAIT_DEADLINE;
-    while !condition() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
-}
 
 #[tokio::test]
 async fn appended_entries_are_readable_at_once_and_survive_reopen() {

@@ -4,6 +4,8 @@
 
 use std::path::Path;
 use std::path::PathBuf;
+use std::time::Duration;
+use std::time::Instant;
 
 use openraft::entry::RaftEntry;
 use openraft::storage::IOFlushed;
@@ -48,6 +50,18 @@ pub(crate) fn vote(term: u64, node_id: u64) -> Vote {
 
 pub(crate) fn open_small(dir: &Path) -> LogStore {
     LogStore::open_with(dir, LogOptions { segment_size_bytes: SMALL_SEGMENT_SIZE_BYTES, local_node: None }).unwrap()
+}
+
+/// How long a test waits for the flusher thread to reach a state before it fails.
+pub(crate) const WAIT_DEADLINE: Duration = Duration::from_secs(10);
+
+/// Polls `condition` until it holds; fails the test after `WAIT_DEADLINE`.
+pub(crate) async fn wait_until(what: &str, condition: impl Fn() -> bool) {
+    let deadline = Instant::now() + WAIT_DEADLINE;
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
 }
 
 /// Appends and waits until the flusher reports the entries durable.
