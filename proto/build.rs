@@ -11,11 +11,5 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tonic_prost_build::configure()
         .btree_map(".")
         .compile_protos(&["proto/heap.proto", "proto/raft.proto"], &["proto"])?;
-    // heap-bench's etcd client: bytes fields as `Bytes`, so a prebuilt request clones without
-    // copying its value; no server side is needed.
-    tonic_prost_build::configure()
-        .bytes(".")
-        .build_server(false)
-        .compile_protos(&["proto/etcd_kv.proto"], &["proto"])?;
     Ok(())
 }

@@ -14,7 +14,7 @@ use std::process::Stdio;
 use std::time::Duration;
 use std::time::Instant;
 
-use heap_server::client::ClusterClient;
+use heap_client::ClusterClient;
 use proto::heap as pb;
 
 /// A status probe of one node gives up after this long.

@@ -8,7 +8,6 @@ pub mod cluster;
 pub mod history;
 pub mod nemesis;
 pub mod netns;
-pub mod prng;
 pub mod report;
 pub mod run;
 pub mod schedule;

@@ -9,8 +9,8 @@ use std::time::Duration;
 use std::time::Instant;
 use std::time::SystemTime;
 
-use heap_server::client::ClusterClient;
-use heap_server::local_cluster::free_ports;
+use heap_client::ClusterClient;
+use heap_testkit::free_ports;
 
 use crate::checker::check;
 use crate::checker::Anomaly;

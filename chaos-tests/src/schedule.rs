@@ -6,7 +6,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::prng::Prng;
+use heap_testkit::Prng;
 
 /// The longest election timeout heap-server uses by default (`--election-timeout-max-ms`).
 pub const ELECTION_TIMEOUT_MAX_MS: u64 = 600;

@@ -12,10 +12,10 @@ echo "== native library for the jar (cargo build --release -p heap-client-jni)"
 cargo build --release -p heap-client-jni --lib
 mkdir -p target/jar-native
 # The release profile keeps line tables (debug = 1) for the servers; the jar does not need them.
-strip --strip-debug -o target/jar-native/libheap_client.so target/release/libheap_client.so
+strip --strip-debug -o target/jar-native/libheap_client_jni.so target/release/libheap_client_jni.so
 
-echo "== heap-server and heapctl for the tests (cargo build -p heap-server)"
-cargo build -p heap-server --bins
+echo "== heap-server and heapctl for the tests (cargo build -p heap-server -p heapctl)"
+cargo build -p heap-server -p heapctl
 
 echo "== jar and Java tests (mvn -o package)"
 cd "$java_dir"

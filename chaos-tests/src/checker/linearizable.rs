@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use crate::history::Op;
 use crate::history::Operation;
 use crate::history::Status;
-use crate::prng::Prng;
+use heap_testkit::Prng;
 
 /// Search steps (entries visited) per key before giving up with `Unknown`. A clean 4-minute run
 /// needs a few thousand per key; a violation found after exhausting a prefix of a few hundred

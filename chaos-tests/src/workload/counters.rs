@@ -3,10 +3,10 @@
 //! cluster lock with the write committed at release, fenced by the grant's token. Both run in a
 //! session, so a retried request applies once.
 
-use heap_server::tx::id_target;
-use heap_server::tx::list_push;
-use heap_server::tx::set_field;
-use heap_server::tx::transaction;
+use heap_client::tx::id_target;
+use heap_client::tx::list_push;
+use heap_client::tx::set_field;
+use heap_client::tx::transaction;
 use proto::heap as pb;
 
 use crate::history::Op;

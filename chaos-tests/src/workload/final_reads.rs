@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 use std::time::Instant;
 
-use heap_server::client::ClusterClient;
+use heap_client::ClusterClient;
 use proto::heap as pb;
 
 use crate::checker::Anomaly;

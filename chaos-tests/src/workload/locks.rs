@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
-use heap_server::tx::id_target;
-use heap_server::tx::list_push;
-use heap_server::tx::transaction;
+use heap_client::tx::id_target;
+use heap_client::tx::list_push;
+use heap_client::tx::transaction;
 use proto::heap as pb;
 
 use crate::history::Op;

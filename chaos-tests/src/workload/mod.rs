@@ -19,16 +19,16 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use heap_server::client::ClientError;
-use heap_server::client::ClusterClient;
-use heap_server::session::Session;
+use heap_client::ClientError;
+use heap_client::ClusterClient;
+use heap_client::Session;
 use proto::heap as pb;
 use tokio::task::JoinHandle;
 
 use crate::history::History;
-use crate::prng::Prng;
 use crate::workload::objects::Objects;
 use crate::workload::objects::VALUE_FIELD;
+use heap_testkit::Prng;
 
 /// One request round of the client (all endpoints, retries included) gives up after this long.
 pub const CLIENT_DEADLINE_MS: u64 = 8_000;
@@ -293,11 +293,11 @@ pub fn string_items(object: &pb::Object) -> Vec<String> {
 }
 
 pub fn int(value: i64) -> Option<pb::Value> {
-    heap_server::tx::value(pb::value::Kind::IntValue(value))
+    heap_client::tx::value(pb::value::Kind::IntValue(value))
 }
 
 pub fn string(text: &str) -> Option<pb::Value> {
-    heap_server::tx::value(pb::value::Kind::StringValue(text.to_string()))
+    heap_client::tx::value(pb::value::Kind::StringValue(text.to_string()))
 }
 
 /// Starts every worker of every workload; they run until `Context::stop`.

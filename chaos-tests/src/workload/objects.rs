@@ -1,13 +1,13 @@
 //! The objects a chaos run works on, created in one transaction before any fault, and the history
 //! key of each (`model:name`; a lock's heap name is the key's name).
 
-use heap_server::client::ClusterClient;
-use heap_server::tx::bind_root;
-use heap_server::tx::create;
-use heap_server::tx::new_target;
-use heap_server::tx::set_field;
-use heap_server::tx::transaction;
-use heap_server::tx::value;
+use heap_client::tx::bind_root;
+use heap_client::tx::create;
+use heap_client::tx::new_target;
+use heap_client::tx::set_field;
+use heap_client::tx::transaction;
+use heap_client::tx::value;
+use heap_client::ClusterClient;
 use proto::heap as pb;
 
 use crate::checker::REGISTER_INITIAL;

@@ -2,9 +2,9 @@
 //! session) and compare-and-set through the object's version (`expect` precondition). Checked
 //! for linearizability per key.
 
-use heap_server::tx::id_target;
-use heap_server::tx::set_field;
-use heap_server::tx::transaction;
+use heap_client::tx::id_target;
+use heap_client::tx::set_field;
+use heap_client::tx::transaction;
 use proto::heap as pb;
 
 use crate::history::Op;

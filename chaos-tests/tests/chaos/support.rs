@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::process::Stdio;
 use std::sync::Mutex;
-use std::sync::OnceLock;
 use std::time::Instant;
 
 /// The runs take turns: each starts a whole cluster, and they share one network slot.
@@ -24,50 +23,14 @@ pub fn seed() -> u64 {
     std::env::var("SOVEREIGN_CHAOS_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(SEED_DEFAULT)
 }
 
-/// `target/<profile>` of this test binary (`target/<profile>/deps/chaos-<hash>`).
-fn profile_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    exe.parent().and_then(|deps| deps.parent()).expect("the test binary lives in target/<profile>/deps").to_path_buf()
-}
-
-/// The heap-server binary of this build profile, built first.
-///
-/// Cargo builds another package's binaries only for that package's own tests (and
-/// CARGO_BIN_EXE_* only names this package's binaries); artifact dependencies are unstable. So the
-/// test runs `cargo build -p heap-server` with the same profile and target directory: a no-op
-/// under `cargo test --workspace` (heap-server's own tests built it), a short build under
-/// `cargo test -p chaos-tests`, and never a stale binary after heap-server changed. Cargo does not
-/// hold its build lock while tests run, so the nested build does not wait on the outer one.
+/// The heap-server binary of this build profile, built first (see `heap_testkit::built_binary`).
 pub fn server_binary() -> PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let profile_dir = profile_dir();
-            let target_dir = profile_dir.parent().expect("target/<profile> has a parent").to_path_buf();
-            let profile = profile_dir.file_name().and_then(|n| n.to_str()).unwrap_or("debug").to_string();
-            let mut command = Command::new(env!("CARGO"));
-            command.args(["build", "-p", "heap-server", "--bin", "heap-server", "--target-dir"]).arg(&target_dir);
-            match profile.as_str() {
-                "debug" => {}
-                "release" => {
-                    command.arg("--release");
-                }
-                other => {
-                    command.args(["--profile", other]);
-                }
-            }
-            let status = command.status().expect("cargo runs");
-            assert!(status.success(), "cargo build -p heap-server failed: {status}");
-            let binary = profile_dir.join("heap-server");
-            assert!(binary.is_file(), "{} was not built", binary.display());
-            binary
-        })
-        .clone()
+    heap_testkit::server_binary_built()
 }
 
 /// Where runs keep their evidence (history, report, node logs) when they find anomalies.
 pub fn history_dir() -> PathBuf {
-    profile_dir().parent().expect("target dir").join("chaos-history")
+    heap_testkit::profile_dir().parent().expect("target dir").join("chaos-history")
 }
 
 pub struct Outcome {

@@ -5,7 +5,7 @@
 # Uses the cluster at $SOVEREIGN_ENDPOINTS (default 127.0.0.1:7101,127.0.0.1:7102,127.0.0.1:7103,
 # as started by `heapctl dev up`); when nothing answers there and SOVEREIGN_ENDPOINTS is unset, it
 # starts a throwaway three-node cluster on ports 7201-7203 and stops it at the end.
-# Needs the jar (heap-client-jni/java/build.sh) and heap-server/heapctl (cargo build -p heap-server).
+# Needs the jar (heap-client-jni/java/build.sh) and heap-server/heapctl (cargo build -p heap-server -p heapctl).
 set -euo pipefail
 jvms=${1:-3}
 increments=${2:-100}
@@ -15,7 +15,7 @@ jar="$root/heap-client-jni/java/target/heap-client-0.1.0.jar"
 heapctl="$root/target/release/heapctl"
 [ -x "$heapctl" ] || heapctl="$root/target/debug/heapctl"
 [ -f "$jar" ] || { echo "missing $jar: build it with heap-client-jni/java/build.sh" >&2; exit 1; }
-[ -x "$heapctl" ] || { echo "missing heapctl: cargo build -p heap-server" >&2; exit 1; }
+[ -x "$heapctl" ] || { echo "missing heapctl: cargo build -p heapctl" >&2; exit 1; }
 
 endpoints=${SOVEREIGN_ENDPOINTS:-127.0.0.1:7101,127.0.0.1:7102,127.0.0.1:7103}
 cluster_pid=""

@@ -1,7 +1,7 @@
 package org.sovereign.heap;
 
 /**
- * The native methods of the heap client, implemented in Rust ({@code heap-client-jni/src/jni/exports.rs}).
+ * The native methods of the heap client, implemented in Rust ({@code heap-client-jni/jni/src/exports.rs}).
  * Every method takes the client's handle (a number, never a pointer: a closed handle fails with
  * {@link HeapClosedException}) and, where locks matter, the calling thread's id, because cluster
  * locks are held per (client session, thread). Values travel as (tag, bits, text, bytes), see

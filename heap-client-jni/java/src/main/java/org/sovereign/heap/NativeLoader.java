@@ -10,7 +10,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Locale;
 
 /**
- * Loads the native library {@code libheap_client.so} once per class loader: from the path in the
+ * Loads the native library {@code libheap_client_jni.so} once per class loader: from the path in the
  * system property {@value #PATH_PROPERTY} when it is set (a preinstalled library), otherwise by
  * copying the copy inside the jar ({@value #RESOURCE}) to a private temporary file (readable by
  * the owner only, deleted when the JVM exits) and loading that. A failure is remembered and thrown
@@ -20,7 +20,7 @@ final class NativeLoader {
     /** System property naming a preinstalled native library to load instead of the jar's copy. */
     static final String PATH_PROPERTY = "sovereign.native.path";
     /** Where the jar carries the native library (also named by the Bundle-NativeCode header). */
-    static final String RESOURCE = "/native/linux-x86_64/libheap_client.so";
+    static final String RESOURCE = "/native/linux-x86_64/libheap_client_jni.so";
 
     private static boolean loaded;
     private static HeapException failure;
@@ -43,7 +43,7 @@ final class NativeLoader {
             throw e;
         } catch (UnsatisfiedLinkError | IOException | SecurityException e) {
             failure = new HeapException("cannot load the native heap client library: " + e
-                    + "; set -D" + PATH_PROPERTY + "=/path/to/libheap_client.so to load a built copy", e);
+                    + "; set -D" + PATH_PROPERTY + "=/path/to/libheap_client_jni.so to load a built copy", e);
             throw failure;
         }
     }
@@ -55,7 +55,7 @@ final class NativeLoader {
             Path path = Path.of(preinstalled).toAbsolutePath();
             if (!Files.isReadable(path)) {
                 throw new HeapException(PATH_PROPERTY + "=" + preinstalled + " is not a readable file; point it at "
-                        + "libheap_client.so or unset it to use the library inside the jar");
+                        + "libheap_client_jni.so or unset it to use the library inside the jar");
             }
             return path.toString();
         }
@@ -65,15 +65,15 @@ final class NativeLoader {
         boolean x86_64 = arch.equals("amd64") || arch.equals("x86_64");
         if (!linux || !x86_64) {
             throw new HeapException("the jar carries the native library for linux-x86_64 only, not " + os + "/" + arch
-                    + "; build libheap_client for this platform (cargo build --release -p heap-client-jni) and set -D"
+                    + "; build libheap_client_jni for this platform (cargo build --release -p heap-client-jni) and set -D"
                     + PATH_PROPERTY + " to it");
         }
         try (InputStream in = NativeLoader.class.getResourceAsStream(RESOURCE)) {
             if (in == null) {
                 throw new HeapException("the native library " + RESOURCE + " is missing from the jar; build the jar "
-                        + "with heap-client-jni/java/build.sh, or set -D" + PATH_PROPERTY + " to libheap_client.so");
+                        + "with heap-client-jni/java/build.sh, or set -D" + PATH_PROPERTY + " to libheap_client_jni.so");
             }
-            Path file = Files.createTempFile("libheap_client-", ".so",
+            Path file = Files.createTempFile("libheap_client_jni-", ".so",
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
             file.toFile().deleteOnExit();
             // Written in place (not replaced), so the owner-only permissions of the new file stay.

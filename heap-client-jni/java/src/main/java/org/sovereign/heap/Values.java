@@ -4,7 +4,7 @@ package org.sovereign.heap;
  * How a Java value crosses to the native library: as (tag, bits, text, bytes), where the tag says
  * which part carries it, so the native side never inspects Java objects. Also the one place that
  * decides which Java types the heap can hold. The tags must match {@code ValueTag} in
- * {@code heap-client-jni/src/jni/values.rs}.
+ * {@code heap-client-jni/jni/src/values.rs}.
  */
 final class Values {
     static final int TAG_NULL = 0;

@@ -1,0 +1,23 @@
+//! The Sovereign client library: `ClusterClient` (the heap service over several endpoints, with
+//! failover and bounded retries), `Session` (a lease kept alive in the background, exactly-once
+//! requests, cluster locks), `HeapClient` (objects through a cache kept honest by the change
+//! stream, commit at lock release, leased ids), `BlockingHeap` (the same for callers without an
+//! async runtime, such as the JNI bindings), and `tx` (builders for wire transactions).
+
+mod blocking;
+mod cluster;
+mod heap;
+mod session;
+pub mod tx;
+
+pub use blocking::BlockingHeap;
+pub use cluster::ClientError;
+pub use cluster::ClusterClient;
+pub use heap::HeapClient;
+pub use heap::HeapError;
+pub use heap::ObjectKind;
+pub use heap::Value;
+pub use heap::SESSION_TTL_MS_DEFAULT;
+pub use session::LockOutcome;
+pub use session::Session;
+pub use session::PENDING_ROUNDS_MAX;

@@ -1,0 +1,110 @@
+//! `SovereignCluster`: a fresh three-node heap-server cluster on free loopback ports, for
+//! `compare`; its processes die with it (LocalCluster kills them on drop), its data dir is removed
+//! by `stop`.
+
+use std::path::Path;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use heap_testkit::free_ports;
+use heap_testkit::LocalCluster;
+
+use crate::child_guard::log_tail;
+use crate::compare::StartedCluster;
+use crate::error::BenchError;
+use crate::limits::CLUSTER_START_TIMEOUT_MS;
+use crate::limits::LOG_TAIL_LINES;
+
+/// Nodes of the cluster `compare` starts.
+pub const NODES: usize = 3;
+
+pub struct SovereignCluster {
+    cluster: LocalCluster,
+    dir: PathBuf,
+}
+
+fn start_error(message: String) -> BenchError {
+    BenchError::Start { system: "Sovereign".into(), message }
+}
+
+/// `explicit`, or the heap-server next to this executable (the same build's target dir).
+pub fn server_binary(explicit: Option<&Path>) -> Result<PathBuf, BenchError> {
+    let binary = match explicit {
+        Some(path) => path.to_path_buf(),
+        None => std::env::current_exe()
+            .map_err(|e| start_error(format!("cannot locate heap-bench's own executable: {e}")))?
+            .with_file_name("heap-server"),
+    };
+    if !binary.is_file() {
+        return Err(start_error(format!(
+            "{} not found; build it first (cargo build --release -p heap-server) or pass --server-bin",
+            binary.display()
+        )));
+    }
+    Ok(binary)
+}
+
+impl SovereignCluster {
+    /// Starts `NODES` nodes with fresh data under `dir` and waits for a leader.
+    pub async fn start(binary: &Path, dir: &Path) -> Result<Self, BenchError> {
+        if dir.exists() {
+            std::fs::remove_dir_all(dir).map_err(|e| BenchError::io(dir, e))?;
+        }
+        std::fs::create_dir_all(dir).map_err(|e| BenchError::io(dir, e))?;
+        let addrs = free_ports(NODES)
+            .map_err(|e| start_error(e.to_string()))?
+            .into_iter()
+            .map(|port| format!("127.0.0.1:{port}"))
+            .collect();
+        // Dropped on any error below, which kills whatever nodes did start.
+        let mut cluster = LocalCluster::new(binary, dir, addrs, Vec::new());
+        cluster.start_all().map_err(|e| start_error(e.to_string()))?;
+        let mut started = Self { cluster, dir: dir.into() };
+        if let Err(e) = started.cluster.wait_for_leader(Duration::from_millis(CLUSTER_START_TIMEOUT_MS)).await {
+            return Err(start_error(format!("{e}{}", started.diagnosis())));
+        }
+        Ok(started)
+    }
+
+    /// Exited nodes and the end of every node's log.
+    fn diagnosis(&mut self) -> String {
+        let mut text = String::new();
+        for (id, status) in self.cluster.exited() {
+            text.push_str(&format!("\nnode {id} exited: {status}"));
+        }
+        for id in self.cluster.ids() {
+            let path = self.cluster.log_path(id);
+            text.push_str(&format!("\n--- {} ---\n{}", path.display(), log_tail(&path, LOG_TAIL_LINES)));
+        }
+        text
+    }
+
+    /// Kills the nodes and removes their data (their logs too; a failed run keeps them).
+    pub fn stop(mut self) -> Result<(), BenchError> {
+        self.cluster.kill_all();
+        std::fs::remove_dir_all(&self.dir).map_err(|e| BenchError::io(&self.dir, e))
+    }
+}
+
+impl StartedCluster for SovereignCluster {
+    fn endpoints(&self) -> Vec<String> {
+        self.cluster.endpoints()
+    }
+
+    fn check_running(&mut self) -> Result<(), BenchError> {
+        let exited = self.cluster.exited();
+        if exited.is_empty() {
+            return Ok(());
+        }
+        let mut message = String::new();
+        for (id, status) in exited {
+            let log = self.cluster.log_path(id);
+            message.push_str(&format!(
+                "\nnode {id} exited: {status}\n--- {} ---\n{}",
+                log.display(),
+                log_tail(&log, LOG_TAIL_LINES)
+            ));
+        }
+        Err(BenchError::Died { system: "Sovereign".into(), message })
+    }
+}

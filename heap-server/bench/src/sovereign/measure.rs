@@ -1,0 +1,142 @@
+//! One Sovereign measurement end to end: find the leader, set up what the workload needs, build
+//! the clients, run the closed loop, summarize.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use heap_client::tx::id_target;
+use heap_client::tx::set_field;
+use heap_client::tx::transaction;
+use heap_client::ClusterClient;
+use proto::heap as pb;
+use proto::heap::heap_client::HeapClient;
+use tokio::task::JoinSet;
+
+use crate::driver::run_closed_loop;
+use crate::driver::Measured;
+use crate::error::BenchError;
+use crate::leader::Leader;
+use crate::limits::CLIENT_DEADLINE_MS;
+use crate::limits::GRAPH_COUNT;
+use crate::limits::GRAPH_OBJECTS;
+use crate::limits::OBJECTS_K;
+use crate::limits::SETUP_CONCURRENCY;
+use crate::run::RunSpec;
+use crate::sovereign::discover::SovereignDiscover;
+use crate::sovereign::heap_ops::HeapOpClient;
+use crate::sovereign::heap_ops::HeapRequests;
+use crate::sovereign::lock_update::LockUpdateClient;
+use crate::sovereign::setup::bench_value;
+use crate::sovereign::setup::create_graphs;
+use crate::sovereign::setup::create_objects;
+use crate::sovereign::setup::VALUE_FIELD;
+use crate::summary::Summary;
+use crate::workload::Workload;
+
+/// put: set the object's 256-byte value.
+pub fn put_request(id: u64) -> pb::CommitRequest {
+    pb::CommitRequest { transaction: Some(transaction(vec![set_field(id_target(id), VALUE_FIELD, bench_value())])) }
+}
+
+/// get: a linearizable read of the object alone.
+pub fn get_request(id: u64) -> pb::ReadRequest {
+    pb::ReadRequest { ids: vec![id], depth: 0, max_objects: 1, local: false, ..Default::default() }
+}
+
+/// graph-read: a linearizable read of the graph under `root`, all `GRAPH_OBJECTS` of it.
+pub fn graph_request(root: u64) -> pb::ReadRequest {
+    pb::ReadRequest { ids: vec![root], depth: 1, max_objects: GRAPH_OBJECTS as u32, local: false, ..Default::default() }
+}
+
+pub async fn measure(spec: &RunSpec) -> Result<Summary, BenchError> {
+    let leader = Arc::new(Leader::connect(SovereignDiscover, &spec.endpoints, spec.connections).await?);
+    let mut setup = HeapClient::new(leader.current().channel(0));
+    let nonce = crate::run::nonce();
+    let requests = match spec.workload {
+        Workload::Put => {
+            let ids = create_objects(&mut setup, OBJECTS_K, &nonce).await?;
+            HeapRequests::Commit(ids.into_iter().map(put_request).collect())
+        }
+        Workload::Get => {
+            let ids = create_objects(&mut setup, OBJECTS_K, &nonce).await?;
+            HeapRequests::Read { requests: ids.into_iter().map(get_request).collect(), objects_expected: 1 }
+        }
+        Workload::GraphRead => {
+            let roots = create_graphs(&mut setup, GRAPH_COUNT, &nonce).await?;
+            HeapRequests::Read {
+                requests: roots.into_iter().map(graph_request).collect(),
+                objects_expected: GRAPH_OBJECTS,
+            }
+        }
+        Workload::LockUpdate => {
+            let ids = create_objects(&mut setup, OBJECTS_K.max(spec.clients), &nonce).await?;
+            let clients = open_lock_clients(spec, &leader.current().leader, &ids, &nonce).await?;
+            let measured = run_closed_loop(clients, &spec.plan()).await?;
+            return Ok(summary(spec, &measured));
+        }
+    };
+    let requests = Arc::new(requests);
+    let seed = crate::run::seed();
+    let clients = (0..spec.clients)
+        .map(|i| HeapOpClient::new(i, Arc::clone(&leader), Arc::clone(&requests), seed.wrapping_add(i as u64)))
+        .collect();
+    let measured = run_closed_loop::<HeapOpClient>(clients, &spec.plan()).await?;
+    Ok(summary(spec, &measured))
+}
+
+fn summary(spec: &RunSpec, measured: &Measured) -> Summary {
+    Summary::new(spec.system, spec.workload, spec.clients, spec.connections, &measured.recorder, measured.elapsed)
+}
+
+/// One session per client, over `spec.connections` library clients that try the leader first;
+/// client i holds lock `heap-bench/<nonce>/lock/<i>` and updates object `ids[i]`.
+async fn open_lock_clients(
+    spec: &RunSpec,
+    leader: &str,
+    ids: &[u64],
+    nonce: &str,
+) -> Result<Vec<LockUpdateClient>, BenchError> {
+    let mut endpoints = vec![leader.to_string()];
+    endpoints.extend(spec.endpoints.iter().filter(|e| *e != leader).cloned());
+    let deadline = Duration::from_millis(CLIENT_DEADLINE_MS);
+    let clusters = (0..spec.connections)
+        .map(|_| ClusterClient::with_deadline(&endpoints, deadline).map(Arc::new))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| BenchError::Setup(e.to_string()))?;
+    let mut opened: Vec<Option<LockUpdateClient>> = (0..spec.clients).map(|_| None).collect();
+    let mut next = 0;
+    while next < spec.clients {
+        let mut batch = JoinSet::new();
+        for i in next..(next + SETUP_CONCURRENCY).min(spec.clients) {
+            let cluster = Arc::clone(&clusters[i % clusters.len()]);
+            let lock = format!("heap-bench/{nonce}/lock/{i}");
+            let id = ids[i];
+            batch.spawn(async move { (i, LockUpdateClient::open(cluster, lock, id).await) });
+        }
+        while let Some(joined) = batch.join_next().await {
+            let (i, client) = joined.map_err(|e| BenchError::Setup(format!("a session task failed: {e}")))?;
+            opened[i] = Some(client?);
+        }
+        next += SETUP_CONCURRENCY;
+    }
+    opened.into_iter().map(|c| c.ok_or_else(|| BenchError::Setup("a session was not opened".into()))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prebuilt_requests_match_the_workloads() {
+        let put = put_request(42);
+        let ops = &put.transaction.as_ref().expect("a transaction").ops;
+        assert_eq!(ops.len(), 1);
+        let Some(pb::op::Op::SetField(set)) = &ops[0].op else { panic!("put sets a field") };
+        assert_eq!(set.target, id_target(42));
+        assert_eq!(set.field, VALUE_FIELD);
+        let get = get_request(42);
+        assert_eq!((get.ids.as_slice(), get.depth, get.local), (&[42u64][..], 0, false));
+        let graph = graph_request(7);
+        assert_eq!((graph.depth, graph.max_objects, graph.local), (1, GRAPH_OBJECTS as u32, false));
+    }
+}

@@ -1,0 +1,260 @@
+//! `heapctl dev probe-failover` and `heapctl dev probe-latency`: measurements on a fresh local
+//! cluster in a temporary directory. They measure and print; they assert nothing.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use std::time::Instant;
+
+use anyhow::bail;
+use anyhow::Context;
+use heap_client::tx::bind_root;
+use heap_client::tx::create;
+use heap_client::tx::id_target;
+use heap_client::tx::list_push;
+use heap_client::tx::map_put;
+use heap_client::tx::new_target;
+use heap_client::tx::transaction;
+use heap_client::tx::value;
+use heap_client::ClusterClient;
+use heap_client::LockOutcome;
+use heap_client::Session;
+use heap_testkit::free_ports;
+use heap_testkit::LocalCluster;
+use proto::heap as pb;
+
+/// Bounds of the probes, so a broken cluster ends a probe instead of hanging it.
+const TRIALS_MAX: u32 = 1_000;
+const WRITES_MAX: u32 = 1_000_000;
+const NODES_MAX: usize = 7;
+const CONDITION_TIMEOUT_MS: u64 = 30_000;
+const CLIENT_DEADLINE_MS: u64 = 15_000;
+/// The value written by the latency probe, as etcd's benchmark writes 256-byte values.
+const VALUE_SIZE_BYTES: usize = 256;
+/// The latency probe spreads its writes over this many small objects, as a put to many keys would.
+const PROBE_OBJECTS: u32 = 100;
+
+/// A fresh cluster of `nodes` in a new temporary directory (removed when dropped).
+struct ProbeCluster {
+    cluster: LocalCluster,
+    dir: PathBuf,
+}
+
+impl ProbeCluster {
+    fn start(nodes: usize) -> anyhow::Result<Self> {
+        let server = std::env::current_exe()?.with_file_name("heap-server");
+        if !server.exists() {
+            bail!("{} not found; build it first: cargo build --release -p heap-server", server.display());
+        }
+        let dir = std::env::temp_dir().join(format!("sovereign-probe-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let addrs = free_ports(nodes)?.into_iter().map(|p| format!("127.0.0.1:{p}")).collect();
+        let mut cluster = LocalCluster::new(&server, &dir, addrs, Vec::new());
+        cluster.start_all()?;
+        println!("cluster of {nodes} in {}", dir.display());
+        Ok(Self { cluster, dir })
+    }
+}
+
+impl Drop for ProbeCluster {
+    fn drop(&mut self) {
+        self.cluster.kill_all();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((sorted.len() as f64 * fraction).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.3} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// Creates `count` map objects, listed under root `name`; returns their ids.
+async fn create_maps(client: &ClusterClient, name: &str, count: u32) -> anyhow::Result<Vec<u64>> {
+    let mut ops = vec![create(count, "probe.List", pb::ObjectKind::List), bind_root(name, new_target(count))];
+    for handle in 0..count {
+        ops.push(create(handle, "probe.Map", pb::ObjectKind::Map));
+        ops.push(list_push(new_target(count), value(pb::value::Kind::NewRef(handle))));
+    }
+    match client.commit(transaction(ops)).await?.result {
+        Some(pb::commit_response::Result::Committed(c)) => {
+            let mut created = c.created;
+            created.sort_by_key(|c| c.handle);
+            Ok(created.into_iter().filter(|c| c.handle < count).map(|c| c.id).collect())
+        }
+        other => bail!("cannot create the probe objects: {other:?}"),
+    }
+}
+
+async fn put(client: &ClusterClient, id: u64, key: &str, value: pb::Value) -> anyhow::Result<u64> {
+    match client.commit(transaction(vec![map_put(id_target(id), key, Some(value))])).await?.result {
+        Some(pb::commit_response::Result::Committed(c)) => Ok(c.log_index),
+        other => bail!("write not committed: {other:?}"),
+    }
+}
+
+/// SIGKILLs the leader `trials` times and measures the time to the first successful write.
+pub async fn failover(trials: u32) -> anyhow::Result<()> {
+    if trials == 0 || trials > TRIALS_MAX {
+        bail!("--trials must be between 1 and {TRIALS_MAX}");
+    }
+    let mut probe = ProbeCluster::start(3)?;
+    let timeout = Duration::from_millis(CONDITION_TIMEOUT_MS);
+    let client = probe.cluster.client(Duration::from_millis(CLIENT_DEADLINE_MS))?;
+    probe.cluster.wait_for_leader(timeout).await?;
+    let id = create_maps(&client, "failover-probe", 1).await?[0];
+    let mut samples = Vec::new();
+    for trial in 1..=trials {
+        let leader = probe.cluster.wait_for_leader(timeout).await?;
+        let before =
+            put(&client, id, "trial", pb::Value { kind: Some(pb::value::Kind::IntValue(trial.into())) }).await?;
+        for node in probe.cluster.ids() {
+            probe.cluster.wait_for_applied(node, before, timeout).await?;
+        }
+        probe.cluster.kill(leader);
+        let killed = Instant::now();
+        let index =
+            put(&client, id, "after-kill", pb::Value { kind: Some(pb::value::Kind::IntValue(trial.into())) }).await?;
+        let elapsed = killed.elapsed();
+        samples.push(elapsed);
+        println!("trial {trial}: killed leader node {leader}; first write committed after {}", ms(elapsed));
+        probe.cluster.start(leader)?;
+        probe.cluster.wait_for_applied(leader, index, timeout).await?;
+    }
+    samples.sort();
+    println!(
+        "failover over {trials} trials: median {}, min {}, max {}",
+        ms(percentile(&samples, 0.5)),
+        ms(samples[0]),
+        ms(samples[samples.len() - 1])
+    );
+    Ok(())
+}
+
+/// One client writes `writes` 256-byte values, one after another, each to one of
+/// `PROBE_OBJECTS` objects, and reports the latencies.
+pub async fn latency(writes: u32, nodes: usize) -> anyhow::Result<()> {
+    if writes == 0 || writes > WRITES_MAX {
+        bail!("--writes must be between 1 and {WRITES_MAX}");
+    }
+    if nodes == 0 || nodes > NODES_MAX {
+        bail!("--nodes must be between 1 and {NODES_MAX}");
+    }
+    let probe = ProbeCluster::start(nodes)?;
+    let timeout = Duration::from_millis(CONDITION_TIMEOUT_MS);
+    let leader = probe.cluster.wait_for_leader(timeout).await?;
+    // Talk to the leader directly, as a leader-following client does.
+    let client = ClusterClient::with_deadline(
+        &[probe.cluster.addr(leader)?.to_string()],
+        Duration::from_millis(CLIENT_DEADLINE_MS),
+    )?;
+    let ids = create_maps(&client, "latency-probe", PROBE_OBJECTS).await?;
+    let value = pb::Value { kind: Some(pb::value::Kind::StringValue("v".repeat(VALUE_SIZE_BYTES))) };
+    let warmup = (writes / 10).max(1);
+    for i in 0..warmup {
+        put(&client, ids[(i % PROBE_OBJECTS) as usize], "value", value.clone()).await?;
+    }
+    let mut samples = Vec::with_capacity(writes as usize);
+    let started = Instant::now();
+    for i in 0..writes {
+        let t = Instant::now();
+        put(&client, ids[(i % PROBE_OBJECTS) as usize], "value", value.clone()).await?;
+        samples.push(t.elapsed());
+    }
+    let total = started.elapsed();
+    samples.sort();
+    println!(
+        "{writes} sequential durable writes (1 client, {VALUE_SIZE_BYTES}-byte value, {nodes} nodes): {:.0} writes/s",
+        f64::from(writes) / total.as_secs_f64()
+    );
+    println!(
+        "latency: p50 {}  p90 {}  p99 {}  max {}",
+        ms(percentile(&samples, 0.5)),
+        ms(percentile(&samples, 0.9)),
+        ms(percentile(&samples, 0.99)),
+        ms(samples[samples.len() - 1])
+    );
+    Ok(())
+}
+
+/// Uncontended lock acquire + release round trips by one session, and the time from a holder's
+/// death (its process SIGKILLed) to the next grant, with a lease of `ttl_ms`.
+pub async fn locks(rounds: u32, trials: u32, ttl_ms: u64) -> anyhow::Result<()> {
+    if rounds == 0 || rounds > WRITES_MAX || trials > TRIALS_MAX {
+        bail!("--rounds must be between 1 and {WRITES_MAX}, --trials at most {TRIALS_MAX}");
+    }
+    let probe = ProbeCluster::start(3)?;
+    let timeout = Duration::from_millis(CONDITION_TIMEOUT_MS);
+    let leader = probe.cluster.wait_for_leader(timeout).await?;
+    let client = Arc::new(ClusterClient::with_deadline(
+        &[probe.cluster.addr(leader)?.to_string()],
+        Duration::from_millis(CLIENT_DEADLINE_MS),
+    )?);
+    let session = Session::open(Arc::clone(&client), "probe", 10_000).await?;
+    let mut samples = Vec::with_capacity(rounds as usize);
+    for round in 0..rounds + rounds / 10 {
+        let started = Instant::now();
+        if session.lock("probe-lock", 1, pb::LockMode::Write, None).await? == LockOutcome::TimedOut {
+            bail!("an uncontended lock timed out");
+        }
+        session.unlock("probe-lock", 1, None).await?;
+        // The first tenth warms up connections and caches.
+        if round >= rounds / 10 {
+            samples.push(started.elapsed());
+        }
+    }
+    samples.sort();
+    println!(
+        "{rounds} uncontended lock+unlock round trips (1 session, 3 nodes): p50 {}  p90 {}  p99 {}  max {}",
+        ms(percentile(&samples, 0.5)),
+        ms(percentile(&samples, 0.9)),
+        ms(percentile(&samples, 0.99)),
+        ms(samples[samples.len() - 1])
+    );
+
+    let heapctl = std::env::current_exe()?;
+    let endpoints = probe.cluster.endpoints().join(",");
+    let mut deaths = Vec::new();
+    for trial in 1..=trials {
+        let lock = format!("death-{trial}");
+        let mut holder = std::process::Command::new(&heapctl)
+            .args(["--endpoints", &endpoints, "lock", "hold", &lock, "--ms", "600000", "--ttl-ms", &ttl_ms.to_string()])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()?;
+        let mut line = String::new();
+        let stdout = holder.stdout.take().context("holder stdout")?;
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)?;
+        let waiter = Session::open(Arc::clone(&client), "probe-waiter", 10_000).await?;
+        let waiting = tokio::spawn(async move {
+            let outcome = waiter.lock(&lock, 1, pb::LockMode::Write, None).await;
+            let _ = waiter.close().await;
+            (outcome, Instant::now())
+        });
+        // Let the waiter queue up before the holder dies.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        holder.kill()?;
+        let _ = holder.wait();
+        let killed = Instant::now();
+        let (outcome, granted_at) = waiting.await?;
+        outcome?;
+        let elapsed = granted_at.duration_since(killed);
+        println!("trial {trial}: next grant {} after the holder's death (lease {ttl_ms} ms)", ms(elapsed));
+        deaths.push(elapsed);
+    }
+    if !deaths.is_empty() {
+        deaths.sort();
+        println!(
+            "holder death to next grant over {trials} trials: median {}, max {} (lease {ttl_ms} ms)",
+            ms(percentile(&deaths, 0.5)),
+            ms(deaths[deaths.len() - 1])
+        );
+    }
+    Ok(())
+}

@@ -1,9 +1,0 @@
-//! The etcd side: finding the leader with Maintenance `Status` (`discover`), the put and get
-//! clients over etcd's KV API (`kv_ops`), one measurement end to end (`measure`), and a local
-//! three-member etcd cluster for `compare` (`cluster`, `install`).
-
-pub mod cluster;
-pub mod discover;
-pub mod install;
-pub mod kv_ops;
-pub mod measure;

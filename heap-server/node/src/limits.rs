@@ -1,0 +1,83 @@
+//! Bounds of heap-server: message sizes, timeouts and retries, each named with its unit.
+
+/// Largest client request or response on the wire (defined with the schema): room for the largest
+/// graph read (`heap_machine::GRAPH_READ_BYTES_MAX`) once re-encoded as protobuf, and for any
+/// transaction.
+pub use proto::CLIENT_MESSAGE_SIZE_BYTES_MAX;
+const _: () = assert!(2 * heap_machine::GRAPH_READ_BYTES_MAX as usize <= CLIENT_MESSAGE_SIZE_BYTES_MAX);
+const _: () = assert!(2 * heap_machine::TRANSACTION_SIZE_BYTES_MAX as usize <= CLIENT_MESSAGE_SIZE_BYTES_MAX);
+
+/// Entries per AppendEntries message (openraft `max_payload_entries`). Under load a follower's
+/// round trip (with its fsync) takes milliseconds, so one follower can absorb at most this many
+/// entries per round trip: at 32, throughput flattened at about 9,000 commits/s whatever the
+/// client count; at 256 it went to 17,000 (1000 clients, this machine).
+pub const RAFT_PAYLOAD_ENTRIES_MAX: u64 = 256;
+
+/// Payload bytes per AppendEntries message: a batch is cut after the entry that crosses this
+/// (the rest follows in the next message), so many large transactions never make one huge message.
+pub const APPEND_ENTRIES_PAYLOAD_BYTES_MAX: usize = 16 * 1024 * 1024;
+
+/// What one entry adds to a message beyond its payload, at most: its log id, and for a membership
+/// entry the members' ids and addresses (`PEERS_MAX` of them).
+pub const ENTRY_OVERHEAD_BYTES_MAX: usize = 64 * 1024;
+
+/// Largest Raft transport message: a full AppendEntries batch (one entry may carry a maximal
+/// transaction past the payload bound), plus framing.
+pub const RAFT_MESSAGE_SIZE_BYTES_MAX: usize = 160 * 1024 * 1024;
+const _: () = assert!(
+    APPEND_ENTRIES_PAYLOAD_BYTES_MAX
+        + heap_machine::TRANSACTION_SIZE_BYTES_MAX as usize
+        + (RAFT_PAYLOAD_ENTRIES_MAX as usize) * ENTRY_OVERHEAD_BYTES_MAX
+        < RAFT_MESSAGE_SIZE_BYTES_MAX
+);
+
+/// How long the leader waits for one AppendEntries answer before it counts the follower as
+/// unreachable (and backs off). Well above a slow fsync (tens of ms under load, rare outliers of
+/// hundreds), well below the time a dead follower may go unnoticed without harm (the leader
+/// commits with the other majority meanwhile).
+pub const APPEND_ENTRIES_TIMEOUT_MS: u64 = 2_000;
+
+/// Snapshots stream to followers in chunks of this size.
+pub const SNAPSHOT_CHUNK_SIZE_BYTES: usize = 1024 * 1024;
+
+/// How long a forwarded request or a read may wait for the leader before the client is told to retry.
+pub const CLIENT_REQUEST_TIMEOUT_MS: u64 = 10_000;
+
+/// A session request still pending is answered `Pending` after this long (part of the protocol:
+/// the client's per-attempt timeout is longer, which heap-client asserts).
+pub use proto::PENDING_WAIT_MS_MAX;
+
+/// How often the leader checks whether a session expiry or wait timeout is due (it then proposes
+/// a Tick entry carrying its clock).
+pub const DEADLINE_CHECK_INTERVAL_MS: u64 = 50;
+
+/// `Changes` messages queued for one watcher; a watcher that reads slower falls behind and is
+/// sent a reset (drop the whole cache) instead of an unbounded backlog.
+pub const WATCH_BUFFER_MESSAGES: usize = 64;
+
+/// Changed ids one watcher accumulates between two messages before they become a reset.
+pub const WATCH_IDS_MAX: usize = 100_000;
+
+/// Connecting to a peer gives up after this long (the peer is then reported unreachable).
+pub const PEER_CONNECT_TIMEOUT_MS: u64 = 1_000;
+
+/// How long SIGTERM waits for in-flight requests and Raft to stop before the process exits.
+pub const SHUTDOWN_TIMEOUT_MS: u64 = 5_000;
+
+/// Members of a cluster given with `--peers`.
+pub const PEERS_MAX: usize = 9;
+
+/// Append link connections one node serves at once: a few per peer (a reconnect may overlap the
+/// old connection's close); more is a misbehaving client, refused.
+pub const LINK_CONNECTIONS_MAX: usize = 4 * PEERS_MAX;
+
+/// A link connection with no frame for this long is closed (a leader sends heartbeats far more
+/// often; a leader that stopped leading reconnects when it leads again).
+pub const LINK_IDLE_TIMEOUT_MS: u64 = 60_000;
+
+/// How long a new connection may stay silent before its first byte decides its protocol; a silent
+/// one then goes to the gRPC server, which handled every connection before the link existed.
+pub const LINK_SNIFF_TIMEOUT_MS: u64 = 10_000;
+
+/// Accepted connections waiting for the gRPC server to take them.
+pub const GRPC_ACCEPT_QUEUE_CONNECTIONS: usize = 128;

@@ -1,0 +1,131 @@
+//! Test support: start a cluster in a temp dir, log phases, write and check roots, and print the
+//! node logs when a test fails.
+
+use std::path::PathBuf;
+use std::time::Duration;
+use std::time::Instant;
+
+use heap_client::ClusterClient;
+use heap_testkit::free_ports;
+use heap_testkit::LocalCluster;
+use heapctl::json;
+use proto::heap as pb;
+
+/// Generous bound for cluster conditions on a loaded 2-core machine; tests wait on conditions,
+/// never on fixed sleeps, so this only limits how long a broken cluster takes to fail a test.
+pub const CONDITION_TIMEOUT: Duration = Duration::from_secs(30);
+pub const CLIENT_DEADLINE: Duration = Duration::from_secs(15);
+/// Lines of each node's log printed when a test fails.
+const LOG_TAIL_LINES: usize = 40;
+
+pub struct TestCluster {
+    pub cluster: LocalCluster,
+    started: Instant,
+    name: &'static str,
+    _dir: tempfile::TempDir,
+}
+
+pub fn server_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_heap-server"))
+}
+
+/// heapctl lives in its own package, so its binary is built on demand (see `heap_testkit::built_binary`).
+pub fn heapctl_binary() -> PathBuf {
+    heap_testkit::built_binary("heapctl", "heapctl")
+}
+
+impl TestCluster {
+    /// Starts `nodes` heap-server processes on free loopback ports.
+    pub fn start(name: &'static str, nodes: usize, extra_args: &[&str]) -> Self {
+        let dir = tempfile::tempdir().expect("a temp dir for the cluster");
+        let addrs =
+            free_ports(nodes).expect("free loopback ports").into_iter().map(|p| format!("127.0.0.1:{p}")).collect();
+        let mut cluster =
+            LocalCluster::new(&server_binary(), dir.path(), addrs, extra_args.iter().map(|s| s.to_string()).collect());
+        cluster.start_all().expect("heap-server processes start");
+        let test = Self { cluster, started: Instant::now(), name, _dir: dir };
+        test.phase(&format!("started {nodes} nodes"));
+        test
+    }
+
+    /// Logs one phase of a scenario with the time since the start.
+    pub fn phase(&self, what: &str) {
+        eprintln!("[{} +{:>6} ms] {what}", self.name, self.started.elapsed().as_millis());
+    }
+
+    pub fn client(&self) -> ClusterClient {
+        self.cluster.client(CLIENT_DEADLINE).expect("a client")
+    }
+
+    /// A client that talks to node `id` only.
+    pub fn node_client(&self, id: u64) -> ClusterClient {
+        let addr = self.cluster.addr(id).expect("node exists").to_string();
+        ClusterClient::with_deadline(&[addr], CLIENT_DEADLINE).expect("a client")
+    }
+
+    pub async fn leader(&self) -> u64 {
+        self.cluster.wait_for_leader(CONDITION_TIMEOUT).await.expect("a leader is elected")
+    }
+}
+
+impl Drop for TestCluster {
+    fn drop(&mut self) {
+        self.cluster.kill_all();
+        if std::thread::panicking() {
+            for id in self.cluster.ids() {
+                let log = std::fs::read_to_string(self.cluster.log_path(id)).unwrap_or_default();
+                let lines: Vec<&str> = log.lines().collect();
+                let tail = &lines[lines.len().saturating_sub(LOG_TAIL_LINES)..];
+                eprintln!("---- node {id} log (last {} lines) ----\n{}", tail.len(), tail.join("\n"));
+            }
+        }
+    }
+}
+
+/// The JSON document stored under root `name` in the tests: unique per name and sequence.
+pub fn document(name: &str, sequence: u64) -> serde_json::Value {
+    serde_json::json!({ "name": name, "sequence": sequence, "items": [sequence, "x", { "nested": true }] })
+}
+
+/// Binds root `name` to `document(name, sequence)`; returns the commit's log index.
+pub async fn set_root(client: &ClusterClient, name: &str, sequence: u64) -> Result<u64, String> {
+    let transaction =
+        json::root_set_transaction(name, &document(name, sequence).to_string()).map_err(|e| e.to_string())?;
+    match client.commit(transaction).await.map_err(|e| e.to_string())?.result {
+        Some(pb::commit_response::Result::Committed(c)) => Ok(c.log_index),
+        other => Err(format!("not committed: {other:?}")),
+    }
+}
+
+/// Reads root `name` as JSON: linearizable, or from the answering node's own state once it has
+/// applied `local_min_index` (when given).
+pub async fn get_root(
+    client: &ClusterClient,
+    name: &str,
+    local_min_index: Option<u64>,
+) -> Result<Option<serde_json::Value>, String> {
+    let graph = client
+        .read(pb::ReadRequest {
+            roots: vec![name.to_string()],
+            depth: json::JSON_DEPTH_MAX,
+            local: local_min_index.is_some(),
+            min_applied_index: local_min_index.unwrap_or(0),
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    let Some(root) = graph.roots.iter().find(|r| r.name == name) else {
+        return Ok(None);
+    };
+    json::graph_to_json(root.id, &graph.objects).map(Some).map_err(|e| e.to_string())
+}
+
+/// Checks that every root in `acknowledged` (name, sequence) reads back with its document from
+/// node `id`'s own state, once it has applied `min_index`.
+pub async fn check_roots_on_node(test: &TestCluster, id: u64, acknowledged: &[(String, u64)], min_index: u64) {
+    let client = test.node_client(id);
+    for (name, sequence) in acknowledged {
+        let got = get_root(&client, name, Some(min_index)).await.expect("local read answers");
+        assert_eq!(got, Some(document(name, *sequence)), "root {name} on node {id}");
+    }
+}
