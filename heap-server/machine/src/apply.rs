@@ -1,13 +1,16 @@
 //! Transaction application: checks preconditions, runs the ops on a scratch overlay of the
 //! heap, then checks references and limits, and only then hands back the complete change set.
-//! Nothing here mutates the heap, which is what makes a transaction apply whole or not at all.
+//! Nothing but `Heap::commit` (part of `impl Heap`, see `heap.rs`) mutates the heap, and it
+//! runs only on a fully staged transaction, which is what makes a transaction apply whole or not
+//! at all.
 
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::codec::encode_object;
 use crate::command::{Op, Target, Transaction};
-use crate::heap::Heap;
+use crate::heap::{Heap, Write};
+use crate::image::{object_key, root_key, u64_value, NEXT_ID_KEY};
 use crate::limits::{
     Limit, COLLECTION_LENGTH_MAX, FIELDS_PER_OBJECT_MAX, OBJECT_COUNT_MAX, OBJECT_SIZE_BYTES_MAX,
     TRANSACTION_EXPECTS_MAX, TRANSACTION_FENCES_MAX, TRANSACTION_OPS_MAX,
@@ -27,6 +30,45 @@ pub(crate) struct Staged {
     pub roots: BTreeMap<String, Option<ObjectId>>,
     pub next_id: ObjectId,
     pub created: Vec<(u32, ObjectId)>,
+}
+
+impl Heap {
+    /// Moves a staged transaction into the state and emits its writes: objects by id, then
+    /// roots by name, then `next_id`. Returns the created `(handle, id)` pairs.
+    pub(crate) fn commit(&mut self, log_index: u64, staged: Staged, writes: &mut Vec<Write>) -> Vec<(u32, ObjectId)> {
+        for (id, (object, encoded)) in staged.objects {
+            assert_eq!(object.id, id, "staged object stored under another id");
+            assert_eq!(object.version, log_index, "a changed object must carry the log index of its change");
+            assert!(
+                !object.body.values().any(|v| matches!(v, Value::NewRef(_))),
+                "object {id} would be stored with an unresolved NewRef"
+            );
+            writes.push((object_key(id), Some(encoded)));
+            self.objects.insert(id, object);
+        }
+        for (name, binding) in staged.roots {
+            match binding {
+                Some(id) => {
+                    assert!(self.objects.contains_key(&id), "root {name} to missing {id}");
+                    if self.roots.get(&name) != Some(&id) {
+                        writes.push((root_key(&name), Some(u64_value(id))));
+                        self.roots.insert(name, id);
+                    }
+                }
+                None => {
+                    if self.roots.remove(&name).is_some() {
+                        writes.push((root_key(&name), None));
+                    }
+                }
+            }
+        }
+        assert!(staged.next_id >= self.next_id, "next_id must never go back");
+        if staged.next_id != self.next_id {
+            self.next_id = staged.next_id;
+            writes.push((NEXT_ID_KEY.to_vec(), Some(u64_value(self.next_id))));
+        }
+        staged.created
+    }
 }
 
 /// Checks and runs `transaction` against `heap` as if at `log_index`, without changing `heap`.
@@ -82,6 +124,16 @@ fn check_expectations(heap: &Heap, expect: &[(ObjectId, u64)]) -> Result<(), Rej
     }
     Ok(())
 }
+
+/// Which named entries an op edits: a Fields object's fields or a Map's keys.
+#[derive(Debug, Clone, Copy)]
+struct EntryKind {
+    object_kind: ObjectKind,
+    name_kind: NameKind,
+}
+
+const FIELD: EntryKind = EntryKind { object_kind: ObjectKind::Fields, name_kind: NameKind::Field };
+const MAP_KEY: EntryKind = EntryKind { object_kind: ObjectKind::Map, name_kind: NameKind::MapKey };
 
 /// The heap as the transaction sees it: the committed state plus private copies of every
 /// object it touched or created, and its root changes.
@@ -139,19 +191,18 @@ impl<'h> Overlay<'h> {
         }
     }
 
-    fn fields_mut(&mut self, target: &Target) -> Result<(ObjectId, &mut BTreeMap<String, Value>), Rejection> {
+    /// The named entries of a Fields object (`kind` Fields) or a Map (`kind` Map).
+    fn entries_mut(
+        &mut self,
+        target: &Target,
+        kind: ObjectKind,
+    ) -> Result<(ObjectId, &mut BTreeMap<String, Value>), Rejection> {
         let object = self.object_mut(target)?;
-        match &mut object.body {
-            Body::Fields(fields) => Ok((object.id, fields)),
-            other => Err(wrong_kind(object.id, ObjectKind::Fields, other.kind())),
-        }
-    }
-
-    fn map_mut(&mut self, target: &Target) -> Result<(ObjectId, &mut BTreeMap<String, Value>), Rejection> {
-        let object = self.object_mut(target)?;
-        match &mut object.body {
-            Body::Map(entries) => Ok((object.id, entries)),
-            other => Err(wrong_kind(object.id, ObjectKind::Map, other.kind())),
+        match (&mut object.body, kind) {
+            (Body::Fields(entries), ObjectKind::Fields) | (Body::Map(entries), ObjectKind::Map) => {
+                Ok((object.id, entries))
+            }
+            (other, _) => Err(wrong_kind(object.id, kind, other.kind())),
         }
     }
 
@@ -165,93 +216,115 @@ impl<'h> Overlay<'h> {
 
     fn apply_op(&mut self, op: &Op) -> Result<(), Rejection> {
         match op {
-            Op::Create { handle, class, kind } => self.create(*handle, class, *kind)?,
-            Op::CreateWithId { id, class, kind } => self.create_with_id(*id, class, *kind)?,
-            Op::SetField { target, field, value } => {
-                check_name(NameKind::Field, field)?;
-                let (id, fields) = self.fields_mut(target)?;
-                fields.insert(field.clone(), value.clone());
-                self.changed.insert(id);
-            }
-            Op::RemoveField { target, field } => {
-                check_name(NameKind::Field, field)?;
-                let (id, fields) = self.fields_mut(target)?;
-                if fields.remove(field).is_some() {
-                    self.changed.insert(id);
-                }
-            }
-            Op::MapPut { target, key, value } => {
-                check_name(NameKind::MapKey, key)?;
-                let (id, entries) = self.map_mut(target)?;
-                entries.insert(key.clone(), value.clone());
-                self.changed.insert(id);
-            }
-            Op::MapRemove { target, key } => {
-                check_name(NameKind::MapKey, key)?;
-                let (id, entries) = self.map_mut(target)?;
-                if entries.remove(key).is_some() {
-                    self.changed.insert(id);
-                }
-            }
-            Op::ListPush { target, value } => {
-                let (id, elements) = self.list_mut(target)?;
-                elements.push(value.clone());
-                self.changed.insert(id);
-            }
-            Op::ListInsert { target, index, value } => {
-                let (id, elements) = self.list_mut(target)?;
-                // Inserting at the length appends.
-                let position = checked_index(id, *index, elements.len(), 1)?;
-                elements.insert(position, value.clone());
-                self.changed.insert(id);
-            }
-            Op::ListSet { target, index, value } => {
-                let (id, elements) = self.list_mut(target)?;
-                let position = checked_index(id, *index, elements.len(), 0)?;
-                elements[position] = value.clone();
-                self.changed.insert(id);
-            }
-            Op::ListRemove { target, index } => {
-                let (id, elements) = self.list_mut(target)?;
-                let position = checked_index(id, *index, elements.len(), 0)?;
-                elements.remove(position);
-                self.changed.insert(id);
-            }
-            Op::Clear { target } => {
-                let object = self.object_mut(target)?;
-                let id = object.id;
-                let was_empty = match &mut object.body {
-                    Body::Map(entries) => std::mem::take(entries).is_empty(),
-                    Body::List(elements) => std::mem::take(elements).is_empty(),
-                    // Clearing a Fields object would erase its schema; that is a mistake.
-                    Body::Fields(_) => return Err(wrong_kind(id, ObjectKind::Map, ObjectKind::Fields)),
-                };
-                if !was_empty {
-                    self.changed.insert(id);
-                }
-            }
-            Op::BindRoot { name, target } => {
-                check_name(NameKind::Root, name)?;
-                let id = self.resolve(target)?;
-                self.roots.insert(name.clone(), Some(id));
-            }
-            Op::BindNewRoot { name, target } => {
-                check_name(NameKind::Root, name)?;
-                let bound = match self.roots.get(name) {
-                    Some(binding) => *binding,
-                    None => self.heap.roots.get(name).copied(),
-                };
-                if let Some(id) = bound {
-                    return Err(Rejection::RootExists { name: name.clone(), id });
-                }
-                let id = self.resolve(target)?;
-                self.roots.insert(name.clone(), Some(id));
-            }
-            Op::UnbindRoot { name } => {
-                check_name(NameKind::Root, name)?;
-                self.roots.insert(name.clone(), None);
-            }
+            Op::Create { handle, class, kind } => self.create(*handle, class, *kind),
+            Op::CreateWithId { id, class, kind } => self.create_with_id(*id, class, *kind),
+            Op::SetField { target, field, value } => self.put_entry(target, FIELD, field, value),
+            Op::RemoveField { target, field } => self.remove_entry(target, FIELD, field),
+            Op::MapPut { target, key, value } => self.put_entry(target, MAP_KEY, key, value),
+            Op::MapRemove { target, key } => self.remove_entry(target, MAP_KEY, key),
+            Op::ListPush { target, value } => self.list_push(target, value),
+            Op::ListInsert { target, index, value } => self.list_insert(target, *index, value),
+            Op::ListSet { target, index, value } => self.list_set(target, *index, value),
+            Op::ListRemove { target, index } => self.list_remove(target, *index),
+            Op::Clear { target } => self.clear(target),
+            Op::BindRoot { name, target } => self.bind_root(name, target),
+            Op::BindNewRoot { name, target } => self.bind_new_root(name, target),
+            Op::UnbindRoot { name } => self.unbind_root(name),
         }
+    }
+
+    /// `SetField` / `MapPut`: sets the entry `name` of a Fields object or a Map.
+    fn put_entry(&mut self, target: &Target, entry: EntryKind, name: &str, value: &Value) -> Result<(), Rejection> {
+        check_name(entry.name_kind, name)?;
+        let (id, entries) = self.entries_mut(target, entry.object_kind)?;
+        entries.insert(name.to_string(), value.clone());
+        self.changed.insert(id);
+        Ok(())
+    }
+
+    /// `RemoveField` / `MapRemove`: removing an absent entry changes nothing.
+    fn remove_entry(&mut self, target: &Target, entry: EntryKind, name: &str) -> Result<(), Rejection> {
+        check_name(entry.name_kind, name)?;
+        let (id, entries) = self.entries_mut(target, entry.object_kind)?;
+        if entries.remove(name).is_some() {
+            self.changed.insert(id);
+        }
+        Ok(())
+    }
+
+    fn list_push(&mut self, target: &Target, value: &Value) -> Result<(), Rejection> {
+        let (id, elements) = self.list_mut(target)?;
+        elements.push(value.clone());
+        self.changed.insert(id);
+        Ok(())
+    }
+
+    /// `ListInsert`: inserting at the length appends.
+    fn list_insert(&mut self, target: &Target, index: u32, value: &Value) -> Result<(), Rejection> {
+        let (id, elements) = self.list_mut(target)?;
+        let position = checked_index(id, index, elements.len(), 1)?;
+        elements.insert(position, value.clone());
+        self.changed.insert(id);
+        Ok(())
+    }
+
+    fn list_set(&mut self, target: &Target, index: u32, value: &Value) -> Result<(), Rejection> {
+        let (id, elements) = self.list_mut(target)?;
+        let position = checked_index(id, index, elements.len(), 0)?;
+        elements[position] = value.clone();
+        self.changed.insert(id);
+        Ok(())
+    }
+
+    fn list_remove(&mut self, target: &Target, index: u32) -> Result<(), Rejection> {
+        let (id, elements) = self.list_mut(target)?;
+        let position = checked_index(id, index, elements.len(), 0)?;
+        elements.remove(position);
+        self.changed.insert(id);
+        Ok(())
+    }
+
+    /// `Clear` empties a Map or a List; clearing a Fields object would erase its schema, so
+    /// that is refused as a mistake.
+    fn clear(&mut self, target: &Target) -> Result<(), Rejection> {
+        let object = self.object_mut(target)?;
+        let id = object.id;
+        let was_empty = match &mut object.body {
+            Body::Map(entries) => std::mem::take(entries).is_empty(),
+            Body::List(elements) => std::mem::take(elements).is_empty(),
+            Body::Fields(_) => return Err(wrong_kind(id, ObjectKind::Map, ObjectKind::Fields)),
+        };
+        if !was_empty {
+            self.changed.insert(id);
+        }
+        Ok(())
+    }
+
+    fn bind_root(&mut self, name: &str, target: &Target) -> Result<(), Rejection> {
+        check_name(NameKind::Root, name)?;
+        let id = self.resolve(target)?;
+        self.roots.insert(name.to_string(), Some(id));
+        Ok(())
+    }
+
+    /// `BindNewRoot` binds only a root that is unbound as the transaction sees it.
+    fn bind_new_root(&mut self, name: &str, target: &Target) -> Result<(), Rejection> {
+        check_name(NameKind::Root, name)?;
+        let bound = match self.roots.get(name) {
+            Some(binding) => *binding,
+            None => self.heap.roots.get(name).copied(),
+        };
+        if let Some(id) = bound {
+            return Err(Rejection::RootExists { name: name.to_string(), id });
+        }
+        let id = self.resolve(target)?;
+        self.roots.insert(name.to_string(), Some(id));
+        Ok(())
+    }
+
+    fn unbind_root(&mut self, name: &str) -> Result<(), Rejection> {
+        check_name(NameKind::Root, name)?;
+        self.roots.insert(name.to_string(), None);
         Ok(())
     }
 
@@ -363,3 +436,7 @@ pub(crate) fn check_object_limits(object: &Object) -> Result<(), Rejection> {
 #[cfg(test)]
 #[path = "apply_test.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "ids_test.rs"]
+mod ids_tests;

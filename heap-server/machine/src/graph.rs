@@ -57,7 +57,19 @@ struct Walk<'h> {
     truncated: bool,
 }
 
-impl Walk<'_> {
+impl<'h> Walk<'h> {
+    fn new(heap: &'h Heap, budget: usize) -> Self {
+        Walk {
+            heap,
+            budget,
+            budget_bytes: GRAPH_READ_BYTES_MAX,
+            seen: BTreeSet::new(),
+            queue: VecDeque::new(),
+            objects: Vec::new(),
+            truncated: false,
+        }
+    }
+
     /// Queues `id` at `level` unless already seen; returns false once the budget is spent.
     fn visit(&mut self, id: ObjectId, level: u32) -> bool {
         if self.seen.contains(&id) {
@@ -78,25 +90,77 @@ impl Walk<'_> {
         self.queue.push_back((id, level));
         true
     }
+
+    /// Visits `start_ids` in order, then follows references breadth-first up to `depth` hops
+    /// until everything reachable is collected or a budget is spent.
+    fn run(&mut self, start_ids: Vec<ObjectId>, depth: u32) {
+        let mut open = start_ids.into_iter().all(|id| self.visit(id, 0));
+        // Each object enters the queue once, so this loop runs at most `budget` times.
+        while open {
+            let Some((id, level)) = self.queue.pop_front() else {
+                break;
+            };
+            if level >= depth {
+                continue;
+            }
+            let heap = self.heap;
+            let object = heap.get(id).expect("queued objects exist");
+            open = object.references().all(|to| self.visit(to, level + 1));
+        }
+    }
+}
+
+/// A query's starting points, resolved: duplicates dropped, missing ones set apart.
+struct Starts {
+    /// The roots that exist, in query order, with the ids they name.
+    roots: Vec<(String, ObjectId)>,
+    missing_roots: Vec<String>,
+    missing_ids: Vec<ObjectId>,
+    /// The objects to start from: the roots' objects, then the ids, in query order.
+    ids: Vec<ObjectId>,
+}
+
+/// Refuses a query with too many starting points or an invalid root name.
+fn check_query(query: &GraphQuery) -> Result<(), Rejection> {
+    let starts = query.roots.len() + query.ids.len();
+    if starts as u64 > GRAPH_QUERY_STARTS_MAX {
+        return Err(Rejection::LimitExceeded {
+            what: Limit::GraphReadObjects,
+            limit: GRAPH_QUERY_STARTS_MAX,
+            actual: starts as u64,
+        });
+    }
+    for name in &query.roots {
+        check_name(NameKind::Root, name)?;
+    }
+    Ok(())
 }
 
 impl Heap {
     pub fn read_graph(&self, query: &GraphQuery) -> Result<Graph, Rejection> {
-        let starts = query.roots.len() + query.ids.len();
-        if starts as u64 > GRAPH_QUERY_STARTS_MAX {
-            return Err(Rejection::LimitExceeded {
-                what: Limit::GraphReadObjects,
-                limit: GRAPH_QUERY_STARTS_MAX,
-                actual: starts as u64,
-            });
-        }
-        for name in &query.roots {
-            check_name(NameKind::Root, name)?;
-        }
+        check_query(query)?;
+        let starts = self.graph_starts(query);
+        let budget = u64::from(query.max_objects).min(GRAPH_READ_OBJECTS_MAX) as usize;
+        let mut walk = Walk::new(self, budget);
+        walk.run(starts.ids, query.depth);
+        Ok(Graph {
+            applied_index: self.applied_index,
+            roots: starts.roots,
+            objects: walk.objects,
+            missing_roots: starts.missing_roots,
+            missing_ids: starts.missing_ids,
+            truncated: walk.truncated,
+        })
+    }
 
-        let mut roots = Vec::new();
-        let mut missing_roots = Vec::new();
-        let mut start_ids = Vec::with_capacity(starts);
+    /// Resolves the query's roots and ids against this heap.
+    fn graph_starts(&self, query: &GraphQuery) -> Starts {
+        let mut starts = Starts {
+            roots: Vec::new(),
+            missing_roots: Vec::new(),
+            missing_ids: Vec::new(),
+            ids: Vec::with_capacity(query.roots.len() + query.ids.len()),
+        };
         let mut names_seen = BTreeSet::new();
         for name in &query.roots {
             if !names_seen.insert(name.as_str()) {
@@ -104,52 +168,20 @@ impl Heap {
             }
             match self.root(name) {
                 Some(id) => {
-                    roots.push((name.clone(), id));
-                    start_ids.push(id);
+                    starts.roots.push((name.clone(), id));
+                    starts.ids.push(id);
                 }
-                None => missing_roots.push(name.clone()),
+                None => starts.missing_roots.push(name.clone()),
             }
         }
-        let mut missing_ids = Vec::new();
         for &id in &query.ids {
             if self.get(id).is_some() {
-                start_ids.push(id);
-            } else if !missing_ids.contains(&id) {
-                missing_ids.push(id);
+                starts.ids.push(id);
+            } else if !starts.missing_ids.contains(&id) {
+                starts.missing_ids.push(id);
             }
         }
-
-        let budget = u64::from(query.max_objects).min(GRAPH_READ_OBJECTS_MAX) as usize;
-        let mut walk = Walk {
-            heap: self,
-            budget,
-            budget_bytes: GRAPH_READ_BYTES_MAX,
-            seen: BTreeSet::new(),
-            queue: VecDeque::new(),
-            objects: Vec::new(),
-            truncated: false,
-        };
-        let mut open = start_ids.into_iter().all(|id| walk.visit(id, 0));
-        // Each object enters the queue once, so this loop runs at most `budget` times.
-        while open {
-            let Some((id, level)) = walk.queue.pop_front() else {
-                break;
-            };
-            if level >= query.depth {
-                continue;
-            }
-            let object = self.get(id).expect("queued objects exist");
-            open = object.references().all(|to| walk.visit(to, level + 1));
-        }
-
-        Ok(Graph {
-            applied_index: self.applied_index,
-            roots,
-            objects: walk.objects,
-            missing_roots,
-            missing_ids,
-            truncated: walk.truncated,
-        })
+        starts
     }
 }
 

@@ -20,7 +20,7 @@ use crate::heap::Heap;
 use crate::names::{check_name, NameKind};
 use crate::value::{ObjectId, Value, OBJECT_ID_FIRST};
 
-pub const OBJECT_KEY_PREFIX: &[u8] = b"o/";
+const OBJECT_KEY_PREFIX: &[u8] = b"o/";
 pub const ROOT_KEY_PREFIX: &[u8] = b"r/";
 pub const LOCK_KEY_PREFIX: &[u8] = b"l/";
 pub const SESSION_KEY_PREFIX: &[u8] = b"s/";
@@ -76,6 +76,13 @@ pub fn reply_key(id: SessionId, sequence: u64) -> Vec<u8> {
     key
 }
 
+/// The id an object key (`o/` + 8-byte big-endian id) names, or `None` for any other key. The
+/// one parser of object keys: `load` and the server's change feed both use it.
+pub fn object_id_of_key(key: &[u8]) -> Option<ObjectId> {
+    let id_bytes: [u8; U64_VALUE_BYTES] = key.strip_prefix(OBJECT_KEY_PREFIX)?.try_into().ok()?;
+    Some(ObjectId::from_be_bytes(id_bytes))
+}
+
 pub(crate) fn u64_value(value: u64) -> Vec<u8> {
     value.to_be_bytes().to_vec()
 }
@@ -112,9 +119,8 @@ fn parse_key(key: &[u8]) -> Result<ImageKey<'_>, ImageError> {
     if key == NOW_KEY {
         return Ok(ImageKey::Now);
     }
-    if let Some(id_bytes) = key.strip_prefix(OBJECT_KEY_PREFIX) {
-        let id: [u8; U64_VALUE_BYTES] = id_bytes.try_into().map_err(|_| unknown())?;
-        return Ok(ImageKey::Object(ObjectId::from_be_bytes(id)));
+    if key.starts_with(OBJECT_KEY_PREFIX) {
+        return object_id_of_key(key).map(ImageKey::Object).ok_or_else(unknown);
     }
     if let Some(name_bytes) = key.strip_prefix(ROOT_KEY_PREFIX) {
         let name = std::str::from_utf8(name_bytes).map_err(|_| unknown())?;
@@ -302,6 +308,16 @@ mod tests {
         loaded.validate().unwrap();
         assert_eq!(loaded, heap);
         assert_eq!(loaded.export(), image);
+    }
+
+    #[test]
+    fn object_keys_and_only_they_give_an_id() {
+        assert_eq!(object_id_of_key(&object_key(7)), Some(7));
+        assert_eq!(object_id_of_key(&object_key(u64::MAX)), Some(u64::MAX));
+        assert_eq!(object_id_of_key(b"o/123"), None);
+        assert_eq!(object_id_of_key(&root_key("abcdefgh")), None);
+        assert_eq!(object_id_of_key(&session_key(7)), None);
+        assert_eq!(object_id_of_key(NEXT_ID_KEY), None);
     }
 
     #[test]

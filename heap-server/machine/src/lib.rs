@@ -8,6 +8,7 @@
 mod apply;
 mod codec;
 mod command;
+mod fencing;
 mod graph;
 mod heap;
 mod image;
@@ -20,22 +21,14 @@ mod names;
 mod object;
 mod reply;
 mod session;
+mod session_info;
 mod session_step;
 mod step;
 mod validate;
 mod validate_locks;
 mod value;
 
-#[cfg(test)]
-mod ids_test;
-#[cfg(test)]
-mod lock_proptests;
-#[cfg(test)]
-mod lock_test;
-#[cfg(test)]
-mod proptests;
-#[cfg(test)]
-mod session_test;
+/// Helpers shared by the test files; each test file is declared beside the module it tests.
 #[cfg(test)]
 mod test_support;
 
@@ -45,11 +38,12 @@ pub use codec::{
 pub use command::{
     Command, Envelope, LockMode, Op, SessionCommand, SessionId, SessionRequest, Target, Transaction, SESSION_ID_FIRST,
 };
+pub use fencing::{fencing_token, token_log_index};
 pub use graph::{Graph, GraphQuery};
 pub use heap::{Heap, Write};
 pub use image::{
-    lock_key, object_key, reply_key, root_key, session_key, ImageError, APPLIED_INDEX_KEY, LOCK_KEY_PREFIX,
-    NEXT_ID_KEY, NEXT_SESSION_ID_KEY, NOW_KEY, OBJECT_KEY_PREFIX, ROOT_KEY_PREFIX, SESSION_KEY_PREFIX,
+    lock_key, object_id_of_key, object_key, reply_key, root_key, session_key, ImageError, APPLIED_INDEX_KEY,
+    LOCK_KEY_PREFIX, NEXT_ID_KEY, NEXT_SESSION_ID_KEY, NOW_KEY, ROOT_KEY_PREFIX, SESSION_KEY_PREFIX,
 };
 pub use limits::{
     Limit, COLLECTION_LENGTH_MAX, DECODE_CLAIM_BYTES_PER_INPUT_BYTE_MAX, ENVELOPE_DECODE_CLAIM_BYTES_MAX,
@@ -62,5 +56,5 @@ pub use limits::{
 pub use lock_info::{HolderInfo, LockInfo, WaiterInfo};
 pub use object::{Body, Object, ObjectKind};
 pub use reply::{Rejection, Reply};
-pub use session::{OwnedRequestState, RequestState, SessionInfo};
+pub use session_info::{OwnedRequestState, RequestState, SessionInfo};
 pub use value::{ObjectId, Value, OBJECT_ID_FIRST};

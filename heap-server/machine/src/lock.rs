@@ -7,6 +7,7 @@ use std::collections::{BTreeSet, VecDeque};
 use serde::{Deserialize, Serialize};
 
 use crate::command::{LockMode, SessionId};
+use crate::fencing::fencing_token;
 use crate::limits::{HOLDERS_PER_LOCK_MAX, TOKENS_PER_LOG_INDEX};
 use crate::reply::Reply;
 
@@ -140,19 +141,18 @@ impl Lock {
         holders.chain(queued).chain(waiting).collect()
     }
 
-    /// The fencing token of a grant made at `log_index`: `log_index * TOKENS_PER_LOG_INDEX`
-    /// plus the number of grants of this lock earlier in the same entry. Unique and increasing
-    /// per lock, even when one entry grants several readers.
+    /// The fencing token of a grant made at `log_index` (see `fencing.rs`): its ordinal is the
+    /// number of grants of this lock earlier in the same entry. Unique and increasing per lock,
+    /// even when one entry grants several readers.
     fn next_token(&mut self, log_index: u64) -> u64 {
-        let base = log_index
-            .checked_mul(TOKENS_PER_LOG_INDEX)
-            .expect("log indexes stay below 2^48, so fencing tokens fit in 64 bits");
-        let token = if self.last_token >= base { self.last_token + 1 } else { base };
+        let first = fencing_token(log_index, 0);
+        let ordinal = if self.last_token >= first { self.last_token - first + 1 } else { 0 };
         assert!(
-            token - base < TOKENS_PER_LOG_INDEX,
+            ordinal < TOKENS_PER_LOG_INDEX,
             "lock granted more than {TOKENS_PER_LOG_INDEX} times in log entry {log_index}; \
              WAITERS_PER_LOCK_MAX should make that impossible"
         );
+        let token = fencing_token(log_index, ordinal);
         self.last_token = token;
         token
     }
@@ -233,59 +233,9 @@ impl Lock {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-    use crate::codec::encoded_size_bytes;
-    use crate::limits::LOCK_ENTRY_SIZE_BYTES_MAX;
+#[path = "lock_test.rs"]
+mod tests;
 
-    #[test]
-    fn tokens_count_grants_within_an_entry() {
-        let mut lock = Lock::default();
-        assert_eq!(lock.grant(3, 1, 0, LockMode::Read, 1), 3 * TOKENS_PER_LOG_INDEX);
-        assert_eq!(lock.grant(3, 1, 1, LockMode::Read, 1), 3 * TOKENS_PER_LOG_INDEX + 1);
-        assert_eq!(lock.grant(4, 1, 2, LockMode::Read, 1), 4 * TOKENS_PER_LOG_INDEX);
-        assert_eq!(lock.mode(), Some(LockMode::Read));
-    }
-
-    #[test]
-    fn the_grant_loop_stops_at_a_writer() {
-        let mut lock = Lock::default();
-        lock.grant(1, 1, 0, LockMode::Write, 1);
-        let waiter =
-            |thread, mode| Waiter { session_id: 2, thread, mode, sequence: thread, deadline_ms: None, resume: None };
-        lock.queue.extend([waiter(1, LockMode::Read), waiter(2, LockMode::Read), waiter(3, LockMode::Write)]);
-        assert!(lock.grant_waiters(2).is_empty());
-        lock.remove_session(1);
-        let grants = lock.grant_waiters(5);
-        let tokens: Vec<Reply> = grants.into_iter().map(|grant| grant.reply).collect();
-        let base = 5 * TOKENS_PER_LOG_INDEX;
-        assert_eq!(tokens, vec![Reply::LockGranted { token: base }, Reply::LockGranted { token: base + 1 }]);
-        assert_eq!(lock.queue.len(), 1);
-    }
-
-    /// `LOCK_SIZE_BYTES_MAX` assumes every holder and waiter encodes within the entry bound.
-    #[test]
-    fn largest_entries_fit_the_entry_bound() {
-        let holder =
-            Holder { session_id: u64::MAX, thread: u64::MAX, mode: LockMode::Write, count: u64::MAX, token: u64::MAX };
-        let waiter = Waiter {
-            session_id: u64::MAX,
-            thread: u64::MAX,
-            mode: LockMode::Write,
-            sequence: u64::MAX,
-            deadline_ms: Some(u64::MAX),
-            resume: Some(Resume { count: u64::MAX, notified: true }),
-        };
-        let condition_waiter = ConditionWaiter {
-            session_id: u64::MAX,
-            thread: u64::MAX,
-            sequence: u64::MAX,
-            deadline_ms: Some(u64::MAX),
-            count: u64::MAX,
-        };
-        assert!(encoded_size_bytes(&holder) <= LOCK_ENTRY_SIZE_BYTES_MAX);
-        assert!(encoded_size_bytes(&waiter) <= LOCK_ENTRY_SIZE_BYTES_MAX);
-        assert!(encoded_size_bytes(&condition_waiter) <= LOCK_ENTRY_SIZE_BYTES_MAX);
-    }
-}
+#[cfg(test)]
+#[path = "lock_prop_test.rs"]
+mod prop_tests;

@@ -1,21 +1,73 @@
-//! Unit tests of cluster locks: grants and tokens, reentrancy, FIFO, try-lock and timeouts,
-//! commit-at-release, fences, Wait and Notify, and the lock limits.
+//! Unit tests of cluster locks: one `Lock`'s bookkeeping (tokens, the grant loop, entry sizes),
+//! then the lock commands through the heap: grants and tokens, reentrancy, FIFO, try-lock and
+//! timeouts, commit-at-release, fences, Wait and Notify, and the lock limits.
 
 #![allow(clippy::unwrap_used)]
 
+use crate::codec::encoded_size_bytes;
 use crate::command::{Command, Envelope, LockMode, Op, SessionCommand, Target, Transaction};
 use crate::heap::Heap;
 use crate::limits::{
-    Limit, HOLDERS_PER_LOCK_MAX, LOCKS_MAX, LOCK_TIMEOUT_MS_MAX, REENTRANT_HOLDS_MAX, TOKENS_PER_LOG_INDEX,
-    WAITERS_PER_LOCK_MAX,
+    Limit, HOLDERS_PER_LOCK_MAX, LOCKS_MAX, LOCK_ENTRY_SIZE_BYTES_MAX, LOCK_TIMEOUT_MS_MAX, REENTRANT_HOLDS_MAX,
+    TOKENS_PER_LOG_INDEX, WAITERS_PER_LOCK_MAX,
 };
-use crate::lock::{ConditionWaiter, Holder, Lock};
+use crate::lock::{ConditionWaiter, Holder, Lock, Resume, Waiter};
 use crate::lock_info::{HolderInfo, WaiterInfo};
 use crate::object::ObjectKind;
 use crate::reply::{Rejection, Reply};
-use crate::session::OwnedRequestState;
+use crate::session_info::OwnedRequestState;
 use crate::test_support::{create, final_reply, Driver};
 use crate::value::Value;
+
+#[test]
+fn tokens_count_grants_within_an_entry() {
+    let mut lock = Lock::default();
+    assert_eq!(lock.grant(3, 1, 0, LockMode::Read, 1), 3 * TOKENS_PER_LOG_INDEX);
+    assert_eq!(lock.grant(3, 1, 1, LockMode::Read, 1), 3 * TOKENS_PER_LOG_INDEX + 1);
+    assert_eq!(lock.grant(4, 1, 2, LockMode::Read, 1), 4 * TOKENS_PER_LOG_INDEX);
+    assert_eq!(lock.mode(), Some(LockMode::Read));
+}
+
+#[test]
+fn the_grant_loop_stops_at_a_writer() {
+    let mut lock = Lock::default();
+    lock.grant(1, 1, 0, LockMode::Write, 1);
+    let waiter =
+        |thread, mode| Waiter { session_id: 2, thread, mode, sequence: thread, deadline_ms: None, resume: None };
+    lock.queue.extend([waiter(1, LockMode::Read), waiter(2, LockMode::Read), waiter(3, LockMode::Write)]);
+    assert!(lock.grant_waiters(2).is_empty());
+    lock.remove_session(1);
+    let grants = lock.grant_waiters(5);
+    let tokens: Vec<Reply> = grants.into_iter().map(|grant| grant.reply).collect();
+    let base = 5 * TOKENS_PER_LOG_INDEX;
+    assert_eq!(tokens, vec![Reply::LockGranted { token: base }, Reply::LockGranted { token: base + 1 }]);
+    assert_eq!(lock.queue.len(), 1);
+}
+
+/// `LOCK_SIZE_BYTES_MAX` assumes every holder and waiter encodes within the entry bound.
+#[test]
+fn largest_entries_fit_the_entry_bound() {
+    let holder =
+        Holder { session_id: u64::MAX, thread: u64::MAX, mode: LockMode::Write, count: u64::MAX, token: u64::MAX };
+    let waiter = Waiter {
+        session_id: u64::MAX,
+        thread: u64::MAX,
+        mode: LockMode::Write,
+        sequence: u64::MAX,
+        deadline_ms: Some(u64::MAX),
+        resume: Some(Resume { count: u64::MAX, notified: true }),
+    };
+    let condition_waiter = ConditionWaiter {
+        session_id: u64::MAX,
+        thread: u64::MAX,
+        sequence: u64::MAX,
+        deadline_ms: Some(u64::MAX),
+        count: u64::MAX,
+    };
+    assert!(encoded_size_bytes(&holder) <= LOCK_ENTRY_SIZE_BYTES_MAX);
+    assert!(encoded_size_bytes(&waiter) <= LOCK_ENTRY_SIZE_BYTES_MAX);
+    assert!(encoded_size_bytes(&condition_waiter) <= LOCK_ENTRY_SIZE_BYTES_MAX);
+}
 
 fn lock_with_timeout(name: &str, thread: u64, mode: LockMode, timeout_ms: Option<u64>) -> SessionCommand {
     SessionCommand::Lock { name: name.to_string(), thread, mode, timeout_ms }

@@ -8,10 +8,10 @@ use crate::heap::Heap;
 use crate::image::{lock_key, reply_key, session_key};
 use crate::limits::{Limit, REPLIES_PER_SESSION_MAX, SESSIONS_MAX, SESSION_TTL_MS_MAX, SESSION_TTL_MS_MIN};
 use crate::object::ObjectKind;
-use crate::proptests::without_applied;
 use crate::reply::{Rejection, Reply};
-use crate::session::{OwnedRequestState, Session, SessionInfo};
-use crate::test_support::{create, final_reply, Driver};
+use crate::session::Session;
+use crate::session_info::{OwnedRequestState, SessionInfo};
+use crate::test_support::{create, final_reply, without_applied, Driver};
 
 fn open_session(client: &str, ttl_ms: u64) -> Command {
     Command::OpenSession { client: client.to_string(), ttl_ms }

@@ -1,17 +1,95 @@
-//! One log entry being applied: the heap, the entry's index, and what it changed, so that each
-//! changed key is written exactly once when the entry is done. Session commands live in
-//! `session_step.rs`, lock commands in `lock_step.rs`.
+//! Applying one log entry: `Heap`'s entry points (`apply`, `apply_command`, `apply_noop`; part
+//! of `impl Heap`, see `heap.rs`) and `Step`, which holds the heap, the entry's index and what it
+//! changed, so that each changed key is written exactly once when the entry is done. Session
+//! commands live in `session_step.rs`, lock commands in `lock_step.rs`.
 
 use std::collections::BTreeSet;
 
 use crate::apply::stage;
-use crate::codec::{encode_lock, encode_reply, encode_session};
-use crate::command::{Command, SessionId, Transaction};
+use crate::codec::{decode_envelope, encode_lock, encode_reply, encode_session, encoded_size_bytes, CodecError};
+use crate::command::{Command, Envelope, SessionId, Transaction};
 use crate::heap::{Heap, Write};
-use crate::image::{lock_key, reply_key, session_key, u64_value, NEXT_ID_KEY, NEXT_SESSION_ID_KEY, NOW_KEY};
-use crate::limits::{Limit, ID_RANGE_MAX, OBJECT_ID_MAX};
+use crate::image::{
+    lock_key, reply_key, session_key, u64_value, APPLIED_INDEX_KEY, NEXT_ID_KEY, NEXT_SESSION_ID_KEY, NOW_KEY,
+};
+use crate::limits::{Limit, ID_RANGE_MAX, OBJECT_ID_MAX, TRANSACTION_SIZE_BYTES_MAX};
 use crate::reply::{Rejection, Reply};
 use crate::value::ObjectId;
+
+impl Heap {
+    /// Decodes an envelope and applies it at `log_index`; returns the encoded `Reply`. Never
+    /// panics on any bytes: undecodable bytes give `Rejection::Malformed`. Appends every changed
+    /// persisted key to `writes`.
+    ///
+    /// Replicas must all go through this function for log entries, so that they all judge the
+    /// same bytes (the size limit is checked on these bytes).
+    pub fn apply(&mut self, log_index: u64, envelope: &[u8], writes: &mut Vec<Write>) -> Vec<u8> {
+        let reply = match decode_envelope(envelope) {
+            Ok(envelope) => self.apply_command(log_index, &envelope, writes),
+            Err(error) => {
+                let rejection = match error {
+                    CodecError::TooLarge { actual_bytes, .. } => Rejection::LimitExceeded {
+                        what: Limit::TransactionSizeBytes,
+                        limit: TRANSACTION_SIZE_BYTES_MAX,
+                        actual: actual_bytes,
+                    },
+                    error @ (CodecError::Invalid { .. } | CodecError::TrailingBytes { .. }) => {
+                        Rejection::Malformed { reason: error.to_string() }
+                    }
+                };
+                self.apply_noop(log_index, writes);
+                Reply::Rejected(rejection)
+            }
+        };
+        encode_reply(&reply)
+    }
+
+    /// Applies a decoded envelope at `log_index`. A rejected command changes nothing but the
+    /// applied index and the clock (and, for a session request, renews the lease and stores
+    /// the reply).
+    pub fn apply_command(&mut self, log_index: u64, envelope: &Envelope, writes: &mut Vec<Write>) -> Reply {
+        self.assert_next_index(log_index);
+        // Measured on the canonical encoding, which is never longer than bytes that decoded to
+        // it, so entries that passed `apply`'s byte check pass this one too.
+        let size_bytes = encoded_size_bytes(envelope);
+        let mut step = Step::new(self, log_index, writes);
+        step.advance_clock(envelope.leader_time_ms);
+        let reply = if size_bytes > TRANSACTION_SIZE_BYTES_MAX {
+            Reply::Rejected(Rejection::LimitExceeded {
+                what: Limit::TransactionSizeBytes,
+                limit: TRANSACTION_SIZE_BYTES_MAX,
+                actual: size_bytes,
+            })
+        } else {
+            step.apply(&envelope.command)
+        };
+        step.finish();
+        self.record_applied(log_index, writes);
+        reply
+    }
+
+    /// Records an entry with no heap command (a Raft blank or membership entry) at `log_index`.
+    pub fn apply_noop(&mut self, log_index: u64, writes: &mut Vec<Write>) {
+        self.assert_next_index(log_index);
+        self.record_applied(log_index, writes);
+    }
+
+    /// Applying an entry twice or out of order would silently fork this replica from the
+    /// others; the log or the store is broken and the node must stop.
+    fn assert_next_index(&self, log_index: u64) {
+        assert!(
+            log_index > self.applied_index,
+            "heap state machine asked to apply log index {log_index} but has already applied \
+             {}: entries must be applied once each, in increasing order",
+            self.applied_index
+        );
+    }
+
+    fn record_applied(&mut self, log_index: u64, writes: &mut Vec<Write>) {
+        self.applied_index = log_index;
+        writes.push((APPLIED_INDEX_KEY.to_vec(), Some(u64_value(log_index))));
+    }
+}
 
 pub(crate) struct Step<'a> {
     pub heap: &'a mut Heap,
@@ -147,5 +225,103 @@ impl<'a> Step<'a> {
             let value = self.heap.replies.get(&(*id, *sequence)).map(encode_reply);
             self.writes.push((reply_key(*id, *sequence), value));
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::codec::{decode_reply, encode_envelope};
+    use crate::command::{Op, Target};
+    use crate::image::object_key;
+    use crate::object::ObjectKind;
+    use crate::test_support::{apply_ops, create, envelope};
+
+    #[test]
+    fn apply_decodes_applies_and_encodes_the_reply() {
+        let mut heap = Heap::new();
+        let bytes = encode_envelope(&envelope(Vec::new(), vec![create(7, ObjectKind::Map)]));
+        let mut writes = Vec::new();
+        let reply = decode_reply(&heap.apply(3, &bytes, &mut writes)).unwrap();
+        assert_eq!(reply, Reply::Committed { log_index: 3, created: vec![(7, 1)] });
+        assert_eq!(heap.get(1).unwrap().version, 3);
+        assert_eq!(heap.applied_index(), 3);
+        assert_eq!(heap.next_id(), 2);
+        let keys: Vec<Vec<u8>> = writes.into_iter().map(|(key, _)| key).collect();
+        assert_eq!(keys, vec![object_key(1), NEXT_ID_KEY.to_vec(), APPLIED_INDEX_KEY.to_vec()]);
+    }
+
+    #[test]
+    fn undecodable_bytes_are_malformed_and_only_advance_the_index() {
+        let mut heap = Heap::new();
+        apply_ops(&mut heap, 1, vec![create(0, ObjectKind::List)]);
+        let before = heap.clone();
+        let mut writes = Vec::new();
+        let reply = decode_reply(&heap.apply(2, &[0xFF, 0xFF, 0xFF], &mut writes)).unwrap();
+        assert!(matches!(reply, Reply::Rejected(Rejection::Malformed { .. })));
+        assert_eq!(writes, vec![(APPLIED_INDEX_KEY.to_vec(), Some(u64_value(2)))]);
+        assert_eq!(heap.applied_index(), 2);
+        assert_eq!(heap.objects, before.objects);
+        assert_eq!(heap.next_id, before.next_id);
+    }
+
+    #[test]
+    fn oversized_bytes_exceed_the_transaction_size_limit() {
+        let mut heap = Heap::new();
+        let bytes = vec![0u8; TRANSACTION_SIZE_BYTES_MAX as usize + 1];
+        let reply = decode_reply(&heap.apply(1, &bytes, &mut Vec::new())).unwrap();
+        assert_eq!(
+            reply,
+            Reply::Rejected(Rejection::LimitExceeded {
+                what: Limit::TransactionSizeBytes,
+                limit: TRANSACTION_SIZE_BYTES_MAX,
+                actual: TRANSACTION_SIZE_BYTES_MAX + 1,
+            })
+        );
+    }
+
+    #[test]
+    fn typed_oversized_envelope_exceeds_the_transaction_size_limit() {
+        let mut heap = Heap::new();
+        let big = crate::value::Value::Bytes(vec![7; TRANSACTION_SIZE_BYTES_MAX as usize]);
+        let ops = vec![create(0, ObjectKind::List), Op::ListPush { target: Target::New(0), value: big }];
+        let reply = heap.apply_command(1, &envelope(Vec::new(), ops), &mut Vec::new());
+        assert!(matches!(reply, Reply::Rejected(Rejection::LimitExceeded { what: Limit::TransactionSizeBytes, .. })));
+        assert_eq!(heap.object_count(), 0);
+    }
+
+    #[test]
+    fn noop_advances_the_applied_index() {
+        let mut heap = Heap::new();
+        let mut writes = Vec::new();
+        heap.apply_noop(4, &mut writes);
+        assert_eq!(heap.applied_index(), 4);
+        assert_eq!(writes, vec![(APPLIED_INDEX_KEY.to_vec(), Some(u64_value(4)))]);
+    }
+
+    #[test]
+    #[should_panic(expected = "entries must be applied once each, in increasing order")]
+    fn applying_an_old_index_is_fatal() {
+        let mut heap = Heap::new();
+        heap.apply_noop(4, &mut Vec::new());
+        let empty = Envelope {
+            leader_time_ms: 0,
+            command: Command::Transaction(Transaction { expect: Vec::new(), fences: Vec::new(), ops: Vec::new() }),
+        };
+        heap.apply_command(4, &empty, &mut Vec::new());
+    }
+
+    #[test]
+    fn roots_are_sorted_and_rebinding_the_same_id_writes_nothing() {
+        let mut heap = Heap::new();
+        let bind = |name: &str, handle| Op::BindRoot { name: name.to_string(), target: Target::New(handle) };
+        apply_ops(&mut heap, 1, vec![create(0, ObjectKind::Fields), bind("b", 0), bind("a", 0)]);
+        assert_eq!(heap.roots(), vec![("a".to_string(), 1), ("b".to_string(), 1)]);
+        assert_eq!(heap.root("b"), Some(1));
+        let mut writes = Vec::new();
+        let rebind = vec![Op::BindRoot { name: "a".to_string(), target: Target::Id(1) }];
+        heap.apply_command(2, &envelope(Vec::new(), rebind), &mut writes);
+        assert_eq!(writes, vec![(APPLIED_INDEX_KEY.to_vec(), Some(u64_value(2)))]);
     }
 }

@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 
 use crate::command::{Command, Envelope, LockMode, Op, SessionCommand, SessionId, SessionRequest, Transaction};
 use crate::heap::Heap;
+use crate::image::{APPLIED_INDEX_KEY, NOW_KEY};
 use crate::object::ObjectKind;
 use crate::reply::Reply;
-use crate::session::OwnedRequestState;
+use crate::session_info::OwnedRequestState;
 use crate::value::ObjectId;
 
 pub(crate) fn envelope(expect: Vec<(ObjectId, u64)>, ops: Vec<Op>) -> Envelope {
@@ -128,4 +129,14 @@ impl Driver {
 
 pub(crate) fn final_reply(reply: Reply) -> OwnedRequestState {
     OwnedRequestState::Final(reply)
+}
+
+/// The keys every applied envelope may write, even a rejected one.
+pub(crate) fn is_bookkeeping(key: &[u8]) -> bool {
+    key == APPLIED_INDEX_KEY || key == NOW_KEY
+}
+
+/// The image without the applied index and the clock.
+pub(crate) fn without_applied(image: &[(Vec<u8>, Vec<u8>)]) -> Vec<(Vec<u8>, Vec<u8>)> {
+    image.iter().filter(|(key, _)| !is_bookkeeping(key)).cloned().collect()
 }

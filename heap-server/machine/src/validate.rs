@@ -6,8 +6,8 @@ use crate::codec::encoded_size_bytes;
 use crate::heap::Heap;
 use crate::limits::{OBJECT_COUNT_MAX, OBJECT_SIZE_BYTES_MAX};
 use crate::names::{check_name, NameKind};
-use crate::object::Body;
-use crate::value::{Value, OBJECT_ID_FIRST};
+use crate::object::{Body, Object};
+use crate::value::{ObjectId, Value, OBJECT_ID_FIRST};
 
 impl Heap {
     /// Checks: ids in `OBJECT_ID_FIRST..next_id` and equal to their key; versions in
@@ -23,55 +23,7 @@ impl Heap {
             return Err(format!("{count} objects, over the limit of {OBJECT_COUNT_MAX}"));
         }
         for (id, object) in &self.objects {
-            let id = *id;
-            if object.id != id {
-                return Err(format!("object {} is stored under id {id}", object.id));
-            }
-            if id < OBJECT_ID_FIRST {
-                return Err(format!("object {id} is below the first id {OBJECT_ID_FIRST}"));
-            }
-            if id >= self.next_id {
-                return Err(format!("object {id} is not below next_id {}", self.next_id));
-            }
-            if object.version == 0 {
-                return Err(format!("object {id} has version 0"));
-            }
-            if object.version > self.applied_index {
-                return Err(format!(
-                    "object {id} has version {}, after the applied index {}",
-                    object.version, self.applied_index
-                ));
-            }
-            check_name(NameKind::Class, &object.class).map_err(|error| format!("object {id}: {error}"))?;
-            match &object.body {
-                Body::Fields(fields) => {
-                    for name in fields.keys() {
-                        check_name(NameKind::Field, name).map_err(|error| format!("object {id}: {error}"))?;
-                    }
-                }
-                Body::Map(entries) => {
-                    for key in entries.keys() {
-                        check_name(NameKind::MapKey, key).map_err(|error| format!("object {id}: {error}"))?;
-                    }
-                }
-                Body::List(_) => {}
-            }
-            for value in object.body.values() {
-                match value {
-                    Value::NewRef(handle) => {
-                        return Err(format!("object {id} stores NewRef({handle})"));
-                    }
-                    Value::Ref(to) if !self.objects.contains_key(to) => {
-                        return Err(format!("object {id} refers to missing object {to}"));
-                    }
-                    _ => {}
-                }
-            }
-            check_object_limits(object).map_err(|error| format!("object {id}: {error}"))?;
-            let size_bytes = encoded_size_bytes(object);
-            if size_bytes > OBJECT_SIZE_BYTES_MAX {
-                return Err(format!("object {id} encodes to {size_bytes} bytes, over {OBJECT_SIZE_BYTES_MAX}"));
-            }
+            self.validate_object(*id, object)?;
         }
         for (name, id) in &self.roots {
             check_name(NameKind::Root, name).map_err(|error| error.to_string())?;
@@ -80,6 +32,59 @@ impl Heap {
             }
         }
         self.validate_sessions_and_locks()
+    }
+
+    /// One stored object: its id, version, names, references and limits.
+    fn validate_object(&self, id: ObjectId, object: &Object) -> Result<(), String> {
+        if object.id != id {
+            return Err(format!("object {} is stored under id {id}", object.id));
+        }
+        if id < OBJECT_ID_FIRST {
+            return Err(format!("object {id} is below the first id {OBJECT_ID_FIRST}"));
+        }
+        if id >= self.next_id {
+            return Err(format!("object {id} is not below next_id {}", self.next_id));
+        }
+        if object.version == 0 {
+            return Err(format!("object {id} has version 0"));
+        }
+        if object.version > self.applied_index {
+            return Err(format!(
+                "object {id} has version {}, after the applied index {}",
+                object.version, self.applied_index
+            ));
+        }
+        check_name(NameKind::Class, &object.class).map_err(|error| format!("object {id}: {error}"))?;
+        match &object.body {
+            Body::Fields(fields) => {
+                for name in fields.keys() {
+                    check_name(NameKind::Field, name).map_err(|error| format!("object {id}: {error}"))?;
+                }
+            }
+            Body::Map(entries) => {
+                for key in entries.keys() {
+                    check_name(NameKind::MapKey, key).map_err(|error| format!("object {id}: {error}"))?;
+                }
+            }
+            Body::List(_) => {}
+        }
+        for value in object.body.values() {
+            match value {
+                Value::NewRef(handle) => {
+                    return Err(format!("object {id} stores NewRef({handle})"));
+                }
+                Value::Ref(to) if !self.objects.contains_key(to) => {
+                    return Err(format!("object {id} refers to missing object {to}"));
+                }
+                _ => {}
+            }
+        }
+        check_object_limits(object).map_err(|error| format!("object {id}: {error}"))?;
+        let size_bytes = encoded_size_bytes(object);
+        if size_bytes > OBJECT_SIZE_BYTES_MAX {
+            return Err(format!("object {id} encodes to {size_bytes} bytes, over {OBJECT_SIZE_BYTES_MAX}"));
+        }
+        Ok(())
     }
 }
 

@@ -3,11 +3,12 @@
 use std::collections::BTreeSet;
 
 use crate::command::{LockMode, SessionId, SESSION_ID_FIRST};
+use crate::fencing::token_log_index;
 use crate::heap::Heap;
 use crate::index::Index;
 use crate::limits::{
     HOLDERS_PER_LOCK_MAX, LOCKS_MAX, REENTRANT_HOLDS_MAX, REPLIES_PER_SESSION_MAX, SESSIONS_MAX, SESSION_TTL_MS_MAX,
-    SESSION_TTL_MS_MIN, TOKENS_PER_LOG_INDEX, WAITERS_PER_LOCK_MAX,
+    SESSION_TTL_MS_MIN, WAITERS_PER_LOCK_MAX,
 };
 use crate::lock::Lock;
 use crate::names::{check_name, NameKind};
@@ -96,8 +97,7 @@ impl Heap {
         if writers == 1 && holders > 1 {
             return Err("a write holder shares it with other holders".to_string());
         }
-        let token_end = self.applied_index.saturating_add(1).saturating_mul(TOKENS_PER_LOG_INDEX);
-        if lock.last_token >= token_end {
+        if token_log_index(lock.last_token) > self.applied_index {
             return Err(format!("last token {} is not from an applied entry", lock.last_token));
         }
         let mut previous_token = None;

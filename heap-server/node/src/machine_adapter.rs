@@ -2,8 +2,8 @@
 //! which objects each applied entry changed (the feed behind the `Watch` RPC that clients use to
 //! invalidate their caches).
 
+use heap_machine::object_id_of_key;
 use heap_machine::Heap;
-use heap_machine::OBJECT_KEY_PREFIX;
 use raft_store::ChangeSet;
 use raft_store::LoadError;
 use raft_store::Machine;
@@ -33,17 +33,12 @@ impl HeapMachine {
     }
 }
 
-/// The id of an object key (`o/` + 8-byte big-endian id), or None for other keys.
-fn object_id(key: &[u8]) -> Option<u64> {
-    let id = key.strip_prefix(OBJECT_KEY_PREFIX)?;
-    Some(u64::from_be_bytes(id.try_into().ok()?))
-}
-
 impl Machine for HeapMachine {
     fn apply(&mut self, log_index: u64, command: &[u8], changes: &mut ChangeSet) -> Vec<u8> {
         let written_before = changes.writes.len();
         let reply = self.heap.apply(log_index, command, &mut changes.writes);
-        let ids: Vec<u64> = changes.writes[written_before..].iter().filter_map(|(key, _)| object_id(key)).collect();
+        let ids: Vec<u64> =
+            changes.writes[written_before..].iter().filter_map(|(key, _)| object_id_of_key(key)).collect();
         if !ids.is_empty() {
             // No subscriber is fine: nobody caches anything.
             let _ = self.feed.send(FeedEvent::Changed { log_index, ids });

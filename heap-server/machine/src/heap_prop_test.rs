@@ -12,10 +12,9 @@ use proptest::sample::Index;
 use crate::codec::{decode_envelope, decode_reply, encode_envelope};
 use crate::command::{Command, Envelope, Op, Target, Transaction};
 use crate::heap::{Heap, Write};
-use crate::image::{APPLIED_INDEX_KEY, NOW_KEY};
 use crate::object::ObjectKind;
 use crate::reply::{Rejection, Reply};
-use crate::test_support::{apply_ops, create, envelope};
+use crate::test_support::{apply_ops, create, envelope, is_bookkeeping, without_applied};
 use crate::value::{ObjectId, Value};
 
 /// Wild ids 0..40: 0 never exists, low ids usually do, high ones often not yet.
@@ -345,16 +344,6 @@ fn apply_entry(heap: &mut Heap, log_index: u64, bytes: &Option<Vec<u8>>, writes:
             None
         }
     }
-}
-
-/// The keys every applied envelope may write, even a rejected one.
-fn is_bookkeeping(key: &[u8]) -> bool {
-    key == APPLIED_INDEX_KEY || key == NOW_KEY
-}
-
-/// The image without the applied index and the clock.
-pub(crate) fn without_applied(image: &[(Vec<u8>, Vec<u8>)]) -> Vec<(Vec<u8>, Vec<u8>)> {
-    image.iter().filter(|(key, _)| !is_bookkeeping(key)).cloned().collect()
 }
 
 /// How many writes touch more than the applied index and the clock.

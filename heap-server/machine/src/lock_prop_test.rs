@@ -20,10 +20,9 @@ use crate::command::{Command, LockMode, SessionCommand, SessionId, SessionReques
 use crate::heap::Heap;
 use crate::lock_info::LockInfo;
 use crate::object::ObjectKind;
-use crate::proptests::without_applied;
 use crate::reply::{Rejection, Reply};
-use crate::session::OwnedRequestState;
-use crate::test_support::{create, Driver};
+use crate::session_info::OwnedRequestState;
+use crate::test_support::{create, without_applied, Driver};
 
 const CASES: u32 = 128;
 const LOCK_NAMES: [&str; 3] = ["a", "b", "c"];
