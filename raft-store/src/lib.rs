@@ -3,16 +3,20 @@
 //! Architecture invariant: raft-store never interprets heap operations; it stores opaque bytes
 //! and drives a `Machine` it is given.
 
-pub mod log;
-pub mod machine;
-pub mod state_machine;
-pub mod types;
+mod log;
+mod machine;
+mod state_machine;
+mod types;
 
+pub use log::LogError;
 pub use log::LogOptions;
+pub use log::LogReader;
+pub use log::LogStats;
 pub use log::LogStore;
 pub use machine::ChangeSet;
 pub use machine::LoadError;
 pub use machine::Machine;
+pub use state_machine::StateMachineError;
 pub use state_machine::StateMachineStore;
 pub use state_machine::SNAPSHOT_SIZE_BYTES_MAX;
 pub use types::*;

@@ -14,16 +14,9 @@ pub struct ChangeSet {
 }
 
 impl ChangeSet {
+    /// Records a write of `value` under `key`.
     pub fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
         self.writes.push((key, Some(value)));
-    }
-
-    pub fn delete(&mut self, key: Vec<u8>) {
-        self.writes.push((key, None));
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.writes.is_empty()
     }
 }
 

@@ -46,4 +46,3 @@ pub type SnapshotMeta = openraft::alias::SnapshotMetaOf<TypeConfig>;
 /// Snapshots travel and install as one byte buffer (bounded by `SNAPSHOT_SIZE_BYTES_MAX`).
 pub type SnapshotData = Vec<u8>;
 pub type Snapshot = openraft::alias::SnapshotOf<TypeConfig, SnapshotData>;
-pub type Raft<SM> = openraft::Raft<TypeConfig, SM>;

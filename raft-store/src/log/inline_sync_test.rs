@@ -8,9 +8,9 @@ use openraft::storage::IOFlushed;
 use openraft::storage::RaftLogStorage;
 use openraft::type_config::TypeConfigExt;
 
-use super::testing::*;
-use super::LogOptions;
-use super::LogStore;
+use crate::log::testing::*;
+use crate::log::LogOptions;
+use crate::log::LogStore;
 use crate::types::TypeConfig;
 
 /// The node the store under test runs on; the entries' proposer decides which path they take.

@@ -48,18 +48,10 @@ mod stats;
 mod store;
 
 #[cfg(test)]
-mod inline_sync_test;
-#[cfg(test)]
-mod recovery_test;
-#[cfg(test)]
-mod store_test;
-#[cfg(test)]
 mod testing;
 
 pub use error::LogError;
 pub use options::LogOptions;
-pub use options::SEGMENT_SIZE_BYTES_MAX;
-pub use options::SEGMENT_SIZE_BYTES_MIN;
 pub use stats::LogStats;
 pub use store::LogReader;
 pub use store::LogStore;

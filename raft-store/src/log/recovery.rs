@@ -53,30 +53,53 @@ struct Scanned {
     valid_len_bytes: u64,
 }
 
+/// Reads the log in `dir` back after a restart or crash: the vote, the purge point and every
+/// entry after it, repairing only a torn tail of the last segment.
 pub(crate) fn recover(dir: &Path, counters: &Counters) -> Result<Recovered, LogError> {
     remove_tmp_files(dir, counters)?;
     let vote: Option<Vote> = meta_file::read_meta(dir, VOTE_FILE_NAME)?;
     let purged: Option<LogId> = meta_file::read_meta(dir, PURGED_FILE_NAME)?;
     let mut names = list_segments(dir)?;
-
-    // Finish an interrupted purge: a segment whose successor starts at or below purge + 1 holds
-    // only purged entries (every entry of a segment is below its successor's first index).
     if let Some(purged) = &purged {
-        let mut removed_count = 0;
-        while names.len() >= 2 && names[1].0 <= purged.index.saturating_add(1) {
-            segment::remove_segment_file(&names[0].1)?;
-            names.remove(0);
-            removed_count += 1;
-        }
-        if removed_count > 0 {
-            disk::sync_dir(dir, counters).map_err(|e| LogError::io("syncing directory", dir, e))?;
-            tracing::info!(removed_count, dir = %dir.display(), "removed segments left over by an interrupted purge");
-        }
+        remove_purged_segment_files(dir, &mut names, purged, counters)?;
     }
+    let mut recovered =
+        Recovered { vote, purged, segments: BTreeMap::new(), entries: VecDeque::new(), offsets: VecDeque::new() };
+    load_segments(dir, names, &mut recovered, counters)?;
+    remove_segments_purged_past_the_end(dir, &mut recovered, counters)?;
+    check_recovered(dir, &recovered)?;
+    Ok(recovered)
+}
 
-    let mut segments = BTreeMap::new();
-    let mut entries = VecDeque::new();
-    let mut offsets = VecDeque::new();
+/// Finishes an interrupted purge: a segment whose successor starts at or below purge + 1 holds
+/// only purged entries (every entry of a segment is below its successor's first index).
+fn remove_purged_segment_files(
+    dir: &Path,
+    names: &mut Vec<(u64, PathBuf)>,
+    purged: &LogId,
+    counters: &Counters,
+) -> Result<(), LogError> {
+    let mut removed_count = 0;
+    while names.len() >= 2 && names[1].0 <= purged.index.saturating_add(1) {
+        segment::remove_segment_file(&names[0].1)?;
+        names.remove(0);
+        removed_count += 1;
+    }
+    if removed_count > 0 {
+        disk::sync_dir(dir, counters).map_err(|e| LogError::io("syncing directory", dir, e))?;
+        tracing::info!(removed_count, dir = %dir.display(), "removed segments left over by an interrupted purge");
+    }
+    Ok(())
+}
+
+/// Scans the segments `names` (in index order) into `recovered`: each must start where the one
+/// before it ended; entries at or below the purge point are skipped.
+fn load_segments(
+    dir: &Path,
+    names: Vec<(u64, PathBuf)>,
+    recovered: &mut Recovered,
+    counters: &Counters,
+) -> Result<(), LogError> {
     let mut expected_index: Option<u64> = None;
     let segment_count = names.len();
     for (position, (first_index, path)) in names.into_iter().enumerate() {
@@ -91,51 +114,80 @@ pub(crate) fn recover(dir: &Path, counters: &Counters) -> Result<Recovered, LogE
                 });
             }
         }
-        let bytes = read_segment(dir, &path)?;
-        let scanned = scan_segment(dir, &path, first_index, &bytes, is_last)?;
-        let file_len_bytes = bytes.len() as u64;
-        if scanned.valid_len_bytes < file_len_bytes {
-            assert!(is_last, "only the last segment may have a torn tail");
-            cut_tail(&path, scanned.valid_len_bytes, counters)?;
-            tracing::warn!(
-                segment = %path.display(),
-                dropped_bytes = file_len_bytes - scanned.valid_len_bytes,
-                kept_bytes = scanned.valid_len_bytes,
-                "cut a torn tail off the last log segment: an append that was never fsynced, so never acknowledged"
-            );
-        }
-        if scanned.records.is_empty() {
-            if !is_last {
-                return Err(corrupt(dir, &path, 0, "an empty segment that is not the last".to_string()));
-            }
-            segment::remove_segment_file(&path)?;
-            disk::sync_dir(dir, counters).map_err(|e| LogError::io("syncing directory", dir, e))?;
-            tracing::warn!(segment = %path.display(), "removed an empty last log segment (a crash right after creating it)");
+        let Some(scanned) = read_valid_records(dir, &path, first_index, is_last, counters)? else {
             continue;
-        }
+        };
         let last_index = scanned.records.last().map(|(entry, _)| entry.log_id.index).expect("records is not empty");
         expected_index = Some(last_index + 1);
         for (entry, offset) in scanned.records {
-            if purged.as_ref().is_some_and(|p| entry.log_id.index <= p.index) {
+            if recovered.purged.as_ref().is_some_and(|p| entry.log_id.index <= p.index) {
                 continue;
             }
-            entries.push_back(entry);
-            offsets.push_back(offset);
+            recovered.entries.push_back(entry);
+            recovered.offsets.push_back(offset);
         }
-        segments.insert(first_index, Segment::open_existing(path, first_index, scanned.valid_len_bytes)?);
+        recovered.segments.insert(first_index, Segment::open_existing(path, first_index, scanned.valid_len_bytes)?);
     }
+    Ok(())
+}
 
-    // Finish an interrupted purge past the last entry: every remaining record is purged.
-    if entries.is_empty() && !segments.is_empty() {
-        assert!(purged.is_some(), "records exist but none kept: they must all be purged");
-        for segment in segments.values() {
+/// Reads and checks one segment, cutting a torn tail off the last one. Returns None when the last
+/// segment holds no record (after removing it); any other segment without a record is corrupt.
+fn read_valid_records(
+    dir: &Path,
+    path: &Path,
+    first_index: u64,
+    is_last: bool,
+    counters: &Counters,
+) -> Result<Option<Scanned>, LogError> {
+    let bytes = read_segment(dir, path)?;
+    let scanned = scan_segment(dir, path, first_index, &bytes, is_last)?;
+    let file_len_bytes = bytes.len() as u64;
+    if scanned.valid_len_bytes < file_len_bytes {
+        assert!(is_last, "only the last segment may have a torn tail");
+        cut_tail(path, scanned.valid_len_bytes, counters)?;
+        tracing::warn!(
+            segment = %path.display(),
+            dropped_bytes = file_len_bytes - scanned.valid_len_bytes,
+            kept_bytes = scanned.valid_len_bytes,
+            "cut a torn tail off the last log segment: an append that was never fsynced, so never acknowledged"
+        );
+    }
+    if scanned.records.is_empty() {
+        if !is_last {
+            return Err(corrupt(dir, path, 0, "an empty segment that is not the last".to_string()));
+        }
+        segment::remove_segment_file(path)?;
+        disk::sync_dir(dir, counters).map_err(|e| LogError::io("syncing directory", dir, e))?;
+        tracing::warn!(segment = %path.display(), "removed an empty last log segment (a crash right after creating it)");
+        return Ok(None);
+    }
+    Ok(Some(scanned))
+}
+
+/// Finishes an interrupted purge past the last entry: every remaining record is purged, so every
+/// segment goes.
+fn remove_segments_purged_past_the_end(
+    dir: &Path,
+    recovered: &mut Recovered,
+    counters: &Counters,
+) -> Result<(), LogError> {
+    if recovered.entries.is_empty() && !recovered.segments.is_empty() {
+        assert!(recovered.purged.is_some(), "records exist but none kept: they must all be purged");
+        for segment in recovered.segments.values() {
             segment::remove_segment_file(&segment.path)?;
         }
-        segments.clear();
+        recovered.segments.clear();
         disk::sync_dir(dir, counters).map_err(|e| LogError::io("syncing directory", dir, e))?;
     }
+    Ok(())
+}
 
-    if let (Some(purged), Some(first)) = (&purged, entries.front()) {
+/// Checks the recovered log: the first entry follows the purge point (a hole there is a `Gap`),
+/// and the entries are contiguous with an offset each.
+fn check_recovered(dir: &Path, recovered: &Recovered) -> Result<(), LogError> {
+    let Recovered { purged, segments, entries, offsets, .. } = recovered;
+    if let (Some(purged), Some(first)) = (purged, entries.front()) {
         if first.log_id.index != purged.index + 1 {
             let segment = segments.values().next().map(|s| s.path.clone()).unwrap_or_default();
             return Err(LogError::Gap {
@@ -153,8 +205,7 @@ pub(crate) fn recover(dir: &Path, counters: &Counters) -> Result<Recovered, LogE
         }
     }
     assert_eq!(entries.len(), offsets.len());
-
-    Ok(Recovered { vote, purged, segments, entries, offsets })
+    Ok(())
 }
 
 fn corrupt(dir: &Path, segment: &Path, offset_bytes: u64, reason: String) -> LogError {
@@ -257,20 +308,13 @@ fn scan_segment(dir: &Path, path: &Path, first_index: u64, bytes: &[u8], is_last
                 }
                 // A torn write leaves garbage at the end. A valid record with the next index
                 // after the bad one means the bad record is in the middle: corruption.
-                if let Some(payload_len) = payload_len {
-                    let next = offset + RECORD_HEADER_SIZE_BYTES + payload_len;
-                    if next < bytes.len() {
-                        if let Decoded::Record { index, .. } = decode_record(&bytes[next..]) {
-                            if index == expected_index + 1 {
-                                return Err(corrupt(
-                                    dir,
-                                    path,
-                                    offset_bytes,
-                                    format!("{reason}, followed by valid entry {index}: not a torn write"),
-                                ));
-                            }
-                        }
-                    }
+                if let Some(index) = next_record_after_bad_one(bytes, offset, payload_len, expected_index) {
+                    return Err(corrupt(
+                        dir,
+                        path,
+                        offset_bytes,
+                        format!("{reason}, followed by valid entry {index}: not a torn write"),
+                    ));
                 }
                 break;
             }
@@ -283,9 +327,32 @@ fn scan_segment(dir: &Path, path: &Path, first_index: u64, bytes: &[u8], is_last
     Ok(Scanned { records, valid_len_bytes: offset as u64 })
 }
 
+/// The index of the record right after a bad record at `offset` (whose header claims
+/// `payload_len`), if that record is valid and is entry `expected_index + 1`, the entry that would
+/// follow the bad one.
+fn next_record_after_bad_one(
+    bytes: &[u8],
+    offset: usize,
+    payload_len: Option<usize>,
+    expected_index: u64,
+) -> Option<u64> {
+    let next = offset + RECORD_HEADER_SIZE_BYTES + payload_len?;
+    if next >= bytes.len() {
+        return None;
+    }
+    match decode_record(&bytes[next..]) {
+        Decoded::Record { index, .. } if index == expected_index + 1 => Some(index),
+        _ => None,
+    }
+}
+
 /// Cuts a torn tail: ftruncate to the valid prefix, then fdatasync.
 fn cut_tail(path: &Path, valid_len_bytes: u64, counters: &Counters) -> Result<(), LogError> {
     let file = OpenOptions::new().write(true).open(path).map_err(|e| LogError::io("opening", path, e))?;
     file.set_len(valid_len_bytes).map_err(|e| LogError::io("truncating torn tail of", path, e))?;
     disk::sync_data(&file, counters).map_err(|e| LogError::io("syncing", path, e))
 }
+
+#[cfg(test)]
+#[path = "recovery_test.rs"]
+mod tests;

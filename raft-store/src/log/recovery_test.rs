@@ -4,11 +4,13 @@
 use std::io::Write;
 use std::path::Path;
 
-use super::meta_file;
-use super::record::encode_record;
-use super::testing::*;
-use super::LogError;
-use super::LogStore;
+use crate::log::meta_file;
+use crate::log::record::encode_record;
+use crate::log::segment::Segment;
+use crate::log::stats::Counters;
+use crate::log::testing::*;
+use crate::log::LogError;
+use crate::log::LogStore;
 use crate::types::Entry;
 
 /// Appends `bytes` to the file at `path`, as a crash in the middle of a write would leave them.
@@ -116,7 +118,7 @@ async fn a_torn_first_record_of_a_new_segment_removes_the_segment() {
     let mut store = open_small(dir.path());
     append_durable(&mut store, entries(1, 0..=3)).await;
     drop(store);
-    let next = dir.path().join(super::segment::Segment::file_name(4));
+    let next = dir.path().join(Segment::file_name(4));
     std::fs::write(&next, &record_bytes(&entry(1, 4))[..10]).unwrap();
 
     let mut store = open_small(dir.path());
@@ -129,7 +131,7 @@ async fn a_torn_first_record_of_a_new_segment_removes_the_segment() {
 async fn an_empty_last_segment_is_removed() {
     let dir = tempfile::tempdir().unwrap();
     write_log(dir.path(), 3).await;
-    let empty = dir.path().join(super::segment::Segment::file_name(4));
+    let empty = dir.path().join(Segment::file_name(4));
     std::fs::write(&empty, b"").unwrap();
     assert_recovers_and_continues(dir.path(), 3).await;
 }
@@ -216,7 +218,7 @@ async fn a_purge_point_past_the_first_entry_with_missing_entries_is_a_gap() {
     append_durable(&mut store, entries(1, 0..=49)).await;
     drop(store);
     // Entries 0..=3 purged, but the segments holding 4.. are gone: a hole after the purge point.
-    let counters = super::stats::Counters::default();
+    let counters = Counters::default();
     meta_file::write_meta(dir.path(), meta_file::PURGED_FILE_NAME, &log_id(1, 3), &counters).unwrap();
     let files = segment_files(dir.path());
     for (_, path) in &files[..files.len() - 1] {
@@ -234,7 +236,7 @@ async fn an_interrupted_purge_is_finished_on_open() {
     drop(store);
     let files_before = segment_files(dir.path()).len();
     // As if the node crashed after making the purge point durable, before deleting any segment.
-    let counters = super::stats::Counters::default();
+    let counters = Counters::default();
     meta_file::write_meta(dir.path(), meta_file::PURGED_FILE_NAME, &log_id(1, 30), &counters).unwrap();
     std::fs::write(dir.path().join("vote.meta.tmp"), b"half a vote").unwrap();
 

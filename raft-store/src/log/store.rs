@@ -148,11 +148,6 @@ impl LogStore {
         self.inner.stats()
     }
 
-    /// The directory this log lives in.
-    pub fn dir(&self) -> &Path {
-        &self.inner.dir
-    }
-
     /// A read-only handle sharing this store's state.
     pub fn reader(&self) -> LogReader {
         LogReader { inner: self.inner.clone() }
@@ -620,3 +615,11 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         Ok(self.inner.purge(log_id)?)
     }
 }
+
+#[cfg(test)]
+#[path = "store_test.rs"]
+mod tests;
+
+#[cfg(test)]
+#[path = "inline_sync_test.rs"]
+mod inline_sync_tests;

@@ -9,9 +9,9 @@ use openraft::storage::RaftLogStorage;
 use openraft::type_config::TypeConfigExt;
 use openraft::RaftLogReader;
 
-use super::testing::*;
-use super::LogError;
-use super::LogStore;
+use crate::log::testing::*;
+use crate::log::LogError;
+use crate::log::LogStore;
 use crate::types::TypeConfig;
 
 #[tokio::test]

@@ -19,12 +19,12 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 use std::time::Instant;
 
+use super::error::StateMachineError;
+use super::keys::machine_key;
+use super::keys::MetaPairs;
 use crate::machine::ChangeSet;
 use crate::types::LogId;
 use crate::types::StoredMembership;
-
-use super::store::machine_key;
-use super::store::StateMachineError;
 
 /// Staged changes are written to sled at least this often. Not more often: each write (and the
 /// flush sled does after it) competes for the disk with the log's fdatasync, and at 100 ms it set
@@ -36,9 +36,6 @@ pub const PENDING_WAKE_BYTES: usize = 4 * 1024 * 1024;
 /// Appliers wait for the writer when this many bytes are staged, so a slow disk bounds memory
 /// instead of growing the backlog without limit.
 pub const PENDING_BYTES_MAX: usize = 64 * 1024 * 1024;
-
-/// Meta keys and their encoded values, written with every batch.
-pub type MetaPairs = Vec<(&'static [u8], Vec<u8>)>;
 
 /// Encodes the meta values (last applied log id, membership) for sled.
 pub type MetaEncoder = fn(Option<LogId>, &StoredMembership) -> Result<MetaPairs, StateMachineError>;
@@ -230,3 +227,7 @@ impl Drop for ImageWriter {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "image_writer_test.rs"]
+mod tests;

@@ -8,11 +8,11 @@ use std::time::Instant;
 
 use openraft::vote::RaftLeaderIdExt;
 
-use super::image_writer::ImageWriter;
-use super::image_writer::MetaPairs;
-use super::store::machine_key;
-use super::store::StateMachineError;
+use super::ImageWriter;
 use crate::machine::ChangeSet;
+use crate::state_machine::error::StateMachineError;
+use crate::state_machine::keys::machine_key;
+use crate::state_machine::keys::MetaPairs;
 use crate::types::LogId;
 use crate::types::StoredMembership;
 use crate::types::TypeConfig;

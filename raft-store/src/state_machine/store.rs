@@ -12,7 +12,6 @@ use std::io;
 use std::path::Path;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::Mutex;
 use std::sync::RwLock;
 
 use futures::Stream;
@@ -23,14 +22,19 @@ use openraft::EntryPayload;
 use openraft::OptionalSend;
 use openraft::RaftSnapshotBuilder;
 
+use super::error::StateMachineError;
 use super::image_file::read_snapshot_file;
 use super::image_file::write_snapshot_file;
 use super::image_file::ImageError;
 use super::image_file::SnapshotImage;
 use super::image_writer::ImageWriter;
-use super::image_writer::MetaPairs;
+use super::keys::decode_meta;
+use super::keys::encode_applied_meta;
+use super::keys::machine_key;
+use super::keys::KEY_LAST_APPLIED;
+use super::keys::KEY_MEMBERSHIP;
+use super::keys::MACHINE_PREFIX;
 use crate::machine::ChangeSet;
-use crate::machine::LoadError;
 use crate::machine::Machine;
 use crate::types::LogId;
 use crate::types::Reply;
@@ -39,39 +43,6 @@ use crate::types::SnapshotData;
 use crate::types::SnapshotMeta;
 use crate::types::StoredMembership;
 use crate::types::TypeConfig;
-
-/// Machine image keys are stored under this prefix; raft-store's own keys under `META_PREFIX`.
-const MACHINE_PREFIX: u8 = b'h';
-const KEY_LAST_APPLIED: &[u8] = b"s/last_applied";
-const KEY_MEMBERSHIP: &[u8] = b"s/membership";
-/// One encoded meta value (a log id or a membership config) is never larger than this.
-const META_SIZE_BYTES_MAX: usize = 1024 * 1024;
-
-#[derive(Debug, thiserror::Error)]
-pub enum StateMachineError {
-    #[error("cannot open the state machine store at {path}: {error}; check the path and permissions")]
-    Open { path: String, error: sled::Error },
-    #[error("state machine store i/o failed: {0}; the node stops (check the disk)")]
-    Sled(#[from] sled::Error),
-    #[error("state machine meta key {key} is corrupt: {reason}; wipe this node's data dir and let it catch up from its peers")]
-    CorruptMeta { key: String, reason: String },
-    #[error(transparent)]
-    Load(#[from] LoadError),
-    #[error(transparent)]
-    Snapshot(#[from] ImageError),
-    #[error("the state machine lock is poisoned: an earlier apply panicked; the node stops")]
-    Poisoned,
-    #[error("log entry {index} applied after {applied}: entries must be applied in order; the node stops")]
-    OutOfOrder { index: u64, applied: u64 },
-    #[error("writing the machine image to sled failed: {0}; the node stops (check the disk)")]
-    ImageWrite(String),
-}
-
-impl From<StateMachineError> for io::Error {
-    fn from(e: StateMachineError) -> Self {
-        io::Error::other(e)
-    }
-}
 
 struct Applied<M> {
     machine: M,
@@ -86,7 +57,6 @@ struct Inner<M> {
     applied_index: tokio::sync::watch::Sender<u64>,
     writer: ImageWriter,
     snapshot_dir: PathBuf,
-    snapshot_meta: Mutex<Option<SnapshotMeta>>,
 }
 
 /// openraft state machine storage for `M`. Cheap to clone; clones share one state.
@@ -98,32 +68,6 @@ impl<M> Clone for StateMachineStore<M> {
     fn clone(&self) -> Self {
         Self { inner: Arc::clone(&self.inner) }
     }
-}
-
-fn encode_meta<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, StateMachineError> {
-    bincode::serde::encode_to_vec(value, bincode::config::standard())
-        .map_err(|e| StateMachineError::CorruptMeta { key: "(encode)".into(), reason: e.to_string() })
-}
-
-fn decode_meta<T: serde::de::DeserializeOwned>(key: &[u8], bytes: &[u8]) -> Result<T, StateMachineError> {
-    let config = bincode::config::standard().with_limit::<META_SIZE_BYTES_MAX>();
-    bincode::serde::decode_from_slice(bytes, config).map(|(value, _)| value).map_err(|e| {
-        StateMachineError::CorruptMeta { key: String::from_utf8_lossy(key).into_owned(), reason: e.to_string() }
-    })
-}
-
-pub(super) fn machine_key(key: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(key.len() + 1);
-    out.push(MACHINE_PREFIX);
-    out.extend_from_slice(key);
-    out
-}
-
-fn encode_applied_meta(
-    last_applied: Option<LogId>,
-    membership: &StoredMembership,
-) -> Result<MetaPairs, StateMachineError> {
-    Ok(vec![(KEY_LAST_APPLIED, encode_meta(&last_applied)?), (KEY_MEMBERSHIP, encode_meta(membership)?)])
 }
 
 impl<M: Machine> StateMachineStore<M> {
@@ -158,7 +102,6 @@ impl<M: Machine> StateMachineStore<M> {
                 applied_index: tokio::sync::watch::Sender::new(last_applied.map(|id| id.index).unwrap_or(0)),
                 writer: ImageWriter::start(tree, encode_applied_meta)?,
                 snapshot_dir: dir.to_path_buf(),
-                snapshot_meta: Mutex::new(None),
             }),
         };
 
@@ -173,7 +116,6 @@ impl<M: Machine> StateMachineStore<M> {
                 );
                 store.load_image(&image)?;
             }
-            *store.lock_snapshot_meta()? = Some(image.meta);
         }
         Ok(store)
     }
@@ -193,15 +135,6 @@ impl<M: Machine> StateMachineStore<M> {
     pub fn last_applied(&self) -> Result<Option<LogId>, StateMachineError> {
         let applied = self.inner.applied.read().map_err(|_| StateMachineError::Poisoned)?;
         Ok(applied.last_applied)
-    }
-
-    /// The meta of the newest snapshot this node holds.
-    pub fn snapshot_meta(&self) -> Result<Option<SnapshotMeta>, StateMachineError> {
-        Ok(self.lock_snapshot_meta()?.clone())
-    }
-
-    fn lock_snapshot_meta(&self) -> Result<std::sync::MutexGuard<'_, Option<SnapshotMeta>>, StateMachineError> {
-        self.inner.snapshot_meta.lock().map_err(|_| StateMachineError::Poisoned)
     }
 
     /// Replaces machine and sled contents with `image`, in one sled batch.
@@ -287,7 +220,6 @@ impl<M: Machine> RaftSnapshotBuilder<TypeConfig> for StateMachineStore<M> {
             .map_err(io::Error::other)?
             .map_err(StateMachineError::from)?;
         tracing::info!(last_log_id = ?image.meta.last_log_id, size_bytes = encoded.len(), "snapshot built");
-        *self.lock_snapshot_meta()? = Some(image.meta.clone());
         Ok(Snapshot { meta: image.meta, snapshot: encoded })
     }
 }
@@ -337,7 +269,6 @@ impl<M: Machine> RaftStateMachine<TypeConfig> for StateMachineStore<M> {
             .map_err(StateMachineError::from)?;
         self.load_image(&image)?;
         tracing::info!(last_log_id = ?meta.last_log_id, "snapshot installed");
-        *self.lock_snapshot_meta()? = Some(image.meta);
         Ok(())
     }
 
