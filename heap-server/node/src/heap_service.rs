@@ -1,7 +1,8 @@
 //! The client-facing `Heap` gRPC service. Any node accepts requests: commands go through the
-//! `Proposer` (forwarded to the leader when needed), linearizable reads are forwarded to the leader
-//! (one hop: a forwarded request is never forwarded again), and a session request that is still
-//! pending (a queued lock, a wait) is finished here when this node applies its final reply.
+//! `Proposer`, linearizable reads through the router's read index; when another node leads, the
+//! client's request goes there once, the same way for both (`forward.rs`). A session request that
+//! is still pending (a queued lock, a wait) is finished by the node that proposed it, when it
+//! applies the request's final reply.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,34 +15,26 @@ use tonic::Request;
 use tonic::Response;
 use tonic::Status;
 
+use crate::context::NodeContext;
 use crate::convert;
+use crate::forward::forward;
+use crate::forward::is_forwarded;
+use crate::forward::Forwardable;
 use crate::limits::CLIENT_REQUEST_TIMEOUT_MS;
 use crate::limits::PENDING_WAIT_MS_MAX;
 use crate::limits::WATCH_BUFFER_MESSAGES;
-use crate::node::NodeContext;
+use crate::machine_adapter::HeapMachine;
 use crate::proposer::now_ms;
+use crate::proposer::Proposal;
 use crate::proposer::Proposer;
 use crate::router::Route;
 use crate::router::Router;
 use crate::watch;
 
-/// Marks a request a follower forwarded to the leader, so it is never forwarded twice.
-const FORWARDED_HEADER: &str = "x-sovereign-forwarded";
-
 pub struct HeapService {
     node: Arc<NodeContext>,
     router: Arc<Router>,
     proposer: Arc<Proposer>,
-}
-
-fn forwarded<T>(request: &Request<T>) -> bool {
-    request.metadata().contains_key(FORWARDED_HEADER)
-}
-
-fn mark_forwarded<T>(request: T) -> Request<T> {
-    let mut request = Request::new(request);
-    request.metadata_mut().insert(FORWARDED_HEADER, tonic::metadata::MetadataValue::from_static("1"));
-    request
 }
 
 fn internal(e: impl std::fmt::Display) -> Status {
@@ -53,25 +46,42 @@ impl HeapService {
         Self { node, router, proposer }
     }
 
+    /// Sends the client's request to the leader at `addr` (see `forward.rs`).
+    async fn forward<R: Forwardable>(&self, addr: &str, request: R) -> Result<Response<R::Answer>, Status> {
+        forward(self.router.heap_client(addr)?, request).await
+    }
+
     /// A linearizable read of this node's state machine: served here when this node is the
     /// leader (after a read-index round), otherwise forwarded once to the leader.
-    async fn leader_read<Req, Resp, Forward, Fut, Local>(
+    async fn leader_read<Req: Forwardable, Local>(
         &self,
         request: Request<Req>,
-        forward: Forward,
         local: Local,
-    ) -> Result<Response<Resp>, Status>
+    ) -> Result<Response<Req::Answer>, Status>
     where
-        Forward: FnOnce(proto::heap::heap_client::HeapClient<tonic::transport::Channel>, Request<Req>) -> Fut,
-        Fut: std::future::Future<Output = Result<Response<Resp>, Status>>,
-        Local: FnOnce(&crate::machine_adapter::HeapMachine, u64) -> Resp,
+        Local: FnOnce(&HeapMachine, u64) -> Req::Answer,
     {
-        let may_forward = !forwarded(&request);
+        let may_forward = !is_forwarded(&request);
         let request = request.into_inner();
         if let Route::Forward(addr) = self.router.linearizable(may_forward).await? {
-            return forward(self.router.heap_client(&addr)?, mark_forwarded(request)).await;
+            return self.forward(&addr, request).await;
         }
         self.node.store.read(local).map(Response::new).map_err(internal)
+    }
+
+    /// Commits `command`, built from the client's `request`; when another node leads, forwards
+    /// `request` there and returns its answer as `Err(Ok(answer))`.
+    async fn propose<R: Forwardable>(
+        &self,
+        command: hm::Command,
+        may_forward: bool,
+        request: R,
+    ) -> Result<(hm::Reply, u64), Result<Response<R::Answer>, Status>> {
+        match self.proposer.propose(command, may_forward).await {
+            Ok(Proposal::Applied { reply, log_index }) => Ok((reply, log_index)),
+            Ok(Proposal::Forward(addr)) => Err(self.forward(&addr, request).await),
+            Err(status) => Err(Err(status)),
+        }
     }
 
     /// Waits (bounded) until this node has applied `index`, for local reads.
@@ -127,14 +137,18 @@ impl HeapService {
 #[tonic::async_trait]
 impl Heap for HeapService {
     async fn commit(&self, request: Request<pb::CommitRequest>) -> Result<Response<pb::CommitResponse>, Status> {
-        let transaction = convert::transaction_from_pb(request.into_inner().transaction)
+        let may_forward = !is_forwarded(&request);
+        let request = request.into_inner();
+        let transaction = convert::transaction_from_pb(request.transaction.clone())
             .map_err(|e| Status::invalid_argument(e.to_string()))?;
-        let reply = self.proposer.propose(hm::Command::Transaction(transaction), true).await?;
-        Ok(Response::new(convert::reply_to_pb(reply)))
+        match self.propose(hm::Command::Transaction(transaction), may_forward, request).await {
+            Ok((reply, _)) => Ok(Response::new(convert::reply_to_pb(reply))),
+            Err(forwarded) => forwarded,
+        }
     }
 
     async fn read(&self, request: Request<pb::ReadRequest>) -> Result<Response<pb::ReadResponse>, Status> {
-        let may_forward = !forwarded(&request);
+        let may_forward = !is_forwarded(&request);
         let request = request.into_inner();
         if request.local {
             // A follower learns of new commits only with the leader's next message, which can be
@@ -143,26 +157,20 @@ impl Heap for HeapService {
             let applied = self.node.store.last_applied().map_err(internal)?.map(|id| id.index).unwrap_or(0);
             // Only a read this node cannot answer yet looks up the leader (one metrics borrow).
             let leader_addr = if applied < request.min_applied_index && may_forward {
-                let receiver = self.node.raft.metrics();
-                let metrics = receiver.borrow_watched();
-                metrics.current_leader.filter(|id| *id != self.node.id).and_then(|id| {
-                    metrics.membership_config.nodes().find(|(n, _)| **n == id).map(|(_, node)| node.addr.clone())
-                })
+                self.router.known_leader_elsewhere()
             } else {
                 None
             };
             match leader_addr {
-                Some(addr) => {
-                    return self.router.heap_client(&addr)?.read(mark_forwarded(request)).await;
-                }
-                _ => self.wait_applied(request.min_applied_index).await?,
+                Some(addr) => return self.forward(&addr, request).await,
+                None => self.wait_applied(request.min_applied_index).await?,
             }
         } else if self.node.unsafe_stale_reads {
             // The planted bug (`--unsafe-stale-reads`, test-only): no read-index round, no
             // forwarding. A deposed or isolated leader, or a lagging follower, answers with
             // whatever it has applied, which the chaos tests' checker must report as stale.
         } else if let Route::Forward(addr) = self.router.linearizable(may_forward).await? {
-            return self.router.heap_client(&addr)?.read(mark_forwarded(request)).await;
+            return self.forward(&addr, request).await;
         }
         let query = hm::GraphQuery {
             roots: request.roots,
@@ -188,7 +196,6 @@ impl Heap for HeapService {
     ) -> Result<Response<pb::ListRootsResponse>, Status> {
         self.leader_read(
             request,
-            |mut leader, request| async move { leader.list_roots(request).await },
             |machine, applied_index| pb::ListRootsResponse {
                 applied_index,
                 roots: machine.heap.roots().into_iter().map(|(name, id)| pb::RootBinding { name, id }).collect(),
@@ -223,8 +230,14 @@ impl Heap for HeapService {
         &self,
         request: Request<pb::AllocateIdsRequest>,
     ) -> Result<Response<pb::AllocateIdsResponse>, Status> {
-        let command = hm::Command::AllocateIds { count: request.into_inner().count };
-        match self.proposer.propose(command, true).await? {
+        let may_forward = !is_forwarded(&request);
+        let request = request.into_inner();
+        let command = hm::Command::AllocateIds { count: request.count };
+        let (reply, _) = match self.propose(command, may_forward, request).await {
+            Ok(applied) => applied,
+            Err(forwarded) => return forwarded,
+        };
+        match reply {
             hm::Reply::IdRange { first, count } => Ok(Response::new(pb::AllocateIdsResponse { first, count })),
             hm::Reply::Rejected(rejection) => Err(Status::invalid_argument(rejection.to_string())),
             other => Err(internal(format!("unexpected reply to AllocateIds: {other:?}"))),
@@ -243,9 +256,14 @@ impl Heap for HeapService {
         &self,
         request: Request<pb::OpenSessionRequest>,
     ) -> Result<Response<pb::OpenSessionResponse>, Status> {
+        let may_forward = !is_forwarded(&request);
         let request = request.into_inner();
-        let command = hm::Command::OpenSession { client: request.client, ttl_ms: request.ttl_ms };
-        match self.proposer.propose(command, true).await? {
+        let command = hm::Command::OpenSession { client: request.client.clone(), ttl_ms: request.ttl_ms };
+        let (reply, _) = match self.propose(command, may_forward, request).await {
+            Ok(applied) => applied,
+            Err(forwarded) => return forwarded,
+        };
+        match reply {
             hm::Reply::SessionOpened { session_id, ttl_ms } => {
                 Ok(Response::new(pb::OpenSessionResponse { session_id, ttl_ms }))
             }
@@ -255,12 +273,15 @@ impl Heap for HeapService {
     }
 
     async fn session(&self, request: Request<pb::SessionRequest>) -> Result<Response<pb::SessionResponse>, Status> {
-        let request = convert::session_request_from_pb(request.into_inner())
-            .map_err(|e| Status::invalid_argument(e.to_string()))?;
-        let (session_id, sequence) = (request.session_id, request.sequence);
-        let reply = match self.proposer.propose_at(hm::Command::Session(request), true).await? {
-            (hm::Reply::Pending, log_index) => self.finish_pending(session_id, sequence, log_index).await?,
-            (reply, _) => reply,
+        let may_forward = !is_forwarded(&request);
+        let request = request.into_inner();
+        let command =
+            convert::session_request_from_pb(request.clone()).map_err(|e| Status::invalid_argument(e.to_string()))?;
+        let (session_id, sequence) = (command.session_id, command.sequence);
+        let reply = match self.propose(hm::Command::Session(command), may_forward, request).await {
+            Ok((hm::Reply::Pending, log_index)) => self.finish_pending(session_id, sequence, log_index).await?,
+            Ok((reply, _)) => reply,
+            Err(forwarded) => return forwarded,
         };
         Ok(Response::new(convert::session_reply_to_pb(reply)))
     }
@@ -271,7 +292,6 @@ impl Heap for HeapService {
     ) -> Result<Response<pb::ListLocksResponse>, Status> {
         self.leader_read(
             request,
-            |mut leader, request| async move { leader.list_locks(request).await },
             |machine, applied_index| pb::ListLocksResponse {
                 applied_index,
                 locks: machine.heap.locks().iter().map(convert::lock_info_to_pb).collect(),
@@ -287,7 +307,6 @@ impl Heap for HeapService {
         let now = now_ms();
         self.leader_read(
             request,
-            |mut leader, request| async move { leader.list_sessions(request).await },
             |machine, applied_index| pb::ListSessionsResponse {
                 applied_index,
                 sessions: machine

@@ -11,7 +11,7 @@ use openraft::async_runtime::WatchReceiver;
 use openraft::ServerState;
 
 use crate::limits::DEADLINE_CHECK_INTERVAL_MS;
-use crate::node::NodeContext;
+use crate::context::NodeContext;
 use crate::proposer::now_ms;
 use crate::proposer::Proposer;
 
@@ -26,7 +26,7 @@ pub async fn run(node: Arc<NodeContext>, proposer: Arc<Proposer>, mut stop: toki
         };
         if is_leader {
             if graced_term != Some(term) {
-                match proposer.propose(hm::Command::Grace, false).await {
+                match proposer.propose_here(hm::Command::Grace).await {
                     Ok(_) => {
                         tracing::info!(term, "leader: sessions given a fresh lease");
                         graced_term = Some(term);
@@ -42,7 +42,7 @@ pub async fn run(node: Arc<NodeContext>, proposer: Arc<Proposer>, mut stop: toki
                     .read(|m, _| m.heap.next_deadline_ms().is_some_and(|d| d <= now.max(m.heap.now_ms())))
                     .unwrap_or(false);
                 if due {
-                    if let Err(e) = proposer.propose(hm::Command::Tick, false).await {
+                    if let Err(e) = proposer.propose_here(hm::Command::Tick).await {
                         tracing::debug!(error = %e, "tick entry not committed");
                     }
                 }

@@ -3,7 +3,9 @@
 
 pub mod append_link;
 pub mod config;
+pub mod context;
 pub mod convert;
+pub mod forward;
 pub mod heap_service;
 pub mod leader_duties;
 pub mod limits;

@@ -15,11 +15,12 @@ use proto::raft::raft_transport_server::RaftTransportServer;
 use raft_store::LogOptions;
 use raft_store::LogStore;
 use raft_store::StateMachineStore;
-use raft_store::TypeConfig;
 use tokio::net::TcpListener;
 
 use crate::append_link;
 use crate::config::NodeConfig;
+use crate::context::HeapRaft;
+use crate::context::NodeContext;
 use crate::heap_service::HeapService;
 use crate::leader_duties;
 use crate::limits::CLIENT_MESSAGE_SIZE_BYTES_MAX;
@@ -27,29 +28,12 @@ use crate::limits::GRPC_ACCEPT_QUEUE_CONNECTIONS;
 use crate::limits::RAFT_MESSAGE_SIZE_BYTES_MAX;
 use crate::limits::RAFT_PAYLOAD_ENTRIES_MAX;
 use crate::limits::SHUTDOWN_TIMEOUT_MS;
-use crate::machine_adapter::FeedEvent;
 use crate::machine_adapter::HeapMachine;
 use crate::machine_adapter::CHANGE_FEED_CAPACITY;
 use crate::network::PeerNetwork;
 use crate::proposer::Proposer;
 use crate::raft_service::RaftService;
 use crate::router::Router;
-
-pub type HeapStore = StateMachineStore<HeapMachine>;
-pub type HeapRaft = openraft::Raft<TypeConfig, HeapStore>;
-
-/// What request handlers share: this node's identity, its Raft and its state machine.
-pub struct NodeContext {
-    pub id: u64,
-    pub addr: String,
-    pub raft: HeapRaft,
-    pub store: HeapStore,
-    /// Which objects each applied entry changed (see `machine_adapter::FeedEvent`).
-    pub changes: tokio::sync::broadcast::Sender<FeedEvent>,
-    /// TEST ONLY (`--unsafe-stale-reads`): `Read` is served from local state without confirming
-    /// leadership. The planted bug the chaos tests must catch; false in every real deployment.
-    pub unsafe_stale_reads: bool,
-}
 
 fn raft_config(config: &NodeConfig) -> anyhow::Result<Arc<Config>> {
     let raft_config = Config {
@@ -71,8 +55,8 @@ fn raft_config(config: &NodeConfig) -> anyhow::Result<Arc<Config>> {
     Ok(Arc::new(raft_config.validate().context("invalid Raft timing settings")?))
 }
 
-/// Runs the node until `shutdown` resolves, then stops it cleanly.
-pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+/// Opens the log and the state machine in the data dir and starts Raft over them.
+async fn open_raft(config: &NodeConfig) -> anyhow::Result<NodeContext> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create data dir {}", config.data_dir.display()))?;
     let log_options = LogOptions { local_node: Some(config.id), ..LogOptions::default() };
@@ -81,61 +65,84 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> anyh
     let (changes, _) = tokio::sync::broadcast::channel(CHANGE_FEED_CAPACITY);
     let store = StateMachineStore::open(&config.data_dir.join("sm"), HeapMachine::new(changes.clone()))
         .with_context(|| format!("cannot open the state machine in {}", config.data_dir.display()))?;
-
-    let raft = HeapRaft::new(config.id, raft_config(&config)?, PeerNetwork::default(), log_store, store.clone())
+    let raft = HeapRaft::new(config.id, raft_config(config)?, PeerNetwork::default(), log_store, store.clone())
         .await
         .context("cannot start Raft")?;
-
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("cannot listen on {} (is another node using it?)", config.listen))?;
-    let context = Arc::new(NodeContext {
+    Ok(NodeContext {
         id: config.id,
         addr: config.own_addr().to_string(),
-        raft: raft.clone(),
+        raft,
         store,
         changes,
         unsafe_stale_reads: config.unsafe_stale_reads,
-    });
+    })
+}
+
+/// On first start, proposes the cluster of `--peers` (every node does the same, which openraft
+/// allows); a node with state skips it.
+async fn form_cluster(raft: &HeapRaft, config: &NodeConfig) -> anyhow::Result<()> {
+    if raft.is_initialized().await.context("Raft stopped during start-up")? {
+        return Ok(());
+    }
+    let members: BTreeMap<u64, BasicNode> =
+        config.peers.iter().map(|(id, addr)| (*id, BasicNode { addr: addr.clone() })).collect();
+    match raft.initialize(members).await {
+        Ok(()) => tracing::info!(peers = ?config.peers, "cluster initialized"),
+        // Another node's initialization reached us first: the cluster is forming.
+        Err(e) => tracing::info!(error = %e, "cluster already initialized"),
+    }
+    Ok(())
+}
+
+/// The gRPC services (client-facing heap service, Raft transport) on connections the accept loop
+/// hands over, until `stop` fires.
+fn spawn_grpc_server(
+    context: &Arc<NodeContext>,
+    router: Arc<Router>,
+    proposer: Arc<Proposer>,
+    connections: tokio::sync::mpsc::Receiver<std::io::Result<tokio::net::TcpStream>>,
+    stop: tokio::sync::oneshot::Receiver<()>,
+) -> tokio::task::JoinHandle<Result<(), tonic::transport::Error>> {
+    let heap_service = HeapServer::new(HeapService::new(Arc::clone(context), router, proposer))
+        .max_decoding_message_size(CLIENT_MESSAGE_SIZE_BYTES_MAX)
+        .max_encoding_message_size(CLIENT_MESSAGE_SIZE_BYTES_MAX);
+    let raft_service = RaftTransportServer::new(RaftService::new(context.raft.clone()))
+        .max_decoding_message_size(RAFT_MESSAGE_SIZE_BYTES_MAX)
+        .max_encoding_message_size(RAFT_MESSAGE_SIZE_BYTES_MAX);
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(heap_service)
+            .add_service(raft_service)
+            .serve_with_incoming_shutdown(tokio_stream::wrappers::ReceiverStream::new(connections), async {
+                stop.await.ok();
+            }),
+    )
+}
+
+/// Runs the node until `shutdown` resolves, then stops it cleanly.
+pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    let context = Arc::new(open_raft(&config).await?);
+    let raft = context.raft.clone();
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {} (is another node using it?)", config.listen))?;
     if config.unsafe_stale_reads {
         tracing::warn!("--unsafe-stale-reads is set: reads are NOT linearizable (test-only planted bug)");
     }
     tracing::info!(id = config.id, listen = %config.listen, data_dir = %config.data_dir.display(), "node started");
-
-    if !raft.is_initialized().await.context("Raft stopped during start-up")? {
-        let members: BTreeMap<u64, BasicNode> =
-            config.peers.iter().map(|(id, addr)| (*id, BasicNode { addr: addr.clone() })).collect();
-        match raft.initialize(members).await {
-            Ok(()) => tracing::info!(peers = ?config.peers, "cluster initialized"),
-            // Another node's initialization reached us first: the cluster is forming.
-            Err(e) => tracing::info!(error = %e, "cluster already initialized"),
-        }
-    }
+    form_cluster(&raft, &config).await?;
 
     let router = Arc::new(Router::new(Arc::clone(&context)));
     let proposer = Arc::new(Proposer::new(Arc::clone(&context), Arc::clone(&router)));
     let (stop_duties_tx, stop_duties_rx) = tokio::sync::watch::channel(false);
     let duties = tokio::spawn(leader_duties::run(Arc::clone(&context), Arc::clone(&proposer), stop_duties_rx));
-    let heap_service = HeapServer::new(HeapService::new(Arc::clone(&context), router, Arc::clone(&proposer)))
-        .max_decoding_message_size(CLIENT_MESSAGE_SIZE_BYTES_MAX)
-        .max_encoding_message_size(CLIENT_MESSAGE_SIZE_BYTES_MAX);
-    let raft_service = RaftTransportServer::new(RaftService::new(raft.clone(), proposer))
-        .max_decoding_message_size(RAFT_MESSAGE_SIZE_BYTES_MAX)
-        .max_encoding_message_size(RAFT_MESSAGE_SIZE_BYTES_MAX);
     let (stop_server_tx, stop_server_rx) = tokio::sync::oneshot::channel::<()>();
     // One port for clients and peers: the accept loop serves append links itself and hands every
     // other connection (with TCP_NODELAY set: small responses must not wait for a delayed ACK)
     // to the gRPC server.
     let (grpc_connections_tx, grpc_connections_rx) = tokio::sync::mpsc::channel(GRPC_ACCEPT_QUEUE_CONNECTIONS);
     let acceptor = tokio::spawn(append_link::accept_loop(listener, raft.clone(), grpc_connections_tx));
-    let server = tokio::spawn(
-        tonic::transport::Server::builder()
-            .add_service(heap_service)
-            .add_service(raft_service)
-            .serve_with_incoming_shutdown(tokio_stream::wrappers::ReceiverStream::new(grpc_connections_rx), async {
-                stop_server_rx.await.ok();
-            }),
-    );
+    let server = spawn_grpc_server(&context, router, proposer, grpc_connections_rx, stop_server_rx);
 
     let mut server = std::pin::pin!(server);
     tokio::select! {

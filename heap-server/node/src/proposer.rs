@@ -1,6 +1,7 @@
-//! `Proposer`: puts one heap command through Raft and returns the state machine's reply. On a
-//! follower the command is forwarded to the leader over the internal `Propose` RPC (one hop); the
-//! leader stamps it with its clock (`Envelope.leader_time_ms`), the only way time enters the heap.
+//! `Proposer`: puts one heap command through Raft and returns the state machine's reply, or says
+//! which leader to forward the client's request to (`forward.rs` does that, once). The leader
+//! stamps each command with its clock (`Envelope.leader_time_ms`), the only way time enters the
+//! heap.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,19 +11,25 @@ use std::time::SystemTime;
 use heap_machine as hm;
 use openraft::errors::ClientWriteError;
 use openraft::errors::RaftError;
-use proto::raft::RaftMessage;
 use raft_store::Request as RaftRequest;
 use tonic::Status;
 
+use crate::context::NodeContext;
 use crate::limits::CLIENT_REQUEST_TIMEOUT_MS;
-use crate::node::NodeContext;
 use crate::router::Route;
 use crate::router::Router;
-use crate::wire::decode_raft;
-use crate::wire::encode_raft;
 
 pub fn now_ms() -> u64 {
     SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+/// Where a proposed command ended.
+pub enum Proposal {
+    /// Committed and applied here: the state machine's reply and the entry's log index (a node
+    /// that answers from its own state first waits until it has applied that far).
+    Applied { reply: hm::Reply, log_index: u64 },
+    /// Another node leads: forward the client's request to the leader at this address.
+    Forward(String),
 }
 
 pub struct Proposer {
@@ -35,15 +42,10 @@ impl Proposer {
         Self { node, router }
     }
 
-    /// Commits `command` and returns the reply; `may_forward` is false for a command that was
-    /// forwarded to this node already.
-    pub async fn propose(&self, command: hm::Command, may_forward: bool) -> Result<hm::Reply, Status> {
-        self.propose_at(command, may_forward).await.map(|(reply, _)| reply)
-    }
-
-    /// Like `propose`, also returning the log index the command was applied at, so a node that
-    /// answers from its own state can first wait until it has applied that far.
-    pub async fn propose_at(&self, command: hm::Command, may_forward: bool) -> Result<(hm::Reply, u64), Status> {
+    /// Commits `command` on this node if it leads (waiting, bounded, for an election to end).
+    /// `may_forward` is false for a request forwarded here already: then a follower answers "not
+    /// the leader" instead of `Proposal::Forward`.
+    pub async fn propose(&self, command: hm::Command, may_forward: bool) -> Result<Proposal, Status> {
         let deadline = Instant::now() + Duration::from_millis(CLIENT_REQUEST_TIMEOUT_MS);
         loop {
             let envelope = hm::Envelope { leader_time_ms: now_ms(), command: command.clone() };
@@ -59,12 +61,12 @@ impl Proposer {
                 Ok(written) => {
                     let reply = hm::decode_reply(&written.data.payload)
                         .map_err(|e| Status::internal(format!("undecodable state machine reply: {e}")))?;
-                    return Ok((reply, written.log_id.index));
+                    return Ok(Proposal::Applied { reply, log_index: written.log_id.index });
                 }
                 Err(RaftError::APIError(ClientWriteError::ForwardToLeader(leader))) => {
                     match self.router.route(may_forward, leader, deadline).await? {
                         Route::Local => continue,
-                        Route::Forward(addr) => return self.forward(&addr, &command).await,
+                        Route::Forward(addr) => return Ok(Proposal::Forward(addr)),
                     }
                 }
                 Err(RaftError::APIError(ClientWriteError::LogEntryDiscarded(_))) => {
@@ -81,10 +83,14 @@ impl Proposer {
         }
     }
 
-    async fn forward(&self, addr: &str, command: &hm::Command) -> Result<(hm::Reply, u64), Status> {
-        let payload = encode_raft(command).map_err(|e| Status::internal(e.to_string()))?;
-        let reply = self.router.raft_client(addr)?.propose(RaftMessage { payload }).await?;
-        decode_raft(&reply.into_inner().payload)
-            .map_err(|e| Status::internal(format!("undecodable reply from the leader at {addr}: {e}")))
+    /// Commits `command` only if this node leads (the leader's own duties: Grace, Tick).
+    pub async fn propose_here(&self, command: hm::Command) -> Result<hm::Reply, Status> {
+        match self.propose(command, false).await? {
+            Proposal::Applied { reply, .. } => Ok(reply),
+            // `route` refuses to forward when `may_forward` is false; kept total all the same.
+            Proposal::Forward(addr) => {
+                Err(Status::unavailable(format!("node {} is not the leader (the leader is at {addr})", self.node.id)))
+            }
+        }
     }
 }

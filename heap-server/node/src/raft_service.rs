@@ -1,7 +1,5 @@
-//! The Raft transport server: receives votes, entries and snapshots from peers and hands them to
-//! the local openraft instance.
-
-use std::sync::Arc;
+//! The Raft transport server: receives votes and snapshots from peers and hands them to the local
+//! openraft instance (entries arrive over the append link, `append_link.rs`).
 
 use futures::StreamExt;
 use proto::raft::raft_transport_server::RaftTransport;
@@ -16,19 +14,17 @@ use tonic::Response;
 use tonic::Status;
 use tonic::Streaming;
 
-use crate::node::HeapRaft;
-use crate::proposer::Proposer;
+use crate::context::HeapRaft;
 use crate::wire::decode_raft;
 use crate::wire::encode_raft;
 
 pub struct RaftService {
     raft: HeapRaft,
-    proposer: Arc<Proposer>,
 }
 
 impl RaftService {
-    pub fn new(raft: HeapRaft, proposer: Arc<Proposer>) -> Self {
-        Self { raft, proposer }
+    pub fn new(raft: HeapRaft) -> Self {
+        Self { raft }
     }
 }
 
@@ -42,23 +38,9 @@ fn internal(e: impl std::fmt::Display) -> Status {
 
 #[tonic::async_trait]
 impl RaftTransport for RaftService {
-    async fn propose(&self, request: Request<RaftMessage>) -> Result<Response<RaftMessage>, Status> {
-        let command: heap_machine::Command = decode_raft(&request.into_inner().payload).map_err(bad_request)?;
-        // Forwarded once already: if this node is not the leader, the sender retries elsewhere.
-        // The answer is (reply, log index) so the sender can wait until it has applied as far.
-        let applied = self.proposer.propose_at(command, false).await?;
-        Ok(Response::new(RaftMessage { payload: encode_raft(&applied).map_err(internal)? }))
-    }
-
     async fn vote(&self, request: Request<RaftMessage>) -> Result<Response<RaftMessage>, Status> {
         let rpc = decode_raft(&request.into_inner().payload).map_err(bad_request)?;
         let reply = self.raft.vote(rpc).await.map_err(internal)?;
-        Ok(Response::new(RaftMessage { payload: encode_raft(&reply).map_err(internal)? }))
-    }
-
-    async fn append_entries(&self, request: Request<RaftMessage>) -> Result<Response<RaftMessage>, Status> {
-        let rpc = decode_raft(&request.into_inner().payload).map_err(bad_request)?;
-        let reply = self.raft.append_entries(rpc).await.map_err(internal)?;
         Ok(Response::new(RaftMessage { payload: encode_raft(&reply).map_err(internal)? }))
     }
 

@@ -1,5 +1,5 @@
 //! Where a request that must run on the leader goes: this node, or the leader at some address.
-//! Also caches the lazily connected channels to other nodes (client API and Raft transport).
+//! Also caches the lazily connected channels to other nodes' heap services (for `forward.rs`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -10,9 +10,9 @@ use std::time::Instant;
 use openraft::errors::ForwardToLeader;
 use openraft::errors::LinearizableReadError;
 use openraft::errors::RaftError;
+use openraft::async_runtime::WatchReceiver;
 use openraft::raft::ReadPolicy;
 use proto::heap::heap_client::HeapClient;
-use proto::raft::raft_transport_client::RaftTransportClient;
 use raft_store::TypeConfig;
 use tonic::transport::Channel;
 use tonic::transport::Endpoint;
@@ -21,8 +21,7 @@ use tonic::Status;
 use crate::limits::CLIENT_MESSAGE_SIZE_BYTES_MAX;
 use crate::limits::CLIENT_REQUEST_TIMEOUT_MS;
 use crate::limits::PEER_CONNECT_TIMEOUT_MS;
-use crate::limits::RAFT_MESSAGE_SIZE_BYTES_MAX;
-use crate::node::NodeContext;
+use crate::context::NodeContext;
 
 /// Pause between attempts while a request waits for a leader to emerge (bounded by the deadline).
 const LEADER_RETRY_INTERVAL_MS: u64 = 10;
@@ -80,10 +79,14 @@ impl Router {
             .max_encoding_message_size(CLIENT_MESSAGE_SIZE_BYTES_MAX))
     }
 
-    pub fn raft_client(&self, addr: &str) -> Result<RaftTransportClient<Channel>, Status> {
-        Ok(RaftTransportClient::new(self.channel(addr)?)
-            .max_decoding_message_size(RAFT_MESSAGE_SIZE_BYTES_MAX)
-            .max_encoding_message_size(RAFT_MESSAGE_SIZE_BYTES_MAX))
+    /// The leader's address if another node leads now, from this node's current view (no wait):
+    /// for local reads this node cannot answer yet.
+    pub fn known_leader_elsewhere(&self) -> Option<String> {
+        let receiver = self.node.raft.metrics();
+        let metrics = receiver.borrow_watched();
+        let leader = metrics.current_leader.filter(|id| *id != self.node.id)?;
+        let addr = metrics.membership_config.nodes().find(|(id, _)| **id == leader).map(|(_, node)| node.addr.clone());
+        addr
     }
 
     /// Decides where a request that must run on the leader goes, waiting (bounded) for an

@@ -1,0 +1,25 @@
+//! What every part of a running node shares: its identity, its Raft instance and its state
+//! machine store. A leaf module (it imports no other module of the node), so the services, the
+//! router and the leader's duties depend on it and never on `node.rs`, which wires them together.
+
+use raft_store::StateMachineStore;
+use raft_store::TypeConfig;
+
+use crate::machine_adapter::FeedEvent;
+use crate::machine_adapter::HeapMachine;
+
+pub type HeapStore = StateMachineStore<HeapMachine>;
+pub type HeapRaft = openraft::Raft<TypeConfig, HeapStore>;
+
+/// What request handlers share: this node's identity, its Raft and its state machine.
+pub struct NodeContext {
+    pub id: u64,
+    pub addr: String,
+    pub raft: HeapRaft,
+    pub store: HeapStore,
+    /// Which objects each applied entry changed (see `machine_adapter::FeedEvent`).
+    pub changes: tokio::sync::broadcast::Sender<FeedEvent>,
+    /// TEST ONLY (`--unsafe-stale-reads`): `Read` is served from local state without confirming
+    /// leadership. The planted bug the chaos tests must catch; false in every real deployment.
+    pub unsafe_stale_reads: bool,
+}
