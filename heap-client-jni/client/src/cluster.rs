@@ -44,6 +44,10 @@ pub enum ClientError {
     Unavailable { endpoints: String, attempts: u32, elapsed_ms: u64, last: String },
     #[error("{0}")]
     Request(String),
+    /// The state machine refused a session request (lock upgrade, a limit, an expired session):
+    /// the rejection says which and what to fix.
+    #[error("{}", .0.message)]
+    Rejected(pb::Rejection),
 }
 
 pub struct ClusterClient {

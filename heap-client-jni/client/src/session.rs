@@ -120,11 +120,6 @@ impl Session {
         self.ttl_ms
     }
 
-    /// Whether the cluster has said this session is gone (its locks were released).
-    pub fn is_expired(&self) -> bool {
-        self.shared.expired.load(Ordering::SeqCst)
-    }
-
     fn start_keepalive(&self) {
         let shared = Arc::clone(&self.shared);
         let interval = Duration::from_millis((self.ttl_ms / KEEPALIVES_PER_TTL).max(1));
@@ -157,7 +152,9 @@ impl Session {
         self.shared.call(command).await
     }
 
-    /// Acquires lock `name` for `thread`; `timeout_ms` None waits until granted.
+    /// Acquires lock `name` for `thread`; `timeout_ms` None waits until granted, Some(0) tries
+    /// once. The one place a lock request and its answer are handled; a refusal (e.g. a read ->
+    /// write upgrade) is `ClientError::Rejected`.
     pub async fn lock(
         &self,
         name: &str,
@@ -171,7 +168,7 @@ impl Session {
         match response.result {
             Some(pb::session_response::Result::Granted(g)) => Ok(LockOutcome::Granted { token: g.token }),
             Some(pb::session_response::Result::TimedOut(_)) => Ok(LockOutcome::TimedOut),
-            Some(pb::session_response::Result::Rejected(r)) => Err(ClientError::Request(r.message)),
+            Some(pb::session_response::Result::Rejected(r)) => Err(ClientError::Rejected(r)),
             other => Err(ClientError::Request(format!("unexpected answer to lock: {other:?}"))),
         }
     }

@@ -29,7 +29,9 @@ use super::value::ObjectKind;
 use super::value::Value;
 use super::watcher;
 use crate::cluster::ClusterClient;
+use crate::session::LockOutcome;
 use crate::session::Session;
+use crate::tx;
 
 /// The lease of a client's session: its locks are freed this long after the process dies.
 pub const SESSION_TTL_MS_DEFAULT: u64 = 10_000;
@@ -173,13 +175,9 @@ impl HeapClient {
             Some(root) => root.id,
             None => {
                 let id = self.new_id().await?;
-                let tx = tx(vec![
-                    op(pb::op::Op::CreateWithId(pb::CreateWithId {
-                        id,
-                        class_name: ROOT_CLASS.into(),
-                        kind: kind.to_pb() as i32,
-                    })),
-                    op(pb::op::Op::BindNewRoot(pb::BindNewRoot { name: name.into(), target: target(id) })),
+                let tx = tx::transaction(vec![
+                    tx::create_with_id(id, ROOT_CLASS, kind.to_pb()),
+                    tx::bind_new_root(name, tx::id_target(id)),
                 ]);
                 match self.commit_now(tx).await {
                     Ok(_) => id,
@@ -202,11 +200,7 @@ impl HeapClient {
     pub async fn create(&self, thread: u64, class_name: &str, kind: ObjectKind) -> Result<u64, HeapError> {
         self.check_open()?;
         let id = self.new_id().await?;
-        let create = op(pb::op::Op::CreateWithId(pb::CreateWithId {
-            id,
-            class_name: class_name.into(),
-            kind: kind.to_pb() as i32,
-        }));
+        let create = tx::create_with_id(id, class_name, kind.to_pb());
         let object = pb::Object { id, class_name: class_name.into(), kind: kind.to_pb() as i32, ..Default::default() };
         self.change(thread, id, Some(object), vec![create]).await?;
         Ok(id)
@@ -255,40 +249,36 @@ impl HeapClient {
         self.check_open()?;
         let mut object = self.object(thread, id).await?;
         let change = match ObjectKind::from_pb(object.kind)? {
-            ObjectKind::Fields => {
-                pb::op::Op::SetField(pb::SetField { target: target(id), field: key.into(), value: Some(value.to_pb()) })
-            }
-            ObjectKind::Map => {
-                pb::op::Op::MapPut(pb::MapPut { target: target(id), key: key.into(), value: Some(value.to_pb()) })
-            }
+            ObjectKind::Fields => tx::set_field(tx::id_target(id), key, Some(value.to_pb())),
+            ObjectKind::Map => tx::map_put(tx::id_target(id), key, Some(value.to_pb())),
             ObjectKind::List => {
                 return Err(HeapError::TypeMismatch(format!("object {id} is a list; use the list operations")))
             }
         };
         object.entries.insert(key.to_string(), value.to_pb());
-        self.change(thread, id, Some(object), vec![op(change)]).await
+        self.change(thread, id, Some(object), vec![change]).await
     }
 
     pub async fn remove(&self, thread: u64, id: u64, key: &str) -> Result<(), HeapError> {
         self.check_open()?;
         let mut object = self.object(thread, id).await?;
         let change = match ObjectKind::from_pb(object.kind)? {
-            ObjectKind::Fields => pb::op::Op::RemoveField(pb::RemoveField { target: target(id), field: key.into() }),
-            ObjectKind::Map => pb::op::Op::MapRemove(pb::MapRemove { target: target(id), key: key.into() }),
+            ObjectKind::Fields => tx::remove_field(tx::id_target(id), key),
+            ObjectKind::Map => tx::map_remove(tx::id_target(id), key),
             ObjectKind::List => {
                 return Err(HeapError::TypeMismatch(format!("object {id} is a list; use the list operations")))
             }
         };
         object.entries.remove(key);
-        self.change(thread, id, Some(object), vec![op(change)]).await
+        self.change(thread, id, Some(object), vec![change]).await
     }
 
     pub async fn list_push(&self, thread: u64, id: u64, value: Value) -> Result<(), HeapError> {
         self.check_open()?;
         let mut list = self.list(thread, id).await?;
         list.items.push(value.to_pb());
-        let change = pb::op::Op::ListPush(pb::ListPush { target: target(id), value: Some(value.to_pb()) });
-        self.change(thread, id, Some(list), vec![op(change)]).await
+        let change = tx::list_push(tx::id_target(id), Some(value.to_pb()));
+        self.change(thread, id, Some(list), vec![change]).await
     }
 
     pub async fn list_insert(&self, thread: u64, id: u64, index: u32, value: Value) -> Result<(), HeapError> {
@@ -301,8 +291,8 @@ impl HeapClient {
             )));
         }
         list.items.insert(index as usize, value.to_pb());
-        let change = pb::op::Op::ListInsert(pb::ListInsert { target: target(id), index, value: Some(value.to_pb()) });
-        self.change(thread, id, Some(list), vec![op(change)]).await
+        let change = tx::list_insert(tx::id_target(id), index, Some(value.to_pb()));
+        self.change(thread, id, Some(list), vec![change]).await
     }
 
     pub async fn list_set(&self, thread: u64, id: u64, index: u32, value: Value) -> Result<(), HeapError> {
@@ -312,8 +302,8 @@ impl HeapClient {
             return Err(HeapError::Rejected(format!("index {index} is out of range for list {id}")));
         };
         *slot = value.to_pb();
-        let change = pb::op::Op::ListSet(pb::ListSet { target: target(id), index, value: Some(value.to_pb()) });
-        self.change(thread, id, Some(list), vec![op(change)]).await
+        let change = tx::list_set(tx::id_target(id), index, Some(value.to_pb()));
+        self.change(thread, id, Some(list), vec![change]).await
     }
 
     pub async fn list_remove(&self, thread: u64, id: u64, index: u32) -> Result<(), HeapError> {
@@ -323,8 +313,8 @@ impl HeapClient {
             return Err(HeapError::Rejected(format!("index {index} is out of range for list {id}")));
         }
         list.items.remove(index as usize);
-        let change = pb::op::Op::ListRemove(pb::ListRemove { target: target(id), index });
-        self.change(thread, id, Some(list), vec![op(change)]).await
+        let change = tx::list_remove(tx::id_target(id), index);
+        self.change(thread, id, Some(list), vec![change]).await
     }
 
     /// Records a change: under a lock it joins the thread's pending transaction (and its view of
@@ -351,7 +341,7 @@ impl HeapClient {
                 return Ok(());
             }
         }
-        match self.commit_now(tx(ops)).await {
+        match self.commit_now(tx::transaction(ops)).await {
             Ok(()) => Ok(()),
             Err(RootRace::Exists(existing)) => {
                 Err(HeapError::Internal(format!("unexpected root conflict on object {existing}")))
@@ -392,23 +382,19 @@ impl HeapClient {
     pub async fn lock(&self, thread: u64, name: &str, read: bool, timeout_ms: Option<u64>) -> Result<bool, HeapError> {
         self.check_open()?;
         let mode = if read { pb::LockMode::Read } else { pb::LockMode::Write };
-        let command =
-            pb::session_request::Command::Lock(pb::Lock { name: name.into(), thread, mode: mode as i32, timeout_ms });
-        let response = self.session.call(command).await?;
-        let token = match response.result {
-            Some(pb::session_response::Result::Granted(g)) => g.token,
-            Some(pb::session_response::Result::TimedOut(_)) => return Ok(false),
-            Some(pb::session_response::Result::Rejected(r)) => return Err(HeapError::from_rejection(&r)),
-            other => return Err(unexpected("lock", &other)),
-        };
-        self.granted(thread, name, token).await?;
-        Ok(true)
+        match self.session.lock(name, thread, mode, timeout_ms).await? {
+            LockOutcome::Granted { token } => {
+                self.granted(thread, name, token).await?;
+                Ok(true)
+            }
+            LockOutcome::TimedOut => Ok(false),
+        }
     }
 
     /// After a grant: the cache must hold nothing older than the grant, and the thread's reads
     /// must reflect it.
     async fn granted(&self, thread: u64, name: &str, token: u64) -> Result<(), HeapError> {
-        let grant_index = token >> 16;
+        let grant_index = heap_machine::token_log_index(token);
         let mut seen = self.seen.clone();
         let caught_up =
             tokio::time::timeout(Duration::from_millis(WATCH_CATCH_UP_MS), seen.wait_for(|seen| *seen >= grant_index))
@@ -445,7 +431,7 @@ impl HeapClient {
                 (false, Vec::new(), Vec::new())
             }
         };
-        let commit = if outermost && !ops.is_empty() { Some(tx(ops)) } else { None };
+        let commit = if outermost && !ops.is_empty() { Some(tx::transaction(ops)) } else { None };
         let response = self
             .session
             .call(pb::session_request::Command::Unlock(pb::Unlock {
@@ -492,7 +478,7 @@ impl HeapClient {
         };
         // Others must see these changes once the lock passes to them during the wait.
         if !ops.is_empty() {
-            match self.commit_now(tx(ops)).await {
+            match self.commit_now(tx::transaction(ops)).await {
                 Ok(()) => {}
                 Err(RootRace::Error(e)) => return Err(e),
                 Err(RootRace::Exists(id)) => return Err(HeapError::Internal(format!("unexpected root conflict {id}"))),
@@ -546,18 +532,6 @@ enum RootRace {
 
 fn not_held(name: &str, thread: u64) -> HeapError {
     HeapError::IllegalState(format!("thread {thread} does not hold cluster lock {name:?}; lock it first"))
-}
-
-fn op(op: pb::op::Op) -> pb::Op {
-    pb::Op { op: Some(op) }
-}
-
-fn target(id: u64) -> Option<pb::Target> {
-    Some(pb::Target { kind: Some(pb::target::Kind::Id(id)) })
-}
-
-fn tx(ops: Vec<pb::Op>) -> pb::Transaction {
-    pb::Transaction { ops, ..Default::default() }
 }
 
 /// The object an op changes.

@@ -30,6 +30,7 @@ impl From<ClientError> for HeapError {
     fn from(e: ClientError) -> Self {
         match e {
             ClientError::Request(message) => HeapError::Rejected(message),
+            ClientError::Rejected(rejection) => HeapError::from_rejection(&rejection),
             other => HeapError::Unavailable(other.to_string()),
         }
     }
