@@ -5,20 +5,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::bail;
 use anyhow::Context;
 use clap::Parser;
 use clap::Subcommand;
 use heap_client::ClusterClient;
-use heapctl::json;
-use proto::heap as pb;
 
 mod dev;
-
 mod lock;
-
 mod probe;
-
+mod root;
 mod status;
 
 const ENDPOINTS_DEFAULT: &str = "127.0.0.1:7101,127.0.0.1:7102,127.0.0.1:7103";
@@ -175,43 +170,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Root { command } => {
             let client = ClusterClient::with_deadline(&endpoints, timeout)?;
             match command {
-                RootCommand::Set { name, json } => {
-                    let transaction = json::root_set_transaction(&name, &json)?;
-                    match client.commit(transaction).await?.result {
-                        Some(pb::commit_response::Result::Committed(c)) => {
-                            let id = c.created.first().map(|c| c.id).unwrap_or(0);
-                            println!("root {name} = object {id} (log index {})", c.log_index);
-                            Ok(())
-                        }
-                        Some(pb::commit_response::Result::Rejected(r)) => bail!("rejected: {}", r.message),
-                        None => bail!("the server sent an empty answer"),
-                    }
-                }
-                RootCommand::Get { name } => {
-                    let graph = client
-                        .read(pb::ReadRequest {
-                            roots: vec![name.clone()],
-                            ids: Vec::new(),
-                            depth: json::JSON_DEPTH_MAX,
-                            max_objects: 0,
-                            ..Default::default()
-                        })
-                        .await?;
-                    let Some(root) = graph.roots.iter().find(|r| r.name == name) else {
-                        bail!("unknown root {name:?} (list roots with `heapctl root list`)");
-                    };
-                    if graph.truncated {
-                        bail!("root {name:?} holds more objects than one read returns; use `heapctl object get`");
-                    }
-                    println!("{}", json::graph_to_json(root.id, &graph.objects)?);
-                    Ok(())
-                }
-                RootCommand::List => {
-                    for root in client.list_roots().await?.roots {
-                        println!("{}\t{}", root.name, root.id);
-                    }
-                    Ok(())
-                }
+                RootCommand::Set { name, json } => root::set(&client, &name, &json).await,
+                RootCommand::Get { name } => root::get(&client, &name).await,
+                RootCommand::List => root::list(&client).await,
             }
         }
         Command::Lock { command } => {
@@ -225,17 +186,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             lock::sessions(&ClusterClient::with_deadline(&endpoints, timeout)?, json).await
         }
         Command::Object { command: ObjectCommand::Get { id, depth } } => {
-            let client = ClusterClient::with_deadline(&endpoints, timeout)?;
-            let graph = client
-                .read(pb::ReadRequest { roots: Vec::new(), ids: vec![id], depth, max_objects: 0, ..Default::default() })
-                .await?;
-            if graph.missing_ids.contains(&id) {
-                bail!("unknown object id {id}");
-            }
-            for object in &graph.objects {
-                println!("{}", json::typed_object(object));
-            }
-            Ok(())
+            root::object_get(&ClusterClient::with_deadline(&endpoints, timeout)?, id, depth).await
         }
     }
 }
