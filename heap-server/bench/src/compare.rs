@@ -21,13 +21,15 @@ use crate::report::plots::latency_chart;
 use crate::report::plots::throughput_chart;
 use crate::report::record::results_json;
 use crate::report::record::Record;
-use crate::run::check_clients;
-use crate::run::connections_for;
-use crate::run::seconds;
-use crate::run::RunSpec;
+use crate::run::run;
 use crate::sovereign::cluster::server_binary;
 use crate::sovereign::cluster::SovereignCluster;
-use crate::workload::System;
+use crate::system::check_clients;
+use crate::system::connections_for;
+use crate::system::seconds;
+use crate::system::RunSpec;
+use crate::system::StartedCluster;
+use crate::system::System;
 use crate::workload::Workload;
 
 #[derive(Debug, Clone)]
@@ -125,7 +127,7 @@ fn write(path: &Path, text: &str) -> Result<(), BenchError> {
 }
 
 /// Every output file from the records so far; returns results.md's content.
-pub fn write_outputs(
+fn write_outputs(
     out: &Path,
     machine: &MachineFigures,
     method: &Method,
@@ -139,13 +141,6 @@ pub fn write_outputs(
     Ok(text)
 }
 
-/// A cluster `compare` started.
-pub trait StartedCluster {
-    fn endpoints(&self) -> Vec<String>;
-    /// Fails, naming the process and how it ended, if any of the cluster's processes exited.
-    fn check_running(&mut self) -> Result<(), BenchError>;
-}
-
 /// Runs one point against `cluster`, adding its record.
 async fn run_point(
     spec: &CompareSpec,
@@ -157,7 +152,7 @@ async fn run_point(
 ) -> Result<(), BenchError> {
     cluster.check_running()?;
     let point = spec.point(system, cluster.endpoints(), workload, clients)?;
-    let summary = crate::run::run(&point).await?;
+    let summary = run(&point).await?;
     println!("{}", summary.line());
     records.push(Record::from(&summary));
     Ok(())

@@ -65,11 +65,36 @@ struct Live {
     claimed: AtomicU64,
 }
 
+/// When requests count: from the warm-up's end until the period ends or `ops` were taken.
 struct Window {
     grace: Duration,
     measure_from: Instant,
     measure_until: Option<Instant>,
     ops: Option<u64>,
+}
+
+impl Window {
+    /// When a request that began at `began` is given up. Bounded: a request (with any leader
+    /// search) gives up after OP_TIMEOUT_MS, and none outlives the measured period by more than
+    /// the grace, so a dead cluster cannot keep a point running.
+    fn deadline(&self, began: Instant) -> Instant {
+        let deadline = began + Duration::from_millis(OP_TIMEOUT_MS);
+        match self.measure_until {
+            Some(until) => deadline.min(until.max(began) + self.grace),
+            None => deadline,
+        }
+    }
+}
+
+/// One request of `client`, begun at `began`; no answer by `deadline` is an error.
+async fn op_until<C: LoadClient>(client: &mut C, began: Instant, deadline: Instant) -> Result<(), BenchError> {
+    match tokio::time::timeout_at(deadline.into(), client.op()).await {
+        Ok(result) => result,
+        Err(_) => Err(BenchError::Request(format!(
+            "no answer within {} ms",
+            deadline.saturating_duration_since(began).as_millis()
+        ))),
+    }
 }
 
 /// Runs `clients` in a closed loop as `plan` says.
@@ -140,20 +165,7 @@ async fn client_loop<C: LoadClient>(
                 break;
             }
         }
-        // Bounded: a request (with any leader search) gives up after OP_TIMEOUT_MS, and none
-        // outlives the measured period by more than the grace, so a dead cluster cannot keep a
-        // point running.
-        let mut deadline = began + Duration::from_millis(OP_TIMEOUT_MS);
-        if let Some(until) = window.measure_until {
-            deadline = deadline.min(until.max(began) + window.grace);
-        }
-        let result = match tokio::time::timeout_at(deadline.into(), client.op()).await {
-            Ok(result) => result,
-            Err(_) => Err(BenchError::Request(format!(
-                "no answer within {} ms",
-                deadline.saturating_duration_since(began).as_millis()
-            ))),
-        };
+        let result = op_until(&mut client, began, window.deadline(began)).await;
         let ended = Instant::now();
         let counted = measuring && window.measure_until.is_none_or(|until| ended <= until);
         match result {

@@ -1,20 +1,33 @@
 //! heap-bench: a load generator that benchmarks Sovereign side by side with etcd 3.4. `run` is
 //! one closed-loop measurement (`driver`) of one workload against one system (`sovereign`,
 //! `etcd`); `compare` measures the machine (`machine`), starts both systems' clusters, measures them
-//! in turn point by point and writes the results as JSON, markdown and SVG (`report`).
+//! in turn point by point and writes the results as JSON, markdown and SVG (`report`). `system`
+//! holds what the commands and the systems' sides share (`RunSpec`, `StartedCluster`), so the
+//! sides never import the commands.
 
-pub mod channels;
-pub mod child_guard;
-pub mod compare;
-pub mod driver;
-pub mod error;
-pub mod etcd;
-pub mod leader;
-pub mod limits;
-pub mod machine;
-pub mod recorder;
-pub mod report;
-pub mod run;
-pub mod sovereign;
-pub mod summary;
-pub mod workload;
+mod channels;
+mod child_guard;
+mod compare;
+mod driver;
+mod error;
+mod etcd;
+mod leader;
+mod limits;
+mod machine;
+mod recorder;
+mod report;
+mod run;
+mod sovereign;
+mod summary;
+mod system;
+mod workload;
+
+pub use compare::{compare, CompareOutcome, CompareSpec};
+pub use error::BenchError;
+pub use limits::{COMPARE_DURATION_S_DEFAULT, WARMUP_S_DEFAULT};
+pub use machine::MachineFigures;
+pub use report::record::Record;
+pub use run::run;
+pub use summary::Summary;
+pub use system::{RunSpec, System};
+pub use workload::Workload;

@@ -49,7 +49,7 @@ impl MachineFigures {
 }
 
 /// The sample at `quantile` (0..=1) of `sorted` (nearest rank); zero for no samples.
-pub fn percentile(sorted: &[Duration], quantile: f64) -> Duration {
+fn percentile(sorted: &[Duration], quantile: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
     }
@@ -60,7 +60,7 @@ pub fn percentile(sorted: &[Duration], quantile: f64) -> Duration {
 /// `samples` timed 4 KiB writes, each followed by fdatasync, at successive offsets of a file
 /// whose blocks were written (and synced) beforehand, as a log with preallocated segments
 /// writes. The file is removed afterwards.
-pub fn fsync_latencies(dir: &Path, samples: usize) -> Result<Vec<Duration>, BenchError> {
+fn fsync_latencies(dir: &Path, samples: usize) -> Result<Vec<Duration>, BenchError> {
     let path = dir.join(format!("heap-bench-fsync-{}.probe", std::process::id()));
     let io = |e| BenchError::io(&path, e);
     let file =
@@ -87,7 +87,7 @@ pub fn fsync_latencies(dir: &Path, samples: usize) -> Result<Vec<Duration>, Benc
 }
 
 /// `samples` timed 1-byte round trips to an echo thread over 127.0.0.1 with TCP_NODELAY.
-pub fn loopback_latencies(samples: usize) -> Result<Vec<Duration>, BenchError> {
+fn loopback_latencies(samples: usize) -> Result<Vec<Duration>, BenchError> {
     let io = |e| BenchError::io(Path::new("127.0.0.1 loopback probe"), e);
     let listener = TcpListener::bind("127.0.0.1:0").map_err(io)?;
     let addr = listener.local_addr().map_err(io)?;

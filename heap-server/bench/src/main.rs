@@ -9,14 +9,14 @@ use anyhow::Context;
 use clap::Args;
 use clap::Parser;
 use clap::Subcommand;
-use heap_bench::compare::compare;
-use heap_bench::compare::CompareSpec;
-use heap_bench::limits::COMPARE_DURATION_S_DEFAULT;
-use heap_bench::limits::WARMUP_S_DEFAULT;
-use heap_bench::run::run;
-use heap_bench::run::RunSpec;
-use heap_bench::workload::System;
-use heap_bench::workload::Workload;
+use heap_bench::compare;
+use heap_bench::run;
+use heap_bench::CompareSpec;
+use heap_bench::RunSpec;
+use heap_bench::System;
+use heap_bench::Workload;
+use heap_bench::COMPARE_DURATION_S_DEFAULT;
+use heap_bench::WARMUP_S_DEFAULT;
 
 /// Exit code after Ctrl-C or SIGTERM (128 + SIGINT).
 const EXIT_INTERRUPTED: u8 = 130;
@@ -96,47 +96,55 @@ struct CompareArgs {
     etcd_bin: Option<PathBuf>,
 }
 
+/// Runs the command given on the command line.
 async fn execute(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Run(args) => {
-            let spec = RunSpec::new(
-                args.system,
-                args.endpoints,
-                args.workload,
-                args.clients,
-                args.connections,
-                args.duration,
-                args.ops,
-                args.warmup,
-            )?;
-            let summary = run(&spec).await.with_context(|| format!("{} failed", spec.label()))?;
-            if args.json {
-                eprintln!("{}", summary.line());
-                println!("{}", serde_json::to_string(&summary)?);
-            } else {
-                println!("{}", summary.line());
-            }
-        }
-        Command::Compare(args) => {
-            let spec = CompareSpec::new(
-                args.out,
-                args.clients,
-                args.duration,
-                args.warmup,
-                args.workloads,
-                args.connections,
-                args.server_bin,
-                args.etcd_bin,
-            )?;
-            let outcome = compare(&spec).await?;
-            println!("\n{}", outcome.markdown);
-            println!(
-                "{} points; results.json, results.md, machine.json, throughput.svg and latency.svg in {}",
-                outcome.records.len(),
-                spec.out.display()
-            );
-        }
+        Command::Run(args) => run_command(args).await,
+        Command::Compare(args) => compare_command(args).await,
     }
+}
+
+/// `run`: one measurement; its summary on stdout, as a line or as JSON.
+async fn run_command(args: RunArgs) -> anyhow::Result<()> {
+    let spec = RunSpec::new(
+        args.system,
+        args.endpoints,
+        args.workload,
+        args.clients,
+        args.connections,
+        args.duration,
+        args.ops,
+        args.warmup,
+    )?;
+    let summary = run(&spec).await.with_context(|| format!("{} failed", spec.label()))?;
+    if args.json {
+        eprintln!("{}", summary.line());
+        println!("{}", serde_json::to_string(&summary)?);
+    } else {
+        println!("{}", summary.line());
+    }
+    Ok(())
+}
+
+/// `compare`: both systems side by side; the table on stdout, every file in `--out`.
+async fn compare_command(args: CompareArgs) -> anyhow::Result<()> {
+    let spec = CompareSpec::new(
+        args.out,
+        args.clients,
+        args.duration,
+        args.warmup,
+        args.workloads,
+        args.connections,
+        args.server_bin,
+        args.etcd_bin,
+    )?;
+    let outcome = compare(&spec).await?;
+    println!("\n{}", outcome.markdown);
+    println!(
+        "{} points; results.json, results.md, machine.json, throughput.svg and latency.svg in {}",
+        outcome.records.len(),
+        spec.out.display()
+    );
     Ok(())
 }
 

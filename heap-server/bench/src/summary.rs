@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::recorder::Recorder;
-use crate::workload::System;
+use crate::system::System;
 use crate::workload::Workload;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

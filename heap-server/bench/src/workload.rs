@@ -1,5 +1,4 @@
-//! `Workload` and `System`: what one measurement does, and against which system, with their
-//! command-line and JSON spellings.
+//! `Workload`: what one measurement does, with its command-line and JSON spellings.
 
 use std::fmt;
 use std::str::FromStr;
@@ -47,48 +46,6 @@ impl FromStr for Workload {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum System {
-    Sovereign,
-    Etcd,
-}
-
-impl System {
-    pub const ALL: [System; 2] = [System::Sovereign, System::Etcd];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            System::Sovereign => "sovereign",
-            System::Etcd => "etcd",
-        }
-    }
-
-    /// etcd has no locks with commit at release and no object graphs.
-    pub fn supports(self, workload: Workload) -> bool {
-        match self {
-            System::Sovereign => true,
-            System::Etcd => matches!(workload, Workload::Put | Workload::Get),
-        }
-    }
-}
-
-impl fmt::Display for System {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for System {
-    type Err = BenchError;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        System::ALL
-            .into_iter()
-            .find(|s| s.as_str() == text)
-            .ok_or_else(|| BenchError::InvalidArgument(format!("unknown system {text:?}: use sovereign or etcd")))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,19 +55,6 @@ mod tests {
         for workload in Workload::ALL {
             assert_eq!(workload.as_str().parse::<Workload>().ok(), Some(workload));
         }
-        for system in System::ALL {
-            assert_eq!(system.as_str().parse::<System>().ok(), Some(system));
-        }
         assert!("scan".parse::<Workload>().is_err());
-        assert!("redis".parse::<System>().is_err());
-    }
-
-    #[test]
-    fn etcd_runs_only_put_and_get() {
-        assert!(System::Etcd.supports(Workload::Put));
-        assert!(System::Etcd.supports(Workload::Get));
-        assert!(!System::Etcd.supports(Workload::LockUpdate));
-        assert!(!System::Etcd.supports(Workload::GraphRead));
-        assert!(Workload::ALL.iter().all(|w| System::Sovereign.supports(*w)));
     }
 }

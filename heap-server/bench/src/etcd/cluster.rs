@@ -14,14 +14,14 @@ use heap_testkit::free_ports;
 
 use crate::child_guard::log_tail;
 use crate::child_guard::ChildGuard;
-use crate::compare::StartedCluster;
 use crate::error::BenchError;
 use crate::etcd::discover::leader_once;
 use crate::limits::CLUSTER_START_TIMEOUT_MS;
 use crate::limits::LOG_TAIL_LINES;
 use crate::limits::POLL_INTERVAL_MS;
+use crate::system::StartedCluster;
 
-pub const MEMBERS: usize = 3;
+const MEMBERS: usize = 3;
 
 pub struct EtcdCluster {
     members: Vec<ChildGuard>,
@@ -35,13 +35,7 @@ fn start_error(message: String) -> BenchError {
 }
 
 /// The flags of member `index` (1-based), as reference.md starts them.
-pub fn member_args(
-    index: usize,
-    data_dir: &Path,
-    client_port: u16,
-    peer_port: u16,
-    initial_cluster: &str,
-) -> Vec<String> {
+fn member_args(index: usize, data_dir: &Path, client_port: u16, peer_port: u16, initial_cluster: &str) -> Vec<String> {
     let client = format!("http://127.0.0.1:{client_port}");
     let peer = format!("http://127.0.0.1:{peer_port}");
     vec![

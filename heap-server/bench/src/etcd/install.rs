@@ -10,13 +10,13 @@ use std::process::Stdio;
 use crate::error::BenchError;
 
 /// The Debian packages of etcd 3.4 (`etcd` and `etcdctl`).
-pub const ETCD_PACKAGES: [&str; 2] = ["etcd-server", "etcd-client"];
+const ETCD_PACKAGES: [&str; 2] = ["etcd-server", "etcd-client"];
 
 fn start_error(message: String) -> BenchError {
     BenchError::Start { system: "etcd".into(), message }
 }
 
-pub fn find_on_path(name: &str) -> Option<PathBuf> {
+fn find_on_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path).map(|dir| dir.join(name)).find(|candidate| candidate.is_file())
 }

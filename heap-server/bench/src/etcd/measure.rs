@@ -18,9 +18,10 @@ use crate::etcd::kv_ops::KvRequests;
 use crate::leader::Leader;
 use crate::limits::OBJECTS_K;
 use crate::limits::SETUP_CONCURRENCY;
-use crate::run::RunSpec;
 use crate::summary::Summary;
-use crate::workload::System;
+use crate::system::seed;
+use crate::system::RunSpec;
+use crate::system::System;
 use crate::workload::Workload;
 
 pub async fn measure(spec: &RunSpec) -> Result<Summary, BenchError> {
@@ -34,7 +35,7 @@ pub async fn measure(spec: &RunSpec) -> Result<Summary, BenchError> {
         Workload::Get => KvRequests::Range((0..OBJECTS_K).map(range_request).collect()),
         _ => KvRequests::Put((0..OBJECTS_K).map(|i| put_request(i, &value)).collect()),
     });
-    let seed = crate::run::seed();
+    let seed = seed();
     let clients = (0..spec.clients)
         .map(|i| EtcdKvClient::new(i, Arc::clone(&leader), Arc::clone(&requests), seed.wrapping_add(i as u64)))
         .collect();

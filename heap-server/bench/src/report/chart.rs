@@ -31,7 +31,7 @@ const LEGEND_ROW_HEIGHT: f64 = 20.0;
 const LINEAR_TICKS: usize = 5;
 
 /// Text for an SVG text node or attribute.
-pub fn escape(text: &str) -> String {
+fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
@@ -39,7 +39,7 @@ pub fn escape(text: &str) -> String {
 const NICE_STEPS: [f64; 10] = [1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0];
 
 /// The smallest round number (`NICE_STEPS x 10^k`) that is at least `value` (> 0).
-pub fn nice_ceiling(value: f64) -> f64 {
+fn nice_ceiling(value: f64) -> f64 {
     if !value.is_finite() || value <= 0.0 {
         return 1.0;
     }
@@ -50,7 +50,7 @@ pub fn nice_ceiling(value: f64) -> f64 {
 }
 
 /// A tick label without needless digits: 1200, 2.5, 0.05.
-pub fn tick_label(value: f64) -> String {
+fn tick_label(value: f64) -> String {
     if value == 0.0 || value.abs() >= 1.0 {
         format!("{}", (value * 100.0).round() / 100.0)
     } else {
@@ -78,13 +78,18 @@ impl Axis {
 }
 
 impl Chart {
-    fn points(&self) -> impl Iterator<Item = (f64, f64)> + '_ {
-        self.series
-            .iter()
-            .flat_map(|s| s.points.iter().copied())
-            .filter(|(x, y)| *x > 0.0 && x.is_finite() && y.is_finite() && (!self.y_log || *y > 0.0))
+    /// Whether `(x, y)` has a place on the axes: x > 0 and finite, y finite (and > 0 on a log y
+    /// axis).
+    fn plotted(&self, (x, y): (f64, f64)) -> bool {
+        x > 0.0 && x.is_finite() && y.is_finite() && (!self.y_log || y > 0.0)
     }
 
+    /// Every plotted point of every series.
+    fn points(&self) -> impl Iterator<Item = (f64, f64)> + '_ {
+        self.series.iter().flat_map(|s| s.points.iter().copied()).filter(|point| self.plotted(*point))
+    }
+
+    /// The log x axis, spanning the client counts, and its ticks (each count once).
     fn x_axis(&self) -> (Axis, Vec<f64>) {
         let mut ticks: Vec<f64> = self.points().map(|(x, _)| x).collect();
         ticks.sort_by(f64::total_cmp);
@@ -97,6 +102,8 @@ impl Chart {
         (Axis { low, high, log: true, pixel_low: PLOT_LEFT, pixel_high: PLOT_RIGHT }, ticks)
     }
 
+    /// The y axis and its ticks: whole decades on a log axis, `LINEAR_TICKS` divisions from 0 to
+    /// a round ceiling on a linear one.
     fn y_axis(&self) -> (Axis, Vec<f64>) {
         let ys: Vec<f64> = self.points().map(|(_, y)| y).collect();
         let max = ys.iter().copied().fold(0.0, f64::max);
@@ -123,12 +130,27 @@ impl Chart {
         }
     }
 
-    /// The whole SVG document.
+    /// The whole SVG document: header, grid, frame and axis labels, then each series with its
+    /// legend entry.
     pub fn render(&self) -> String {
         let (x, x_ticks) = self.x_axis();
         let (y, y_ticks) = self.y_axis();
         let mut svg = String::new();
-        // Writing to a String cannot fail.
+        self.write_header(&mut svg);
+        write_x_grid(&mut svg, &x, &x_ticks);
+        write_y_grid(&mut svg, &y, &y_ticks);
+        self.write_frame(&mut svg);
+        for (row, series) in self.series.iter().enumerate() {
+            self.write_series(&mut svg, series, &x, &y);
+            write_legend_entry(&mut svg, row, series);
+        }
+        svg.push_str("</svg>\n");
+        svg
+    }
+
+    /// The `<svg>` element's opening tag, the white background and the title.
+    fn write_header(&self, svg: &mut String) {
+        // Writing to a String cannot fail (here and in every writer below).
         let _ = writeln!(
             svg,
             r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" font-family="sans-serif" font-size="12">"#
@@ -140,33 +162,10 @@ impl Chart {
             (PLOT_LEFT + PLOT_RIGHT) / 2.0,
             escape(&self.title)
         );
-        for tick in &x_ticks {
-            let px = x.pixel(*tick);
-            let _ = writeln!(
-                svg,
-                r##"<line x1="{px:.1}" y1="{PLOT_TOP}" x2="{px:.1}" y2="{PLOT_BOTTOM}" stroke="#dddddd"/>"##
-            );
-            let _ = writeln!(
-                svg,
-                r#"<text x="{px:.1}" y="{}" text-anchor="middle">{}</text>"#,
-                PLOT_BOTTOM + 18.0,
-                escape(&tick_label(*tick))
-            );
-        }
-        for tick in &y_ticks {
-            let py = y.pixel(*tick);
-            let _ = writeln!(
-                svg,
-                r##"<line x1="{PLOT_LEFT}" y1="{py:.1}" x2="{PLOT_RIGHT}" y2="{py:.1}" stroke="#dddddd"/>"##
-            );
-            let _ = writeln!(
-                svg,
-                r#"<text x="{}" y="{:.1}" text-anchor="end">{}</text>"#,
-                PLOT_LEFT - 6.0,
-                py + 4.0,
-                escape(&tick_label(*tick))
-            );
-        }
+    }
+
+    /// The plot area's frame, the x axis label below it and the y axis label (rotated) left of it.
+    fn write_frame(&self, svg: &mut String) {
         let _ = writeln!(
             svg,
             r#"<rect x="{PLOT_LEFT}" y="{PLOT_TOP}" width="{}" height="{}" fill="none" stroke="black"/>"#,
@@ -186,41 +185,87 @@ impl Chart {
             r#"<text x="{label_x}" y="{label_y}" text-anchor="middle" transform="rotate(-90 {label_x} {label_y})">{}</text>"#,
             escape(&self.y_label)
         );
-        for (row, series) in self.series.iter().enumerate() {
-            let dash = if series.dashed { r#" stroke-dasharray="6 4""# } else { "" };
-            let points: Vec<(f64, f64)> = series
-                .points
-                .iter()
-                .copied()
-                .filter(|(px, py)| *px > 0.0 && px.is_finite() && py.is_finite() && (!self.y_log || *py > 0.0))
-                .map(|(px, py)| (x.pixel(px), y.pixel(py)))
-                .collect();
-            if !points.is_empty() {
-                let list: Vec<String> = points.iter().map(|(px, py)| format!("{px:.1},{py:.1}")).collect();
-                let _ = writeln!(
-                    svg,
-                    r#"<polyline fill="none" stroke="{}" stroke-width="2"{dash} points="{}"><title>{}</title></polyline>"#,
-                    series.color,
-                    list.join(" "),
-                    escape(&series.name)
-                );
-                for (px, py) in &points {
-                    let _ = writeln!(svg, r#"<circle cx="{px:.1}" cy="{py:.1}" r="3" fill="{}"/>"#, series.color);
-                }
-            }
-            let ly = PLOT_TOP + 10.0 + row as f64 * LEGEND_ROW_HEIGHT;
-            let _ = writeln!(
-                svg,
-                r#"<line x1="{LEGEND_LEFT}" y1="{ly}" x2="{}" y2="{ly}" stroke="{}" stroke-width="2"{dash}/>"#,
-                LEGEND_LEFT + 28.0,
-                series.color
-            );
-            let _ =
-                writeln!(svg, r#"<text x="{}" y="{}">{}</text>"#, LEGEND_LEFT + 34.0, ly + 4.0, escape(&series.name));
-        }
-        svg.push_str("</svg>\n");
-        svg
     }
+
+    /// One series' polyline (named by its `<title>`) and a marker at each point; nothing when
+    /// none of its points is plotted.
+    fn write_series(&self, svg: &mut String, series: &Series, x: &Axis, y: &Axis) {
+        let points: Vec<(f64, f64)> = series
+            .points
+            .iter()
+            .copied()
+            .filter(|point| self.plotted(*point))
+            .map(|(px, py)| (x.pixel(px), y.pixel(py)))
+            .collect();
+        if points.is_empty() {
+            return;
+        }
+        let list: Vec<String> = points.iter().map(|(px, py)| format!("{px:.1},{py:.1}")).collect();
+        let _ = writeln!(
+            svg,
+            r#"<polyline fill="none" stroke="{}" stroke-width="2"{} points="{}"><title>{}</title></polyline>"#,
+            series.color,
+            dash(series),
+            list.join(" "),
+            escape(&series.name)
+        );
+        for (px, py) in &points {
+            let _ = writeln!(svg, r#"<circle cx="{px:.1}" cy="{py:.1}" r="3" fill="{}"/>"#, series.color);
+        }
+    }
+}
+
+/// The stroke-dasharray attribute of a dashed series (with its leading space), else nothing.
+fn dash(series: &Series) -> &'static str {
+    if series.dashed {
+        r#" stroke-dasharray="6 4""#
+    } else {
+        ""
+    }
+}
+
+/// A vertical grid line and a label below the plot at each x tick.
+fn write_x_grid(svg: &mut String, x: &Axis, ticks: &[f64]) {
+    for tick in ticks {
+        let px = x.pixel(*tick);
+        let _ =
+            writeln!(svg, r##"<line x1="{px:.1}" y1="{PLOT_TOP}" x2="{px:.1}" y2="{PLOT_BOTTOM}" stroke="#dddddd"/>"##);
+        let _ = writeln!(
+            svg,
+            r#"<text x="{px:.1}" y="{}" text-anchor="middle">{}</text>"#,
+            PLOT_BOTTOM + 18.0,
+            escape(&tick_label(*tick))
+        );
+    }
+}
+
+/// A horizontal grid line and a label left of the plot at each y tick.
+fn write_y_grid(svg: &mut String, y: &Axis, ticks: &[f64]) {
+    for tick in ticks {
+        let py = y.pixel(*tick);
+        let _ =
+            writeln!(svg, r##"<line x1="{PLOT_LEFT}" y1="{py:.1}" x2="{PLOT_RIGHT}" y2="{py:.1}" stroke="#dddddd"/>"##);
+        let _ = writeln!(
+            svg,
+            r#"<text x="{}" y="{:.1}" text-anchor="end">{}</text>"#,
+            PLOT_LEFT - 6.0,
+            py + 4.0,
+            escape(&tick_label(*tick))
+        );
+    }
+}
+
+/// Legend row `row`: a line in the series' color and dash, and its name.
+fn write_legend_entry(svg: &mut String, row: usize, series: &Series) {
+    let ly = PLOT_TOP + 10.0 + row as f64 * LEGEND_ROW_HEIGHT;
+    let _ = writeln!(
+        svg,
+        r#"<line x1="{LEGEND_LEFT}" y1="{ly}" x2="{}" y2="{ly}" stroke="{}" stroke-width="2"{}/>"#,
+        LEGEND_LEFT + 28.0,
+        series.color,
+        dash(series)
+    );
+    let _ = writeln!(svg, r#"<text x="{}" y="{}">{}</text>"#, LEGEND_LEFT + 34.0, ly + 4.0, escape(&series.name));
 }
 
 #[cfg(test)]

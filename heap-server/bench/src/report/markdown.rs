@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use crate::machine::MachineFigures;
 use crate::report::record::Record;
-use crate::workload::System;
+use crate::system::System;
 use crate::workload::Workload;
 
 /// How the points were measured, for the text above the table.

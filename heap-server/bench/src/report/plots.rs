@@ -4,7 +4,7 @@
 use crate::report::chart::Chart;
 use crate::report::chart::Series;
 use crate::report::record::Record;
-use crate::workload::System;
+use crate::system::System;
 use crate::workload::Workload;
 
 /// One color per system and workload: blues and greens for Sovereign, warm colors for etcd.

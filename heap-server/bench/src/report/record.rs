@@ -44,7 +44,7 @@ mod tests {
 
     use super::*;
     use crate::recorder::Recorder;
-    use crate::workload::System;
+    use crate::system::System;
     use crate::workload::Workload;
 
     #[test]

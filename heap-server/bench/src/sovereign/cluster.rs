@@ -10,13 +10,13 @@ use heap_testkit::free_ports;
 use heap_testkit::LocalCluster;
 
 use crate::child_guard::log_tail;
-use crate::compare::StartedCluster;
 use crate::error::BenchError;
 use crate::limits::CLUSTER_START_TIMEOUT_MS;
 use crate::limits::LOG_TAIL_LINES;
+use crate::system::StartedCluster;
 
 /// Nodes of the cluster `compare` starts.
-pub const NODES: usize = 3;
+const NODES: usize = 3;
 
 pub struct SovereignCluster {
     cluster: LocalCluster,

@@ -12,7 +12,7 @@ use heap_client::tx::value;
 use heap_client::ClusterClient;
 use heap_client::LockOutcome;
 use heap_client::Session;
-use heap_machine::TOKENS_PER_LOG_INDEX;
+use heap_machine::token_log_index;
 use proto::heap as pb;
 
 use crate::driver::LoadClient;
@@ -21,7 +21,7 @@ use crate::limits::SESSION_CLOSE_TIMEOUT_MS;
 use crate::limits::SESSION_TTL_MS;
 
 /// The field lock-update increments.
-pub const COUNTER_FIELD: &str = "counter";
+const COUNTER_FIELD: &str = "counter";
 /// Every client holds its lock from one thread of its own session.
 const THREAD: u64 = 1;
 const _: () = assert!(heap_machine::SESSION_TTL_MS_MIN <= SESSION_TTL_MS);
@@ -62,7 +62,7 @@ impl LockUpdateClient {
     }
 
     async fn update(&self, token: u64) -> Result<(), BenchError> {
-        let object = self.read(token / TOKENS_PER_LOG_INDEX).await?;
+        let object = self.read(token_log_index(token)).await?;
         let counter = match object.entries.get(COUNTER_FIELD).and_then(|v| v.kind.as_ref()) {
             Some(pb::value::Kind::IntValue(n)) => *n,
             _ => 0,

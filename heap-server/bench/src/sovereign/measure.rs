@@ -21,7 +21,6 @@ use crate::limits::GRAPH_COUNT;
 use crate::limits::GRAPH_OBJECTS;
 use crate::limits::OBJECTS_K;
 use crate::limits::SETUP_CONCURRENCY;
-use crate::run::RunSpec;
 use crate::sovereign::discover::SovereignDiscover;
 use crate::sovereign::heap_ops::HeapOpClient;
 use crate::sovereign::heap_ops::HeapRequests;
@@ -31,27 +30,30 @@ use crate::sovereign::setup::create_graphs;
 use crate::sovereign::setup::create_objects;
 use crate::sovereign::setup::VALUE_FIELD;
 use crate::summary::Summary;
+use crate::system::nonce;
+use crate::system::seed;
+use crate::system::RunSpec;
 use crate::workload::Workload;
 
 /// put: set the object's 256-byte value.
-pub fn put_request(id: u64) -> pb::CommitRequest {
+fn put_request(id: u64) -> pb::CommitRequest {
     pb::CommitRequest { transaction: Some(transaction(vec![set_field(id_target(id), VALUE_FIELD, bench_value())])) }
 }
 
 /// get: a linearizable read of the object alone.
-pub fn get_request(id: u64) -> pb::ReadRequest {
+fn get_request(id: u64) -> pb::ReadRequest {
     pb::ReadRequest { ids: vec![id], depth: 0, max_objects: 1, local: false, ..Default::default() }
 }
 
 /// graph-read: a linearizable read of the graph under `root`, all `GRAPH_OBJECTS` of it.
-pub fn graph_request(root: u64) -> pb::ReadRequest {
+fn graph_request(root: u64) -> pb::ReadRequest {
     pb::ReadRequest { ids: vec![root], depth: 1, max_objects: GRAPH_OBJECTS as u32, local: false, ..Default::default() }
 }
 
 pub async fn measure(spec: &RunSpec) -> Result<Summary, BenchError> {
     let leader = Arc::new(Leader::connect(SovereignDiscover, &spec.endpoints, spec.connections).await?);
     let mut setup = HeapClient::new(leader.current().channel(0));
-    let nonce = crate::run::nonce();
+    let nonce = nonce();
     let requests = match spec.workload {
         Workload::Put => {
             let ids = create_objects(&mut setup, OBJECTS_K, &nonce).await?;
@@ -76,7 +78,7 @@ pub async fn measure(spec: &RunSpec) -> Result<Summary, BenchError> {
         }
     };
     let requests = Arc::new(requests);
-    let seed = crate::run::seed();
+    let seed = seed();
     let clients = (0..spec.clients)
         .map(|i| HeapOpClient::new(i, Arc::clone(&leader), Arc::clone(&requests), seed.wrapping_add(i as u64)))
         .collect();

@@ -20,7 +20,7 @@ use crate::limits::VALUE_SIZE_BYTES;
 
 /// The field every benchmark object carries its value in.
 pub const VALUE_FIELD: &str = "value";
-pub const OBJECT_CLASS: &str = "heap-bench.Object";
+const OBJECT_CLASS: &str = "heap-bench.Object";
 const LIST_CLASS: &str = "heap-bench.List";
 
 /// The value every put writes: 256 bytes, as etcd's benchmark writes.
