@@ -196,7 +196,28 @@ pub async fn locks(rounds: u32, trials: u32, ttl_ms: u64) -> anyhow::Result<()> 
         &[probe.cluster.addr(leader)?.to_string()],
         Duration::from_millis(CLIENT_DEADLINE_MS),
     )?);
-    let session = Session::open(Arc::clone(&client), "probe", 10_000).await?;
+    uncontended_locks(&client, rounds).await?;
+    let endpoints = probe.cluster.endpoints().join(",");
+    let mut deaths = Vec::new();
+    for trial in 1..=trials {
+        let elapsed = holder_death_to_grant(&client, &endpoints, trial, ttl_ms).await?;
+        println!("trial {trial}: next grant {} after the holder's death (lease {ttl_ms} ms)", ms(elapsed));
+        deaths.push(elapsed);
+    }
+    if !deaths.is_empty() {
+        deaths.sort();
+        println!(
+            "holder death to next grant over {trials} trials: median {}, max {} (lease {ttl_ms} ms)",
+            ms(percentile(&deaths, 0.5)),
+            ms(deaths[deaths.len() - 1])
+        );
+    }
+    Ok(())
+}
+
+/// Times `rounds` lock+unlock round trips of one session on a free lock and prints percentiles.
+async fn uncontended_locks(client: &Arc<ClusterClient>, rounds: u32) -> anyhow::Result<()> {
+    let session = Session::open(Arc::clone(client), "probe", 10_000).await?;
     let mut samples = Vec::with_capacity(rounds as usize);
     for round in 0..rounds + rounds / 10 {
         let started = Instant::now();
@@ -217,44 +238,38 @@ pub async fn locks(rounds: u32, trials: u32, ttl_ms: u64) -> anyhow::Result<()> 
         ms(percentile(&samples, 0.99)),
         ms(samples[samples.len() - 1])
     );
-
-    let heapctl = std::env::current_exe()?;
-    let endpoints = probe.cluster.endpoints().join(",");
-    let mut deaths = Vec::new();
-    for trial in 1..=trials {
-        let lock = format!("death-{trial}");
-        let mut holder = std::process::Command::new(&heapctl)
-            .args(["--endpoints", &endpoints, "lock", "hold", &lock, "--ms", "600000", "--ttl-ms", &ttl_ms.to_string()])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()?;
-        let mut line = String::new();
-        let stdout = holder.stdout.take().context("holder stdout")?;
-        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)?;
-        let waiter = Session::open(Arc::clone(&client), "probe-waiter", 10_000).await?;
-        let waiting = tokio::spawn(async move {
-            let outcome = waiter.lock(&lock, 1, pb::LockMode::Write, None).await;
-            let _ = waiter.close().await;
-            (outcome, Instant::now())
-        });
-        // Let the waiter queue up before the holder dies.
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        holder.kill()?;
-        let _ = holder.wait();
-        let killed = Instant::now();
-        let (outcome, granted_at) = waiting.await?;
-        outcome?;
-        let elapsed = granted_at.duration_since(killed);
-        println!("trial {trial}: next grant {} after the holder's death (lease {ttl_ms} ms)", ms(elapsed));
-        deaths.push(elapsed);
-    }
-    if !deaths.is_empty() {
-        deaths.sort();
-        println!(
-            "holder death to next grant over {trials} trials: median {}, max {} (lease {ttl_ms} ms)",
-            ms(percentile(&deaths, 0.5)),
-            ms(deaths[deaths.len() - 1])
-        );
-    }
     Ok(())
+}
+
+/// One trial: a `heapctl lock hold` process takes a lock, a waiter queues behind it, the holder
+/// is SIGKILLed; returns the time from the kill to the waiter's grant (the lease running out).
+async fn holder_death_to_grant(
+    client: &Arc<ClusterClient>,
+    endpoints: &str,
+    trial: u32,
+    ttl_ms: u64,
+) -> anyhow::Result<Duration> {
+    let lock = format!("death-{trial}");
+    let mut holder = std::process::Command::new(std::env::current_exe()?)
+        .args(["--endpoints", endpoints, "lock", "hold", &lock, "--ms", "600000", "--ttl-ms", &ttl_ms.to_string()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    let mut line = String::new();
+    let stdout = holder.stdout.take().context("holder stdout")?;
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)?;
+    let waiter = Session::open(Arc::clone(client), "probe-waiter", 10_000).await?;
+    let waiting = tokio::spawn(async move {
+        let outcome = waiter.lock(&lock, 1, pb::LockMode::Write, None).await;
+        let _ = waiter.close().await;
+        (outcome, Instant::now())
+    });
+    // Let the waiter queue up before the holder dies.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    holder.kill()?;
+    let _ = holder.wait();
+    let killed = Instant::now();
+    let (outcome, granted_at) = waiting.await?;
+    outcome?;
+    Ok(granted_at.duration_since(killed))
 }
