@@ -111,12 +111,6 @@ pub struct Pending {
     op: Op,
 }
 
-impl Pending {
-    pub fn op(&self) -> &Op {
-        &self.op
-    }
-}
-
 /// The history of one run, shared by every worker.
 pub struct History {
     started: Instant,
@@ -175,12 +169,9 @@ impl History {
         self.len() >= HISTORY_EVENTS_MAX
     }
 
-    pub fn len(&self) -> usize {
+    /// Events recorded so far.
+    fn len(&self) -> usize {
         self.events.lock().unwrap_or_else(std::sync::PoisonError::into_inner).len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     pub fn invoke(&self, process: u64, key: &str, op: Op) -> Pending {

@@ -4,7 +4,8 @@
 //! exactly-once counters, lock exclusion and fencing, and durability of every acknowledged write.
 
 pub mod checker;
-pub mod cluster;
+pub mod config;
+pub mod evidence;
 pub mod history;
 pub mod nemesis;
 pub mod netns;

@@ -7,14 +7,14 @@ use std::time::SystemTime;
 
 use anyhow::Context;
 use chaos_tests::checker::check;
+use chaos_tests::config::locate_server_binary;
+use chaos_tests::config::Plant;
+use chaos_tests::config::RunConfig;
+use chaos_tests::evidence::write_json;
 use chaos_tests::history::History;
 use chaos_tests::report::OpCounts;
 use chaos_tests::report::Report;
-use chaos_tests::run::locate_server_binary;
 use chaos_tests::run::run;
-use chaos_tests::run::write_json;
-use chaos_tests::run::Plant;
-use chaos_tests::run::RunConfig;
 use chaos_tests::schedule::Nemesis;
 use clap::Parser;
 use clap::Subcommand;

@@ -164,11 +164,6 @@ impl Network {
         Ok(())
     }
 
-    /// Node pairs currently cut.
-    pub fn cut_count(&self) -> usize {
-        self.cuts.len() / 2
-    }
-
     /// Restores every cut link.
     pub fn heal(&mut self) -> Result<(), NetError> {
         let cuts: Vec<(u64, u64)> = self.cuts.iter().copied().collect();

@@ -160,79 +160,146 @@ impl Entries {
 
 /// Checks that `calls` on one register starting at `initial` are linearizable.
 pub fn check(initial: i64, calls: &[Call], bounds: Bounds) -> Verdict {
-    let mut entries = Entries::new(calls);
-    let mut zobrist = Prng::derive(ZOBRIST_SEED, calls.len() as u64);
-    // Two independent 64-bit keys per operation: the set of linearized operations is remembered
-    // as a 128-bit hash, so a false "seen before" needs a 2^-128-scale collision.
-    let keys: Vec<(u64, u64)> = calls.iter().map(|_| (zobrist.next_u64(), zobrist.next_u64())).collect();
-    let mut remaining_returns = calls.iter().filter(|c| c.complete_us.is_some()).count();
-    let mut cache: HashSet<(u64, u64, i64)> = HashSet::new();
-    let mut stack: Vec<(usize, i64)> = Vec::new();
-    let (mut hash, mut state) = ((0u64, 0u64), initial);
-    let mut deepest: Option<(usize, usize, i64)> = None;
-    let mut position = entries.entries[HEAD].next;
-    let mut steps: u64 = 0;
+    let mut search = Search::new(initial, calls, bounds);
     loop {
-        if remaining_returns == 0 {
-            return Verdict::Linearizable { steps };
+        if let Some(verdict) = search.step() {
+            return verdict;
         }
-        steps += 1;
-        if steps > bounds.steps_max {
-            return Verdict::Unknown { steps, reason: format!("search passed {} steps", bounds.steps_max) };
+    }
+}
+
+/// The depth-first search over one register's calls: the calls linearized so far are lifted out
+/// of `entries` and stacked; a call that cannot be placed next sends the search back one call.
+struct Search<'a> {
+    initial: i64,
+    calls: &'a [Call],
+    bounds: Bounds,
+    entries: Entries,
+    /// Two independent 64-bit keys per call: the set of linearized calls is remembered as a
+    /// 128-bit hash, so a false "seen before" needs a 2^-128-scale collision.
+    keys: Vec<(u64, u64)>,
+    /// Completed calls not linearized yet (0: a legal order is found).
+    remaining_returns: usize,
+    /// Configurations explored: (hash of the linearized set, register value).
+    cache: HashSet<(u64, u64, i64)>,
+    /// Linearized calls: (entry position, register value before it).
+    stack: Vec<(usize, i64)>,
+    hash: (u64, u64),
+    state: i64,
+    /// Where the search got furthest: (calls linearized, call that could not follow, value).
+    deepest: Option<(usize, usize, i64)>,
+    /// The entry to try next.
+    position: usize,
+    steps: u64,
+}
+
+impl<'a> Search<'a> {
+    fn new(initial: i64, calls: &'a [Call], bounds: Bounds) -> Self {
+        let entries = Entries::new(calls);
+        let mut zobrist = Prng::derive(ZOBRIST_SEED, calls.len() as u64);
+        let keys: Vec<(u64, u64)> = calls.iter().map(|_| (zobrist.next_u64(), zobrist.next_u64())).collect();
+        let position = entries.entries[HEAD].next;
+        Self {
+            initial,
+            calls,
+            bounds,
+            entries,
+            keys,
+            remaining_returns: calls.iter().filter(|c| c.complete_us.is_some()).count(),
+            cache: HashSet::new(),
+            stack: Vec::new(),
+            hash: (0, 0),
+            state: initial,
+            deepest: None,
+            position,
+            steps: 0,
         }
-        let entry = if position == NONE { None } else { Some(entries.entries[position]) };
+    }
+
+    /// One step: linearize the call at `position`, move past it, or back up; the verdict once
+    /// there is one.
+    fn step(&mut self) -> Option<Verdict> {
+        if self.remaining_returns == 0 {
+            return Some(Verdict::Linearizable { steps: self.steps });
+        }
+        self.steps += 1;
+        if self.steps > self.bounds.steps_max {
+            let reason = format!("search passed {} steps", self.bounds.steps_max);
+            return Some(Verdict::Unknown { steps: self.steps, reason });
+        }
+        let entry = if self.position == NONE { None } else { Some(self.entries.entries[self.position]) };
         match entry {
-            Some(Entry { is_return: false, call, next, .. }) => {
-                if let Some(new_state) = apply(state, calls[call].op) {
-                    let new_hash = (hash.0 ^ keys[call].0, hash.1 ^ keys[call].1);
-                    if cache.len() >= bounds.cache_entries_max {
-                        return Verdict::Unknown {
-                            steps,
-                            reason: format!("search remembered {} configurations", bounds.cache_entries_max),
-                        };
-                    }
-                    if cache.insert((new_hash.0, new_hash.1, new_state)) {
-                        stack.push((position, state));
-                        entries.lift(position);
-                        if calls[call].complete_us.is_some() {
-                            remaining_returns -= 1;
-                        }
-                        (hash, state) = (new_hash, new_state);
-                        position = entries.entries[HEAD].next;
-                        continue;
-                    }
+            Some(Entry { is_return: false, call, next, .. }) => match self.linearize(call) {
+                Err(verdict) => Some(verdict),
+                Ok(true) => None,
+                Ok(false) => {
+                    self.position = next;
+                    None
                 }
-                position = next;
-            }
+            },
             // A return whose call is not linearized yet (or the end of the list): back up.
-            other => {
-                if let Some(Entry { call, .. }) = other {
-                    if deepest.is_none_or(|(depth, _, _)| stack.len() >= depth) {
-                        deepest = Some((stack.len(), call, state));
-                    }
-                }
-                let Some((call_position, previous_state)) = stack.pop() else {
-                    let (linearized, call, value) = deepest.unwrap_or((0, 0, initial));
-                    let op_id = calls.get(call).map_or(0, |c| c.op_id);
-                    return Verdict::Violation {
-                        op_id,
-                        linearized,
-                        value,
-                        reason: format!(
-                            "no legal order: at best {linearized} operations linearize, then operation {op_id} \
-                             cannot take effect while the register holds {value}"
-                        ),
-                    };
-                };
-                let call = entries.entries[call_position].call;
-                entries.unlift(call_position);
-                if calls[call].complete_us.is_some() {
-                    remaining_returns += 1;
-                }
-                hash = (hash.0 ^ keys[call].0, hash.1 ^ keys[call].1);
-                state = previous_state;
-                position = entries.entries[call_position].next;
+            other => self.back_up(other.map(|entry| entry.call)),
+        }
+    }
+
+    /// Linearizes `call` (at `position`) next if the register allows it and the configuration it
+    /// leads to is new; then the search starts over at the head. Err when the cache is full.
+    fn linearize(&mut self, call: usize) -> Result<bool, Verdict> {
+        let Some(new_state) = apply(self.state, self.calls[call].op) else {
+            return Ok(false);
+        };
+        let new_hash = (self.hash.0 ^ self.keys[call].0, self.hash.1 ^ self.keys[call].1);
+        if self.cache.len() >= self.bounds.cache_entries_max {
+            let reason = format!("search remembered {} configurations", self.bounds.cache_entries_max);
+            return Err(Verdict::Unknown { steps: self.steps, reason });
+        }
+        if !self.cache.insert((new_hash.0, new_hash.1, new_state)) {
+            return Ok(false);
+        }
+        self.stack.push((self.position, self.state));
+        self.entries.lift(self.position);
+        if self.calls[call].complete_us.is_some() {
+            self.remaining_returns -= 1;
+        }
+        (self.hash, self.state) = (new_hash, new_state);
+        self.position = self.entries.entries[HEAD].next;
+        Ok(true)
+    }
+
+    /// Undoes the last linearized call and goes on past it; `blocked` is the call whose return
+    /// was reached first (None at the end of the list). A violation when nothing is left to undo.
+    fn back_up(&mut self, blocked: Option<usize>) -> Option<Verdict> {
+        if let Some(call) = blocked {
+            if self.deepest.is_none_or(|(depth, _, _)| self.stack.len() >= depth) {
+                self.deepest = Some((self.stack.len(), call, self.state));
             }
+        }
+        let Some((call_position, previous_state)) = self.stack.pop() else {
+            return Some(self.violation());
+        };
+        let call = self.entries.entries[call_position].call;
+        self.entries.unlift(call_position);
+        if self.calls[call].complete_us.is_some() {
+            self.remaining_returns += 1;
+        }
+        self.hash = (self.hash.0 ^ self.keys[call].0, self.hash.1 ^ self.keys[call].1);
+        self.state = previous_state;
+        self.position = self.entries.entries[call_position].next;
+        None
+    }
+
+    /// No legal order: the verdict names the call that could not follow the longest prefix.
+    fn violation(&self) -> Verdict {
+        let (linearized, call, value) = self.deepest.unwrap_or((0, 0, self.initial));
+        let op_id = self.calls.get(call).map_or(0, |c| c.op_id);
+        Verdict::Violation {
+            op_id,
+            linearized,
+            value,
+            reason: format!(
+                "no legal order: at best {linearized} operations linearize, then operation {op_id} \
+                 cannot take effect while the register holds {value}"
+            ),
         }
     }
 }
@@ -256,9 +323,28 @@ pub enum Prepared {
 /// histories with many timeouts cheap to search. Needs unique written values (the workload
 /// writes each value once).
 pub fn prepare(initial: i64, operations: &[Operation]) -> Prepared {
-    // Definite observations of each value: ok reads of it, ok CAS expecting it.
-    let mut first_observed: BTreeMap<i64, u64> = BTreeMap::new();
-    let mut written: BTreeMap<i64, (u64, Status)> = BTreeMap::new();
+    let (mut first_observed, writers) = match observations(initial, operations) {
+        Ok(found) => found,
+        Err(violation) => return violation,
+    };
+    close_observed_cas(operations, &mut first_observed);
+    if let Some(violation) = unexplained_observation(initial, operations, &first_observed, &writers) {
+        return violation;
+    }
+    Prepared::Calls(calls_of(operations, &first_observed))
+}
+
+/// Per value: the earliest completion of a definite observation of it (an ok read of it, an ok
+/// CAS expecting it).
+type FirstObserved = BTreeMap<i64, u64>;
+/// Per value written: the operation that wrote it and how that ended.
+type Writers = BTreeMap<i64, (u64, Status)>;
+
+/// The first observation of each value and the writer of each; a violation if a value is
+/// written twice (or the initial value written), which the unique-value reasoning cannot take.
+fn observations(initial: i64, operations: &[Operation]) -> Result<(FirstObserved, Writers), Prepared> {
+    let mut first_observed = FirstObserved::new();
+    let mut writers = Writers::new();
     for operation in operations {
         let complete_us = operation.complete_us.unwrap_or(u64::MAX);
         let observed = match (&operation.op, operation.status) {
@@ -275,18 +361,22 @@ pub fn prepare(initial: i64, operations: &[Operation]) -> Prepared {
             _ => None,
         };
         if let Some(value) = written_value {
-            if value == initial || written.insert(value, (operation.op_id, operation.status)).is_some() {
-                return Prepared::Violation {
+            if value == initial || writers.insert(value, (operation.op_id, operation.status)).is_some() {
+                return Err(Prepared::Violation {
                     op_id: operation.op_id,
                     reason: format!("value {value} is written twice; the workload writes unique values"),
-                };
+                });
             }
         }
     }
-    // An indeterminate CAS whose value was observed happened, so it observed its expected value
-    // no later than its own (bounded) completion: propagate until nothing changes. Times only go
-    // down, and each pass that changes something extends a chain of CAS, so a pass per operation
-    // is enough.
+    Ok((first_observed, writers))
+}
+
+/// An indeterminate CAS whose value was observed happened, so it observed its expected value
+/// no later than its own (bounded) completion: propagate until nothing changes. Times only go
+/// down, and each pass that changes something extends a chain of CAS, so a pass per operation
+/// is enough.
+fn close_observed_cas(operations: &[Operation], first_observed: &mut FirstObserved) {
     for _ in 0..=operations.len() {
         let mut changed = false;
         for operation in operations {
@@ -305,25 +395,41 @@ pub fn prepare(initial: i64, operations: &[Operation]) -> Prepared {
             break;
         }
     }
-    for value in first_observed.keys() {
-        if *value == initial {
-            continue;
-        }
-        match written.get(value) {
+}
+
+/// A violation if some observed value (other than the initial one) was never written, or only
+/// by an operation that failed.
+fn unexplained_observation(
+    initial: i64,
+    operations: &[Operation],
+    first_observed: &FirstObserved,
+    writers: &Writers,
+) -> Option<Prepared> {
+    for value in first_observed.keys().filter(|value| **value != initial) {
+        match writers.get(value) {
             None => {
                 let op_id = observer(operations, *value).unwrap_or(0);
-                return Prepared::Violation { op_id, reason: format!("observed value {value}, which nobody wrote") };
+                return Some(Prepared::Violation {
+                    op_id,
+                    reason: format!("observed value {value}, which nobody wrote"),
+                });
             }
             Some((writer, Status::Fail)) => {
                 let op_id = observer(operations, *value).unwrap_or(0);
-                return Prepared::Violation {
+                return Some(Prepared::Violation {
                     op_id,
                     reason: format!("observed value {value}, written only by operation {writer}, which failed"),
-                };
+                });
             }
             Some(_) => {}
         }
     }
+    None
+}
+
+/// The checker calls: failed operations and indeterminate reads dropped, an indeterminate write
+/// or CAS closed at the first observation of its value (dropped if nobody observed it).
+fn calls_of(operations: &[Operation], first_observed: &FirstObserved) -> Vec<Call> {
     let mut calls = Vec::new();
     for operation in operations {
         let op = match (&operation.op, operation.status) {
@@ -351,9 +457,10 @@ pub fn prepare(initial: i64, operations: &[Operation]) -> Prepared {
         };
         calls.push(Call { op_id: operation.op_id, invoke_us: operation.invoke_us, complete_us, op });
     }
-    Prepared::Calls(calls)
+    calls
 }
 
+/// The first operation that definitely observed `value`.
 fn observer(operations: &[Operation], value: i64) -> Option<u64> {
     operations
         .iter()
@@ -367,4 +474,4 @@ fn observer(operations: &[Operation], value: i64) -> Option<u64> {
 
 #[cfg(test)]
 #[path = "linearizable_test.rs"]
-mod linearizable_test;
+mod tests;

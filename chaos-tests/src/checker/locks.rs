@@ -11,6 +11,7 @@ use std::collections::BTreeSet;
 use crate::checker::final_read;
 use crate::checker::Anomaly;
 use crate::checker::AnomalyKind;
+use crate::checker::ANOMALY_DETAILS_MAX;
 use crate::history::Op;
 use crate::history::Operation;
 use crate::history::Status;
@@ -50,15 +51,31 @@ fn holds(ops: &[Operation]) -> Vec<Hold> {
 pub fn check(key: &str, ops: &[Operation]) -> Vec<Anomaly> {
     let mut holds = holds(ops);
     let mut anomalies = Vec::new();
+    anomalies.extend(tokens_granted_twice(key, &holds));
+    anomalies.extend(overlapping_holds(key, &holds));
+    holds.sort_by_key(|h| h.acquire_ok_us);
+    anomalies.extend(tokens_out_of_real_time_order(key, &holds));
+    anomalies
+}
 
+/// The first `ANOMALY_DETAILS_MAX` findings, for an anomaly's detail.
+fn first_details(findings: &[String]) -> String {
+    findings.iter().take(ANOMALY_DETAILS_MAX).cloned().collect::<Vec<_>>().join("; ")
+}
+
+/// No token is granted twice.
+fn tokens_granted_twice(key: &str, holds: &[Hold]) -> Option<Anomaly> {
     let mut seen = BTreeSet::new();
     let twice: Vec<u64> = holds.iter().filter(|h| !seen.insert(h.token)).map(|h| h.token).collect();
-    if !twice.is_empty() {
-        let detail = format!("tokens granted more than once: {twice:?}");
-        anomalies.push(Anomaly::new(AnomalyKind::LockTokenOrder, key, twice.len() as u64, detail));
+    if twice.is_empty() {
+        return None;
     }
+    let detail = format!("tokens granted more than once: {twice:?}");
+    Some(Anomaly::new(AnomalyKind::LockTokenOrder, key, twice.len() as u64, detail))
+}
 
-    // Confirmed holds, by grant time: each must begin after every earlier one ended.
+/// Confirmed holds, by grant time: each must begin after every earlier one ended.
+fn overlapping_holds(key: &str, holds: &[Hold]) -> Option<Anomaly> {
     let mut confirmed: Vec<(u64, u64, u64)> = holds
         .iter()
         .filter_map(|h| h.released_us.map(|(release_invoke_us, _)| (h.acquire_ok_us, release_invoke_us, h.token)))
@@ -78,22 +95,23 @@ pub fn check(key: &str, ops: &[Operation]) -> Vec<Anomaly> {
             latest_end = Some((end_us, token));
         }
     }
-    if !overlaps.is_empty() {
-        let detail = overlaps.iter().take(crate::checker::ANOMALY_DETAILS_MAX).cloned().collect::<Vec<_>>().join("; ");
-        anomalies.push(Anomaly::new(AnomalyKind::LockOverlap, key, overlaps.len() as u64, detail));
+    if overlaps.is_empty() {
+        return None;
     }
+    Some(Anomaly::new(AnomalyKind::LockOverlap, key, overlaps.len() as u64, first_details(&overlaps)))
+}
 
-    // Grant order follows real time: answered grants sorted by answer time; every grant
-    // requested after an earlier answer must carry a larger token than all of those.
-    holds.sort_by_key(|h| h.acquire_ok_us);
+/// Grant order follows real time: with `holds` sorted by answer time, every grant requested after
+/// an earlier answer must carry a larger token than all of those.
+fn tokens_out_of_real_time_order(key: &str, holds: &[Hold]) -> Option<Anomaly> {
     let mut prefix_max = Vec::with_capacity(holds.len());
     let mut max_token = 0;
-    for hold in &holds {
+    for hold in holds {
         max_token = max_token.max(hold.token);
         prefix_max.push(max_token);
     }
     let mut out_of_order = Vec::new();
-    for hold in &holds {
+    for hold in holds {
         // Holds answered strictly before this one was requested.
         let before = holds.partition_point(|h| h.acquire_ok_us < hold.acquire_invoke_us);
         if before > 0 && prefix_max[before - 1] >= hold.token {
@@ -105,12 +123,10 @@ pub fn check(key: &str, ops: &[Operation]) -> Vec<Anomaly> {
             ));
         }
     }
-    if !out_of_order.is_empty() {
-        let detail =
-            out_of_order.iter().take(crate::checker::ANOMALY_DETAILS_MAX).cloned().collect::<Vec<_>>().join("; ");
-        anomalies.push(Anomaly::new(AnomalyKind::LockTokenOrder, key, out_of_order.len() as u64, detail));
+    if out_of_order.is_empty() {
+        return None;
     }
-    anomalies
+    Some(Anomaly::new(AnomalyKind::LockTokenOrder, key, out_of_order.len() as u64, first_details(&out_of_order)))
 }
 
 /// Parses a fence log element `<token>:<phase>`.
@@ -147,8 +163,7 @@ pub fn check_fence_log(key: &str, log_ops: &[Operation], lock_ops: &[Operation])
         previous = Some(previous.map_or(token, |p| p.max(token)));
     }
     if !problems.is_empty() {
-        let detail = problems.iter().take(crate::checker::ANOMALY_DETAILS_MAX).cloned().collect::<Vec<_>>().join("; ");
-        anomalies.push(Anomaly::new(AnomalyKind::FenceOrder, key, problems.len() as u64, detail));
+        anomalies.push(Anomaly::new(AnomalyKind::FenceOrder, key, problems.len() as u64, first_details(&problems)));
     }
     anomalies
 }

@@ -9,10 +9,11 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 use std::time::Instant;
 
+use heap_testkit::ClusterError;
+use heap_testkit::LocalCluster;
+
 use crate::checker::Anomaly;
 use crate::checker::AnomalyKind;
-use crate::cluster::ChaosCluster;
-use crate::cluster::ClusterError;
 use crate::history::History;
 use crate::netns::NetError;
 use crate::netns::Network;
@@ -24,6 +25,8 @@ use crate::schedule::Target;
 
 /// How long a leader-targeted fault waits for a leader before it is skipped.
 pub const LEADER_WAIT_MS: u64 = 15_000;
+/// Lines of a node's log quoted when it exits on its own.
+const LOG_TAIL_LINES: usize = 30;
 
 #[derive(Debug, thiserror::Error)]
 pub enum NemesisError {
@@ -51,7 +54,7 @@ pub struct FaultRecord {
 }
 
 pub struct Chaos<'a> {
-    pub cluster: &'a mut ChaosCluster,
+    pub cluster: &'a mut LocalCluster,
     pub network: Option<&'a mut Network>,
     history: &'a History,
     pub records: Vec<FaultRecord>,
@@ -59,7 +62,7 @@ pub struct Chaos<'a> {
 }
 
 impl<'a> Chaos<'a> {
-    pub fn new(cluster: &'a mut ChaosCluster, network: Option<&'a mut Network>, history: &'a History) -> Self {
+    pub fn new(cluster: &'a mut LocalCluster, network: Option<&'a mut Network>, history: &'a History) -> Self {
         Self { cluster, network, history, records: Vec::new(), anomalies: Vec::new() }
     }
 
@@ -133,7 +136,7 @@ impl<'a> Chaos<'a> {
             Target::Node(id) => Ok(*id),
             Target::Leader => self
                 .cluster
-                .wait_for_leader(Duration::from_millis(LEADER_WAIT_MS))
+                .wait_for_majority_leader(Duration::from_millis(LEADER_WAIT_MS))
                 .await
                 .map_err(|e| format!("skipped: {e}")),
         }
@@ -156,8 +159,10 @@ impl<'a> Chaos<'a> {
     /// Restarts nodes that exited without being killed, recording each as a crash.
     fn restart_crashed(&mut self) -> Result<(), NemesisError> {
         for (id, status) in self.cluster.exited() {
-            let detail =
-                format!("node {id} exited on its own ({status}); its log ends:\n{}", self.cluster.log_tail(id));
+            let detail = format!(
+                "node {id} exited on its own ({status}); its log ends:\n{}",
+                self.cluster.log_tail(id, LOG_TAIL_LINES)
+            );
             eprintln!("chaos: {detail}");
             self.anomalies.push(Anomaly::new(AnomalyKind::NodeCrashed, &format!("node:{id}"), 1, detail));
             self.cluster.start(id)?;

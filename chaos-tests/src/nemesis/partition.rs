@@ -4,7 +4,8 @@
 
 use std::time::Duration;
 
-use crate::cluster::ChaosCluster;
+use heap_testkit::LocalCluster;
+
 use crate::nemesis::NemesisError;
 use crate::nemesis::LEADER_WAIT_MS;
 use crate::netns::Network;
@@ -12,10 +13,10 @@ use crate::schedule::Shape;
 
 /// The report's name for the shape and the nodes cut off; Err(reason) when the shape needs a
 /// leader and there is none in time.
-pub async fn sides(cluster: &ChaosCluster, shape: &Shape) -> Result<(&'static str, Vec<u64>), String> {
+pub async fn sides(cluster: &LocalCluster, shape: &Shape) -> Result<(&'static str, Vec<u64>), String> {
     match shape {
         Shape::IsolateLeader => cluster
-            .wait_for_leader(Duration::from_millis(LEADER_WAIT_MS))
+            .wait_for_majority_leader(Duration::from_millis(LEADER_WAIT_MS))
             .await
             .map(|leader| ("isolate-leader", vec![leader]))
             .map_err(|e| format!("skipped: {e}")),
@@ -26,7 +27,7 @@ pub async fn sides(cluster: &ChaosCluster, shape: &Shape) -> Result<(&'static st
 /// Cuts `minority` off from the other nodes for `duration`, then heals.
 pub async fn hold(
     network: &mut Network,
-    cluster: &ChaosCluster,
+    cluster: &LocalCluster,
     minority: &[u64],
     duration: Duration,
 ) -> Result<String, NemesisError> {

@@ -3,11 +3,12 @@
 
 use std::time::Duration;
 
-use crate::cluster::ChaosCluster;
+use heap_testkit::LocalCluster;
+
 use crate::nemesis::NemesisError;
 
 /// SIGKILL node `id`, keep it down for `down`, restart it on the same data.
-pub async fn kill(cluster: &mut ChaosCluster, id: u64, down: Duration) -> Result<String, NemesisError> {
+pub async fn kill(cluster: &mut LocalCluster, id: u64, down: Duration) -> Result<String, NemesisError> {
     cluster.kill(id);
     tokio::time::sleep(down).await;
     cluster.start(id)?;
@@ -15,7 +16,7 @@ pub async fn kill(cluster: &mut ChaosCluster, id: u64, down: Duration) -> Result
 }
 
 /// SIGSTOP node `id` for `paused`, then SIGCONT.
-pub async fn pause(cluster: &mut ChaosCluster, id: u64, paused: Duration) -> Result<String, NemesisError> {
+pub async fn pause(cluster: &mut LocalCluster, id: u64, paused: Duration) -> Result<String, NemesisError> {
     if !cluster.is_running(id) {
         return Ok(format!("node {id} is not running; nothing to pause"));
     }
@@ -32,7 +33,7 @@ pub async fn pause(cluster: &mut ChaosCluster, id: u64, paused: Duration) -> Res
 }
 
 /// SIGKILL every node at once, keep them down for `down`, restart all on their data.
-pub async fn restart_all(cluster: &mut ChaosCluster, down: Duration) -> Result<String, NemesisError> {
+pub async fn restart_all(cluster: &mut LocalCluster, down: Duration) -> Result<String, NemesisError> {
     cluster.kill_all();
     tokio::time::sleep(down).await;
     cluster.start_all()?;

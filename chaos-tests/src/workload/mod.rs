@@ -5,6 +5,7 @@
 //! under a new process id, so no operation waits behind one that may still land).
 
 pub mod counters;
+mod error;
 pub mod final_reads;
 pub mod locks;
 pub mod objects;
@@ -24,6 +25,8 @@ use heap_client::ClusterClient;
 use heap_client::Session;
 use proto::heap as pb;
 use tokio::task::JoinHandle;
+
+pub use error::WorkloadError;
 
 use crate::history::History;
 use crate::workload::objects::Objects;
@@ -54,14 +57,6 @@ pub const REGISTER_WORKERS: usize = 4;
 pub const COUNTER_WORKERS: usize = 2;
 pub const LOCK_WORKERS: usize = 3;
 pub const TABS_PER_USER: usize = 2;
-
-#[derive(Debug, thiserror::Error)]
-pub enum WorkloadError {
-    #[error("cannot set up the workload objects: {0}")]
-    Setup(String),
-    #[error(transparent)]
-    Client(#[from] ClientError),
-}
 
 /// What every worker shares.
 pub struct Context {

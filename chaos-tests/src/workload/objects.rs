@@ -11,7 +11,7 @@ use heap_client::ClusterClient;
 use proto::heap as pb;
 
 use crate::checker::REGISTER_INITIAL;
-use crate::workload::WorkloadError;
+use crate::workload::error::WorkloadError;
 
 /// Register keys (each one object with an int field `value`).
 pub const REGISTERS: usize = 4;
@@ -24,10 +24,6 @@ pub const VALUE_FIELD: &str = "value";
 
 pub fn register_key(index: usize) -> String {
     format!("register:r{index}")
-}
-
-pub fn fence_lock_key(index: usize) -> String {
-    format!("lock:fence-{index}")
 }
 
 pub fn fence_log_key(index: usize) -> String {

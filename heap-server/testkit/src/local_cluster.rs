@@ -1,47 +1,44 @@
-//! `LocalCluster`: runs heap-server processes on loopback. It serves `heapctl dev up`, the
-//! process-level tests and the failover probe, so all three start, kill and watch nodes the same way.
+//! `LocalCluster`: runs heap-server processes and controls them. It serves `heapctl dev up`, the
+//! failover probe, the benchmark, the process-level tests and the chaos runs, so all of them
+//! start, kill, pause and watch nodes the same way. A node listens wherever its address says
+//! (loopback, or an address inside a network namespace) and may run behind a launcher, words put
+//! before its command line that exec it in place (`ip netns exec <namespace>`). What the nodes
+//! answer (status, leader, applied index) is in `status.rs`.
 
 use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::fs::OpenOptions;
 use std::path::Path;
 use std::path::PathBuf;
 use std::process::Child;
 use std::process::Command;
+use std::process::ExitStatus;
 use std::process::Stdio;
 use std::time::Duration;
 use std::time::Instant;
 
-use proto::heap as pb;
+use crate::cluster_error::ClusterError;
 
-use heap_client::ClusterClient;
-
-/// Poll interval while waiting for a cluster condition (each wait has its own deadline).
-const POLL_INTERVAL_MS: u64 = 50;
-/// A status probe of one node gives up after this long.
-const STATUS_TIMEOUT_MS: u64 = 500;
+/// Poll interval while waiting for a process or cluster condition (each wait has its own deadline).
+pub(crate) const POLL_INTERVAL_MS: u64 = 50;
 /// SIGTERM waits this long for a node to exit before it is killed.
 const TERMINATE_WAIT_MS: u64 = 10_000;
 
-#[derive(Debug, thiserror::Error)]
-pub enum ClusterError {
-    #[error("cannot start heap-server {binary}: {error}")]
-    Spawn { binary: String, error: std::io::Error },
-    #[error("cannot prepare {path}: {error}")]
-    Io { path: String, error: std::io::Error },
-    #[error("no node {0} in this cluster")]
-    UnknownNode(u64),
-    #[error("timed out after {waited_ms} ms waiting for {what}")]
-    Timeout { what: String, waited_ms: u64 },
-    #[error(transparent)]
-    Client(#[from] heap_client::ClientError),
+/// One node: where it listens and what runs it.
+#[derive(Debug, Clone)]
+struct Node {
+    addr: String,
+    /// Words before the heap-server command line (empty: run it directly).
+    launcher: Vec<String>,
 }
 
 pub struct LocalCluster {
     server_binary: PathBuf,
     data_dir: PathBuf,
-    addrs: BTreeMap<u64, String>,
+    nodes: BTreeMap<u64, Node>,
     extra_args: Vec<String>,
     children: BTreeMap<u64, Child>,
+    paused: BTreeSet<u64>,
 }
 
 /// Picks `count` loopback ports that are free right now.
@@ -57,33 +54,54 @@ pub fn free_ports(count: usize) -> Result<Vec<u16>, ClusterError> {
         .map_err(|error| ClusterError::Io { path: "127.0.0.1:0".into(), error })
 }
 
+/// Sends `signal` (a name such as `STOP`) to process `pid` with kill(1); the error in words.
+fn send_signal(pid: u32, signal: &str) -> Result<(), String> {
+    let status =
+        Command::new("kill").args([format!("-{signal}"), pid.to_string()]).status().map_err(|e| e.to_string())?;
+    if !status.success() {
+        return Err(format!("kill exited with {status}"));
+    }
+    Ok(())
+}
+
 impl LocalCluster {
     /// A cluster of nodes `1..=addrs.len()` at `addrs`, with data under `data_dir/node<ID>` and
     /// each node's output in `data_dir/node<ID>.log`. Nothing runs until `start_all`/`start`.
     pub fn new(server_binary: &Path, data_dir: &Path, addrs: Vec<String>, extra_args: Vec<String>) -> Self {
+        let node = |(index, addr)| (index as u64 + 1, Node { addr, launcher: Vec::new() });
         Self {
             server_binary: server_binary.to_path_buf(),
             data_dir: data_dir.to_path_buf(),
-            addrs: addrs.into_iter().enumerate().map(|(i, a)| (i as u64 + 1, a)).collect(),
+            nodes: addrs.into_iter().enumerate().map(node).collect(),
             extra_args,
             children: BTreeMap::new(),
+            paused: BTreeSet::new(),
         }
     }
 
-    pub fn peers_flag(&self) -> String {
-        self.addrs.iter().map(|(id, addr)| format!("{id}={addr}")).collect::<Vec<_>>().join(",")
+    /// Runs node `id` behind `launcher(id)`: words put before the heap-server command line, which
+    /// must exec it in place (as `ip netns exec <namespace>` does) so the pid stays heap-server's.
+    pub fn with_launcher(mut self, launcher: impl Fn(u64) -> Vec<String>) -> Self {
+        for (id, node) in &mut self.nodes {
+            node.launcher = launcher(*id);
+        }
+        self
+    }
+
+    fn peers_flag(&self) -> String {
+        self.nodes.iter().map(|(id, node)| format!("{id}={}", node.addr)).collect::<Vec<_>>().join(",")
     }
 
     pub fn ids(&self) -> Vec<u64> {
-        self.addrs.keys().copied().collect()
+        self.nodes.keys().copied().collect()
     }
 
     pub fn endpoints(&self) -> Vec<String> {
-        self.addrs.values().cloned().collect()
+        self.nodes.values().map(|node| node.addr.clone()).collect()
     }
 
     pub fn addr(&self, id: u64) -> Result<&str, ClusterError> {
-        self.addrs.get(&id).map(String::as_str).ok_or(ClusterError::UnknownNode(id))
+        self.nodes.get(&id).map(|node| node.addr.as_str()).ok_or(ClusterError::UnknownNode(id))
     }
 
     pub fn node_data_dir(&self, id: u64) -> PathBuf {
@@ -94,28 +112,31 @@ impl LocalCluster {
         self.data_dir.join(format!("node{id}.log"))
     }
 
+    /// The last `lines_max` lines of node `id`'s log (empty if it has none).
+    pub fn log_tail(&self, id: u64, lines_max: usize) -> String {
+        let log = std::fs::read_to_string(self.log_path(id)).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(lines_max)..].join("\n")
+    }
+
     pub fn is_running(&self, id: u64) -> bool {
         self.children.contains_key(&id)
     }
 
-    /// Nodes whose process has exited since it was started, with their exit status.
-    pub fn exited(&mut self) -> Vec<(u64, std::process::ExitStatus)> {
-        let mut exited = Vec::new();
-        for (id, child) in &mut self.children {
-            if let Ok(Some(status)) = child.try_wait() {
-                exited.push((*id, status));
-            }
-        }
-        for (id, _) in &exited {
-            self.children.remove(id);
-        }
-        exited
+    pub fn is_paused(&self, id: u64) -> bool {
+        self.paused.contains(&id)
+    }
+
+    /// Nodes started and not paused: the ones that can answer.
+    pub(crate) fn responsive_ids(&self) -> Vec<u64> {
+        self.children.keys().copied().filter(|id| !self.paused.contains(id)).collect()
     }
 
     /// Fails if any node's address is taken (another cluster may be running there).
     pub fn check_ports_free(&self) -> Result<(), ClusterError> {
-        for addr in self.addrs.values() {
-            std::net::TcpListener::bind(addr.as_str()).map_err(|error| ClusterError::Io {
+        for node in self.nodes.values() {
+            let addr = node.addr.as_str();
+            std::net::TcpListener::bind(addr).map_err(|error| ClusterError::Io {
                 path: format!("{addr} (in use: is another cluster running? stop it or pick other ports)"),
                 error,
             })?;
@@ -123,21 +144,25 @@ impl LocalCluster {
         Ok(())
     }
 
-    pub fn pid(&self, id: u64) -> Option<u32> {
-        self.children.get(&id).map(Child::id)
-    }
-
-    /// Starts node `id` (on its existing data dir, if any); returns its pid.
+    /// Starts node `id` on its data dir (kept across restarts, so a restart recovers its state);
+    /// returns its pid.
     pub fn start(&mut self, id: u64) -> Result<u32, ClusterError> {
-        let addr = self.addr(id)?.to_string();
-        let peers = self.peers_flag();
+        let node = self.nodes.get(&id).ok_or(ClusterError::UnknownNode(id))?.clone();
         let io_error = |path: &Path, error| ClusterError::Io { path: path.display().to_string(), error };
         std::fs::create_dir_all(&self.data_dir).map_err(|e| io_error(&self.data_dir, e))?;
         let log_path = self.log_path(id);
         let log = OpenOptions::new().create(true).append(true).open(&log_path).map_err(|e| io_error(&log_path, e))?;
         let log_err = log.try_clone().map_err(|e| io_error(&log_path, e))?;
-        let child = Command::new(&self.server_binary)
-            .args(["--id", &id.to_string(), "--listen", &addr, "--peers", &peers])
+        let mut command = match node.launcher.split_first() {
+            Some((program, args)) => {
+                let mut command = Command::new(program);
+                command.args(args).arg(&self.server_binary);
+                command
+            }
+            None => Command::new(&self.server_binary),
+        };
+        let child = command
+            .args(["--id", &id.to_string(), "--listen", &node.addr, "--peers", &self.peers_flag()])
             .arg("--data-dir")
             .arg(self.node_data_dir(id))
             .args(&self.extra_args)
@@ -145,21 +170,26 @@ impl LocalCluster {
             .stdout(log)
             .stderr(log_err)
             .spawn()
-            .map_err(|error| ClusterError::Spawn { binary: self.server_binary.display().to_string(), error })?;
+            .map_err(|error| ClusterError::Spawn { binary: self.server_binary.display().to_string(), id, error })?;
         let pid = child.id();
         self.children.insert(id, child);
         Ok(pid)
     }
 
+    /// Starts every node that is not running.
     pub fn start_all(&mut self) -> Result<(), ClusterError> {
         for id in self.ids() {
-            self.start(id)?;
+            if !self.is_running(id) {
+                self.start(id)?;
+            }
         }
         Ok(())
     }
 
-    /// SIGKILL: the node dies at once, as in a power cut of the process.
+    /// SIGKILL: the node dies at once, as in a power cut of the process (a paused one too); it
+    /// stays down until `start`.
     pub fn kill(&mut self, id: u64) {
+        self.paused.remove(&id);
         if let Some(mut child) = self.children.remove(&id) {
             let _ = child.kill();
             let _ = child.wait();
@@ -174,10 +204,11 @@ impl LocalCluster {
 
     /// SIGTERM and wait (bounded) for a clean exit; returns whether it exited by itself.
     pub fn terminate(&mut self, id: u64) -> bool {
+        self.paused.remove(&id);
         let Some(mut child) = self.children.remove(&id) else {
             return true;
         };
-        let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+        let _ = send_signal(child.id(), "TERM");
         let started = Instant::now();
         while started.elapsed() < Duration::from_millis(TERMINATE_WAIT_MS) {
             if let Ok(Some(_)) = child.try_wait() {
@@ -190,58 +221,40 @@ impl LocalCluster {
         false
     }
 
-    /// A client for the nodes given (all nodes when `ids` is empty).
-    pub fn client(&self, deadline: Duration) -> Result<ClusterClient, ClusterError> {
-        Ok(ClusterClient::with_deadline(&self.endpoints(), deadline)?)
+    /// Sends `signal` to running node `id`.
+    fn signal(&self, id: u64, signal: &'static str) -> Result<(), ClusterError> {
+        let child = self.children.get(&id).ok_or(ClusterError::UnknownNode(id))?;
+        send_signal(child.id(), signal).map_err(|error| ClusterError::Signal { id, signal, error })
     }
 
-    /// The status of one node, or None if it does not answer promptly.
-    pub async fn status(&self, id: u64) -> Option<pb::StatusResponse> {
-        let addr = self.addrs.get(&id)?.clone();
-        let client = ClusterClient::with_deadline(&[addr], Duration::from_millis(STATUS_TIMEOUT_MS)).ok()?;
-        client.status_of(0).await.ok()
+    /// SIGSTOP: the process freezes with its sockets open, as in a long GC pause or a VM stall.
+    pub fn pause(&mut self, id: u64) -> Result<(), ClusterError> {
+        self.signal(id, "STOP")?;
+        self.paused.insert(id);
+        Ok(())
     }
 
-    /// Waits until a running node is leader and every running node agrees on it.
-    pub async fn wait_for_leader(&self, timeout: Duration) -> Result<u64, ClusterError> {
-        let started = Instant::now();
-        loop {
-            let mut statuses = Vec::new();
-            for id in self.children.keys() {
-                statuses.push(self.status(*id).await);
+    /// SIGCONT: a paused node goes on where it stopped.
+    pub fn resume(&mut self, id: u64) -> Result<(), ClusterError> {
+        self.signal(id, "CONT")?;
+        self.paused.remove(&id);
+        Ok(())
+    }
+
+    /// Nodes whose process exited without being killed, with their exit status (they are
+    /// forgotten: `start` brings them back).
+    pub fn exited(&mut self) -> Vec<(u64, ExitStatus)> {
+        let mut exited = Vec::new();
+        for (id, child) in &mut self.children {
+            if let Ok(Some(status)) = child.try_wait() {
+                exited.push((*id, status));
             }
-            let leader = statuses.iter().flatten().find(|s| s.state == "Leader").map(|s| s.node_id);
-            if let Some(leader) = leader {
-                let agreed = statuses.iter().all(|s| s.as_ref().is_some_and(|s| s.leader_id == leader));
-                if agreed {
-                    return Ok(leader);
-                }
-            }
-            if started.elapsed() > timeout {
-                return Err(ClusterError::Timeout {
-                    what: "a leader all running nodes agree on".into(),
-                    waited_ms: timeout.as_millis() as u64,
-                });
-            }
-            tokio::time::sleep(Duration::from_millis(POLL_INTERVAL_MS)).await;
         }
-    }
-
-    /// Waits until node `id` has applied at least `index`.
-    pub async fn wait_for_applied(&self, id: u64, index: u64, timeout: Duration) -> Result<(), ClusterError> {
-        let started = Instant::now();
-        loop {
-            if self.status(id).await.is_some_and(|s| s.last_applied >= index) {
-                return Ok(());
-            }
-            if started.elapsed() > timeout {
-                return Err(ClusterError::Timeout {
-                    what: format!("node {id} to apply index {index}"),
-                    waited_ms: timeout.as_millis() as u64,
-                });
-            }
-            tokio::time::sleep(Duration::from_millis(POLL_INTERVAL_MS)).await;
+        for (id, _) in &exited {
+            self.children.remove(id);
+            self.paused.remove(id);
         }
+        exited
     }
 }
 

@@ -1,5 +1,7 @@
-//! The binaries of this workspace that a test runs as child processes (heap-server, heapctl), built
-//! first with the test's own profile and target directory.
+//! Where the heap-server binary is. A test runs this workspace's binaries (heap-server, heapctl)
+//! as child processes, built first with the test's own profile and target directory
+//! (`built_binary`); a tool run by hand (chaos-tests, heapctl, heap-bench) finds the heap-server
+//! of its own build beside its executable (`server_binary_beside_exe`).
 //!
 //! Cargo builds another package's binaries only for that package's own tests (`CARGO_BIN_EXE_*`
 //! names only the package's own binaries) and artifact dependencies are unstable. So a test runs
@@ -53,4 +55,14 @@ pub fn built_binary(package: &str, bin: &str) -> PathBuf {
 /// The heap-server binary of this test's profile, built first.
 pub fn server_binary_built() -> PathBuf {
     built_binary("heap-server", "heap-server")
+}
+
+/// The heap-server that a tool of the same build has beside it (`target/<profile>/heap-server`
+/// next to `target/<profile>/<tool>`); just `heap-server` if this executable's path is unknown.
+/// The caller checks that it exists and says how to build it.
+pub fn server_binary_beside_exe() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join("heap-server")))
+        .unwrap_or_else(|| PathBuf::from("heap-server"))
 }

@@ -1,0 +1,122 @@
+//! What a chaos run is asked to do (`RunConfig`, checked by `validate`), the planted bug it may
+//! start the servers with, the heap-server binary it runs, and what can stop a run (`RunError`).
+
+use std::path::Path;
+use std::path::PathBuf;
+
+use heap_testkit::server_binary_beside_exe;
+use heap_testkit::ClusterError;
+
+use crate::nemesis::NemesisError;
+use crate::netns::NetError;
+use crate::schedule::Nemesis;
+use crate::workload::WorkloadError;
+
+/// Longest run accepted (a day).
+pub const DURATION_S_MAX: u64 = 24 * 3600;
+/// Node counts accepted.
+pub const NODES_MIN: u64 = 3;
+pub const NODES_MAX: u64 = 5;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(
+        "heap-server not found at {0}: build it with `cargo build --release -p heap-server` (or \
+         `cargo build -p heap-server` for a debug chaos-tests), or pass --server-bin PATH"
+    )]
+    ServerBinary(String),
+    #[error("give --nodes {NODES_MIN}..={NODES_MAX} (3 or 5 make sense), not {0}")]
+    Nodes(u64),
+    #[error("give --duration 1..={DURATION_S_MAX} seconds, not {0}")]
+    Duration(u64),
+    #[error(transparent)]
+    Net(#[from] NetError),
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
+    #[error(transparent)]
+    Nemesis(#[from] NemesisError),
+    #[error(transparent)]
+    Workload(#[from] WorkloadError),
+    #[error("cannot write {path}: {error}")]
+    Io { path: String, error: std::io::Error },
+    #[error("the cluster did not start: {0} (node logs in {1})")]
+    Startup(String, String),
+}
+
+impl RunError {
+    /// Turns an I/O error on `path` into `RunError::Io` (for `map_err`).
+    pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
+        move |error| RunError::Io { path: path.display().to_string(), error }
+    }
+}
+
+/// The planted bug a run starts the servers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plant {
+    /// `heap-server --unsafe-stale-reads`: reads from local state, no leadership check.
+    StaleReads,
+}
+
+impl Plant {
+    pub fn name(self) -> &'static str {
+        match self {
+            Plant::StaleReads => "stale-reads",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    pub nodes: u64,
+    pub duration_s: u64,
+    pub nemeses: Vec<Nemesis>,
+    pub seed: u64,
+    pub plant: Option<Plant>,
+    pub server_binary: PathBuf,
+    /// Node data and logs; a fresh temporary directory (deleted after a clean run) when None.
+    pub data_dir: Option<PathBuf>,
+    /// Where a run with anomalies writes its history, report and node logs.
+    pub history_dir: PathBuf,
+    /// Picks the network namespaces' names and /24 (see `netns`).
+    pub net_slot: u8,
+    /// heap-server `--snapshot-logs`: small, so restarted nodes catch up by snapshot too.
+    pub snapshot_logs: u64,
+}
+
+impl RunConfig {
+    /// Refuses node counts and durations outside the accepted bounds.
+    pub fn validate(&self) -> Result<(), RunError> {
+        if !(NODES_MIN..=NODES_MAX).contains(&self.nodes) {
+            return Err(RunError::Nodes(self.nodes));
+        }
+        if !(1..=DURATION_S_MAX).contains(&self.duration_s) {
+            return Err(RunError::Duration(self.duration_s));
+        }
+        Ok(())
+    }
+
+    /// heap-server flags of every node: the snapshot interval and log retention, and the planted
+    /// bug if any.
+    pub fn server_args(&self) -> Vec<String> {
+        let mut args = vec![
+            "--snapshot-logs".to_string(),
+            self.snapshot_logs.to_string(),
+            "--logs-to-keep".to_string(),
+            (self.snapshot_logs / 10).to_string(),
+        ];
+        if self.plant == Some(Plant::StaleReads) {
+            args.push("--unsafe-stale-reads".into());
+        }
+        args
+    }
+}
+
+/// `explicit`, or the heap-server next to this executable (`target/<profile>/heap-server`); it
+/// must exist.
+pub fn locate_server_binary(explicit: Option<PathBuf>) -> Result<PathBuf, RunError> {
+    let path = explicit.unwrap_or_else(server_binary_beside_exe);
+    if !path.is_file() {
+        return Err(RunError::ServerBinary(path.display().to_string()));
+    }
+    Ok(path)
+}
