@@ -4,7 +4,6 @@
 use std::path::Path;
 use std::path::PathBuf;
 
-use heap_testkit::server_binary_beside_exe;
 use heap_testkit::ClusterError;
 
 use crate::nemesis::NemesisError;
@@ -114,9 +113,8 @@ impl RunConfig {
 /// `explicit`, or the heap-server next to this executable (`target/<profile>/heap-server`); it
 /// must exist.
 pub fn locate_server_binary(explicit: Option<PathBuf>) -> Result<PathBuf, RunError> {
-    let path = explicit.unwrap_or_else(server_binary_beside_exe);
-    if !path.is_file() {
-        return Err(RunError::ServerBinary(path.display().to_string()));
-    }
-    Ok(path)
+    heap_testkit::locate_server_binary(explicit.as_deref()).map_err(|_| {
+        let path = explicit.unwrap_or_else(|| PathBuf::from("target/<profile>/heap-server"));
+        RunError::ServerBinary(path.display().to_string())
+    })
 }

@@ -5,7 +5,6 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::bail;
-use anyhow::Context;
 use heap_testkit::LocalCluster;
 
 /// Nodes a development cluster may have.
@@ -17,10 +16,7 @@ pub async fn up(nodes: u64, data_dir: &Path, base_port: u16) -> anyhow::Result<(
     if nodes == 0 || nodes > DEV_NODES_MAX {
         bail!("--nodes must be between 1 and {DEV_NODES_MAX}");
     }
-    let server = std::env::current_exe().context("cannot locate heapctl")?.with_file_name("heap-server");
-    if !server.exists() {
-        bail!("{} not found; build it first: cargo build --release -p heap-server", server.display());
-    }
+    let server = heap_testkit::locate_server_binary(None)?;
     let addrs: Vec<String> = (0..nodes).map(|i| format!("127.0.0.1:{}", u64::from(base_port) + i)).collect();
     let mut cluster = LocalCluster::new(&server, data_dir, addrs.clone(), Vec::new());
     cluster.check_ports_free()?;

@@ -42,10 +42,7 @@ struct ProbeCluster {
 
 impl ProbeCluster {
     fn start(nodes: usize) -> anyhow::Result<Self> {
-        let server = std::env::current_exe()?.with_file_name("heap-server");
-        if !server.exists() {
-            bail!("{} not found; build it first: cargo build --release -p heap-server", server.display());
-        }
+        let server = heap_testkit::locate_server_binary(None)?;
         let dir = std::env::temp_dir().join(format!("sovereign-probe-{}", std::process::id()));
         std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let addrs = free_ports(nodes)?.into_iter().map(|p| format!("127.0.0.1:{p}")).collect();

@@ -5,6 +5,8 @@
 pub enum ClusterError {
     #[error("cannot start heap-server {binary} for node {id}: {error}")]
     Spawn { binary: String, id: u64, error: std::io::Error },
+    #[error("{0} not found; build it first (cargo build --release -p heap-server puts it beside this tool)")]
+    MissingServerBinary(String),
     #[error("cannot prepare {path}: {error}")]
     Io { path: String, error: std::io::Error },
     #[error("no node {0} in this cluster")]

@@ -1,7 +1,7 @@
 //! Where the heap-server binary is. A test runs this workspace's binaries (heap-server, heapctl)
 //! as child processes, built first with the test's own profile and target directory
 //! (`built_binary`); a tool run by hand (chaos-tests, heapctl, heap-bench) finds the heap-server
-//! of its own build beside its executable (`server_binary_beside_exe`).
+//! of its own build beside its executable (`locate_server_binary`).
 //!
 //! Cargo builds another package's binaries only for that package's own tests (`CARGO_BIN_EXE_*`
 //! names only the package's own binaries) and artifact dependencies are unstable. So a test runs
@@ -11,9 +11,12 @@
 //! lock while tests run, so the nested build does not wait on the outer one.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Mutex;
+
+use crate::cluster_error::ClusterError;
 
 /// Binaries already built by this process, by name.
 static BUILT: Mutex<BTreeMap<String, PathBuf>> = Mutex::new(BTreeMap::new());
@@ -57,12 +60,19 @@ pub fn server_binary_built() -> PathBuf {
     built_binary("heap-server", "heap-server")
 }
 
-/// The heap-server that a tool of the same build has beside it (`target/<profile>/heap-server`
-/// next to `target/<profile>/<tool>`); just `heap-server` if this executable's path is unknown.
-/// The caller checks that it exists and says how to build it.
-pub fn server_binary_beside_exe() -> PathBuf {
-    std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent().map(|dir| dir.join("heap-server")))
-        .unwrap_or_else(|| PathBuf::from("heap-server"))
+/// `explicit`, or the heap-server that a tool of the same build has beside it
+/// (`target/<profile>/heap-server` next to `target/<profile>/<tool>`); it must exist. The one
+/// lookup `heapctl dev up`, the probes, heap-bench and chaos-tests share.
+pub fn locate_server_binary(explicit: Option<&Path>) -> Result<PathBuf, ClusterError> {
+    let path = match explicit {
+        Some(path) => path.to_path_buf(),
+        None => std::env::current_exe()
+            .ok()
+            .and_then(|exe| exe.parent().map(|dir| dir.join("heap-server")))
+            .unwrap_or_else(|| PathBuf::from("heap-server")),
+    };
+    if !path.is_file() {
+        return Err(ClusterError::MissingServerBinary(path.display().to_string()));
+    }
+    Ok(path)
 }

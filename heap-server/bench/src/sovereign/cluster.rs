@@ -29,19 +29,7 @@ fn start_error(message: String) -> BenchError {
 
 /// `explicit`, or the heap-server next to this executable (the same build's target dir).
 pub fn server_binary(explicit: Option<&Path>) -> Result<PathBuf, BenchError> {
-    let binary = match explicit {
-        Some(path) => path.to_path_buf(),
-        None => std::env::current_exe()
-            .map_err(|e| start_error(format!("cannot locate heap-bench's own executable: {e}")))?
-            .with_file_name("heap-server"),
-    };
-    if !binary.is_file() {
-        return Err(start_error(format!(
-            "{} not found; build it first (cargo build --release -p heap-server) or pass --server-bin",
-            binary.display()
-        )));
-    }
-    Ok(binary)
+    heap_testkit::locate_server_binary(explicit).map_err(|e| start_error(format!("{e}, or pass --server-bin")))
 }
 
 impl SovereignCluster {

@@ -73,10 +73,8 @@ impl Drop for TestCluster {
         self.cluster.kill_all();
         if std::thread::panicking() {
             for id in self.cluster.ids() {
-                let log = std::fs::read_to_string(self.cluster.log_path(id)).unwrap_or_default();
-                let lines: Vec<&str> = log.lines().collect();
-                let tail = &lines[lines.len().saturating_sub(LOG_TAIL_LINES)..];
-                eprintln!("---- node {id} log (last {} lines) ----\n{}", tail.len(), tail.join("\n"));
+                let tail = self.cluster.log_tail(id, LOG_TAIL_LINES);
+                eprintln!("---- node {id} log (last {LOG_TAIL_LINES} lines at most) ----\n{tail}");
             }
         }
     }
