@@ -29,12 +29,12 @@ use tokio::sync::mpsc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use crate::context::HeapRaft;
 use crate::limits::LINK_CONNECTIONS_MAX;
 use crate::limits::LINK_IDLE_TIMEOUT_MS;
 use crate::limits::LINK_SNIFF_TIMEOUT_MS;
 use crate::limits::PEER_CONNECT_TIMEOUT_MS;
 use crate::limits::RAFT_MESSAGE_SIZE_BYTES_MAX;
-use crate::context::HeapRaft;
 use crate::wire::decode_raft;
 use crate::wire::encode_raft;
 use crate::wire::WireError;

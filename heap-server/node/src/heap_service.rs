@@ -194,13 +194,10 @@ impl Heap for HeapService {
         &self,
         request: Request<pb::ListRootsRequest>,
     ) -> Result<Response<pb::ListRootsResponse>, Status> {
-        self.leader_read(
-            request,
-            |machine, applied_index| pb::ListRootsResponse {
-                applied_index,
-                roots: machine.heap.roots().into_iter().map(|(name, id)| pb::RootBinding { name, id }).collect(),
-            },
-        )
+        self.leader_read(request, |machine, applied_index| pb::ListRootsResponse {
+            applied_index,
+            roots: machine.heap.roots().into_iter().map(|(name, id)| pb::RootBinding { name, id }).collect(),
+        })
         .await
     }
 
@@ -290,13 +287,10 @@ impl Heap for HeapService {
         &self,
         request: Request<pb::ListLocksRequest>,
     ) -> Result<Response<pb::ListLocksResponse>, Status> {
-        self.leader_read(
-            request,
-            |machine, applied_index| pb::ListLocksResponse {
-                applied_index,
-                locks: machine.heap.locks().iter().map(convert::lock_info_to_pb).collect(),
-            },
-        )
+        self.leader_read(request, |machine, applied_index| pb::ListLocksResponse {
+            applied_index,
+            locks: machine.heap.locks().iter().map(convert::lock_info_to_pb).collect(),
+        })
         .await
     }
 
@@ -305,23 +299,20 @@ impl Heap for HeapService {
         request: Request<pb::ListSessionsRequest>,
     ) -> Result<Response<pb::ListSessionsResponse>, Status> {
         let now = now_ms();
-        self.leader_read(
-            request,
-            |machine, applied_index| pb::ListSessionsResponse {
-                applied_index,
-                sessions: machine
-                    .heap
-                    .sessions()
-                    .into_iter()
-                    .map(|s| pb::SessionInfo {
-                        id: s.id,
-                        client: s.client,
-                        ttl_ms: s.ttl_ms,
-                        expires_in_ms: s.expires_at_ms.saturating_sub(now),
-                    })
-                    .collect(),
-            },
-        )
+        self.leader_read(request, |machine, applied_index| pb::ListSessionsResponse {
+            applied_index,
+            sessions: machine
+                .heap
+                .sessions()
+                .into_iter()
+                .map(|s| pb::SessionInfo {
+                    id: s.id,
+                    client: s.client,
+                    ttl_ms: s.ttl_ms,
+                    expires_in_ms: s.expires_at_ms.saturating_sub(now),
+                })
+                .collect(),
+        })
         .await
     }
 }

@@ -10,8 +10,8 @@ use heap_machine as hm;
 use openraft::async_runtime::WatchReceiver;
 use openraft::ServerState;
 
-use crate::limits::DEADLINE_CHECK_INTERVAL_MS;
 use crate::context::NodeContext;
+use crate::limits::DEADLINE_CHECK_INTERVAL_MS;
 use crate::proposer::now_ms;
 use crate::proposer::Proposer;
 

@@ -7,10 +7,10 @@ use std::sync::Mutex;
 use std::time::Duration;
 use std::time::Instant;
 
+use openraft::async_runtime::WatchReceiver;
 use openraft::errors::ForwardToLeader;
 use openraft::errors::LinearizableReadError;
 use openraft::errors::RaftError;
-use openraft::async_runtime::WatchReceiver;
 use openraft::raft::ReadPolicy;
 use proto::heap::heap_client::HeapClient;
 use raft_store::TypeConfig;
@@ -18,10 +18,10 @@ use tonic::transport::Channel;
 use tonic::transport::Endpoint;
 use tonic::Status;
 
+use crate::context::NodeContext;
 use crate::limits::CLIENT_MESSAGE_SIZE_BYTES_MAX;
 use crate::limits::CLIENT_REQUEST_TIMEOUT_MS;
 use crate::limits::PEER_CONNECT_TIMEOUT_MS;
-use crate::context::NodeContext;
 
 /// Pause between attempts while a request waits for a leader to emerge (bounded by the deadline).
 const LEADER_RETRY_INTERVAL_MS: u64 = 10;

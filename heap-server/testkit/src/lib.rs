@@ -15,6 +15,6 @@ pub use local_cluster::free_ports;
 pub use local_cluster::LocalCluster;
 pub use prng::Prng;
 pub use server_binary::built_binary;
-pub use server_binary::profile_dir;
 pub use server_binary::locate_server_binary;
+pub use server_binary::profile_dir;
 pub use server_binary::server_binary_built;
