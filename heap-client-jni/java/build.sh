@@ -7,17 +7,25 @@ set -euo pipefail
 java_dir="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$java_dir/../.." && pwd)"
 cd "$root"
+started=$SECONDS
+step_started=$SECONDS
+# Prints how long the previous step took, so CI's log shows where the Java half spends its time.
+step_done() { echo "== time: $1 took $((SECONDS - step_started)) s"; step_started=$SECONDS; }
 
 echo "== native library for the jar (cargo build --release -p heap-client-jni)"
 cargo build --release -p heap-client-jni --lib
 mkdir -p target/jar-native
 # The release profile keeps line tables (debug = 1) for the servers; the jar does not need them.
 strip --strip-debug -o target/jar-native/libheap_client_jni.so target/release/libheap_client_jni.so
+step_done "native library (release)"
 
 echo "== heap-server and heapctl for the tests (cargo build -p heap-server -p heapctl)"
 cargo build -p heap-server -p heapctl
+step_done "heap-server and heapctl (debug)"
 
 echo "== jar and Java tests (mvn -o package)"
 cd "$java_dir"
 mvn -o -B -Dmaven.repo.local=/usr/share/maven-repo "$@" package
+step_done "Maven package (Java tests, jar, Felix)"
 ls -l "$java_dir"/target/heap-client-*.jar
+echo "== time: build.sh took $((SECONDS - started)) s"
