@@ -3,6 +3,7 @@
 //! - a folder is one crate or a folder of crates, never both;
 //! - the node (heap-server) never links the client or JNI, and the pure heap (heap-machine)
 //!   depends on nothing that does I/O, keeps time or spawns threads;
+//! - every `foo_test.rs` is declared by a file beside it (`#[path = "foo_test.rs"] mod tests;`);
 //! - no file-level import circle inside a crate, except a type's `impl` split across files on
 //!   purpose, declared here and in that module's doc.
 
@@ -280,4 +281,51 @@ fn the_circle_finder_finds_a_planted_circle() {
     let found = circles(&import_graph(&modules(src)));
     let expected: BTreeSet<Vec<String>> = [vec!["a".to_string()], vec!["b".to_string()]].into_iter().collect();
     assert_eq!(found, vec![expected], "a <-> b is a circle; c only imports them");
+}
+
+/// Every `.rs` file below `dir`, recursively.
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read dir").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn every_test_file_is_declared_by_a_file_beside_it() {
+    let root = workspace_root();
+    let mut problems = Vec::new();
+    for dir in crate_dirs(&root) {
+        let src = dir.join("src");
+        if !src.is_dir() {
+            continue;
+        }
+        for test_file in rust_files(&src).into_iter().filter(|f| f.to_string_lossy().ends_with("_test.rs")) {
+            let name = test_file.file_name().expect("a file name").to_string_lossy().into_owned();
+            let declaration = format!("#[path = \"{name}\"]");
+            let folder = test_file.parent().expect("a folder");
+            let declared = rust_files(folder)
+                .iter()
+                .filter(|f| f.parent() == Some(folder) && **f != test_file)
+                .any(|f| std::fs::read_to_string(f).expect("read source").contains(&declaration));
+            if !declared {
+                problems.push(test_file.strip_prefix(&root).expect("below root").display().to_string());
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "test files not declared with #[cfg(test)] #[path = \"foo_test.rs\"] mod tests; in the file beside them:\n{}",
+        problems.join("\n")
+    );
 }
