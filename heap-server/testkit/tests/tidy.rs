@@ -111,30 +111,38 @@ fn the_node_links_no_client_and_the_heap_machine_stays_pure() {
     }
 }
 
-/// The module path of every non-test source file of a crate (`a/b.rs` and `a/b/mod.rs` -> `a::b`).
-fn modules(src: &Path) -> BTreeMap<Vec<String>, PathBuf> {
-    let mut modules = BTreeMap::new();
-    let mut stack = vec![src.to_path_buf()];
+/// Every `.rs` file below `dir`, recursively.
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).expect("read dir").flatten() {
             let path = entry.path();
             if path.is_dir() {
-                if path.file_name().is_some_and(|n| n != "bin") {
-                    stack.push(path);
-                }
-                continue;
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
             }
-            let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else { continue };
-            if path.extension().is_none_or(|e| e != "rs") || stem.ends_with("_test") || stem == "test_support" {
-                continue;
-            }
-            let relative = path.strip_prefix(src).expect("below src").with_extension("");
-            let mut parts: Vec<String> = relative.iter().map(|p| p.to_string_lossy().into_owned()).collect();
-            if matches!(parts.last().map(String::as_str), Some("mod" | "lib" | "main")) {
-                parts.pop();
-            }
-            modules.insert(parts, path);
         }
+    }
+    files.sort();
+    files
+}
+
+/// The module path of every non-test source file of a crate (`a/b.rs` and `a/b/mod.rs` -> `a::b`).
+fn modules(src: &Path) -> BTreeMap<Vec<String>, PathBuf> {
+    let mut modules = BTreeMap::new();
+    for path in rust_files(src) {
+        let relative = path.strip_prefix(src).expect("below src").with_extension("");
+        let mut parts: Vec<String> = relative.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+        let is_test = parts.last().is_some_and(|name| name.ends_with("_test") || name == "test_support");
+        if is_test || parts.first().is_some_and(|first| first == "bin") {
+            continue;
+        }
+        if matches!(parts.last().map(String::as_str), Some("mod" | "lib" | "main")) {
+            parts.pop();
+        }
+        modules.insert(parts, path);
     }
     modules
 }
@@ -283,24 +291,6 @@ fn the_circle_finder_finds_a_planted_circle() {
     assert_eq!(found, vec![expected], "a <-> b is a circle; c only imports them");
 }
 
-/// Every `.rs` file below `dir`, recursively.
-fn rust_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).expect("read dir").flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    files
-}
-
 #[test]
 fn every_test_file_is_declared_by_a_file_beside_it() {
     let root = workspace_root();
@@ -314,9 +304,11 @@ fn every_test_file_is_declared_by_a_file_beside_it() {
             let name = test_file.file_name().expect("a file name").to_string_lossy().into_owned();
             let declaration = format!("#[path = \"{name}\"]");
             let folder = test_file.parent().expect("a folder");
-            let declared = rust_files(folder)
-                .iter()
-                .filter(|f| f.parent() == Some(folder) && **f != test_file)
+            let declared = std::fs::read_dir(folder)
+                .expect("read dir")
+                .flatten()
+                .map(|entry| entry.path())
+                .filter(|f| f.extension().is_some_and(|e| e == "rs") && *f != test_file)
                 .any(|f| std::fs::read_to_string(f).expect("read source").contains(&declaration));
             if !declared {
                 problems.push(test_file.strip_prefix(&root).expect("below root").display().to_string());
