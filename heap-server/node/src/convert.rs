@@ -1,5 +1,7 @@
 //! Conversions between the wire schema (`proto::heap`) and the heap's own types.
-//! Wire input is validated here: a message with a missing required part is a client error.
+//! Wire input is validated here: a message with a missing required part is a client error. Input
+//! is borrowed, so the heap service keeps the client's request intact in case it must forward it
+//! to the leader (`forward.rs`), without copying it first.
 
 use heap_machine as hm;
 use proto::heap as pb;
@@ -12,17 +14,17 @@ fn missing(what: &str) -> MalformedRequest {
     MalformedRequest(format!("{what} is missing"))
 }
 
-pub fn value_from_pb(value: Option<pb::Value>) -> hm::Value {
+pub fn value_from_pb(value: Option<&pb::Value>) -> hm::Value {
     use pb::value::Kind;
-    match value.and_then(|v| v.kind) {
+    match value.and_then(|v| v.kind.as_ref()) {
         None | Some(Kind::NullValue(_)) => hm::Value::Null,
-        Some(Kind::BoolValue(b)) => hm::Value::Bool(b),
-        Some(Kind::IntValue(i)) => hm::Value::Int(i),
-        Some(Kind::FloatValue(f)) => hm::Value::Float(f),
-        Some(Kind::StringValue(s)) => hm::Value::Str(s),
-        Some(Kind::BytesValue(b)) => hm::Value::Bytes(b),
-        Some(Kind::RefId(id)) => hm::Value::Ref(id),
-        Some(Kind::NewRef(handle)) => hm::Value::NewRef(handle),
+        Some(Kind::BoolValue(b)) => hm::Value::Bool(*b),
+        Some(Kind::IntValue(i)) => hm::Value::Int(*i),
+        Some(Kind::FloatValue(f)) => hm::Value::Float(*f),
+        Some(Kind::StringValue(s)) => hm::Value::Str(s.clone()),
+        Some(Kind::BytesValue(b)) => hm::Value::Bytes(b.clone()),
+        Some(Kind::RefId(id)) => hm::Value::Ref(*id),
+        Some(Kind::NewRef(handle)) => hm::Value::NewRef(*handle),
     }
 }
 
@@ -41,8 +43,8 @@ pub fn value_to_pb(value: &hm::Value) -> pb::Value {
     pb::Value { kind: Some(kind) }
 }
 
-fn target_from_pb(target: Option<pb::Target>) -> Result<hm::Target, MalformedRequest> {
-    match target.and_then(|t| t.kind).ok_or_else(|| missing("op target"))? {
+fn target_from_pb(target: &Option<pb::Target>) -> Result<hm::Target, MalformedRequest> {
+    match target.as_ref().and_then(|t| t.kind).ok_or_else(|| missing("op target"))? {
         pb::target::Kind::Id(id) => Ok(hm::Target::Id(id)),
         pb::target::Kind::NewHandle(handle) => Ok(hm::Target::New(handle)),
     }
@@ -65,41 +67,55 @@ pub fn kind_to_pb(kind: hm::ObjectKind) -> pb::ObjectKind {
     }
 }
 
-fn op_from_pb(op: pb::Op) -> Result<hm::Op, MalformedRequest> {
+fn op_from_pb(op: &pb::Op) -> Result<hm::Op, MalformedRequest> {
     use pb::op::Op as P;
-    Ok(match op.op.ok_or_else(|| missing("op"))? {
-        P::Create(c) => hm::Op::Create { handle: c.handle, class: c.class_name, kind: kind_from_pb(c.kind)? },
-        P::SetField(s) => {
-            hm::Op::SetField { target: target_from_pb(s.target)?, field: s.field, value: value_from_pb(s.value) }
+    Ok(match op.op.as_ref().ok_or_else(|| missing("op"))? {
+        P::Create(c) => hm::Op::Create { handle: c.handle, class: c.class_name.clone(), kind: kind_from_pb(c.kind)? },
+        P::SetField(s) => hm::Op::SetField {
+            target: target_from_pb(&s.target)?,
+            field: s.field.clone(),
+            value: value_from_pb(s.value.as_ref()),
+        },
+        P::RemoveField(r) => hm::Op::RemoveField { target: target_from_pb(&r.target)?, field: r.field.clone() },
+        P::MapPut(m) => hm::Op::MapPut {
+            target: target_from_pb(&m.target)?,
+            key: m.key.clone(),
+            value: value_from_pb(m.value.as_ref()),
+        },
+        P::MapRemove(m) => hm::Op::MapRemove { target: target_from_pb(&m.target)?, key: m.key.clone() },
+        P::ListPush(l) => {
+            hm::Op::ListPush { target: target_from_pb(&l.target)?, value: value_from_pb(l.value.as_ref()) }
         }
-        P::RemoveField(r) => hm::Op::RemoveField { target: target_from_pb(r.target)?, field: r.field },
-        P::MapPut(m) => hm::Op::MapPut { target: target_from_pb(m.target)?, key: m.key, value: value_from_pb(m.value) },
-        P::MapRemove(m) => hm::Op::MapRemove { target: target_from_pb(m.target)?, key: m.key },
-        P::ListPush(l) => hm::Op::ListPush { target: target_from_pb(l.target)?, value: value_from_pb(l.value) },
-        P::ListInsert(l) => {
-            hm::Op::ListInsert { target: target_from_pb(l.target)?, index: l.index, value: value_from_pb(l.value) }
+        P::ListInsert(l) => hm::Op::ListInsert {
+            target: target_from_pb(&l.target)?,
+            index: l.index,
+            value: value_from_pb(l.value.as_ref()),
+        },
+        P::ListSet(l) => hm::Op::ListSet {
+            target: target_from_pb(&l.target)?,
+            index: l.index,
+            value: value_from_pb(l.value.as_ref()),
+        },
+        P::ListRemove(l) => hm::Op::ListRemove { target: target_from_pb(&l.target)?, index: l.index },
+        P::Clear(c) => hm::Op::Clear { target: target_from_pb(&c.target)? },
+        P::BindRoot(b) => hm::Op::BindRoot { name: b.name.clone(), target: target_from_pb(&b.target)? },
+        P::UnbindRoot(u) => hm::Op::UnbindRoot { name: u.name.clone() },
+        P::CreateWithId(c) => {
+            hm::Op::CreateWithId { id: c.id, class: c.class_name.clone(), kind: kind_from_pb(c.kind)? }
         }
-        P::ListSet(l) => {
-            hm::Op::ListSet { target: target_from_pb(l.target)?, index: l.index, value: value_from_pb(l.value) }
-        }
-        P::ListRemove(l) => hm::Op::ListRemove { target: target_from_pb(l.target)?, index: l.index },
-        P::Clear(c) => hm::Op::Clear { target: target_from_pb(c.target)? },
-        P::BindRoot(b) => hm::Op::BindRoot { name: b.name, target: target_from_pb(b.target)? },
-        P::UnbindRoot(u) => hm::Op::UnbindRoot { name: u.name },
-        P::CreateWithId(c) => hm::Op::CreateWithId { id: c.id, class: c.class_name, kind: kind_from_pb(c.kind)? },
-        P::BindNewRoot(b) => hm::Op::BindNewRoot { name: b.name, target: target_from_pb(b.target)? },
+        P::BindNewRoot(b) => hm::Op::BindNewRoot { name: b.name.clone(), target: target_from_pb(&b.target)? },
     })
 }
 
-pub fn transaction_from_pb(tx: Option<pb::Transaction>) -> Result<hm::Transaction, MalformedRequest> {
+pub fn transaction_from_pb(tx: Option<&pb::Transaction>) -> Result<hm::Transaction, MalformedRequest> {
     let tx = tx.ok_or_else(|| missing("transaction"))?;
     if tx.ops.is_empty() {
         return Err(MalformedRequest("the transaction has no ops".into()));
     }
     Ok(hm::Transaction {
-        expect: tx.expect.into_iter().map(|e| (e.id, e.version)).collect(),
-        fences: tx.fences.into_iter().map(|f| (f.lock, f.token)).collect(),
-        ops: tx.ops.into_iter().map(op_from_pb).collect::<Result<_, _>>()?,
+        expect: tx.expect.iter().map(|e| (e.id, e.version)).collect(),
+        fences: tx.fences.iter().map(|f| (f.lock.clone(), f.token)).collect(),
+        ops: tx.ops.iter().map(op_from_pb).collect::<Result<_, _>>()?,
     })
 }
 
@@ -164,24 +180,28 @@ fn lock_mode_to_pb(mode: hm::LockMode) -> i32 {
     }
 }
 
-pub fn session_request_from_pb(request: pb::SessionRequest) -> Result<hm::SessionRequest, MalformedRequest> {
+pub fn session_request_from_pb(request: &pb::SessionRequest) -> Result<hm::SessionRequest, MalformedRequest> {
     use pb::session_request::Command as C;
-    let command = match request.command.ok_or_else(|| missing("session command"))? {
+    let command = match request.command.as_ref().ok_or_else(|| missing("session command"))? {
         C::KeepAlive(_) => hm::SessionCommand::KeepAlive,
         C::Close(_) => hm::SessionCommand::Close,
         C::Lock(lock) => hm::SessionCommand::Lock {
-            name: lock.name,
+            name: lock.name.clone(),
             thread: lock.thread,
             mode: lock_mode_from_pb(lock.mode)?,
             timeout_ms: lock.timeout_ms,
         },
         C::Unlock(unlock) => hm::SessionCommand::Unlock {
-            name: unlock.name,
+            name: unlock.name.clone(),
             thread: unlock.thread,
-            commit: unlock.commit.map(|tx| transaction_from_pb(Some(tx))).transpose()?,
+            commit: unlock.commit.as_ref().map(|tx| transaction_from_pb(Some(tx))).transpose()?,
         },
-        C::Wait(wait) => hm::SessionCommand::Wait { name: wait.name, thread: wait.thread, timeout_ms: wait.timeout_ms },
-        C::Notify(notify) => hm::SessionCommand::Notify { name: notify.name, thread: notify.thread, all: notify.all },
+        C::Wait(wait) => {
+            hm::SessionCommand::Wait { name: wait.name.clone(), thread: wait.thread, timeout_ms: wait.timeout_ms }
+        }
+        C::Notify(notify) => {
+            hm::SessionCommand::Notify { name: notify.name.clone(), thread: notify.thread, all: notify.all }
+        }
         C::Transaction(tx) => hm::SessionCommand::Transaction(transaction_from_pb(Some(tx))?),
     };
     Ok(hm::SessionRequest {

@@ -69,21 +69,6 @@ impl HeapService {
         self.node.store.read(local).map(Response::new).map_err(internal)
     }
 
-    /// Commits `command`, built from the client's `request`; when another node leads, forwards
-    /// `request` there and returns its answer as `Err(Ok(answer))`.
-    async fn propose<R: Forwardable>(
-        &self,
-        command: hm::Command,
-        may_forward: bool,
-        request: R,
-    ) -> Result<(hm::Reply, u64), Result<Response<R::Answer>, Status>> {
-        match self.proposer.propose(command, may_forward).await {
-            Ok(Proposal::Applied { reply, log_index }) => Ok((reply, log_index)),
-            Ok(Proposal::Forward(addr)) => Err(self.forward(&addr, request).await),
-            Err(status) => Err(Err(status)),
-        }
-    }
-
     /// Waits (bounded) until this node has applied `index`, for local reads.
     async fn wait_applied(&self, index: u64) -> Result<(), Status> {
         let timeout = Duration::from_millis(CLIENT_REQUEST_TIMEOUT_MS);
@@ -139,11 +124,11 @@ impl Heap for HeapService {
     async fn commit(&self, request: Request<pb::CommitRequest>) -> Result<Response<pb::CommitResponse>, Status> {
         let may_forward = !is_forwarded(&request);
         let request = request.into_inner();
-        let transaction = convert::transaction_from_pb(request.transaction.clone())
+        let transaction = convert::transaction_from_pb(request.transaction.as_ref())
             .map_err(|e| Status::invalid_argument(e.to_string()))?;
-        match self.propose(hm::Command::Transaction(transaction), may_forward, request).await {
-            Ok((reply, _)) => Ok(Response::new(convert::reply_to_pb(reply))),
-            Err(forwarded) => forwarded,
+        match self.proposer.propose(hm::Command::Transaction(transaction), may_forward).await? {
+            Proposal::Applied { reply, .. } => Ok(Response::new(convert::reply_to_pb(reply))),
+            Proposal::Forward(leader) => self.forward(&leader, request).await,
         }
     }
 
@@ -230,9 +215,9 @@ impl Heap for HeapService {
         let may_forward = !is_forwarded(&request);
         let request = request.into_inner();
         let command = hm::Command::AllocateIds { count: request.count };
-        let (reply, _) = match self.propose(command, may_forward, request).await {
-            Ok(applied) => applied,
-            Err(forwarded) => return forwarded,
+        let reply = match self.proposer.propose(command, may_forward).await? {
+            Proposal::Applied { reply, .. } => reply,
+            Proposal::Forward(leader) => return self.forward(&leader, request).await,
         };
         match reply {
             hm::Reply::IdRange { first, count } => Ok(Response::new(pb::AllocateIdsResponse { first, count })),
@@ -256,9 +241,9 @@ impl Heap for HeapService {
         let may_forward = !is_forwarded(&request);
         let request = request.into_inner();
         let command = hm::Command::OpenSession { client: request.client.clone(), ttl_ms: request.ttl_ms };
-        let (reply, _) = match self.propose(command, may_forward, request).await {
-            Ok(applied) => applied,
-            Err(forwarded) => return forwarded,
+        let reply = match self.proposer.propose(command, may_forward).await? {
+            Proposal::Applied { reply, .. } => reply,
+            Proposal::Forward(leader) => return self.forward(&leader, request).await,
         };
         match reply {
             hm::Reply::SessionOpened { session_id, ttl_ms } => {
@@ -273,12 +258,14 @@ impl Heap for HeapService {
         let may_forward = !is_forwarded(&request);
         let request = request.into_inner();
         let command =
-            convert::session_request_from_pb(request.clone()).map_err(|e| Status::invalid_argument(e.to_string()))?;
+            convert::session_request_from_pb(&request).map_err(|e| Status::invalid_argument(e.to_string()))?;
         let (session_id, sequence) = (command.session_id, command.sequence);
-        let reply = match self.propose(hm::Command::Session(command), may_forward, request).await {
-            Ok((hm::Reply::Pending, log_index)) => self.finish_pending(session_id, sequence, log_index).await?,
-            Ok((reply, _)) => reply,
-            Err(forwarded) => return forwarded,
+        let reply = match self.proposer.propose(hm::Command::Session(command), may_forward).await? {
+            Proposal::Applied { reply: hm::Reply::Pending, log_index } => {
+                self.finish_pending(session_id, sequence, log_index).await?
+            }
+            Proposal::Applied { reply, .. } => reply,
+            Proposal::Forward(leader) => return self.forward(&leader, request).await,
         };
         Ok(Response::new(convert::session_reply_to_pb(reply)))
     }
