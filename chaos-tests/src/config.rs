@@ -113,8 +113,9 @@ impl RunConfig {
 /// `explicit`, or the heap-server next to this executable (`target/<profile>/heap-server`); it
 /// must exist.
 pub fn locate_server_binary(explicit: Option<PathBuf>) -> Result<PathBuf, RunError> {
-    heap_testkit::locate_server_binary(explicit.as_deref()).map_err(|_| {
-        let path = explicit.unwrap_or_else(|| PathBuf::from("target/<profile>/heap-server"));
-        RunError::ServerBinary(path.display().to_string())
+    heap_testkit::locate_server_binary(explicit.as_deref()).map_err(|e| match e {
+        // Name the path that was looked at, with chaos-tests' own advice (--server-bin, profiles).
+        heap_testkit::ClusterError::MissingServerBinary(path) => RunError::ServerBinary(path),
+        other => RunError::ServerBinary(other.to_string()),
     })
 }
