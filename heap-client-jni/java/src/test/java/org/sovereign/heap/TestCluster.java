@@ -47,7 +47,7 @@ final class TestCluster implements AutoCloseable {
         }
         Path binary = Path.of(path);
         if (!Files.isExecutable(binary)) {
-            throw new IllegalStateException(binary + " is missing; build it first: cargo build -p heap-server");
+            throw new IllegalStateException(binary + " is missing; build it first: cargo build -p heap-server -p heapctl");
         }
         return binary;
     }
