@@ -1,4 +1,7 @@
-//! Sovereign's wire schema: the client-facing `Heap` service and the internal `RaftTransport`.
+//! Sovereign's wire schema: the client-facing `Heap` service and the internal `RaftTransport`, and
+//! the security names every side agrees on (`security`).
+
+pub mod security;
 
 /// Largest client request or response on the wire, for clients and servers alike: room for the
 /// largest graph read and any transaction (heap-server asserts both fit).
