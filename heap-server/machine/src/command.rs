@@ -115,10 +115,24 @@ pub enum SessionCommand {
     },
 }
 
+/// Who sent a session request: the authenticated credential, filled in by the node from the
+/// connection (never by the client), and carried in the log so every replica judges the request
+/// the same way.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Caller {
+    /// The credential's name; a session answers only to the credential that opened it.
+    pub name: String,
+    /// The credential has the admin role: it may `Close` any credential's session.
+    pub admin: bool,
+}
+
 /// One request of a session. `(session_id, sequence)` names it for exactly-once retries.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionRequest {
     pub session_id: SessionId,
+    /// Must be the session's owner, or an admin closing the session; anyone else is refused
+    /// with `Rejection::NotSessionOwner` and changes nothing.
+    pub caller: Caller,
     /// Chosen by the client, unique per request within the session; a retry reuses it.
     pub sequence: u64,
     /// The client has received the final replies of every request below this sequence, so the
@@ -133,8 +147,12 @@ pub enum Command {
     /// A transaction outside any session.
     Transaction(Transaction),
     OpenSession {
+        /// Shown to operators; chosen by the client.
         client: String,
         ttl_ms: u64,
+        /// The authenticated credential that opens the session, filled in by the node; only
+        /// it (or an admin closing the session) may use the session.
+        owner: String,
     },
     Session(SessionRequest),
     /// Proposed by the leader when `Heap::next_deadline_ms` has passed: expires sessions and

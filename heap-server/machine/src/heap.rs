@@ -41,6 +41,11 @@ pub struct Heap {
     pub(crate) locks: BTreeMap<String, Lock>,
     /// Derived from `sessions` and `locks`, never persisted.
     pub(crate) index: Index,
+    /// Open sessions per owner (credential), for the `SESSIONS_PER_OWNER_MAX` quota. Derived
+    /// from `sessions`, never persisted: kept by `insert_session` and `remove_session` (the only
+    /// ways sessions are added or removed, `load` included), checked by `validate`. Owners with
+    /// no session have no entry.
+    pub(crate) sessions_per_owner: BTreeMap<String, u64>,
 }
 
 impl Default for Heap {
@@ -62,6 +67,7 @@ impl Heap {
             replies: BTreeMap::new(),
             locks: BTreeMap::new(),
             index: Index::default(),
+            sessions_per_owner: BTreeMap::new(),
         }
     }
 
@@ -89,6 +95,39 @@ impl Heap {
     /// The id the next `Op::Create` will receive.
     pub fn next_id(&self) -> ObjectId {
         self.next_id
+    }
+
+    /// How many sessions the credential `owner` has open.
+    pub fn sessions_owned_by(&self, owner: &str) -> u64 {
+        self.sessions_per_owner.get(owner).copied().unwrap_or(0)
+    }
+
+    /// Adds (or replaces) a session, keeping `sessions_per_owner`. Callers update the index.
+    pub(crate) fn insert_session(&mut self, id: SessionId, session: Session) -> Option<Session> {
+        *self.sessions_per_owner.entry(session.owner.clone()).or_insert(0) += 1;
+        let previous = self.sessions.insert(id, session);
+        if let Some(previous) = &previous {
+            self.uncount_owner(&previous.owner);
+        }
+        previous
+    }
+
+    /// Removes a session, keeping `sessions_per_owner`. Callers update the index.
+    pub(crate) fn remove_session(&mut self, id: SessionId) -> Option<Session> {
+        let removed = self.sessions.remove(&id);
+        if let Some(removed) = &removed {
+            self.uncount_owner(&removed.owner);
+        }
+        removed
+    }
+
+    fn uncount_owner(&mut self, owner: &str) {
+        let count = self.sessions_per_owner.get_mut(owner).expect("every session's owner is counted");
+        assert!(*count >= 1, "owner {owner:?} counted with zero sessions");
+        *count -= 1;
+        if *count == 0 {
+            self.sessions_per_owner.remove(owner);
+        }
     }
 
     /// Forgets everything, back to `Heap::new()`; used before loading a snapshot.

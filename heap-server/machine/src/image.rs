@@ -245,7 +245,7 @@ impl Heap {
             ImageKey::Session(id) => {
                 let session = decode_session(value).map_err(|error| invalid(error.to_string()))?;
                 self.index.update_session(id, Some(&session));
-                self.sessions.insert(id, session);
+                self.insert_session(id, session);
             }
             ImageKey::Reply(id, sequence) => {
                 let reply = decode_reply(value).map_err(|error| invalid(error.to_string()))?;

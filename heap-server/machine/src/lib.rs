@@ -36,7 +36,8 @@ pub use codec::{
     decode_envelope, decode_object, decode_reply, encode_envelope, encode_object, encode_reply, CodecError,
 };
 pub use command::{
-    Command, Envelope, LockMode, Op, SessionCommand, SessionId, SessionRequest, Target, Transaction, SESSION_ID_FIRST,
+    Caller, Command, Envelope, LockMode, Op, SessionCommand, SessionId, SessionRequest, Target, Transaction,
+    SESSION_ID_FIRST,
 };
 pub use fencing::{fencing_token, token_log_index};
 pub use graph::{Graph, GraphQuery};
@@ -50,8 +51,9 @@ pub use limits::{
     FIELDS_PER_OBJECT_MAX, GRAPH_QUERY_STARTS_MAX, GRAPH_READ_BYTES_MAX, GRAPH_READ_OBJECTS_MAX, HOLDERS_PER_LOCK_MAX,
     ID_RANGE_MAX, LOCKS_MAX, LOCK_TIMEOUT_MS_MAX, NAME_LENGTH_BYTES_MAX, OBJECT_COUNT_MAX,
     OBJECT_DECODE_CLAIM_BYTES_MAX, OBJECT_ID_MAX, OBJECT_SIZE_BYTES_MAX, REENTRANT_HOLDS_MAX, REPLIES_PER_SESSION_MAX,
-    SESSIONS_MAX, SESSION_TTL_MS_MAX, SESSION_TTL_MS_MIN, TOKENS_PER_LOG_INDEX, TRANSACTION_EXPECTS_MAX,
-    TRANSACTION_FENCES_MAX, TRANSACTION_OPS_MAX, TRANSACTION_SIZE_BYTES_MAX, WAITERS_PER_LOCK_MAX,
+    SESSIONS_MAX, SESSIONS_PER_OWNER_MAX, SESSION_TTL_MS_MAX, SESSION_TTL_MS_MIN, TOKENS_PER_LOG_INDEX,
+    TRANSACTION_EXPECTS_MAX, TRANSACTION_FENCES_MAX, TRANSACTION_OPS_MAX, TRANSACTION_SIZE_BYTES_MAX,
+    WAITERS_PER_LOCK_MAX,
 };
 pub use lock_info::{HolderInfo, LockInfo, WaiterInfo};
 pub use object::{Body, Object, ObjectKind};

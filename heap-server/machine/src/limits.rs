@@ -42,6 +42,10 @@ pub const SESSION_TTL_MS_MIN: u64 = 500;
 pub const SESSION_TTL_MS_MAX: u64 = 300_000;
 /// Most open sessions; every session is scanned by `Command::Grace`.
 pub const SESSIONS_MAX: u64 = 100_000;
+/// Most open sessions of one credential (`Session::owner`): a tenth of `SESSIONS_MAX`, so one
+/// client that opens sessions in a loop fills its own quota and leaves room for everyone else.
+/// A real client needs one session per process, so this is far above any honest use.
+pub const SESSIONS_PER_OWNER_MAX: u64 = 10_000;
 /// Most replies one session keeps for exactly-once retries (pending ones included); the client
 /// frees them by raising `acknowledged_below`.
 pub const REPLIES_PER_SESSION_MAX: u64 = 1024;
@@ -63,8 +67,9 @@ pub const LOCK_ENTRY_SIZE_BYTES_MAX: u64 = 64;
 /// Largest encoded lock state: every holder and waiter at full size, plus the lengths and the
 /// last token.
 pub const LOCK_SIZE_BYTES_MAX: u64 = (HOLDERS_PER_LOCK_MAX + WAITERS_PER_LOCK_MAX + 1) * LOCK_ENTRY_SIZE_BYTES_MAX;
-/// Largest encoded session: its client name and four varints.
-pub const SESSION_SIZE_BYTES_MAX: u64 = NAME_LENGTH_BYTES_MAX + 64;
+/// Largest encoded session: two names (client and owner, each with its length varint) and four
+/// varints.
+pub const SESSION_SIZE_BYTES_MAX: u64 = 2 * NAME_LENGTH_BYTES_MAX + 64;
 
 /// bincode's decode limit counts decoded width, not input bytes: a one-byte varint `u64` claims
 /// 8 bytes. So a decode limit of this many times the input bound accepts every input within the
@@ -101,6 +106,9 @@ const _: () = assert!(LOCK_SIZE_BYTES_MAX * DECODE_CLAIM_BYTES_PER_INPUT_BYTE_MA
 // fencing token stays below TOKENS_PER_LOG_INDEX and tokens never collide across entries.
 const _: () = assert!(WAITERS_PER_LOCK_MAX + 1 < TOKENS_PER_LOG_INDEX);
 const _: () = assert!(SESSION_TTL_MS_MIN <= SESSION_TTL_MS_MAX);
+// One credential can never take every session: others can always still open one.
+const _: () = assert!(SESSIONS_PER_OWNER_MAX < SESSIONS_MAX);
+const _: () = assert!(SESSIONS_PER_OWNER_MAX >= 1);
 // A session lasts at most its TTL without a request; the reply table must hold a client's
 // requests in flight over that time without acknowledgments getting through.
 const _: () = assert!(REPLIES_PER_SESSION_MAX >= 16);
@@ -122,6 +130,9 @@ pub enum Limit {
     Waiters,
     PendingReplies,
     ReentrantHolds,
+    /// Open sessions of one credential. Last, so the encoding of the older variants (stored
+    /// replies in the image) stays as it was.
+    SessionsPerOwner,
 }
 
 impl Limit {
@@ -138,6 +149,7 @@ impl Limit {
             Limit::GraphReadObjects => GRAPH_READ_OBJECTS_MAX,
             Limit::TransactionFences => TRANSACTION_FENCES_MAX,
             Limit::Sessions => SESSIONS_MAX,
+            Limit::SessionsPerOwner => SESSIONS_PER_OWNER_MAX,
             Limit::Locks => LOCKS_MAX,
             Limit::Waiters => WAITERS_PER_LOCK_MAX,
             Limit::PendingReplies => REPLIES_PER_SESSION_MAX,
@@ -158,6 +170,10 @@ impl Limit {
             | Limit::GraphReadObjects
             | Limit::TransactionFences => "split the data into more objects or the work into more transactions",
             Limit::Sessions => "close sessions that are no longer used, or retry once idle ones expire",
+            Limit::SessionsPerOwner => {
+                "this credential has too many open sessions: reuse one session per process, close \
+                 sessions that are no longer used, or retry once idle ones expire"
+            }
             Limit::Locks => "release locks that are no longer needed, or retry later",
             Limit::Waiters => "retry later or use a timeout; too many threads wait for this lock",
             Limit::PendingReplies => {
@@ -181,6 +197,7 @@ impl fmt::Display for Limit {
             Limit::GraphReadObjects => "objects per graph read",
             Limit::TransactionFences => "fences per transaction",
             Limit::Sessions => "open sessions",
+            Limit::SessionsPerOwner => "open sessions of one credential",
             Limit::Locks => "locks in use",
             Limit::Waiters => "waiters of one lock (queued plus waiting on its condition)",
             Limit::PendingReplies => "stored replies of one session",

@@ -3,7 +3,10 @@
 //! leader clock that advances and sometimes lags, Grace, retries of earlier requests). After
 //! every entry: mutual exclusion, FIFO grants, increasing tokens, every pending request on its
 //! way to a final reply, retries answered from the reply table without changing the heap, plus
-//! everything `Driver::apply` checks (validate, writes, snapshot round trip). At the end every
+//! everything `Driver::apply` checks (validate, writes, snapshot round trip). Sessions belong to
+//! two credentials; requests of one credential on the other's sessions (replayed with the
+//! owner's sequences, as admin too) are refused and change nothing, and an admin's Close of
+//! another credential's session ends it like expiry does. At the end every
 //! wait has timed out and every session has ended, leaving no lock, waiter or reply behind, and
 //! a replica fed the same log as bytes holds the same image.
 
@@ -16,7 +19,7 @@ use proptest::prelude::*;
 use proptest::sample::Index;
 
 use crate::codec::{decode_reply, encode_envelope};
-use crate::command::{Command, LockMode, SessionCommand, SessionId, SessionRequest, Transaction};
+use crate::command::{Caller, Command, LockMode, SessionCommand, SessionId, SessionRequest, Transaction};
 use crate::heap::Heap;
 use crate::lock_info::LockInfo;
 use crate::object::ObjectKind;
@@ -26,6 +29,8 @@ use crate::test_support::{create, without_applied, Driver};
 
 const CASES: u32 = 128;
 const LOCK_NAMES: [&str; 3] = ["a", "b", "c"];
+/// The credentials that open sessions; each also plays the intruder on the other's sessions.
+const OWNERS: [&str; 2] = ["p", "q"];
 const THREADS: u64 = 3;
 const TTL_MS_RANGE: std::ops::Range<u64> = 500..2_000;
 /// Lock and Wait timeouts are below this, so the final phase knows when all have passed.
@@ -38,6 +43,7 @@ const LAG_MS: u64 = 300;
 enum Action {
     Open {
         ttl_ms: u64,
+        owner: Index,
     },
     Lock {
         session: Index,
@@ -76,6 +82,16 @@ enum Action {
     Retry {
         request: Index,
     },
+    /// Sends an earlier session request again as the other credential (an admin one if
+    /// `admin`, with KeepAlive for Close): refused, changes nothing.
+    Hijack {
+        request: Index,
+        admin: bool,
+    },
+    /// The other credential, an admin, closes the session.
+    AdminClose {
+        session: Index,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -97,7 +113,7 @@ fn mode() -> impl Strategy<Value = LockMode> {
 
 fn action() -> impl Strategy<Value = Action> {
     prop_oneof![
-        1 => TTL_MS_RANGE.prop_map(|ttl_ms| Action::Open { ttl_ms }),
+        1 => (TTL_MS_RANGE, any::<Index>()).prop_map(|(ttl_ms, owner)| Action::Open { ttl_ms, owner }),
         8 => (any::<Index>(), 0..THREADS, any::<Index>(), mode(), timeout())
             .prop_map(|(session, thread, lock, mode, timeout_ms)| Action::Lock { session, thread, lock, mode, timeout_ms }),
         6 => (any::<Index>(), 0u8..3).prop_map(|(holder, commit)| Action::Unlock { holder, commit }),
@@ -109,14 +125,23 @@ fn action() -> impl Strategy<Value = Action> {
         3 => (0..ADVANCE_MS_END).prop_map(|advance_ms| Action::Tick { advance_ms }),
         1 => (0..ADVANCE_MS_END).prop_map(|advance_ms| Action::Grace { advance_ms }),
         2 => any::<Index>().prop_map(|request| Action::Retry { request }),
+        // Rare enough that sessions still live long enough to be notified while they wait.
+        1 => prop_oneof![
+            3 => (any::<Index>(), any::<bool>())
+                .prop_map(|(request, admin)| Action::Hijack { request, admin }),
+            1 => any::<Index>().prop_map(|session| Action::AdminClose { session }),
+        ],
     ]
 }
 
 fn steps() -> impl Strategy<Value = (Vec<Step>, bool)> {
     let step = (action(), proptest::bool::weighted(0.7), proptest::bool::weighted(0.1))
         .prop_map(|(action, acknowledge, lagging)| Step { action, acknowledge, lagging });
-    let opening =
-        TTL_MS_RANGE.prop_map(|ttl_ms| Step { action: Action::Open { ttl_ms }, acknowledge: false, lagging: false });
+    let opening = (TTL_MS_RANGE, any::<Index>()).prop_map(|(ttl_ms, owner)| Step {
+        action: Action::Open { ttl_ms, owner },
+        acknowledge: false,
+        lagging: false,
+    });
     (vec(opening, 3), vec(step, 0..48), any::<bool>()).prop_map(|(mut opening, rest, close_at_end)| {
         opening.extend(rest);
         (opening, close_at_end)
@@ -138,6 +163,10 @@ struct Run {
     driver: Driver,
     /// Every session opened, alive or not, in order.
     sessions: Vec<SessionId>,
+    /// The owner of every session opened.
+    owners: BTreeMap<SessionId, String>,
+    /// The owner of the session the `OpenSession` being applied opens.
+    opening_owner: Option<String>,
     next_sequence: BTreeMap<SessionId, u64>,
     sent: Vec<SessionRequest>,
     pending: BTreeMap<(SessionId, u64), (String, Waiting)>,
@@ -168,6 +197,8 @@ impl Run {
         Run {
             driver: Driver::new(),
             sessions: Vec::new(),
+            owners: BTreeMap::new(),
+            opening_owner: None,
             next_sequence: BTreeMap::new(),
             sent: Vec::new(),
             pending: BTreeMap::new(),
@@ -203,7 +234,18 @@ impl Run {
         let oldest_pending =
             self.pending.keys().filter(|(id, _)| *id == session_id).map(|(_, sequence)| *sequence).min();
         let acknowledged_below = if acknowledge { oldest_pending.unwrap_or(sequence).min(sequence) } else { 0 };
-        SessionRequest { session_id, sequence, acknowledged_below, command }
+        let caller = Caller { name: self.owner(session_id).to_string(), admin: false };
+        SessionRequest { session_id, caller, sequence, acknowledged_below, command }
+    }
+
+    fn owner(&self, session_id: SessionId) -> &str {
+        self.owners.get(&session_id).map(String::as_str).expect("requests go to sessions the run opened")
+    }
+
+    /// The credential that does not own the session.
+    fn intruder(&self, session_id: SessionId) -> String {
+        let owner = self.owner(session_id);
+        OWNERS.iter().find(|name| **name != owner).expect("there are two owners").to_string()
     }
 
     /// The command for `step`, and the request it is if it is a session request.
@@ -220,7 +262,11 @@ impl Run {
                 Some((Command::Session(request.clone()), Some((request, Some(name)))))
             };
         match &step.action {
-            Action::Open { ttl_ms } => Some((Command::OpenSession { client: "p".to_string(), ttl_ms: *ttl_ms }, None)),
+            Action::Open { ttl_ms, owner } => {
+                let owner = OWNERS[owner.index(OWNERS.len())].to_string();
+                self.opening_owner = Some(owner.clone());
+                Some((Command::OpenSession { client: "c".to_string(), ttl_ms: *ttl_ms, owner }, None))
+            }
             Action::Lock { session: pick, thread, lock, mode, timeout_ms } => {
                 let name = LOCK_NAMES[lock.index(LOCK_NAMES.len())].to_string();
                 let command =
@@ -260,10 +306,62 @@ impl Run {
                 let request = self.sent[request.index(self.sent.len())].clone();
                 Some((Command::Session(request), None))
             }
+            // Handled by `intrude`.
+            Action::Hijack { .. } | Action::AdminClose { .. } => None,
         }
     }
 
+    /// Another credential's request on a session: `Hijack` is refused and changes nothing but
+    /// the bookkeeping; `AdminClose` ends the session (checked like every entry by
+    /// `apply_checked`, and at the end that nothing of it is left behind).
+    fn intrude(&mut self, step: &Step) -> Result<(), TestCaseError> {
+        let (request, refused) = match &step.action {
+            Action::Hijack { request, admin } => {
+                if self.sent.is_empty() {
+                    return Ok(());
+                }
+                let mut request = self.sent[request.index(self.sent.len())].clone();
+                request.caller = Caller { name: self.intruder(request.session_id), admin: *admin };
+                if *admin && request.command == SessionCommand::Close {
+                    request.command = SessionCommand::KeepAlive;
+                }
+                (request, true)
+            }
+            Action::AdminClose { session } => {
+                let Some(session_id) = self.session(session) else {
+                    return Ok(());
+                };
+                let caller = Caller { name: self.intruder(session_id), admin: true };
+                // Sequence 1 and a huge acknowledgment: the owner's sequences must not matter.
+                let command = SessionCommand::Close;
+                (SessionRequest { session_id, caller, sequence: 1, acknowledged_below: u64::MAX, command }, false)
+            }
+            _ => return Ok(()),
+        };
+        let session_id = request.session_id;
+        let open = self.driver.heap.sessions().iter().any(|info| info.id == session_id);
+        let image_before = self.driver.heap.export();
+        let reply = self.apply_checked(Command::Session(request.clone()), None, None, step.lagging)?;
+        let expected = match (open, refused) {
+            (false, _) => Reply::Rejected(Rejection::UnknownSession { session_id }),
+            (true, true) => Reply::Rejected(Rejection::NotSessionOwner { session_id, caller: request.caller.name }),
+            (true, false) => Reply::Done,
+        };
+        prop_assert_eq!(&reply, &expected);
+        if refused || !open {
+            prop_assert_eq!(without_applied(&image_before), without_applied(&self.driver.heap.export()));
+        } else {
+            self.seen.insert("admin closed another credential's session".to_string());
+            let state = self.driver.heap.request_state(session_id, 1).into_owned();
+            prop_assert_eq!(state, OwnedRequestState::UnknownSession);
+        }
+        Ok(())
+    }
+
     fn run_step(&mut self, step: &Step) -> Result<(), TestCaseError> {
+        if matches!(step.action, Action::Hijack { .. } | Action::AdminClose { .. }) {
+            return self.intrude(step);
+        }
         let Some((command, session_request)) = self.command(step) else {
             return Ok(());
         };
@@ -300,8 +398,11 @@ impl Run {
         if let (Some(request), Some(expected)) = (&retried, expected_retry) {
             self.check_retry(request, expected, &reply, &image_before)?;
         }
+        let opening_owner = self.opening_owner.take();
         if let Reply::SessionOpened { session_id, .. } = reply {
             self.sessions.push(session_id);
+            let owner = opening_owner.expect("only an OpenSession opens a session");
+            self.owners.insert(session_id, owner);
         }
         let mut new_tokens: BTreeMap<String, Vec<u64>> = BTreeMap::new();
         if let Some((request, lock)) = session_request {
@@ -562,6 +663,8 @@ fn generated_runs_reach_every_outcome() {
         "final WaitDone notified=true",
         "final WaitDone notified=false",
         "pending request of an ended session",
+        "NotSessionOwner",
+        "admin closed another credential's session",
     ] {
         assert!(seen.contains(kind), "no generated run reached {kind}; seen: {seen:?}");
     }

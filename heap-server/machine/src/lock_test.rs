@@ -16,7 +16,7 @@ use crate::lock_info::{HolderInfo, WaiterInfo};
 use crate::object::ObjectKind;
 use crate::reply::{Rejection, Reply};
 use crate::session_info::OwnedRequestState;
-use crate::test_support::{create, final_reply, Driver};
+use crate::test_support::{caller, create, final_reply, Driver, TEST_OWNER};
 use crate::value::Value;
 
 #[test]
@@ -407,9 +407,10 @@ fn wait_and_notify_need_the_lock() {
 
 /// Applies one session command at log index 2 to a heap whose state the test built directly.
 fn apply_to(heap: &mut Heap, command: SessionCommand) -> Reply {
-    let open = Envelope { leader_time_ms: 0, command: Command::OpenSession { client: String::new(), ttl_ms: 1_000 } };
-    heap.apply_command(1, &open, &mut Vec::new());
-    let request = crate::command::SessionRequest { session_id: 1, sequence: 1, acknowledged_below: 0, command };
+    let open = Command::OpenSession { client: String::new(), ttl_ms: 1_000, owner: TEST_OWNER.to_string() };
+    heap.apply_command(1, &Envelope { leader_time_ms: 0, command: open }, &mut Vec::new());
+    let caller = caller(TEST_OWNER);
+    let request = crate::command::SessionRequest { session_id: 1, caller, sequence: 1, acknowledged_below: 0, command };
     heap.apply_command(2, &Envelope { leader_time_ms: 0, command: Command::Session(request) }, &mut Vec::new())
 }
 

@@ -1,4 +1,4 @@
-//! Rules for class names, field names, map keys, root, lock and client names, shared by
+//! Rules for class names, field names, map keys, root, lock, client and owner names, shared by
 //! commands, graph queries, image loading and `validate`.
 
 use crate::limits::NAME_LENGTH_BYTES_MAX;
@@ -15,6 +15,8 @@ pub(crate) enum NameKind {
     Lock,
     /// A session's client description; may be empty because it is only shown to operators.
     Client,
+    /// The credential that owns a session; never empty, since sessions answer to it.
+    Owner,
 }
 
 impl NameKind {
@@ -26,6 +28,7 @@ impl NameKind {
             NameKind::Root => "root name",
             NameKind::Lock => "lock name",
             NameKind::Client => "client name",
+            NameKind::Owner => "session owner (credential name)",
         }
     }
 
@@ -80,15 +83,22 @@ mod tests {
         assert_eq!(reason(NameKind::MapKey, ""), None);
         assert_eq!(reason(NameKind::Client, ""), None);
         assert!(reason(NameKind::Lock, "").is_some());
+        assert!(reason(NameKind::Owner, "").is_some());
     }
 
     #[test]
     fn length_limit_is_in_bytes() {
         let longest = "é".repeat(128); // 256 bytes
         let too_long = format!("{longest}a");
-        for kind in
-            [NameKind::Class, NameKind::Field, NameKind::MapKey, NameKind::Root, NameKind::Lock, NameKind::Client]
-        {
+        for kind in [
+            NameKind::Class,
+            NameKind::Field,
+            NameKind::MapKey,
+            NameKind::Root,
+            NameKind::Lock,
+            NameKind::Client,
+            NameKind::Owner,
+        ] {
             assert_eq!(reason(kind, &longest), None);
             assert!(reason(kind, &too_long).is_some());
         }
@@ -103,6 +113,7 @@ mod tests {
         assert!(reason(NameKind::Class, "\u{7f}").is_some());
         assert!(reason(NameKind::Lock, "a\rb").is_some());
         assert!(reason(NameKind::Client, "a\0").is_some());
+        assert!(reason(NameKind::Owner, "app\n").is_some());
         assert_eq!(reason(NameKind::Field, "a\tb"), None);
         assert_eq!(reason(NameKind::MapKey, "\0"), None);
     }

@@ -18,8 +18,9 @@ pub enum Reply {
         /// `(handle, id)` for every `Op::Create`, in op order.
         created: Vec<(u32, ObjectId)>,
     },
-    /// Nothing changed (except that the entry counts as applied and, for a session request,
-    /// that the lease was renewed and this reply stored).
+    /// Nothing changed (except that the entry counts as applied and, for a session request of
+    /// the session's owner, that the lease was renewed and this reply stored; `UnknownSession`
+    /// and `NotSessionOwner` change nothing at all).
     Rejected(Rejection),
     SessionOpened {
         session_id: SessionId,
@@ -94,8 +95,8 @@ pub enum Rejection {
     LimitExceeded { what: Limit, limit: u64, actual: u64 },
     #[error(
         "invalid {what}: {reason}; names are at most {NAME_LENGTH_BYTES_MAX} bytes of UTF-8, \
-         only map keys and client names may be empty, and class, root, lock and client names \
-         may not contain control characters"
+         only map keys and client names may be empty, and class, root, lock, client and owner \
+         names may not contain control characters"
     )]
     InvalidName { what: String, reason: String },
     #[error(
@@ -152,6 +153,13 @@ pub enum Rejection {
     InvalidId { id: ObjectId, reason: String },
     #[error("cannot reserve {count} ids: between 1 and {ID_RANGE_MAX} at a time")]
     InvalidIdCount { count: u32 },
+    /// Last, so the encoding of the older variants (stored replies in the image) stays as it was.
+    #[error(
+        "session {session_id} belongs to another credential than {caller:?}, so this request \
+         was refused and changed nothing; open your own session with OpenSession and send \
+         requests on it (only an admin may close another credential's session)"
+    )]
+    NotSessionOwner { session_id: SessionId, caller: String },
 }
 
 #[cfg(test)]
@@ -179,5 +187,8 @@ mod tests {
         );
         assert!(Rejection::InvalidTtl { ttl_ms: 1 }.to_string().contains("500..=300000"));
         assert!(Rejection::UnknownSession { session_id: 3 }.to_string().ends_with("open a new session"));
+        let hijack = Rejection::NotSessionOwner { session_id: 3, caller: "app".to_string() };
+        assert!(hijack.to_string().starts_with("session 3 belongs to another credential than \"app\""));
+        assert!(hijack.to_string().contains("open your own session"));
     }
 }

@@ -12,6 +12,8 @@ use crate::reply::Reply;
 pub struct SessionInfo {
     pub id: SessionId,
     pub client: String,
+    /// The credential that opened the session and alone may use it.
+    pub owner: String,
     pub ttl_ms: u64,
     /// In the machine's clock (`Heap::now_ms`), not the reader's.
     pub expires_at_ms: u64,
@@ -84,6 +86,7 @@ impl Heap {
             .map(|(id, session)| SessionInfo {
                 id: *id,
                 client: session.client.clone(),
+                owner: session.owner.clone(),
                 ttl_ms: session.ttl_ms,
                 expires_at_ms: session.expires_at_ms,
             })

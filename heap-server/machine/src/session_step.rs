@@ -4,17 +4,31 @@
 use std::collections::BTreeSet;
 
 use crate::command::{SessionCommand, SessionId, SessionRequest};
-use crate::limits::{Limit, REPLIES_PER_SESSION_MAX, SESSIONS_MAX, SESSION_TTL_MS_MAX, SESSION_TTL_MS_MIN};
+use crate::limits::{
+    Limit, REPLIES_PER_SESSION_MAX, SESSIONS_MAX, SESSIONS_PER_OWNER_MAX, SESSION_TTL_MS_MAX, SESSION_TTL_MS_MIN,
+};
 use crate::names::{check_name, NameKind};
 use crate::reply::{Rejection, Reply};
 use crate::session::Session;
 use crate::step::Step;
 
 impl Step<'_> {
-    pub fn open_session(&mut self, client: &str, ttl_ms: u64) -> Result<Reply, Rejection> {
+    /// Opens a session owned by the credential `owner`, within the total and per-owner quotas.
+    pub fn open_session(&mut self, client: &str, ttl_ms: u64, owner: &str) -> Result<Reply, Rejection> {
         check_name(NameKind::Client, client)?;
+        check_name(NameKind::Owner, owner)?;
         if !(SESSION_TTL_MS_MIN..=SESSION_TTL_MS_MAX).contains(&ttl_ms) {
             return Err(Rejection::InvalidTtl { ttl_ms });
+        }
+        // The per-owner quota first: a client that floods sessions hits its own quota and is
+        // told so, long before the total is reached (SESSIONS_PER_OWNER_MAX < SESSIONS_MAX).
+        let owned = self.heap.sessions_owned_by(owner);
+        if owned >= SESSIONS_PER_OWNER_MAX {
+            return Err(Rejection::LimitExceeded {
+                what: Limit::SessionsPerOwner,
+                limit: SESSIONS_PER_OWNER_MAX,
+                actual: owned + 1,
+            });
         }
         let open = self.heap.sessions.len() as u64;
         if open >= SESSIONS_MAX {
@@ -26,11 +40,12 @@ impl Step<'_> {
         self.next_session_id_changed = true;
         let session = Session {
             client: client.to_string(),
+            owner: owner.to_string(),
             ttl_ms,
             expires_at_ms: self.heap.now_ms.saturating_add(ttl_ms),
             acknowledged_below: 0,
         };
-        let previous = self.heap.sessions.insert(id, session);
+        let previous = self.heap.insert_session(id, session);
         assert!(previous.is_none(), "session id {id} handed out twice");
         self.session_changed(id);
         Ok(Reply::SessionOpened { session_id: id, ttl_ms })
@@ -38,12 +53,28 @@ impl Step<'_> {
 
     /// Applies a session request exactly once: a retry of a stored `(session, sequence)` gets
     /// the stored reply (the final one once a pending request finished) and changes nothing.
+    ///
+    /// Only the session's owner may use it, checked before anything else: a request from
+    /// another credential is refused with `NotSessionOwner` and changes nothing (no lease
+    /// renewal, no acknowledgment, no stored reply, no dedup lookup that could hand it the
+    /// owner's replies). The one exception is an admin's `Close`, which ends the session at once
+    /// without touching its reply table: the admin's sequence numbers are not the owner's, so
+    /// they must not be matched against, or stored among, the owner's replies. A retried admin
+    /// Close finds `UnknownSession`, as a retried Close does.
     pub fn session_request(&mut self, request: &SessionRequest) -> Reply {
         let id = request.session_id;
         let sequence = request.sequence;
-        let Some(session) = self.heap.sessions.get_mut(&id) else {
+        let Some(owner) = self.heap.sessions.get(&id).map(|session| session.owner.as_str()) else {
             return Reply::Rejected(Rejection::UnknownSession { session_id: id });
         };
+        if owner != request.caller.name {
+            if request.caller.admin && matches!(request.command, SessionCommand::Close) {
+                self.end_sessions(&[id]);
+                return Reply::Done;
+            }
+            return Reply::Rejected(Rejection::NotSessionOwner { session_id: id, caller: request.caller.name.clone() });
+        }
+        let session = self.heap.sessions.get_mut(&id).expect("the session was found just above");
         if let Some(stored) = self.heap.replies.get(&(id, sequence)) {
             return stored.clone();
         }
@@ -180,7 +211,7 @@ impl Step<'_> {
             for sequence in self.replies_of(*id) {
                 self.forget_reply(*id, sequence);
             }
-            self.heap.sessions.remove(id);
+            self.heap.remove_session(*id);
             self.session_changed(*id);
         }
     }

@@ -6,19 +6,21 @@
 use crate::command::{Command, Envelope, LockMode, SessionCommand, SessionRequest, Transaction};
 use crate::heap::Heap;
 use crate::image::{lock_key, reply_key, session_key};
-use crate::limits::{Limit, REPLIES_PER_SESSION_MAX, SESSIONS_MAX, SESSION_TTL_MS_MAX, SESSION_TTL_MS_MIN};
+use crate::limits::{
+    Limit, REPLIES_PER_SESSION_MAX, SESSIONS_MAX, SESSIONS_PER_OWNER_MAX, SESSION_TTL_MS_MAX, SESSION_TTL_MS_MIN,
+};
 use crate::object::ObjectKind;
 use crate::reply::{Rejection, Reply};
 use crate::session::Session;
 use crate::session_info::{OwnedRequestState, SessionInfo};
-use crate::test_support::{create, final_reply, without_applied, Driver};
+use crate::test_support::{admin, caller, create, final_reply, without_applied, Driver, TEST_OWNER};
 
 fn open_session(client: &str, ttl_ms: u64) -> Command {
-    Command::OpenSession { client: client.to_string(), ttl_ms }
+    Command::OpenSession { client: client.to_string(), ttl_ms, owner: TEST_OWNER.to_string() }
 }
 
 fn request(session_id: u64, sequence: u64, acknowledged_below: u64, command: SessionCommand) -> Command {
-    Command::Session(SessionRequest { session_id, sequence, acknowledged_below, command })
+    Command::Session(SessionRequest { session_id, caller: caller(TEST_OWNER), sequence, acknowledged_below, command })
 }
 
 fn create_object() -> SessionCommand {
@@ -42,8 +44,20 @@ fn sessions_open_with_counted_ids_and_bounded_ttls() {
     assert_eq!(
         driver.heap.sessions(),
         vec![
-            SessionInfo { id: 1, client: "a".to_string(), ttl_ms: 2_000, expires_at_ms: 3_000 },
-            SessionInfo { id: 2, client: String::new(), ttl_ms: 500, expires_at_ms: 1_500 },
+            SessionInfo {
+                id: 1,
+                client: "a".to_string(),
+                owner: TEST_OWNER.to_string(),
+                ttl_ms: 2_000,
+                expires_at_ms: 3_000
+            },
+            SessionInfo {
+                id: 2,
+                client: String::new(),
+                owner: TEST_OWNER.to_string(),
+                ttl_ms: 500,
+                expires_at_ms: 1_500
+            },
         ]
     );
     assert_eq!(driver.heap.next_session_id(), 3);
@@ -53,9 +67,13 @@ fn sessions_open_with_counted_ids_and_bounded_ttls() {
 #[test]
 fn sessions_are_bounded() {
     let mut heap = Heap::new();
+    // Spread over owners so that no owner reaches its own quota: the total is what is full.
+    let owners = SESSIONS_MAX / SESSIONS_PER_OWNER_MAX + 1;
     for id in 1..=SESSIONS_MAX {
-        let session = Session { client: String::new(), ttl_ms: 1_000, expires_at_ms: 1_000, acknowledged_below: 0 };
-        heap.sessions.insert(id, session);
+        let owner = format!("owner-{}", id % owners);
+        let session =
+            Session { client: String::new(), owner, ttl_ms: 1_000, expires_at_ms: 1_000, acknowledged_below: 0 };
+        heap.insert_session(id, session);
     }
     let envelope = Envelope { leader_time_ms: 0, command: open_session("c", 1_000) };
     assert_eq!(
@@ -293,4 +311,218 @@ fn the_image_holds_sessions_replies_locks_and_the_clock() {
     assert!(keys.contains(&reply_key(session, 1)));
     let now = driver.heap.export().into_iter().find(|(key, _)| key == b"m/now_ms").unwrap().1;
     assert_eq!(now, 5u64.to_be_bytes().to_vec());
+}
+
+#[test]
+fn sessions_need_a_valid_owner() {
+    let mut driver = Driver::new();
+    let open_as = |owner: String| Command::OpenSession { client: "c".to_string(), ttl_ms: 1_000, owner };
+    let too_long = "o".repeat(crate::limits::NAME_LENGTH_BYTES_MAX as usize + 1);
+    for owner in [String::new(), "app\n".to_string(), too_long] {
+        let reply = driver.apply(open_as(owner.clone()));
+        assert!(
+            matches!(&reply, Reply::Rejected(Rejection::InvalidName { what, .. }) if what.contains("owner")),
+            "owner {owner:?} gave {reply:?}"
+        );
+    }
+    assert!(driver.heap.sessions().is_empty());
+    let longest = "o".repeat(crate::limits::NAME_LENGTH_BYTES_MAX as usize);
+    assert!(matches!(driver.apply(open_as(longest.clone())), Reply::SessionOpened { .. }));
+    assert_eq!(driver.heap.sessions()[0].owner, longest, "the largest session header still fits its decode bound");
+}
+
+/// Every request of another credential on a session, with each session command and even with
+/// a sequence the owner used, is refused and changes nothing: not the lease, not the
+/// acknowledgment watermark, not the reply table, not a lock, not an object.
+#[test]
+fn another_credential_cannot_use_a_session() {
+    let mut driver = Driver::new();
+    let alice = caller("alice");
+    let session = driver.open_as("alice", 1_000);
+    let (_, granted) = driver.send_as(
+        alice.clone(),
+        session,
+        SessionCommand::Lock { name: "L".to_string(), thread: 1, mode: LockMode::Write, timeout_ms: None },
+    );
+    let Reply::LockGranted { token } = granted else { panic!("lock not granted: {granted:?}") };
+    driver.leader_time_ms = 600;
+
+    let fenced = Transaction {
+        expect: Vec::new(),
+        fences: vec![("L".to_string(), token)],
+        ops: vec![create(0, ObjectKind::Map)],
+    };
+    let commands = vec![
+        SessionCommand::Lock { name: "L".to_string(), thread: 2, mode: LockMode::Write, timeout_ms: None },
+        SessionCommand::Lock { name: "M".to_string(), thread: 1, mode: LockMode::Write, timeout_ms: None },
+        SessionCommand::Unlock { name: "L".to_string(), thread: 1, commit: Some(fenced.clone()) },
+        SessionCommand::Wait { name: "L".to_string(), thread: 1, timeout_ms: None },
+        SessionCommand::Notify { name: "L".to_string(), thread: 1, all: true },
+        SessionCommand::KeepAlive,
+        SessionCommand::Close,
+        SessionCommand::Transaction(fenced),
+    ];
+    let refused =
+        |name: &str| Reply::Rejected(Rejection::NotSessionOwner { session_id: session, caller: name.to_string() });
+    for command in commands {
+        // An admin may only close another credential's session, so it is refused the rest too.
+        let mut intruders = vec![caller("mallory")];
+        if command != SessionCommand::Close {
+            intruders.push(admin("root"));
+        }
+        for intruder in intruders {
+            let before = driver.heap.export();
+            for (sequence, acknowledged_below) in [(1, 0), (99, 99)] {
+                let request = SessionRequest {
+                    session_id: session,
+                    caller: intruder.clone(),
+                    sequence,
+                    acknowledged_below,
+                    command: command.clone(),
+                };
+                assert_eq!(driver.apply(Command::Session(request)), refused(&intruder.name), "{command:?}");
+                assert_eq!(
+                    without_applied(&before),
+                    without_applied(&driver.heap.export()),
+                    "{command:?} changed state"
+                );
+            }
+            assert_eq!(driver.state(session, 99), OwnedRequestState::NotApplied, "no reply stored");
+        }
+    }
+    assert_eq!(driver.heap.sessions()[0].expires_at_ms, 1_000, "the lease was not renewed");
+    assert_eq!(driver.heap.object_count(), 0);
+
+    // The owner still has its session, lock and stored reply.
+    assert_eq!(driver.state(session, 1), final_reply(Reply::LockGranted { token }));
+    let unlock = SessionCommand::Unlock { name: "L".to_string(), thread: 1, commit: None };
+    assert_eq!(driver.send_as(alice, session, unlock).1, Reply::Unlocked { commit: None });
+    // An unknown session is still reported as unknown, whoever asks.
+    assert_eq!(
+        driver.send_as(caller("mallory"), 77, SessionCommand::KeepAlive).1,
+        Reply::Rejected(Rejection::UnknownSession { session_id: 77 })
+    );
+}
+
+#[test]
+fn an_admin_closes_another_credentials_session_and_its_locks_are_released() {
+    let mut driver = Driver::new();
+    let victim = driver.open_as("alice", 1_000);
+    let other = driver.open_as("bob", 1_000);
+    let lock = |thread| SessionCommand::Lock { name: "L".to_string(), thread, mode: LockMode::Write, timeout_ms: None };
+    assert!(matches!(driver.send_as(caller("alice"), victim, lock(1)).1, Reply::LockGranted { .. }));
+    let (queued, reply) = driver.send_as(caller("bob"), other, lock(1));
+    assert_eq!(reply, Reply::Pending);
+
+    // Sequence 1 is the victim's stored Lock: the admin's Close must not be answered from the
+    // victim's reply table, nor acknowledge its replies; it closes the session.
+    let close = SessionRequest {
+        session_id: victim,
+        caller: admin("root"),
+        sequence: 1,
+        acknowledged_below: u64::MAX,
+        command: SessionCommand::Close,
+    };
+    assert_eq!(driver.apply(Command::Session(close.clone())), Reply::Done);
+    let token = driver.heap.applied_index() * 65_536;
+    assert_eq!(driver.state(other, queued), final_reply(Reply::LockGranted { token }));
+    assert_eq!(driver.state(victim, 1), OwnedRequestState::UnknownSession);
+    assert!(driver.heap.export().iter().all(|(key, _)| !key.starts_with(&session_key(victim))));
+    assert_eq!(driver.heap.sessions_owned_by("alice"), 0);
+    assert_eq!(driver.heap.sessions_owned_by("bob"), 1);
+    // A retried admin Close finds the session gone, as a retried Close does.
+    assert_eq!(
+        driver.apply(Command::Session(close)),
+        Reply::Rejected(Rejection::UnknownSession { session_id: victim })
+    );
+}
+
+#[test]
+fn the_per_owner_count_follows_open_close_and_expiry() {
+    let mut driver = Driver::new();
+    let first = driver.open_as("alice", 1_000);
+    driver.open_as("alice", 5_000);
+    driver.open_as("bob", 1_000);
+    assert_eq!(driver.heap.sessions_owned_by("alice"), 2);
+    assert_eq!(driver.heap.sessions_owned_by("bob"), 1);
+    assert_eq!(driver.heap.sessions_owned_by("carol"), 0);
+    assert_eq!(driver.send_as(caller("alice"), first, SessionCommand::Close).1, Reply::Done);
+    assert_eq!(driver.heap.sessions_owned_by("alice"), 1);
+    driver.tick_at(1_000);
+    assert_eq!(driver.heap.sessions_owned_by("alice"), 1);
+    assert!(!driver.heap.sessions_per_owner.contains_key("bob"), "an owner without sessions has no entry");
+    driver.tick_at(5_000);
+    assert!(driver.heap.sessions_per_owner.is_empty());
+    // Driver::apply checked after every entry that validate() agrees and that load rebuilt the
+    // same count from the image.
+}
+
+#[test]
+fn loading_an_image_rebuilds_the_per_owner_count() {
+    let mut driver = Driver::new();
+    driver.open_as("alice", 1_000);
+    driver.open_as("alice", 1_000);
+    driver.open_as("bob", 1_000);
+    let image = driver.heap.export();
+    let mut loaded = Heap::new();
+    for (key, value) in &image {
+        loaded.load(key, value).unwrap();
+    }
+    // Loading a session key again replaces the session and does not count it twice.
+    let (key, value) = image.iter().find(|(key, _)| *key == session_key(1)).unwrap();
+    loaded.load(key, value).unwrap();
+    loaded.validate().unwrap();
+    assert_eq!(loaded.sessions_owned_by("alice"), 2);
+    assert_eq!(loaded.sessions_owned_by("bob"), 1);
+    assert_eq!(loaded, driver.heap);
+}
+
+/// One credential that opens sessions in a loop fills its own quota; everyone else can still
+/// open sessions, and the flooder can again once one of its sessions ends.
+#[test]
+fn one_owner_cannot_take_every_session() {
+    let mut heap = Heap::new();
+    let mut index = 0;
+    let mut apply = |heap: &mut Heap, leader_time_ms: u64, command: Command| {
+        index += 1;
+        heap.apply_command(index, &Envelope { leader_time_ms, command }, &mut Vec::new())
+    };
+    let open_as =
+        |owner: &str, ttl_ms| Command::OpenSession { client: String::new(), ttl_ms, owner: owner.to_string() };
+    for _ in 0..SESSIONS_PER_OWNER_MAX - 1 {
+        assert!(matches!(apply(&mut heap, 0, open_as("flood", 1_000)), Reply::SessionOpened { .. }));
+    }
+    let last = match apply(&mut heap, 0, open_as("flood", 2_000)) {
+        Reply::SessionOpened { session_id, .. } => session_id,
+        other => panic!("the last session within the quota gave {other:?}"),
+    };
+    let rejection = Rejection::LimitExceeded {
+        what: Limit::SessionsPerOwner,
+        limit: SESSIONS_PER_OWNER_MAX,
+        actual: SESSIONS_PER_OWNER_MAX + 1,
+    };
+    assert!(rejection.to_string().contains("this credential has too many open sessions"));
+    let over = Reply::Rejected(rejection);
+    assert_eq!(apply(&mut heap, 0, open_as("flood", 1_000)), over);
+    assert_eq!(heap.sessions_owned_by("flood"), SESSIONS_PER_OWNER_MAX);
+    assert!(matches!(apply(&mut heap, 0, open_as("honest", 1_000)), Reply::SessionOpened { .. }));
+    heap.validate().unwrap();
+
+    let close = SessionRequest {
+        session_id: last,
+        caller: caller("flood"),
+        sequence: 1,
+        acknowledged_below: 0,
+        command: SessionCommand::Close,
+    };
+    assert_eq!(apply(&mut heap, 0, Command::Session(close)), Reply::Done);
+    assert!(matches!(apply(&mut heap, 0, open_as("flood", 1_000)), Reply::SessionOpened { .. }));
+    assert_eq!(apply(&mut heap, 0, open_as("flood", 1_000)), over);
+
+    // Expiry frees the quota too.
+    apply(&mut heap, 1_000, Command::Tick);
+    assert_eq!(heap.sessions_owned_by("flood"), 0);
+    assert!(heap.sessions_per_owner.is_empty());
+    assert!(matches!(apply(&mut heap, 1_000, open_as("flood", 1_000)), Reply::SessionOpened { .. }));
+    heap.validate().unwrap();
 }

@@ -131,8 +131,8 @@ impl<'a> Step<'a> {
                 Ok(created) => Reply::Committed { log_index: self.log_index, created },
                 Err(rejection) => Reply::Rejected(rejection),
             },
-            Command::OpenSession { client, ttl_ms } => {
-                self.open_session(client, *ttl_ms).unwrap_or_else(Reply::Rejected)
+            Command::OpenSession { client, ttl_ms, owner } => {
+                self.open_session(client, *ttl_ms, owner).unwrap_or_else(Reply::Rejected)
             }
             Command::Session(request) => self.session_request(request),
             Command::Tick => self.tick(),

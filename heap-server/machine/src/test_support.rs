@@ -3,13 +3,26 @@
 
 use std::collections::BTreeMap;
 
-use crate::command::{Command, Envelope, LockMode, Op, SessionCommand, SessionId, SessionRequest, Transaction};
+use crate::command::{Caller, Command, Envelope, LockMode, Op, SessionCommand, SessionId, SessionRequest, Transaction};
 use crate::heap::Heap;
 use crate::image::{APPLIED_INDEX_KEY, NOW_KEY};
 use crate::object::ObjectKind;
 use crate::reply::Reply;
 use crate::session_info::OwnedRequestState;
 use crate::value::ObjectId;
+
+/// The credential every `Driver` session is opened by unless a test says otherwise.
+pub(crate) const TEST_OWNER: &str = "test";
+
+/// A caller with the credential `name`, not an admin.
+pub(crate) fn caller(name: &str) -> Caller {
+    Caller { name: name.to_string(), admin: false }
+}
+
+/// An admin caller with the credential `name`.
+pub(crate) fn admin(name: &str) -> Caller {
+    Caller { name: name.to_string(), admin: true }
+}
 
 pub(crate) fn envelope(expect: Vec<(ObjectId, u64)>, ops: Vec<Op>) -> Envelope {
     Envelope { leader_time_ms: 0, command: Command::Transaction(Transaction { expect, fences: Vec::new(), ops }) }
@@ -86,18 +99,30 @@ impl Driver {
         reply
     }
 
+    /// Opens a session owned by `TEST_OWNER`.
     pub fn open(&mut self, ttl_ms: u64) -> SessionId {
-        match self.apply(Command::OpenSession { client: "test".to_string(), ttl_ms }) {
+        self.open_as(TEST_OWNER, ttl_ms)
+    }
+
+    /// Opens a session owned by the credential `owner`.
+    pub fn open_as(&mut self, owner: &str, ttl_ms: u64) -> SessionId {
+        match self.apply(Command::OpenSession { client: "test".to_string(), ttl_ms, owner: owner.to_string() }) {
             Reply::SessionOpened { session_id, .. } => session_id,
             other => panic!("OpenSession gave {other:?}"),
         }
     }
 
-    /// Sends `command` under the session's next sequence (acknowledging nothing); returns the
-    /// sequence and the reply.
+    /// Sends `command` as `TEST_OWNER` under the session's next sequence (acknowledging
+    /// nothing); returns the sequence and the reply.
     pub fn send(&mut self, session_id: SessionId, command: SessionCommand) -> (u64, Reply) {
+        self.send_as(caller(TEST_OWNER), session_id, command)
+    }
+
+    /// Sends `command` as `caller` under the session's next sequence (acknowledging nothing);
+    /// returns the sequence and the reply.
+    pub fn send_as(&mut self, caller: Caller, session_id: SessionId, command: SessionCommand) -> (u64, Reply) {
         let sequence = *self.next_sequence.entry(session_id).and_modify(|next| *next += 1).or_insert(1);
-        let request = SessionRequest { session_id, sequence, acknowledged_below: 0, command };
+        let request = SessionRequest { session_id, caller, sequence, acknowledged_below: 0, command };
         (sequence, self.apply(Command::Session(request)))
     }
 

@@ -1,14 +1,14 @@
 //! The invariants of sessions, stored replies and locks, checked by `Heap::validate`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::command::{LockMode, SessionId, SESSION_ID_FIRST};
 use crate::fencing::token_log_index;
 use crate::heap::Heap;
 use crate::index::Index;
 use crate::limits::{
-    HOLDERS_PER_LOCK_MAX, LOCKS_MAX, REENTRANT_HOLDS_MAX, REPLIES_PER_SESSION_MAX, SESSIONS_MAX, SESSION_TTL_MS_MAX,
-    SESSION_TTL_MS_MIN, WAITERS_PER_LOCK_MAX,
+    HOLDERS_PER_LOCK_MAX, LOCKS_MAX, REENTRANT_HOLDS_MAX, REPLIES_PER_SESSION_MAX, SESSIONS_MAX,
+    SESSIONS_PER_OWNER_MAX, SESSION_TTL_MS_MAX, SESSION_TTL_MS_MIN, WAITERS_PER_LOCK_MAX,
 };
 use crate::lock::Lock;
 use crate::names::{check_name, NameKind};
@@ -16,8 +16,9 @@ use crate::reply::Reply;
 
 impl Heap {
     /// Sessions: ids below `next_session_id`, TTLs in bounds, leases no longer than a TTL from
-    /// now. Replies: of existing sessions, within the per-session bound, `Pending` exactly for
-    /// the requests of waiters. Locks: see
+    /// now, valid client and owner names, each owner within its quota and the derived
+    /// `sessions_per_owner` equal to a fresh count. Replies: of existing sessions, within the
+    /// per-session bound, `Pending` exactly for the requests of waiters. Locks: see
     /// `validate_lock`. The derived index equals a fresh build.
     pub(crate) fn validate_sessions_and_locks(&self) -> Result<(), String> {
         if self.next_session_id < SESSION_ID_FIRST {
@@ -41,10 +42,24 @@ impl Heap {
                 ));
             }
             check_name(NameKind::Client, &session.client).map_err(|error| format!("session {id}: {error}"))?;
+            check_name(NameKind::Owner, &session.owner).map_err(|error| format!("session {id}: {error}"))?;
             let stored = self.replies.range((*id, 0)..=(*id, u64::MAX)).count() as u64;
             if stored > REPLIES_PER_SESSION_MAX {
                 return Err(format!("session {id} stores {stored} replies, over {REPLIES_PER_SESSION_MAX}"));
             }
+        }
+        let mut per_owner: BTreeMap<String, u64> = BTreeMap::new();
+        for session in self.sessions.values() {
+            *per_owner.entry(session.owner.clone()).or_insert(0) += 1;
+        }
+        if let Some((owner, owned)) = per_owner.iter().find(|(_, owned)| **owned > SESSIONS_PER_OWNER_MAX) {
+            return Err(format!("owner {owner:?} has {owned} sessions, over the limit of {SESSIONS_PER_OWNER_MAX}"));
+        }
+        if self.sessions_per_owner != per_owner {
+            return Err(format!(
+                "the sessions-per-owner count {:?} does not match the sessions {per_owner:?}",
+                self.sessions_per_owner
+            ));
         }
         let mut pending = BTreeSet::new();
         for ((id, sequence), reply) in &self.replies {
@@ -219,6 +234,18 @@ mod tests {
         assert!(corrupt(|h| h.sessions.get_mut(&1).unwrap().ttl_ms = 1).contains("ttl 1 ms"));
         assert!(corrupt(|h| h.sessions.get_mut(&1).unwrap().expires_at_ms = u64::MAX).contains("more than its ttl"));
         assert!(corrupt(|h| h.next_session_id = 2).contains("outside"));
+        assert!(corrupt(|h| h.sessions.get_mut(&1).unwrap().owner = "x".to_string()).contains("sessions-per-owner"));
+        assert!(corrupt(|h| {
+            h.sessions_per_owner.insert("test".to_string(), 5);
+        })
+        .contains("sessions-per-owner"));
+        assert!(corrupt(|h| h.sessions_per_owner.clear()).contains("sessions-per-owner"));
+        assert!(corrupt(|h| {
+            h.sessions.get_mut(&1).unwrap().owner = String::new();
+            h.sessions_per_owner.insert(String::new(), 1);
+            h.sessions_per_owner.insert("test".to_string(), 1);
+        })
+        .contains("owner"));
         assert!(corrupt(|h| {
             h.locks.get_mut("L").unwrap().queue[0].deadline_ms = Some(5);
         })
