@@ -16,6 +16,8 @@ pub use log::LogStore;
 pub use machine::ChangeSet;
 pub use machine::LoadError;
 pub use machine::Machine;
+pub use state_machine::check_received_snapshot;
+pub use state_machine::ImageError;
 pub use state_machine::StateMachineError;
 pub use state_machine::StateMachineStore;
 pub use state_machine::SNAPSHOT_SIZE_BYTES_MAX;

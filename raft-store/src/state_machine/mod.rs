@@ -8,5 +8,7 @@ mod keys;
 mod store;
 
 pub use error::StateMachineError;
+pub use image_file::check_received_snapshot;
+pub use image_file::ImageError;
 pub use image_file::SNAPSHOT_SIZE_BYTES_MAX;
 pub use store::StateMachineStore;

@@ -24,6 +24,7 @@ use openraft::RaftSnapshotBuilder;
 
 use super::error::StateMachineError;
 use super::image_file::read_snapshot_file;
+use super::image_file::verify_snapshot;
 use super::image_file::write_snapshot_file;
 use super::image_file::ImageError;
 use super::image_file::SnapshotImage;
@@ -254,14 +255,7 @@ impl<M: Machine> RaftStateMachine<TypeConfig> for StateMachineStore<M> {
     }
 
     async fn install_snapshot(&mut self, meta: &SnapshotMeta, snapshot: SnapshotData) -> Result<(), io::Error> {
-        let image = SnapshotImage::decode(&snapshot).map_err(StateMachineError::from)?;
-        if image.meta.last_log_id != meta.last_log_id {
-            return Err(StateMachineError::Snapshot(ImageError::Corrupt(format!(
-                "snapshot meta says {:?} but its image covers {:?}",
-                meta.last_log_id, image.meta.last_log_id
-            )))
-            .into());
-        }
+        let image = verify_snapshot(meta, &snapshot).map_err(StateMachineError::from)?;
         let dir = self.inner.snapshot_dir.clone();
         tokio::task::spawn_blocking(move || write_snapshot_file(&dir, &snapshot))
             .await
