@@ -5,6 +5,7 @@ use crate::heap::HeapClient;
 pub use crate::heap::HeapError;
 pub use crate::heap::ObjectKind;
 pub use crate::heap::Value;
+use crate::security::ClientSecurity;
 
 /// Runtime threads behind one client: the change stream, keep-alives and in-flight requests.
 const RUNTIME_WORKER_THREADS: usize = 2;
@@ -15,15 +16,15 @@ pub struct BlockingHeap {
 }
 
 impl BlockingHeap {
-    /// Connects to the cluster at `endpoints` ("host:port,host:port,...").
-    pub fn connect(endpoints: &str) -> Result<BlockingHeap, HeapError> {
+    /// Connects to the cluster at `endpoints` ("host:port,host:port,..."), reached as `security` says.
+    pub fn connect(endpoints: &str, security: &ClientSecurity) -> Result<BlockingHeap, HeapError> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(RUNTIME_WORKER_THREADS)
             .thread_name("sovereign-client")
             .enable_all()
             .build()
             .map_err(|e| HeapError::Internal(format!("cannot start the client runtime: {e}")))?;
-        let heap = runtime.block_on(HeapClient::connect(endpoints))?;
+        let heap = runtime.block_on(HeapClient::connect(endpoints, security))?;
         Ok(Self { runtime, heap })
     }
 

@@ -7,13 +7,13 @@ use std::time::Duration;
 use std::time::Instant;
 
 use proto::heap as pb;
-use proto::heap::heap_client::HeapClient;
-use tonic::transport::Channel;
-use tonic::transport::Endpoint;
 use tonic::Code;
 use tonic::Status;
 
-use proto::CLIENT_MESSAGE_SIZE_BYTES_MAX;
+use crate::security::heap_stub;
+use crate::security::ClientSecurity;
+use crate::security::HeapStub;
+use crate::security::SecurityError;
 
 /// Connecting to one endpoint gives up after this long (the next endpoint is tried).
 pub const CONNECT_TIMEOUT_MS: u64 = 1_000;
@@ -25,8 +25,6 @@ const _: () = assert!(proto::PENDING_WAIT_MS_MAX < ATTEMPT_TIMEOUT_MS);
 /// An upper bound on attempts per request across all endpoints; the deadline normally ends the
 /// retries first.
 pub const CLIENT_ATTEMPTS_MAX: u32 = 1_000;
-/// Default overall deadline for one request, retries included.
-pub const CLIENT_DEADLINE_MS_DEFAULT: u64 = 10_000;
 const RETRY_BACKOFF_MS_MIN: u64 = 20;
 const RETRY_BACKOFF_MS_MAX: u64 = 100;
 /// Endpoints one client accepts.
@@ -36,6 +34,8 @@ pub const ENDPOINTS_MAX: usize = 64;
 pub enum ClientError {
     #[error("invalid endpoint {0:?}: give HOST:PORT")]
     InvalidEndpoint(String),
+    #[error(transparent)]
+    Security(#[from] SecurityError),
     #[error("no endpoint given: pass --endpoints HOST:PORT,...")]
     NoEndpoints,
     #[error("too many endpoints (at most {ENDPOINTS_MAX})")]
@@ -52,9 +52,11 @@ pub enum ClientError {
 
 pub struct ClusterClient {
     endpoints: Vec<String>,
-    clients: Vec<HeapClient<Channel>>,
+    clients: Vec<HeapStub>,
     preferred: AtomicUsize,
     deadline: Duration,
+    /// Whether requests go over TLS (for the hint when a plaintext client meets a TLS node).
+    tls: bool,
 }
 
 /// Whether a failed request may be tried again elsewhere without risk of applying it twice.
@@ -68,31 +70,45 @@ fn retryable(status: &Status, is_commit: bool) -> bool {
 }
 
 impl ClusterClient {
-    pub fn new(endpoints: &[String]) -> Result<Self, ClientError> {
-        Self::with_deadline(endpoints, Duration::from_millis(CLIENT_DEADLINE_MS_DEFAULT))
-    }
-
-    pub fn with_deadline(endpoints: &[String], deadline: Duration) -> Result<Self, ClientError> {
+    /// A client of the cluster at `endpoints`, reached as `security` says; each request (its
+    /// retries included) ends within `deadline`. Connects on first use.
+    pub fn connect(endpoints: &[String], security: &ClientSecurity, deadline: Duration) -> Result<Self, ClientError> {
         if endpoints.is_empty() {
             return Err(ClientError::NoEndpoints);
         }
         if endpoints.len() > ENDPOINTS_MAX {
             return Err(ClientError::TooManyEndpoints);
         }
-        let mut clients = Vec::with_capacity(endpoints.len());
-        for addr in endpoints {
-            let endpoint = Endpoint::from_shared(format!("http://{addr}"))
-                .map_err(|_| ClientError::InvalidEndpoint(addr.clone()))?
-                .connect_timeout(Duration::from_millis(CONNECT_TIMEOUT_MS))
-                .timeout(deadline)
-                .tcp_nodelay(true);
-            clients.push(
-                HeapClient::new(endpoint.connect_lazy())
-                    .max_decoding_message_size(CLIENT_MESSAGE_SIZE_BYTES_MAX)
-                    .max_encoding_message_size(CLIENT_MESSAGE_SIZE_BYTES_MAX),
-            );
+        if let Some(bad) = endpoints.iter().find(|addr| addr.rsplit_once(':').is_none()) {
+            return Err(ClientError::InvalidEndpoint(bad.clone()));
         }
-        Ok(Self { endpoints: endpoints.to_vec(), clients, preferred: AtomicUsize::new(0), deadline })
+        let connect_timeout = Duration::from_millis(CONNECT_TIMEOUT_MS);
+        let clients = endpoints
+            .iter()
+            .map(|addr| heap_stub(security, addr, connect_timeout, deadline))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            endpoints: endpoints.to_vec(),
+            clients,
+            preferred: AtomicUsize::new(0),
+            deadline,
+            tls: security.is_tls(),
+        })
+    }
+
+    /// Advice for a connection that broke at the protocol or TLS level: a plaintext client meeting
+    /// a TLS node, or a certificate the client's CA does not vouch for (or that expired).
+    fn hint(&self, status: &Status) -> &'static str {
+        let message = status.message();
+        if !self.tls && message.contains("protocol error") {
+            " (the node may require TLS: give the cluster's CA with --ca or SOVEREIGN_CA, or run where \
+             data/security holds it)"
+        } else if self.tls && message.contains("certificate") {
+            " (TLS refused the node's certificate: check that the CA you gave is this cluster's, and that \
+             the node's certificate has not expired)"
+        } else {
+            ""
+        }
     }
 
     pub fn endpoints(&self) -> &[String] {
@@ -103,7 +119,7 @@ impl ClusterClient {
     /// attempts run out.
     async fn call<T, F, Fut>(&self, is_commit: bool, mut call: F) -> Result<T, ClientError>
     where
-        F: FnMut(HeapClient<Channel>) -> Fut,
+        F: FnMut(HeapStub) -> Fut,
         Fut: std::future::Future<Output = Result<tonic::Response<T>, Status>>,
     {
         let started = Instant::now();
@@ -125,9 +141,11 @@ impl ClusterClient {
                     return Ok(response.into_inner());
                 }
                 Ok(Err(status)) if retryable(&status, is_commit) => {
-                    last = format!("{}: {}", self.endpoints[index], status.message());
+                    last = format!("{}: {}{}", self.endpoints[index], status.message(), self.hint(&status));
                 }
-                Ok(Err(status)) => return Err(ClientError::Request(status.message().to_string())),
+                Ok(Err(status)) => {
+                    return Err(ClientError::Request(format!("{}{}", status.message(), self.hint(&status))))
+                }
                 Err(_) => last = format!("{}: no answer in time", self.endpoints[index]),
             }
             // A full round over every endpoint failed: wait before the next round.

@@ -29,6 +29,7 @@ use super::value::ObjectKind;
 use super::value::Value;
 use super::watcher;
 use crate::cluster::ClusterClient;
+use crate::security::ClientSecurity;
 use crate::session::LockOutcome;
 use crate::session::Session;
 use crate::tx;
@@ -69,11 +70,13 @@ fn find_entry(object: &pb::Object, key: &str) -> Value {
 }
 
 impl HeapClient {
-    /// Connects to the cluster at `endpoints` ("host:port,host:port,...").
-    pub async fn connect(endpoints: &str) -> Result<Self, HeapError> {
+    /// Connects to the cluster at `endpoints` ("host:port,host:port,..."), reached as `security`
+    /// says (`ClientSecurity::discover()` finds what `heapctl dev up` wrote).
+    pub async fn connect(endpoints: &str, security: &ClientSecurity) -> Result<Self, HeapError> {
         let endpoints: Vec<String> =
             endpoints.split(',').map(str::trim).filter(|e| !e.is_empty()).map(String::from).collect();
-        let cluster = Arc::new(ClusterClient::with_deadline(&endpoints, Duration::from_millis(CONNECT_DEADLINE_MS))?);
+        let deadline = Duration::from_millis(CONNECT_DEADLINE_MS);
+        let cluster = Arc::new(ClusterClient::connect(&endpoints, security, deadline)?);
         let session = Session::open(Arc::clone(&cluster), "heap-client", SESSION_TTL_MS_DEFAULT).await?;
         let cache = Arc::new(Mutex::new(Cache::default()));
         let (seen_sender, seen) = watch::channel(0);

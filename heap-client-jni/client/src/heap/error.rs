@@ -28,10 +28,16 @@ pub enum HeapError {
 
 impl From<ClientError> for HeapError {
     fn from(e: ClientError) -> Self {
-        match e {
-            ClientError::Request(message) => HeapError::Rejected(message),
-            ClientError::Rejected(rejection) => HeapError::from_rejection(&rejection),
-            other => HeapError::Unavailable(other.to_string()),
+        match &e {
+            ClientError::Request(message) => HeapError::Rejected(message.clone()),
+            ClientError::Rejected(rejection) => HeapError::from_rejection(rejection),
+            // Bad configuration (endpoints, CA or token files) is the caller's to fix, not a
+            // cluster outage to wait out.
+            ClientError::Security(_)
+            | ClientError::InvalidEndpoint(_)
+            | ClientError::NoEndpoints
+            | ClientError::TooManyEndpoints => HeapError::Rejected(e.to_string()),
+            ClientError::Unavailable { .. } => HeapError::Unavailable(e.to_string()),
         }
     }
 }
