@@ -1,6 +1,6 @@
 //! The append link: AppendEntries (entries and heartbeats) from a leader to one follower over a
-//! plain TCP connection to the follower's own port, as length-prefixed bincode frames, one request
-//! in flight per connection.
+//! TCP connection (TLS with the leader's node certificate on a secured cluster) to the follower's
+//! own port, as length-prefixed bincode frames, one request in flight per connection.
 //!
 //! Why not the gRPC transport: a tonic unary call crosses several task hops each way (the
 //! channel's buffer task, both h2 connection tasks, hyper's per-request task), and on a small VM
@@ -8,33 +8,36 @@
 //! commit and every linearizable read; here the caller's task writes the socket and reads the
 //! answer itself. Votes and snapshots stay on gRPC.
 //!
-//! A link connection starts with `LINK_MAGIC`; the node's listener (`route_connection`) peeks at
-//! the first byte and hands everything else (HTTP/2 starts with "PRI") to the gRPC server.
+//! A link connection starts with `LINK_MAGIC` (after the TLS handshake, which names the link by
+//! ALPN); `acceptor.rs` tells link connections from gRPC ones. The follower checks every frame at
+//! the consensus gate (a member's certificate, a plausible term) before Raft sees it, and reads a
+//! frame only within the node's budget of frame bytes in flight.
 
 use std::io;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use openraft::raft::AppendEntriesRequest;
 use openraft::raft::AppendEntriesResponse;
+use proto::security::node_server_name;
 use raft_store::NodeId;
 use raft_store::TypeConfig;
+use rustls::pki_types::ServerName;
+use tokio::io::AsyncRead;
 use tokio::io::AsyncReadExt;
+use tokio::io::AsyncWrite;
 use tokio::io::AsyncWriteExt;
 use tokio::io::BufReader;
-use tokio::net::TcpListener;
 use tokio::net::TcpStream;
-use tokio::sync::mpsc;
 use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
 
+use crate::consensus_gate::ConsensusGate;
 use crate::context::HeapRaft;
-use crate::limits::LINK_CONNECTIONS_MAX;
+use crate::limits::LINK_FRAME_BUDGET_BYTES;
 use crate::limits::LINK_IDLE_TIMEOUT_MS;
-use crate::limits::LINK_SNIFF_TIMEOUT_MS;
 use crate::limits::PEER_CONNECT_TIMEOUT_MS;
 use crate::limits::RAFT_MESSAGE_SIZE_BYTES_MAX;
+use crate::node_stream::PeerInfo;
 use crate::wire::decode_raft;
 use crate::wire::encode_raft;
 use crate::wire::WireError;
@@ -45,10 +48,32 @@ pub const LINK_MAGIC: &[u8; 8] = b"SOVLINK1";
 const FRAME_HEADER_BYTES: usize = 4;
 /// The reader's buffer: most frames (heartbeats, small batches) arrive in one read.
 const READ_BUFFER_BYTES: usize = 64 * 1024;
-/// Pause after a failed accept (e.g. out of file descriptors) before accepting again.
-const ACCEPT_ERROR_BACKOFF_MS: u64 = 100;
+/// The frame budget counts in units of this many bytes (a semaphore holds at most u32 permits).
+const BUDGET_UNIT_BYTES: usize = 1024;
 
 const _: () = assert!(RAFT_MESSAGE_SIZE_BYTES_MAX <= u32::MAX as usize);
+// The largest frame must fit the budget, or a legitimate one could never be read.
+const _: () = assert!(RAFT_MESSAGE_SIZE_BYTES_MAX <= LINK_FRAME_BUDGET_BYTES);
+const _: () = assert!(LINK_FRAME_BUDGET_BYTES / BUDGET_UNIT_BYTES <= u32::MAX as usize);
+
+/// A byte stream of either kind (TCP, or TLS over TCP), as the link reads and writes it.
+pub trait Duplex: AsyncRead + AsyncWrite + Unpin + Send + Sync {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + Sync> Duplex for T {}
+pub type LinkStream = Box<dyn Duplex>;
+
+/// The node's budget of link frame bytes being read or waiting for Raft, shared by all links:
+/// frames that would exceed it wait (the leader's call times out and it retries), so announced
+/// lengths cannot make the node allocate more than this.
+#[derive(Clone)]
+pub struct FrameBudget {
+    units: Arc<Semaphore>,
+}
+
+impl Default for FrameBudget {
+    fn default() -> Self {
+        Self { units: Arc::new(Semaphore::new(LINK_FRAME_BUDGET_BYTES / BUDGET_UNIT_BYTES)) }
+    }
+}
 
 /// Why a link call failed. `Io` and `Timeout` mean the peer may be down or cut off.
 #[derive(Debug, thiserror::Error)]
@@ -73,7 +98,7 @@ impl LinkError {
 }
 
 /// Writes one frame: length prefix and payload in one buffer, so one write (one segment).
-async fn write_frame(stream: &mut TcpStream, payload: &[u8]) -> io::Result<()> {
+async fn write_frame(stream: &mut (impl AsyncWrite + Unpin), payload: &[u8]) -> io::Result<()> {
     if payload.len() > RAFT_MESSAGE_SIZE_BYTES_MAX {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -86,39 +111,54 @@ async fn write_frame(stream: &mut TcpStream, payload: &[u8]) -> io::Result<()> {
     stream.write_all(&frame).await
 }
 
-/// Reads one frame; `None` at a clean end of stream before a frame starts.
-async fn read_frame(reader: &mut BufReader<TcpStream>) -> io::Result<Option<Vec<u8>>> {
+/// Reads one frame's length; `None` at a clean end of stream before a frame starts.
+async fn read_frame_length(reader: &mut (impl AsyncRead + Unpin)) -> io::Result<Option<usize>> {
     let mut header = [0u8; FRAME_HEADER_BYTES];
     match reader.read_exact(&mut header).await {
         Ok(_) => {}
         Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
         Err(e) => return Err(e),
     }
-    let len = u32::from_be_bytes(header) as usize;
-    if len > RAFT_MESSAGE_SIZE_BYTES_MAX {
+    let length = u32::from_be_bytes(header) as usize;
+    if length > RAFT_MESSAGE_SIZE_BYTES_MAX {
         return Err(io::Error::new(
             io::ErrorKind::InvalidData,
-            format!("a frame of {len} bytes exceeds the {RAFT_MESSAGE_SIZE_BYTES_MAX} byte limit"),
+            format!("a frame of {length} bytes exceeds the {RAFT_MESSAGE_SIZE_BYTES_MAX} byte limit"),
         ));
     }
-    let mut payload = vec![0u8; len];
+    Ok(Some(length))
+}
+
+/// Reads a payload of `length` bytes (its memory is within the caller's budget).
+async fn read_payload(reader: &mut (impl AsyncRead + Unpin), length: usize) -> io::Result<Vec<u8>> {
+    let mut payload = vec![0u8; length];
     reader.read_exact(&mut payload).await?;
-    Ok(Some(payload))
+    Ok(payload)
+}
+
+/// Reads one frame; `None` at a clean end of stream before a frame starts.
+async fn read_frame(reader: &mut (impl AsyncRead + Unpin)) -> io::Result<Option<Vec<u8>>> {
+    match read_frame_length(reader).await? {
+        None => Ok(None),
+        Some(length) => read_payload(reader, length).await.map(Some),
+    }
 }
 
 /// The leader's end of the link to one follower; connects on first use and after any failure.
 pub struct AppendLink {
     target: NodeId,
     addr: String,
+    /// TLS toward the follower (checking its node name), or `None` on a plaintext test cluster.
+    tls: Option<Arc<rustls::ClientConfig>>,
     /// Present only between complete exchanges: a call cancelled or failed midway leaves it empty,
     /// so no later call can read a stale answer.
-    connection: Option<BufReader<TcpStream>>,
+    connection: Option<BufReader<LinkStream>>,
     next_sequence: u64,
 }
 
 impl AppendLink {
-    pub fn new(target: NodeId, addr: String) -> Self {
-        Self { target, addr, connection: None, next_sequence: 0 }
+    pub fn new(target: NodeId, addr: String, tls: Option<Arc<rustls::ClientConfig>>) -> Self {
+        Self { target, addr, tls, connection: None, next_sequence: 0 }
     }
 
     /// Sends `rpc` and waits for the follower's answer, all within `timeout`.
@@ -161,112 +201,109 @@ impl AppendLink {
         reply.map_err(|message| LinkError::Remote { target, message })
     }
 
-    async fn connect(&self) -> io::Result<BufReader<TcpStream>> {
-        let connect = TcpStream::connect(self.addr.as_str());
-        let mut stream = tokio::time::timeout(Duration::from_millis(PEER_CONNECT_TIMEOUT_MS), connect)
+    async fn connect(&self) -> io::Result<BufReader<LinkStream>> {
+        let connect = async {
+            let tcp = TcpStream::connect(self.addr.as_str()).await?;
+            tcp.set_nodelay(true)?;
+            let mut stream: LinkStream = match &self.tls {
+                None => Box::new(tcp),
+                Some(config) => {
+                    let name = ServerName::try_from(node_server_name(self.target))
+                        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
+                    Box::new(tokio_rustls::TlsConnector::from(Arc::clone(config)).connect(name, tcp).await?)
+                }
+            };
+            stream.write_all(LINK_MAGIC).await?;
+            Ok::<_, io::Error>(stream)
+        };
+        let stream = tokio::time::timeout(Duration::from_millis(PEER_CONNECT_TIMEOUT_MS), connect)
             .await
             .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, format!("connect to {} timed out", self.addr)))??;
-        stream.set_nodelay(true)?;
-        stream.write_all(LINK_MAGIC).await?;
         Ok(BufReader::with_capacity(READ_BUFFER_BYTES, stream))
     }
 }
 
-/// Accepts connections on the node's port until dropped (or aborted): link connections are served
-/// here, everything else goes to the gRPC server through `grpc`. Aborting this task ends every
-/// link connection it serves.
-pub async fn accept_loop(listener: TcpListener, raft: HeapRaft, grpc: mpsc::Sender<io::Result<TcpStream>>) {
-    let link_slots = Arc::new(Semaphore::new(LINK_CONNECTIONS_MAX));
-    let mut connections = JoinSet::new();
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => {
-                    if let Err(e) = stream.set_nodelay(true) {
-                        tracing::debug!(%peer, error = %e, "cannot set TCP_NODELAY on an accepted connection");
-                    }
-                    connections.spawn(route_connection(stream, peer, raft.clone(), grpc.clone(), Arc::clone(&link_slots)));
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "accepting a connection failed; retrying");
-                    tokio::time::sleep(Duration::from_millis(ACCEPT_ERROR_BACKOFF_MS)).await;
-                }
-            },
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-        }
-    }
+/// Reads the rest of `LINK_MAGIC` after its first byte was seen (or all of it after TLS);
+/// false if the connection says something else.
+pub async fn read_magic(stream: &mut (impl AsyncRead + Unpin), timeout: Duration) -> bool {
+    let mut magic = [0u8; LINK_MAGIC.len()];
+    let read = tokio::time::timeout(timeout, stream.read_exact(&mut magic)).await;
+    matches!(read, Ok(Ok(_))) && &magic == LINK_MAGIC
 }
 
-/// Tells a link connection from a gRPC one by its first byte.
-async fn route_connection(
-    mut stream: TcpStream,
-    peer: SocketAddr,
-    raft: HeapRaft,
-    grpc: mpsc::Sender<io::Result<TcpStream>>,
-    link_slots: Arc<Semaphore>,
-) {
-    let mut first = [0u8; 1];
-    let peeked = tokio::time::timeout(Duration::from_millis(LINK_SNIFF_TIMEOUT_MS), stream.peek(&mut first)).await;
-    match peeked {
-        Ok(Ok(0)) | Ok(Err(_)) => return,
-        // A silent client is the gRPC server's to handle, as before the link existed.
-        Err(_) => {}
-        Ok(Ok(_)) if first[0] == LINK_MAGIC[0] => {
-            let Ok(_slot) = link_slots.try_acquire_owned() else {
-                tracing::warn!(%peer, "refused an append link: {LINK_CONNECTIONS_MAX} are open already");
-                return;
+/// What a follower needs to serve links.
+#[derive(Clone)]
+pub struct LinkServer {
+    pub raft: HeapRaft,
+    pub gate: Arc<ConsensusGate>,
+    pub budget: FrameBudget,
+}
+
+/// Why a link connection closed (logged by the caller at a level that fits).
+enum LinkEnd {
+    Closed,
+    Idle,
+    Io(io::Error),
+    Malformed(WireError),
+    Refused(String),
+}
+
+impl LinkServer {
+    /// The follower's end: answers AppendEntries frames in order until the leader closes the link.
+    pub async fn serve(&self, stream: LinkStream, peer: PeerInfo) {
+        let remote = peer.remote_addr;
+        match self.serve_frames(stream, &peer).await {
+            LinkEnd::Closed => {}
+            LinkEnd::Idle => tracing::debug!(%remote, "append link idle for {LINK_IDLE_TIMEOUT_MS} ms; closed it"),
+            LinkEnd::Io(e) => tracing::debug!(%remote, error = %e, "append link failed; closed it"),
+            LinkEnd::Malformed(e) => {
+                tracing::warn!(%remote, error = %e, "malformed append link frame; closed the link")
+            }
+            LinkEnd::Refused(reason) => {
+                tracing::warn!(%remote, %reason, "refused an append link message; closed the link")
+            }
+        }
+    }
+
+    async fn serve_frames(&self, stream: LinkStream, peer: &PeerInfo) -> LinkEnd {
+        let mut reader = BufReader::with_capacity(READ_BUFFER_BYTES, stream);
+        loop {
+            let idle = Duration::from_millis(LINK_IDLE_TIMEOUT_MS);
+            let length = match tokio::time::timeout(idle, read_frame_length(&mut reader)).await {
+                Ok(Ok(Some(length))) => length,
+                Ok(Ok(None)) => return LinkEnd::Closed,
+                Ok(Err(e)) => return LinkEnd::Io(e),
+                Err(_) => return LinkEnd::Idle,
             };
-            let mut magic = [0u8; LINK_MAGIC.len()];
-            let read =
-                tokio::time::timeout(Duration::from_millis(LINK_SNIFF_TIMEOUT_MS), stream.read_exact(&mut magic));
-            if !matches!(read.await, Ok(Ok(_))) || &magic != LINK_MAGIC {
-                tracing::warn!(%peer, "closed a connection that is neither gRPC nor a Sovereign append link");
-                return;
+            let units = length.div_ceil(BUDGET_UNIT_BYTES).max(1) as u32;
+            let Ok(_budget) = self.budget.units.acquire_many(units).await else {
+                return LinkEnd::Closed;
+            };
+            let frame = match tokio::time::timeout(idle, read_payload(&mut reader, length)).await {
+                Ok(Ok(frame)) => frame,
+                Ok(Err(e)) => return LinkEnd::Io(e),
+                Err(_) => return LinkEnd::Idle,
+            };
+            let (sequence, rpc): (u64, AppendEntriesRequest<TypeConfig>) = match decode_raft(&frame) {
+                Ok(request) => request,
+                Err(e) => return LinkEnd::Malformed(e),
+            };
+            drop(frame);
+            if let Err(refusal) = self.gate.append_entries(peer, &rpc) {
+                let reply: Result<AppendEntriesResponse<TypeConfig>, String> = Err(refusal.to_string());
+                if let Ok(payload) = encode_raft(&(sequence, reply)) {
+                    let _ = write_frame(reader.get_mut(), &payload).await;
+                }
+                return LinkEnd::Refused(refusal.to_string());
             }
-            serve_link(stream, peer, raft).await;
-            return;
-        }
-        Ok(Ok(_)) => {}
-    }
-    // The gRPC server is gone only while the node shuts down.
-    let _ = grpc.send(Ok(stream)).await;
-}
-
-/// The follower's end: answers AppendEntries frames in order until the leader closes the link.
-async fn serve_link(stream: TcpStream, peer: SocketAddr, raft: HeapRaft) {
-    let mut reader = BufReader::with_capacity(READ_BUFFER_BYTES, stream);
-    loop {
-        let idle = Duration::from_millis(LINK_IDLE_TIMEOUT_MS);
-        let frame = match tokio::time::timeout(idle, read_frame(&mut reader)).await {
-            Ok(Ok(Some(frame))) => frame,
-            Ok(Ok(None)) => return,
-            Ok(Err(e)) => {
-                tracing::debug!(%peer, error = %e, "append link read failed; closing it");
-                return;
+            let reply = self.raft.append_entries(rpc).await.map_err(|e| e.to_string());
+            let payload = match encode_raft(&(sequence, reply)) {
+                Ok(payload) => payload,
+                Err(e) => return LinkEnd::Malformed(e),
+            };
+            if let Err(e) = write_frame(reader.get_mut(), &payload).await {
+                return LinkEnd::Io(e);
             }
-            Err(_) => {
-                tracing::debug!(%peer, "append link idle for {LINK_IDLE_TIMEOUT_MS} ms; closing it");
-                return;
-            }
-        };
-        let (sequence, rpc): (u64, AppendEntriesRequest<TypeConfig>) = match decode_raft(&frame) {
-            Ok(request) => request,
-            Err(e) => {
-                tracing::warn!(%peer, error = %e, "malformed append link frame; closing the link");
-                return;
-            }
-        };
-        let reply = raft.append_entries(rpc).await.map_err(|e| e.to_string());
-        let payload = match encode_raft(&(sequence, reply)) {
-            Ok(payload) => payload,
-            Err(e) => {
-                tracing::error!(%peer, error = %e, "cannot encode an append link answer; closing the link");
-                return;
-            }
-        };
-        if let Err(e) = write_frame(reader.get_mut(), &payload).await {
-            tracing::debug!(%peer, error = %e, "append link write failed; closing it");
-            return;
         }
     }
 }

@@ -8,6 +8,8 @@ use std::sync::atomic::Ordering;
 
 use raft_store::Vote;
 
+use tokio::net::TcpListener;
+
 use super::*;
 
 fn heartbeat() -> AppendEntriesRequest<TypeConfig> {
@@ -62,7 +64,7 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 #[tokio::test]
 async fn answers_reuse_one_connection() {
     let (addr, accepted) = scripted_follower(|_| Script::Answer).await;
-    let mut link = AppendLink::new(2, addr);
+    let mut link = AppendLink::new(2, addr, None);
     for _ in 0..10 {
         let response = link.append_entries(&heartbeat(), CALL_TIMEOUT).await.unwrap();
         assert_eq!(response, AppendEntriesResponse::Success);
@@ -74,7 +76,7 @@ async fn answers_reuse_one_connection() {
 async fn an_answer_to_another_request_drops_the_connection() {
     let (addr, accepted) =
         scripted_follower(|n| if n == 0 { Script::AnswerWrongSequence } else { Script::Answer }).await;
-    let mut link = AppendLink::new(2, addr);
+    let mut link = AppendLink::new(2, addr, None);
     let error = link.append_entries(&heartbeat(), CALL_TIMEOUT).await.unwrap_err();
     assert!(matches!(error, LinkError::OutOfSequence { .. }), "{error}");
     assert!(!error.is_unreachable());
@@ -85,7 +87,7 @@ async fn an_answer_to_another_request_drops_the_connection() {
 #[tokio::test]
 async fn a_call_cut_off_by_its_timeout_leaves_no_connection_behind() {
     let (addr, accepted) = scripted_follower(|n| if n == 0 { Script::NeverAnswer } else { Script::Answer }).await;
-    let mut link = AppendLink::new(2, addr);
+    let mut link = AppendLink::new(2, addr, None);
     let error = link.append_entries(&heartbeat(), Duration::from_millis(200)).await.unwrap_err();
     assert!(matches!(error, LinkError::Timeout { .. }), "{error}");
     assert!(error.is_unreachable(), "openraft must back off from a silent follower");
@@ -99,7 +101,7 @@ async fn a_follower_that_is_down_is_unreachable() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap().to_string();
     drop(listener);
-    let mut link = AppendLink::new(2, addr);
+    let mut link = AppendLink::new(2, addr, None);
     let error = link.append_entries(&heartbeat(), CALL_TIMEOUT).await.unwrap_err();
     assert!(error.is_unreachable(), "{error}");
 }

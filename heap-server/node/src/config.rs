@@ -51,6 +51,23 @@ pub struct Args {
     /// Log output format: text or json.
     #[arg(long)]
     pub log_format: Option<String>,
+    /// The cluster CA's certificate (PEM): peers and clients must present certificates it issued.
+    #[arg(long)]
+    pub tls_ca: Option<PathBuf>,
+    /// This node's certificate (PEM), issued by the CA for `node-<ID>.sovereign` and
+    /// `cluster.sovereign` (`heapctl cert node` makes one).
+    #[arg(long)]
+    pub tls_cert: Option<PathBuf>,
+    /// This node's private key (PEM).
+    #[arg(long)]
+    pub tls_key: Option<PathBuf>,
+    /// The client token file (names, roles, SHA-256 digests; `heapctl token new` adds to it).
+    #[arg(long)]
+    pub tokens: Option<PathBuf>,
+    /// TEST ONLY: no TLS and no authentication; anyone who reaches the port may do anything.
+    /// For test clusters on a closed machine. A flag only, so no config file can turn it on.
+    #[arg(long)]
+    pub insecure_plaintext: bool,
     /// TEST ONLY, DANGEROUS: answer reads from this node's own state without confirming
     /// leadership, so reads may be stale (not linearizable). It exists so the chaos tests can show
     /// their checker catches stale reads; never set it on a cluster that holds data you need.
@@ -72,12 +89,34 @@ struct FileConfig {
     snapshot_logs: Option<u64>,
     logs_to_keep: Option<u64>,
     log_format: Option<String>,
+    tls_ca: Option<PathBuf>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    tokens: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LogFormat {
     Text,
     Json,
+}
+
+/// The files a secured node reads at start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecurityFiles {
+    pub ca: PathBuf,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    pub tokens: PathBuf,
+}
+
+/// How the node guards its port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecurityMode {
+    /// TLS with node certificates, and client tokens.
+    Secured(SecurityFiles),
+    /// `--insecure-plaintext`: test clusters only.
+    Plaintext,
 }
 
 /// The validated configuration a node runs with.
@@ -93,6 +132,7 @@ pub struct NodeConfig {
     pub snapshot_logs: u64,
     pub logs_to_keep: u64,
     pub log_format: LogFormat,
+    pub security: SecurityMode,
     /// TEST ONLY (`--unsafe-stale-reads`): reads skip the read-index round and the forwarding to
     /// the leader and are served from local state. Breaks linearizability on purpose.
     pub unsafe_stale_reads: bool,
@@ -137,6 +177,34 @@ pub fn parse_peers(text: &str) -> Result<BTreeMap<u64, String>, ConfigError> {
     Ok(peers)
 }
 
+/// TLS and tokens from the four files, or plaintext if (and only if) asked for explicitly.
+fn security_mode(args: &Args, file: &FileConfig) -> Result<SecurityMode, ConfigError> {
+    let ca = args.tls_ca.clone().or_else(|| file.tls_ca.clone());
+    let cert = args.tls_cert.clone().or_else(|| file.tls_cert.clone());
+    let key = args.tls_key.clone().or_else(|| file.tls_key.clone());
+    let tokens = args.tokens.clone().or_else(|| file.tokens.clone());
+    let any_given = ca.is_some() || cert.is_some() || key.is_some() || tokens.is_some();
+    match (args.insecure_plaintext, ca, cert, key, tokens) {
+        (true, ..) if any_given => {
+            Err(ConfigError::Invalid("--insecure-plaintext and the TLS settings exclude each other: drop one".into()))
+        }
+        (true, ..) => Ok(SecurityMode::Plaintext),
+        (false, Some(ca), Some(cert), Some(key), Some(tokens)) => {
+            Ok(SecurityMode::Secured(SecurityFiles { ca, cert, key, tokens }))
+        }
+        (false, ..) if any_given => Err(ConfigError::Invalid(
+            "give all four of --tls-ca, --tls-cert, --tls-key and --tokens (heapctl dev up writes them \
+             under data/security)"
+                .into(),
+        )),
+        (false, ..) => Err(ConfigError::Invalid(
+            "no security settings: give --tls-ca, --tls-cert, --tls-key and --tokens (see the README's \
+             Security section), or --insecure-plaintext for a test cluster"
+                .into(),
+        )),
+    }
+}
+
 impl NodeConfig {
     pub fn from_args(args: Args) -> Result<Self, ConfigError> {
         let file = match &args.config {
@@ -148,6 +216,7 @@ impl NodeConfig {
             }
             None => FileConfig::default(),
         };
+        let security = security_mode(&args, &file)?;
         let id = args.id.or(file.id).ok_or(ConfigError::Missing("id"))?;
         let peers = parse_peers(&args.peers.or(file.peers).ok_or(ConfigError::Missing("peers"))?)?;
         let own_addr =
@@ -184,6 +253,7 @@ impl NodeConfig {
             snapshot_logs: args.snapshot_logs.or(file.snapshot_logs).unwrap_or(SNAPSHOT_LOGS_DEFAULT),
             logs_to_keep: args.logs_to_keep.or(file.logs_to_keep).unwrap_or(LOGS_TO_KEEP_DEFAULT),
             log_format,
+            security,
             unsafe_stale_reads: args.unsafe_stale_reads,
         };
         if config.heartbeat_interval_ms == 0 || config.heartbeat_interval_ms >= config.election_timeout_min_ms {
@@ -226,10 +296,44 @@ mod tests {
         let path = dir.path().join("node.toml");
         std::fs::write(&path, "id = 2\npeers = \"1=127.0.0.1:7101,2=127.0.0.1:7102\"\ndata_dir = \"/tmp/x\"\n")
             .unwrap();
-        let args = Args::parse_from(["heap-server", "--config", path.to_str().unwrap(), "--id", "1"]);
+        let args =
+            Args::parse_from(["heap-server", "--config", path.to_str().unwrap(), "--id", "1", "--insecure-plaintext"]);
         let config = NodeConfig::from_args(args).unwrap();
         assert_eq!(config.id, 1);
         assert_eq!(config.listen.to_string(), "127.0.0.1:7101");
         assert_eq!(config.data_dir, PathBuf::from("/tmp/x"));
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod security_tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn config(extra: &[&str]) -> Result<NodeConfig, ConfigError> {
+        let mut args = vec!["heap-server", "--id", "1", "--peers", "1=127.0.0.1:7101", "--data-dir", "/tmp/x"];
+        args.extend_from_slice(extra);
+        NodeConfig::from_args(Args::parse_from(args))
+    }
+
+    #[test]
+    fn a_node_without_security_settings_refuses_to_start() {
+        let error = config(&[]).unwrap_err().to_string();
+        assert!(error.contains("--insecure-plaintext"), "{error}");
+    }
+
+    #[test]
+    fn plaintext_is_explicit_and_excludes_tls() {
+        assert_eq!(config(&["--insecure-plaintext"]).unwrap().security, SecurityMode::Plaintext);
+        assert!(config(&["--insecure-plaintext", "--tls-ca", "ca.pem"]).is_err());
+    }
+
+    #[test]
+    fn tls_needs_all_four_files() {
+        assert!(config(&["--tls-ca", "a", "--tls-cert", "b", "--tls-key", "c"]).is_err());
+        let secured = config(&["--tls-ca", "a", "--tls-cert", "b", "--tls-key", "c", "--tokens", "d"]).unwrap();
+        assert!(matches!(secured.security, SecurityMode::Secured(files) if files.tokens == Path::new("d")));
     }
 }

@@ -1,12 +1,16 @@
-//! What every part of a running node shares: its identity, its Raft instance and its state
-//! machine store. A leaf module (it imports no other module of the node), so the services, the
+//! What every part of a running node shares: its identity, its Raft instance, its state machine
+//! store and its security material. A leaf module (it imports no other module of the node), so the services, the
 //! router and the leader's duties depend on it and never on `node.rs`, which wires them together.
 
 use raft_store::StateMachineStore;
 use raft_store::TypeConfig;
 
+use std::sync::Arc;
+
+use crate::auth::Authenticator;
 use crate::machine_adapter::FeedEvent;
 use crate::machine_adapter::HeapMachine;
+use crate::tls::NodeTls;
 
 pub type HeapStore = StateMachineStore<HeapMachine>;
 pub type HeapRaft = openraft::Raft<TypeConfig, HeapStore>;
@@ -19,6 +23,10 @@ pub struct NodeContext {
     pub store: HeapStore,
     /// Which objects each applied entry changed (see `machine_adapter::FeedEvent`).
     pub changes: tokio::sync::broadcast::Sender<FeedEvent>,
+    /// This node's TLS material (`None` on a plaintext test cluster).
+    pub tls: Option<Arc<NodeTls>>,
+    /// Who may call the heap service, and in which role.
+    pub authenticator: Authenticator,
     /// TEST ONLY (`--unsafe-stale-reads`): `Read` is served from local state without confirming
     /// leadership. The planted bug the chaos tests must catch; false in every real deployment.
     pub unsafe_stale_reads: bool,

@@ -141,6 +141,7 @@ pub fn rejection_to_pb(rejection: &hm::Rejection) -> pb::Rejection {
         R::StaleFence { .. } => (K::StaleFence, 0, 0, 0),
         R::RootExists { id, .. } => (K::RootExists, *id, 0, 0),
         R::InvalidId { id, .. } => (K::InvalidId, *id, 0, 0),
+        R::NotSessionOwner { session_id, .. } => (K::NotSessionOwner, *session_id, 0, 0),
         _ => (K::InvalidArgument, 0, 0, 0),
     };
     pb::Rejection { kind: kind as i32, message: rejection.to_string(), object_id, expected_version, actual_version }
@@ -180,7 +181,11 @@ fn lock_mode_to_pb(mode: hm::LockMode) -> i32 {
     }
 }
 
-pub fn session_request_from_pb(request: &pb::SessionRequest) -> Result<hm::SessionRequest, MalformedRequest> {
+/// The machine's session request for `request`, sent by `caller` (as the node authenticated it).
+pub fn session_request_from_pb(
+    request: &pb::SessionRequest,
+    caller: hm::Caller,
+) -> Result<hm::SessionRequest, MalformedRequest> {
     use pb::session_request::Command as C;
     let command = match request.command.as_ref().ok_or_else(|| missing("session command"))? {
         C::KeepAlive(_) => hm::SessionCommand::KeepAlive,
@@ -209,6 +214,7 @@ pub fn session_request_from_pb(request: &pb::SessionRequest) -> Result<hm::Sessi
         sequence: request.sequence,
         acknowledged_below: request.acknowledged_below,
         command,
+        caller,
     })
 }
 

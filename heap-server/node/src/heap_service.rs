@@ -3,6 +3,10 @@
 //! client's request goes there once, the same way for both (`forward.rs`). A session request that
 //! is still pending (a queued lock, a wait) is finished by the node that proposed it, when it
 //! applies the request's final reply.
+//!
+//! Every request is authenticated first (`auth.rs`: the token names a credential with a role) and
+//! refused unless the role allows it; sessions are bound to the credential that opened them (the
+//! state machine checks the caller on every session request).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,12 +15,17 @@ use heap_machine as hm;
 use openraft::async_runtime::WatchReceiver;
 use proto::heap as pb;
 use proto::heap::heap_server::Heap;
+use tonic::metadata::AsciiMetadataValue;
 use tonic::Request;
 use tonic::Response;
 use tonic::Status;
 
+use crate::auth::require;
+use crate::auth::Credential;
+use crate::auth::Role;
 use crate::context::NodeContext;
 use crate::convert;
+use crate::forward::authorization_of;
 use crate::forward::forward;
 use crate::forward::is_forwarded;
 use crate::forward::Forwardable;
@@ -30,6 +39,22 @@ use crate::proposer::Proposer;
 use crate::router::Route;
 use crate::router::Router;
 use crate::watch;
+
+/// Who sent a request, as authenticated, and what forwarding it needs.
+struct Caller {
+    credential: Credential,
+    /// The client's token header, sent on with the request if it is forwarded.
+    authorization: Option<AsciiMetadataValue>,
+    /// False for a request another node forwarded here: it is never forwarded again.
+    may_forward: bool,
+}
+
+impl Caller {
+    /// The credential as the state machine checks it on session requests.
+    fn machine_caller(&self) -> hm::Caller {
+        hm::Caller { name: self.credential.name.clone(), admin: self.credential.is_admin() }
+    }
+}
 
 pub struct HeapService {
     node: Arc<NodeContext>,
@@ -47,8 +72,20 @@ impl HeapService {
     }
 
     /// Sends the client's request to the leader at `addr` (see `forward.rs`).
-    async fn forward<R: Forwardable>(&self, addr: &str, request: R) -> Result<Response<R::Answer>, Status> {
-        forward(self.router.heap_client(addr)?, request).await
+    async fn forward<R: Forwardable>(
+        &self,
+        addr: &str,
+        request: R,
+        caller: &Caller,
+    ) -> Result<Response<R::Answer>, Status> {
+        forward(self.router.heap_client(addr)?, request, caller.authorization.clone()).await
+    }
+
+    /// Authenticates the request and checks that its credential's role allows `what`.
+    fn caller<T>(&self, request: &Request<T>, needed: Role, what: &str) -> Result<Caller, Status> {
+        let credential = self.node.authenticator.authenticate(request.metadata())?;
+        require(&credential, needed, what)?;
+        Ok(Caller { credential, authorization: authorization_of(request), may_forward: !is_forwarded(request) })
     }
 
     /// A linearizable read of this node's state machine: served here when this node is the
@@ -56,15 +93,16 @@ impl HeapService {
     async fn leader_read<Req: Forwardable, Local>(
         &self,
         request: Request<Req>,
+        what: &str,
         local: Local,
     ) -> Result<Response<Req::Answer>, Status>
     where
         Local: FnOnce(&HeapMachine, u64) -> Req::Answer,
     {
-        let may_forward = !is_forwarded(&request);
+        let caller = self.caller(&request, Role::Read, what)?;
         let request = request.into_inner();
-        if let Route::Forward(addr) = self.router.linearizable(may_forward).await? {
-            return self.forward(&addr, request).await;
+        if let Route::Forward(addr) = self.router.linearizable(caller.may_forward).await? {
+            return self.forward(&addr, request, &caller).await;
         }
         self.node.store.read(local).map(Response::new).map_err(internal)
     }
@@ -119,21 +157,40 @@ impl HeapService {
     }
 }
 
+/// The role a session command needs: reading (keep-alive, close, read locks and their release
+/// without a commit) or writing (transactions, write locks, commits at release, wait and notify,
+/// which work on write locks).
+fn session_role(command: &hm::SessionCommand) -> (Role, &'static str) {
+    use hm::SessionCommand as C;
+    match command {
+        C::KeepAlive => (Role::Read, "KeepAlive"),
+        C::Close => (Role::Read, "Close"),
+        C::Lock { mode: hm::LockMode::Read, .. } => (Role::Read, "a read lock"),
+        C::Unlock { commit: None, .. } => (Role::Read, "Unlock"),
+        C::Lock { mode: hm::LockMode::Write, .. } => (Role::Write, "a write lock"),
+        C::Unlock { commit: Some(_), .. } => (Role::Write, "a commit at unlock"),
+        C::Transaction(_) => (Role::Write, "a transaction"),
+        C::Wait { .. } => (Role::Write, "Wait"),
+        C::Notify { .. } => (Role::Write, "Notify"),
+    }
+}
+
 #[tonic::async_trait]
 impl Heap for HeapService {
     async fn commit(&self, request: Request<pb::CommitRequest>) -> Result<Response<pb::CommitResponse>, Status> {
-        let may_forward = !is_forwarded(&request);
+        let caller = self.caller(&request, Role::Write, "Commit")?;
         let request = request.into_inner();
         let transaction = convert::transaction_from_pb(request.transaction.as_ref())
             .map_err(|e| Status::invalid_argument(e.to_string()))?;
-        match self.proposer.propose(hm::Command::Transaction(transaction), may_forward).await? {
+        match self.proposer.propose(hm::Command::Transaction(transaction), caller.may_forward).await? {
             Proposal::Applied { reply, .. } => Ok(Response::new(convert::reply_to_pb(reply))),
-            Proposal::Forward(leader) => self.forward(&leader, request).await,
+            Proposal::Forward(leader) => self.forward(&leader, request, &caller).await,
         }
     }
 
     async fn read(&self, request: Request<pb::ReadRequest>) -> Result<Response<pb::ReadResponse>, Status> {
-        let may_forward = !is_forwarded(&request);
+        let caller = self.caller(&request, Role::Read, "Read")?;
+        let may_forward = caller.may_forward;
         let request = request.into_inner();
         if request.local {
             // A follower learns of new commits only with the leader's next message, which can be
@@ -147,7 +204,7 @@ impl Heap for HeapService {
                 None
             };
             match leader_addr {
-                Some(addr) => return self.forward(&addr, request).await,
+                Some(addr) => return self.forward(&addr, request, &caller).await,
                 None => self.wait_applied(request.min_applied_index).await?,
             }
         } else if self.node.unsafe_stale_reads {
@@ -155,7 +212,7 @@ impl Heap for HeapService {
             // forwarding. A deposed or isolated leader, or a lagging follower, answers with
             // whatever it has applied, which the chaos tests' checker must report as stale.
         } else if let Route::Forward(addr) = self.router.linearizable(may_forward).await? {
-            return self.forward(&addr, request).await;
+            return self.forward(&addr, request, &caller).await;
         }
         let query = hm::GraphQuery {
             roots: request.roots,
@@ -179,14 +236,15 @@ impl Heap for HeapService {
         &self,
         request: Request<pb::ListRootsRequest>,
     ) -> Result<Response<pb::ListRootsResponse>, Status> {
-        self.leader_read(request, |machine, applied_index| pb::ListRootsResponse {
+        self.leader_read(request, "ListRoots", |machine, applied_index| pb::ListRootsResponse {
             applied_index,
             roots: machine.heap.roots().into_iter().map(|(name, id)| pb::RootBinding { name, id }).collect(),
         })
         .await
     }
 
-    async fn status(&self, _request: Request<pb::StatusRequest>) -> Result<Response<pb::StatusResponse>, Status> {
+    async fn status(&self, request: Request<pb::StatusRequest>) -> Result<Response<pb::StatusResponse>, Status> {
+        self.caller(&request, Role::Read, "Status")?;
         let metrics = self.node.raft.metrics().borrow_watched().clone();
         let index = |id: Option<raft_store::LogId>| id.map(|id| id.index).unwrap_or(0);
         Ok(Response::new(pb::StatusResponse {
@@ -212,12 +270,12 @@ impl Heap for HeapService {
         &self,
         request: Request<pb::AllocateIdsRequest>,
     ) -> Result<Response<pb::AllocateIdsResponse>, Status> {
-        let may_forward = !is_forwarded(&request);
+        let caller = self.caller(&request, Role::Write, "AllocateIds")?;
         let request = request.into_inner();
         let command = hm::Command::AllocateIds { count: request.count };
-        let reply = match self.proposer.propose(command, may_forward).await? {
+        let reply = match self.proposer.propose(command, caller.may_forward).await? {
             Proposal::Applied { reply, .. } => reply,
-            Proposal::Forward(leader) => return self.forward(&leader, request).await,
+            Proposal::Forward(leader) => return self.forward(&leader, request, &caller).await,
         };
         match reply {
             hm::Reply::IdRange { first, count } => Ok(Response::new(pb::AllocateIdsResponse { first, count })),
@@ -228,7 +286,8 @@ impl Heap for HeapService {
 
     type WatchStream = std::pin::Pin<Box<dyn futures::Stream<Item = Result<pb::Changes, Status>> + Send>>;
 
-    async fn watch(&self, _request: Request<pb::WatchRequest>) -> Result<Response<Self::WatchStream>, Status> {
+    async fn watch(&self, request: Request<pb::WatchRequest>) -> Result<Response<Self::WatchStream>, Status> {
+        self.caller(&request, Role::Read, "Watch")?;
         let (sender, receiver) = tokio::sync::mpsc::channel(WATCH_BUFFER_MESSAGES);
         tokio::spawn(watch::pump(self.node.changes.subscribe(), self.node.store.subscribe_applied(), sender));
         Ok(Response::new(Box::pin(tokio_stream::wrappers::ReceiverStream::new(receiver))))
@@ -238,12 +297,17 @@ impl Heap for HeapService {
         &self,
         request: Request<pb::OpenSessionRequest>,
     ) -> Result<Response<pb::OpenSessionResponse>, Status> {
-        let may_forward = !is_forwarded(&request);
+        // Readers may hold sessions too: read locks make multi-object reads consistent.
+        let caller = self.caller(&request, Role::Read, "OpenSession")?;
         let request = request.into_inner();
-        let command = hm::Command::OpenSession { client: request.client.clone(), ttl_ms: request.ttl_ms };
-        let reply = match self.proposer.propose(command, may_forward).await? {
+        let command = hm::Command::OpenSession {
+            client: request.client.clone(),
+            ttl_ms: request.ttl_ms,
+            owner: caller.credential.name.clone(),
+        };
+        let reply = match self.proposer.propose(command, caller.may_forward).await? {
             Proposal::Applied { reply, .. } => reply,
-            Proposal::Forward(leader) => return self.forward(&leader, request).await,
+            Proposal::Forward(leader) => return self.forward(&leader, request, &caller).await,
         };
         match reply {
             hm::Reply::SessionOpened { session_id, ttl_ms } => {
@@ -255,17 +319,19 @@ impl Heap for HeapService {
     }
 
     async fn session(&self, request: Request<pb::SessionRequest>) -> Result<Response<pb::SessionResponse>, Status> {
-        let may_forward = !is_forwarded(&request);
+        let caller = self.caller(&request, Role::Read, "Session")?;
         let request = request.into_inner();
-        let command =
-            convert::session_request_from_pb(&request).map_err(|e| Status::invalid_argument(e.to_string()))?;
+        let command = convert::session_request_from_pb(&request, caller.machine_caller())
+            .map_err(|e| Status::invalid_argument(e.to_string()))?;
+        let (needed, what) = session_role(&command.command);
+        require(&caller.credential, needed, what)?;
         let (session_id, sequence) = (command.session_id, command.sequence);
-        let reply = match self.proposer.propose(hm::Command::Session(command), may_forward).await? {
+        let reply = match self.proposer.propose(hm::Command::Session(command), caller.may_forward).await? {
             Proposal::Applied { reply: hm::Reply::Pending, log_index } => {
                 self.finish_pending(session_id, sequence, log_index).await?
             }
             Proposal::Applied { reply, .. } => reply,
-            Proposal::Forward(leader) => return self.forward(&leader, request).await,
+            Proposal::Forward(leader) => return self.forward(&leader, request, &caller).await,
         };
         Ok(Response::new(convert::session_reply_to_pb(reply)))
     }
@@ -274,7 +340,7 @@ impl Heap for HeapService {
         &self,
         request: Request<pb::ListLocksRequest>,
     ) -> Result<Response<pb::ListLocksResponse>, Status> {
-        self.leader_read(request, |machine, applied_index| pb::ListLocksResponse {
+        self.leader_read(request, "ListLocks", |machine, applied_index| pb::ListLocksResponse {
             applied_index,
             locks: machine.heap.locks().iter().map(convert::lock_info_to_pb).collect(),
         })
@@ -286,7 +352,7 @@ impl Heap for HeapService {
         request: Request<pb::ListSessionsRequest>,
     ) -> Result<Response<pb::ListSessionsResponse>, Status> {
         let now = now_ms();
-        self.leader_read(request, |machine, applied_index| pb::ListSessionsResponse {
+        self.leader_read(request, "ListSessions", |machine, applied_index| pb::ListSessionsResponse {
             applied_index,
             sessions: machine
                 .heap
@@ -297,6 +363,7 @@ impl Heap for HeapService {
                     client: s.client,
                     ttl_ms: s.ttl_ms,
                     expires_in_ms: s.expires_at_ms.saturating_sub(now),
+                    owner: s.owner,
                 })
                 .collect(),
         })

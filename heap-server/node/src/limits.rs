@@ -67,9 +67,38 @@ pub const SHUTDOWN_TIMEOUT_MS: u64 = 5_000;
 /// Members of a cluster given with `--peers`.
 pub const PEERS_MAX: usize = 9;
 
-/// Append link connections one node serves at once: a few per peer (a reconnect may overlap the
-/// old connection's close); more is a misbehaving client, refused.
-pub const LINK_CONNECTIONS_MAX: usize = 4 * PEERS_MAX;
+/// Connections from nodes (proven by a node certificate) one node serves at once: a gRPC channel
+/// and an append link or two per peer, with room for reconnects overlapping old connections.
+pub const NODE_CONNECTIONS_MAX: usize = 8 * PEERS_MAX;
+
+/// Client connections (and not-yet-authenticated ones) one node serves at once, at most; fewer
+/// if the process's open-file limit is lower (`acceptor::client_connections_max`).
+pub const CLIENT_CONNECTIONS_MAX: usize = 8_192;
+
+/// Client connections from one IP address: a busy application server opens a channel per
+/// client object, not thousands; one address cannot take the whole budget.
+pub const CLIENT_CONNECTIONS_PER_IP_MAX: u32 = 1_024;
+const _: () = assert!((CLIENT_CONNECTIONS_PER_IP_MAX as usize) < CLIENT_CONNECTIONS_MAX);
+
+/// File descriptors kept free for storage (log segments, sled, snapshot files) and the peers'
+/// outgoing connections: connections never use these, so a flood of connections cannot make a
+/// snapshot or log write fail with EMFILE.
+pub const FD_RESERVE: u64 = 512;
+
+/// A connection that has not completed its TLS handshake within this long is closed.
+pub const TLS_HANDSHAKE_TIMEOUT_MS: u64 = 10_000;
+
+/// HTTP/2 keepalive: the server pings every connection this often and closes one that does not
+/// answer within `HTTP2_KEEPALIVE_TIMEOUT_MS`, so dead or silent peers do not hold connections.
+pub const HTTP2_KEEPALIVE_INTERVAL_MS: u64 = 30_000;
+pub const HTTP2_KEEPALIVE_TIMEOUT_MS: u64 = 10_000;
+
+/// Link frame bytes one node reads or holds for Raft at once, across all links: two of the
+/// largest frames. Frames beyond it wait, so announced lengths cannot exhaust memory.
+pub const LINK_FRAME_BUDGET_BYTES: usize = 2 * RAFT_MESSAGE_SIZE_BYTES_MAX;
+
+/// Snapshot installs one node runs at once: a second stream is refused while one is in progress.
+pub const SNAPSHOT_INSTALLS_MAX: usize = 1;
 
 /// A link connection with no frame for this long is closed (a leader sends heartbeats far more
 /// often; a leader that stopped leading reconnects when it leads again).

@@ -1,8 +1,9 @@
 //! The Raft transport client: openraft's `RaftNetworkV2`. AppendEntries goes over the append link
-//! (`append_link`, plain TCP); votes and snapshots over gRPC, one lazily connected channel per
-//! peer. Messages are openraft types encoded with bincode.
+//! (`append_link`); votes and snapshots over gRPC, one lazily connected channel per peer; both
+//! over TLS with this node's certificate on a secured cluster, checking the peer's node name. Messages are openraft types encoded with bincode.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use openraft::errors::NetworkError;
@@ -24,6 +25,7 @@ use openraft::RaftNetworkV2;
 use proto::raft::raft_transport_client::RaftTransportClient;
 use proto::raft::RaftMessage;
 use proto::raft::SnapshotChunk;
+use proto::security::node_server_name;
 use raft_store::Entry;
 use raft_store::LogId;
 use raft_store::Node;
@@ -33,7 +35,6 @@ use raft_store::SnapshotData;
 use raft_store::TypeConfig;
 use raft_store::Vote;
 use tonic::transport::Channel;
-use tonic::transport::Endpoint;
 
 use crate::append_link::AppendLink;
 use crate::append_link::LinkError;
@@ -42,18 +43,29 @@ use crate::limits::APPEND_ENTRIES_TIMEOUT_MS;
 use crate::limits::PEER_CONNECT_TIMEOUT_MS;
 use crate::limits::RAFT_MESSAGE_SIZE_BYTES_MAX;
 use crate::limits::SNAPSHOT_CHUNK_SIZE_BYTES;
+use crate::tls::peer_endpoint;
+use crate::tls::NodeTls;
 use crate::wire::decode_raft;
 use crate::wire::encode_raft;
 
 /// Builds one `PeerConnection` per target node.
 #[derive(Clone, Default)]
-pub struct PeerNetwork {}
+pub struct PeerNetwork {
+    /// This node's TLS material; `None` on a plaintext test cluster.
+    tls: Option<Arc<NodeTls>>,
+}
+
+impl PeerNetwork {
+    pub fn new(tls: Option<Arc<NodeTls>>) -> Self {
+        Self { tls }
+    }
+}
 
 impl RaftNetworkFactory<TypeConfig> for PeerNetwork {
     type Network = PeerConnection;
 
     async fn new_client(&mut self, target: NodeId, node: &Node) -> Self::Network {
-        PeerConnection::new(target, node)
+        PeerConnection::new(target, node, self.tls.as_deref())
     }
 }
 
@@ -65,19 +77,18 @@ pub struct PeerConnection {
 }
 
 impl PeerConnection {
-    fn new(target: NodeId, node: &Node) -> Self {
-        let client = Endpoint::from_shared(format!("http://{}", node.addr))
-            .map(|endpoint| {
-                let channel = endpoint
-                    .connect_timeout(Duration::from_millis(PEER_CONNECT_TIMEOUT_MS))
-                    .tcp_nodelay(true)
-                    .connect_lazy();
-                RaftTransportClient::new(channel)
-                    .max_decoding_message_size(RAFT_MESSAGE_SIZE_BYTES_MAX)
-                    .max_encoding_message_size(RAFT_MESSAGE_SIZE_BYTES_MAX)
-            })
-            .map_err(|e| format!("invalid address {:?} of node {target}: {e}", node.addr));
-        Self { target, client, link: AppendLink::new(target, node.addr.clone()) }
+    fn new(target: NodeId, node: &Node, tls: Option<&NodeTls>) -> Self {
+        let client = peer_endpoint(tls, &node.addr, &node_server_name(target)).map(|endpoint| {
+            let channel = endpoint
+                .connect_timeout(Duration::from_millis(PEER_CONNECT_TIMEOUT_MS))
+                .tcp_nodelay(true)
+                .connect_lazy();
+            RaftTransportClient::new(channel)
+                .max_decoding_message_size(RAFT_MESSAGE_SIZE_BYTES_MAX)
+                .max_encoding_message_size(RAFT_MESSAGE_SIZE_BYTES_MAX)
+        });
+        let link_tls = tls.map(|tls| Arc::clone(&tls.link_client));
+        Self { target, client, link: AppendLink::new(target, node.addr.clone(), link_tls) }
     }
 
     fn client(&self) -> Result<RaftTransportClient<Channel>, Unreachable<TypeConfig>> {

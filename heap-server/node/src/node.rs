@@ -1,5 +1,7 @@
-//! Starting and stopping one node: storage, openraft, the gRPC server, and forming the cluster on
-//! first start (every node initializes with the same `--peers`, which openraft allows).
+//! Starting and stopping one node: its security material, storage, openraft, the port
+//! (`acceptor.rs`) and the gRPC server, forming the cluster on first start (every node
+//! initializes with the same `--peers`, which openraft allows), and exiting with an error when
+//! Raft stops for good (`watchdog.rs`).
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -16,24 +18,37 @@ use raft_store::LogOptions;
 use raft_store::LogStore;
 use raft_store::StateMachineStore;
 use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
 
-use crate::append_link;
+use crate::acceptor::Acceptor;
+use crate::append_link::FrameBudget;
+use crate::append_link::LinkServer;
+use crate::auth::Authenticator;
+use crate::auth::TokenTable;
 use crate::config::NodeConfig;
+use crate::config::SecurityMode;
+use crate::consensus_gate::ConsensusGate;
 use crate::context::HeapRaft;
 use crate::context::NodeContext;
 use crate::heap_service::HeapService;
 use crate::leader_duties;
 use crate::limits::CLIENT_MESSAGE_SIZE_BYTES_MAX;
 use crate::limits::GRPC_ACCEPT_QUEUE_CONNECTIONS;
+use crate::limits::HTTP2_KEEPALIVE_INTERVAL_MS;
+use crate::limits::HTTP2_KEEPALIVE_TIMEOUT_MS;
 use crate::limits::RAFT_MESSAGE_SIZE_BYTES_MAX;
 use crate::limits::RAFT_PAYLOAD_ENTRIES_MAX;
 use crate::limits::SHUTDOWN_TIMEOUT_MS;
 use crate::machine_adapter::HeapMachine;
 use crate::machine_adapter::CHANGE_FEED_CAPACITY;
 use crate::network::PeerNetwork;
+use crate::node_stream::NodeStream;
+use crate::open_files::raise_open_files_limit;
 use crate::proposer::Proposer;
 use crate::raft_service::RaftService;
 use crate::router::Router;
+use crate::tls::NodeTls;
+use crate::watchdog;
 
 fn raft_config(config: &NodeConfig) -> anyhow::Result<Arc<Config>> {
     let raft_config = Config {
@@ -55,8 +70,32 @@ fn raft_config(config: &NodeConfig) -> anyhow::Result<Arc<Config>> {
     Ok(Arc::new(raft_config.validate().context("invalid Raft timing settings")?))
 }
 
+/// This node's TLS material and client authentication, from the files the config names.
+fn load_security(config: &NodeConfig) -> anyhow::Result<(Option<Arc<NodeTls>>, Authenticator)> {
+    match &config.security {
+        SecurityMode::Plaintext => {
+            tracing::warn!(
+                "--insecure-plaintext: no TLS and no authentication; anyone who reaches {} can read, write and \
+                 take over this cluster (test clusters only)",
+                config.listen
+            );
+            Ok((None, Authenticator::Open))
+        }
+        SecurityMode::Secured(files) => {
+            let tls = NodeTls::load(files, config.id).context("cannot set up TLS")?;
+            let tokens = TokenTable::load(&files.tokens).context("cannot load the client tokens")?;
+            tracing::info!(tokens = tokens.len(), "TLS on; clients authenticate with tokens");
+            Ok((Some(Arc::new(tls)), Authenticator::Tokens(tokens)))
+        }
+    }
+}
+
 /// Opens the log and the state machine in the data dir and starts Raft over them.
-async fn open_raft(config: &NodeConfig) -> anyhow::Result<NodeContext> {
+async fn open_raft(
+    config: &NodeConfig,
+    tls: Option<Arc<NodeTls>>,
+    authenticator: Authenticator,
+) -> anyhow::Result<NodeContext> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create data dir {}", config.data_dir.display()))?;
     let log_options = LogOptions { local_node: Some(config.id), ..LogOptions::default() };
@@ -65,7 +104,8 @@ async fn open_raft(config: &NodeConfig) -> anyhow::Result<NodeContext> {
     let (changes, _) = tokio::sync::broadcast::channel(CHANGE_FEED_CAPACITY);
     let store = StateMachineStore::open(&config.data_dir.join("sm"), HeapMachine::new(changes.clone()))
         .with_context(|| format!("cannot open the state machine in {}", config.data_dir.display()))?;
-    let raft = HeapRaft::new(config.id, raft_config(config)?, PeerNetwork::default(), log_store, store.clone())
+    let network = PeerNetwork::new(tls.clone());
+    let raft = HeapRaft::new(config.id, raft_config(config)?, network, log_store, store.clone())
         .await
         .context("cannot start Raft")?;
     Ok(NodeContext {
@@ -74,6 +114,8 @@ async fn open_raft(config: &NodeConfig) -> anyhow::Result<NodeContext> {
         raft,
         store,
         changes,
+        tls,
+        authenticator,
         unsafe_stale_reads: config.unsafe_stale_reads,
     })
 }
@@ -94,23 +136,26 @@ async fn form_cluster(raft: &HeapRaft, config: &NodeConfig) -> anyhow::Result<()
     Ok(())
 }
 
-/// The gRPC services (client-facing heap service, Raft transport) on connections the accept loop
+/// The gRPC services (client-facing heap service, Raft transport) on connections the acceptor
 /// hands over, until `stop` fires.
 fn spawn_grpc_server(
     context: &Arc<NodeContext>,
+    gate: Arc<ConsensusGate>,
     router: Arc<Router>,
     proposer: Arc<Proposer>,
-    connections: tokio::sync::mpsc::Receiver<std::io::Result<tokio::net::TcpStream>>,
+    connections: tokio::sync::mpsc::Receiver<std::io::Result<NodeStream>>,
     stop: tokio::sync::oneshot::Receiver<()>,
 ) -> tokio::task::JoinHandle<Result<(), tonic::transport::Error>> {
     let heap_service = HeapServer::new(HeapService::new(Arc::clone(context), router, proposer))
         .max_decoding_message_size(CLIENT_MESSAGE_SIZE_BYTES_MAX)
         .max_encoding_message_size(CLIENT_MESSAGE_SIZE_BYTES_MAX);
-    let raft_service = RaftTransportServer::new(RaftService::new(context.raft.clone()))
+    let raft_service = RaftTransportServer::new(RaftService::new(context.raft.clone(), gate))
         .max_decoding_message_size(RAFT_MESSAGE_SIZE_BYTES_MAX)
         .max_encoding_message_size(RAFT_MESSAGE_SIZE_BYTES_MAX);
     tokio::spawn(
         tonic::transport::Server::builder()
+            .http2_keepalive_interval(Some(Duration::from_millis(HTTP2_KEEPALIVE_INTERVAL_MS)))
+            .http2_keepalive_timeout(Some(Duration::from_millis(HTTP2_KEEPALIVE_TIMEOUT_MS)))
             .add_service(heap_service)
             .add_service(raft_service)
             .serve_with_incoming_shutdown(tokio_stream::wrappers::ReceiverStream::new(connections), async {
@@ -119,9 +164,13 @@ fn spawn_grpc_server(
     )
 }
 
-/// Runs the node until `shutdown` resolves, then stops it cleanly.
+/// Runs the node until `shutdown` resolves, then stops it cleanly. Returns an error (so the
+/// process exits non-zero and a supervisor restarts it) if Raft or the server stops by itself.
 pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
-    let context = Arc::new(open_raft(&config).await?);
+    let (tls, authenticator) = load_security(&config)?;
+    let open_files_limit = raise_open_files_limit();
+    let tls_acceptor = tls.as_ref().map(|tls| TlsAcceptor::from(Arc::clone(&tls.server)));
+    let context = Arc::new(open_raft(&config, tls, authenticator).await?);
     let raft = context.raft.clone();
     let listener = TcpListener::bind(config.listen)
         .await
@@ -129,20 +178,22 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> anyh
     if config.unsafe_stale_reads {
         tracing::warn!("--unsafe-stale-reads is set: reads are NOT linearizable (test-only planted bug)");
     }
-    tracing::info!(id = config.id, listen = %config.listen, data_dir = %config.data_dir.display(), "node started");
+    tracing::info!(id = config.id, listen = %config.listen, data_dir = %config.data_dir.display(), open_files_limit, "node started");
     form_cluster(&raft, &config).await?;
 
+    let gate = Arc::new(ConsensusGate::new(raft.clone(), config.id, config.peers.keys().copied().collect()));
     let router = Arc::new(Router::new(Arc::clone(&context)));
     let proposer = Arc::new(Proposer::new(Arc::clone(&context), Arc::clone(&router)));
     let (stop_duties_tx, stop_duties_rx) = tokio::sync::watch::channel(false);
     let duties = tokio::spawn(leader_duties::run(Arc::clone(&context), Arc::clone(&proposer), stop_duties_rx));
     let (stop_server_tx, stop_server_rx) = tokio::sync::oneshot::channel::<()>();
-    // One port for clients and peers: the accept loop serves append links itself and hands every
-    // other connection (with TCP_NODELAY set: small responses must not wait for a delayed ACK)
-    // to the gRPC server.
+    // One port for clients and peers: the acceptor serves append links itself and hands every
+    // other connection to the gRPC server.
     let (grpc_connections_tx, grpc_connections_rx) = tokio::sync::mpsc::channel(GRPC_ACCEPT_QUEUE_CONNECTIONS);
-    let acceptor = tokio::spawn(append_link::accept_loop(listener, raft.clone(), grpc_connections_tx));
-    let server = spawn_grpc_server(&context, router, proposer, grpc_connections_rx, stop_server_rx);
+    let links = LinkServer { raft: raft.clone(), gate: Arc::clone(&gate), budget: FrameBudget::default() };
+    let acceptor = Acceptor { tls: tls_acceptor, links, grpc: grpc_connections_tx };
+    let acceptor = tokio::spawn(acceptor.run(listener, open_files_limit));
+    let server = spawn_grpc_server(&context, gate, router, proposer, grpc_connections_rx, stop_server_rx);
 
     let mut server = std::pin::pin!(server);
     tokio::select! {
@@ -150,6 +201,11 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> anyh
         result = &mut server => {
             result.context("server task failed")?.context("server failed")?;
             anyhow::bail!("the server stopped unexpectedly");
+        }
+        reason = watchdog::raft_stopped(raft.clone()) => {
+            tracing::error!(%reason, "Raft stopped; exiting so a supervisor restarts the node");
+            acceptor.abort();
+            anyhow::bail!("Raft stopped: {reason}; the node exits so that it is restarted (check the disk and the log above)");
         }
     }
     let _ = stop_server_tx.send(());

@@ -13,15 +13,16 @@ use openraft::errors::LinearizableReadError;
 use openraft::errors::RaftError;
 use openraft::raft::ReadPolicy;
 use proto::heap::heap_client::HeapClient;
+use proto::security::CLUSTER_SERVER_NAME;
 use raft_store::TypeConfig;
 use tonic::transport::Channel;
-use tonic::transport::Endpoint;
 use tonic::Status;
 
 use crate::context::NodeContext;
 use crate::limits::CLIENT_MESSAGE_SIZE_BYTES_MAX;
 use crate::limits::CLIENT_REQUEST_TIMEOUT_MS;
 use crate::limits::PEER_CONNECT_TIMEOUT_MS;
+use crate::tls::peer_endpoint;
 
 /// Pause between attempts while a request waits for a leader to emerge (bounded by the deadline).
 const LEADER_RETRY_INTERVAL_MS: u64 = 10;
@@ -63,8 +64,9 @@ impl Router {
         if channels.len() >= CACHED_CHANNELS_MAX {
             channels.clear();
         }
-        let channel = Endpoint::from_shared(format!("http://{addr}"))
-            .map_err(|e| Status::internal(format!("invalid node address {addr:?}: {e}")))?
+        // Any member may lead: the leader's certificate must name the cluster.
+        let channel = peer_endpoint(self.node.tls.as_deref(), addr, CLUSTER_SERVER_NAME)
+            .map_err(Status::internal)?
             .connect_timeout(Duration::from_millis(PEER_CONNECT_TIMEOUT_MS))
             .timeout(Duration::from_millis(CLIENT_REQUEST_TIMEOUT_MS))
             .tcp_nodelay(true)
