@@ -1,5 +1,6 @@
-//! heapctl: the operator CLI for a Sovereign heap cluster (status, roots, objects) and `dev up`,
-//! which runs a local three-node cluster for development.
+//! heapctl: the operator CLI for a Sovereign heap cluster (status, roots, objects, locks,
+//! sessions), its credentials (`cert`, `token`) and `dev up`, which runs a local three-node
+//! cluster for development, secured by default.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,12 +9,15 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Parser;
 use clap::Subcommand;
+use heap_client::ClientSecurity;
 use heap_client::ClusterClient;
+use heap_testkit::DEV_VALIDITY_DAYS;
 
 mod dev;
 mod lock;
 mod probe;
 mod root;
+mod security;
 mod status;
 
 const ENDPOINTS_DEFAULT: &str = "127.0.0.1:7101,127.0.0.1:7102,127.0.0.1:7103";
@@ -27,6 +31,23 @@ struct Cli {
     /// How long a request may take, retries included.
     #[arg(long, global = true, default_value_t = 10_000)]
     timeout_ms: u64,
+    /// The cluster CA's certificate (PEM): speak TLS and accept only nodes it certified.
+    /// Default: ca.pem of SOVEREIGN_SECURITY_DIR or ./data/security (what `dev up` writes).
+    #[arg(long, global = true, env = "SOVEREIGN_CA", value_name = "FILE")]
+    ca: Option<PathBuf>,
+    /// A file holding the token to send (wins over SOVEREIGN_TOKEN, which holds a token itself).
+    /// Default: admin.token of SOVEREIGN_SECURITY_DIR or ./data/security.
+    #[arg(long, global = true, value_name = "FILE")]
+    token_file: Option<PathBuf>,
+    /// No TLS and no token: only for clusters started with --insecure-plaintext (tests).
+    #[arg(
+        long,
+        global = true,
+        env = "SOVEREIGN_PLAINTEXT",
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    plaintext: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -62,6 +83,56 @@ enum Command {
     Dev {
         #[command(subcommand)]
         command: DevCommand,
+    },
+    /// Certificates: a cluster CA and node certificates it issues.
+    Cert {
+        #[command(subcommand)]
+        command: CertCommand,
+    },
+    /// Client credentials (tokens with roles).
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CertCommand {
+    /// Make a new cluster CA in DIR (ca.pem, and ca.key with mode 0600); never over an existing one.
+    Ca {
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        #[arg(long, default_value_t = DEV_VALIDITY_DAYS)]
+        days: u64,
+    },
+    /// Issue node ID's certificate and key (node<ID>.pem, node<ID>.key) from DIR's CA, into DIR.
+    Node {
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        #[arg(long)]
+        id: u64,
+        /// The host the node listens on (an IP address or a DNS name), added to its names.
+        #[arg(long)]
+        host: String,
+        #[arg(long, default_value_t = DEV_VALIDITY_DAYS)]
+        days: u64,
+        /// Replace an existing certificate and key of this node (rotation).
+        #[arg(long)]
+        replace: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Make a token for credential NAME with ROLE; add its SHA-256 to FILE (the nodes' --tokens)
+    /// and print the token once: it is stored nowhere else.
+    New {
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = ["read", "write", "admin"])]
+        role: String,
+        #[arg(long, value_name = "FILE")]
+        tokens: PathBuf,
     },
 }
 
@@ -126,6 +197,10 @@ enum DevCommand {
         data_dir: PathBuf,
         #[arg(long, default_value_t = 7101)]
         base_port: u16,
+        /// No TLS and no tokens (anyone may do anything): for tests only. Default: a CA, node
+        /// certificates and tokens in DATA_DIR/security.
+        #[arg(long)]
+        insecure_plaintext: bool,
     },
     /// Measure: SIGKILL the leader of a fresh local cluster repeatedly; time to the first write.
     ProbeFailover {
@@ -157,18 +232,43 @@ fn endpoints(text: &str) -> Vec<String> {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let endpoints = endpoints(&cli.endpoints);
     let timeout = Duration::from_millis(cli.timeout_ms);
+    let flags = security::SecurityFlags { plaintext: cli.plaintext, ca: cli.ca, token_file: cli.token_file };
     match cli.command {
-        Command::Status { json } => status::run(&endpoints, timeout, json).await,
-        Command::Dev { command: DevCommand::Up { nodes, data_dir, base_port } } => {
-            dev::up(nodes, &data_dir, base_port).await
+        Command::Cert { command: CertCommand::Ca { dir, days } } => security::cert_ca(&dir, days),
+        Command::Cert { command: CertCommand::Node { dir, id, host, days, replace } } => {
+            security::cert_node(&dir, id, &host, days, replace)
+        }
+        Command::Token { command: TokenCommand::New { name, role, tokens } } => {
+            security::token_new(&name, &role, &tokens)
+        }
+        Command::Dev { command: DevCommand::Up { nodes, data_dir, base_port, insecure_plaintext } } => {
+            dev::up(nodes, &data_dir, base_port, insecure_plaintext).await
         }
         Command::Dev { command: DevCommand::ProbeFailover { trials } } => probe::failover(trials).await,
         Command::Dev { command: DevCommand::ProbeLocks { rounds, trials, ttl_ms } } => {
             probe::locks(rounds, trials, ttl_ms).await
         }
         Command::Dev { command: DevCommand::ProbeLatency { writes, nodes } } => probe::latency(writes, nodes).await,
+        command => {
+            let security = security::client_security(&flags)?;
+            let result = run_client(command, &endpoints, &security, timeout).await;
+            result.map_err(|error| security::explain_plaintext(error, &flags, &security))
+        }
+    }
+}
+
+/// The commands that talk to the cluster, reached as `security` says.
+async fn run_client(
+    command: Command,
+    endpoints: &[String],
+    security: &ClientSecurity,
+    timeout: Duration,
+) -> anyhow::Result<()> {
+    let connect = || ClusterClient::connect(endpoints, security, timeout);
+    match command {
+        Command::Status { json } => status::run(endpoints, security, timeout, json).await,
         Command::Root { command } => {
-            let client = ClusterClient::with_deadline(&endpoints, timeout)?;
+            let client = connect()?;
             match command {
                 RootCommand::Set { name, json } => root::set(&client, &name, &json).await,
                 RootCommand::Get { name } => root::get(&client, &name).await,
@@ -176,17 +276,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Lock { command } => {
-            let client = ClusterClient::with_deadline(&endpoints, timeout)?;
+            let client = connect()?;
             match command {
                 LockCommand::Hold { name, read, ms, ttl_ms } => lock::hold(client, &name, read, ms, ttl_ms).await,
                 LockCommand::List { json } => lock::list(&client, json).await,
             }
         }
-        Command::Session { command: SessionCommand::List { json } } => {
-            lock::sessions(&ClusterClient::with_deadline(&endpoints, timeout)?, json).await
-        }
-        Command::Object { command: ObjectCommand::Get { id, depth } } => {
-            root::object_get(&ClusterClient::with_deadline(&endpoints, timeout)?, id, depth).await
+        Command::Session { command: SessionCommand::List { json } } => lock::sessions(&connect()?, json).await,
+        Command::Object { command: ObjectCommand::Get { id, depth } } => root::object_get(&connect()?, id, depth).await,
+        Command::Cert { .. } | Command::Token { .. } | Command::Dev { .. } => {
+            unreachable!("run handles the commands that need no cluster")
         }
     }
 }
@@ -206,5 +305,35 @@ fn main() -> ExitCode {
             eprintln!("{e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn security_flags_are_global_and_dev_up_is_secure_unless_told() {
+        let cli = Cli::try_parse_from(["heapctl", "root", "list", "--ca", "c.pem", "--token-file", "t"]).unwrap();
+        assert_eq!(cli.ca.as_deref(), Some(std::path::Path::new("c.pem")));
+        assert_eq!(cli.token_file.as_deref(), Some(std::path::Path::new("t")));
+        let cli = Cli::try_parse_from(["heapctl", "dev", "up"]).unwrap();
+        assert!(matches!(cli.command, Command::Dev { command: DevCommand::Up { insecure_plaintext: false, .. } }));
+        let cli = Cli::try_parse_from(["heapctl", "dev", "up", "--insecure-plaintext"]).unwrap();
+        assert!(matches!(cli.command, Command::Dev { command: DevCommand::Up { insecure_plaintext: true, .. } }));
+        assert!(
+            Cli::try_parse_from(["heapctl", "token", "new", "--name", "a", "--role", "root", "--tokens", "f"]).is_err()
+        );
+        assert!(Cli::try_parse_from(["heapctl", "cert", "node", "--dir", "d", "--id", "1", "--host", "h"]).is_ok());
+        assert!(Cli::try_parse_from(["heapctl", "--plaintext", "status"]).unwrap().plaintext);
     }
 }

@@ -1,5 +1,6 @@
 //! `heapctl dev probe-failover` and `heapctl dev probe-latency`: measurements on a fresh local
-//! cluster in a temporary directory. They measure and print; they assert nothing.
+//! cluster in a temporary directory. They measure and print; they assert nothing. The cluster is
+//! secured (TLS, tokens) as `heapctl dev up` makes it, so they measure what users run.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -46,7 +47,7 @@ impl ProbeCluster {
         let dir = std::env::temp_dir().join(format!("sovereign-probe-{}", std::process::id()));
         std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let addrs = free_ports(nodes)?.into_iter().map(|p| format!("127.0.0.1:{p}")).collect();
-        let mut cluster = LocalCluster::new(&server, &dir, addrs, Vec::new());
+        let mut cluster = LocalCluster::new_secured(&server, &dir, addrs, Vec::new())?;
         cluster.start_all()?;
         println!("cluster of {nodes} in {}", dir.display());
         Ok(Self { cluster, dir })
@@ -147,10 +148,7 @@ pub async fn latency(writes: u32, nodes: usize) -> anyhow::Result<()> {
     let timeout = Duration::from_millis(CONDITION_TIMEOUT_MS);
     let leader = probe.cluster.wait_for_leader(timeout).await?;
     // Talk to the leader directly, as a leader-following client does.
-    let client = ClusterClient::with_deadline(
-        &[probe.cluster.addr(leader)?.to_string()],
-        Duration::from_millis(CLIENT_DEADLINE_MS),
-    )?;
+    let client = probe.cluster.node_client(leader, Duration::from_millis(CLIENT_DEADLINE_MS))?;
     let ids = create_maps(&client, "latency-probe", PROBE_OBJECTS).await?;
     let value = pb::Value { kind: Some(pb::value::Kind::StringValue("v".repeat(VALUE_SIZE_BYTES))) };
     let warmup = (writes / 10).max(1);
@@ -189,15 +187,13 @@ pub async fn locks(rounds: u32, trials: u32, ttl_ms: u64) -> anyhow::Result<()> 
     let probe = ProbeCluster::start(3)?;
     let timeout = Duration::from_millis(CONDITION_TIMEOUT_MS);
     let leader = probe.cluster.wait_for_leader(timeout).await?;
-    let client = Arc::new(ClusterClient::with_deadline(
-        &[probe.cluster.addr(leader)?.to_string()],
-        Duration::from_millis(CLIENT_DEADLINE_MS),
-    )?);
+    let client = Arc::new(probe.cluster.node_client(leader, Duration::from_millis(CLIENT_DEADLINE_MS))?);
     uncontended_locks(&client, rounds).await?;
-    let endpoints = probe.cluster.endpoints().join(",");
+    let mut holder_args = vec!["--endpoints".to_string(), probe.cluster.endpoints().join(",")];
+    holder_args.extend(probe.cluster.heapctl_security_flags());
     let mut deaths = Vec::new();
     for trial in 1..=trials {
-        let elapsed = holder_death_to_grant(&client, &endpoints, trial, ttl_ms).await?;
+        let elapsed = holder_death_to_grant(&client, &holder_args, trial, ttl_ms).await?;
         println!("trial {trial}: next grant {} after the holder's death (lease {ttl_ms} ms)", ms(elapsed));
         deaths.push(elapsed);
     }
@@ -238,17 +234,19 @@ async fn uncontended_locks(client: &Arc<ClusterClient>, rounds: u32) -> anyhow::
     Ok(())
 }
 
-/// One trial: a `heapctl lock hold` process takes a lock, a waiter queues behind it, the holder
-/// is SIGKILLed; returns the time from the kill to the waiter's grant (the lease running out).
+/// One trial: a `heapctl lock hold` process (started with `cluster_args`: its endpoints and
+/// security) takes a lock, a waiter queues behind it, the holder is SIGKILLed; returns the time
+/// from the kill to the waiter's grant (the lease running out).
 async fn holder_death_to_grant(
     client: &Arc<ClusterClient>,
-    endpoints: &str,
+    cluster_args: &[String],
     trial: u32,
     ttl_ms: u64,
 ) -> anyhow::Result<Duration> {
     let lock = format!("death-{trial}");
     let mut holder = std::process::Command::new(std::env::current_exe()?)
-        .args(["--endpoints", endpoints, "lock", "hold", &lock, "--ms", "600000", "--ttl-ms", &ttl_ms.to_string()])
+        .args(cluster_args)
+        .args(["lock", "hold", &lock, "--ms", "600000", "--ttl-ms", &ttl_ms.to_string()])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()?;

@@ -1,17 +1,36 @@
-//! `heapctl status`: asks every endpoint and every member for its view and merges them.
+//! `heapctl status`: asks every endpoint and every member for its view and merges them. A node
+//! that does not answer (down, paused, refusing our certificate or token) is reported as not
+//! reachable and the others are used; only when none answers is it an error, naming why.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use anyhow::bail;
+use heap_client::ClientSecurity;
 use heap_client::ClusterClient;
 use proto::heap as pb;
 
-pub async fn run(endpoints: &[String], timeout: Duration, as_json: bool) -> anyhow::Result<()> {
-    let views = ask_all(endpoints, timeout).await?;
-    if views.iter().all(|v| v.1.is_none()) {
-        bail!("no node answered (tried {}); start the cluster or fix --endpoints", endpoints.join(","));
+/// A node's answer, or why it gave none.
+type View = (String, Result<pb::StatusResponse, String>);
+
+pub async fn run(
+    endpoints: &[String],
+    security: &ClientSecurity,
+    timeout: Duration,
+    as_json: bool,
+) -> anyhow::Result<()> {
+    let views = ask_all(endpoints, security, timeout).await?;
+    if views.iter().all(|v| v.1.is_err()) {
+        let why: Vec<String> =
+            views.iter().filter_map(|(addr, r)| r.as_ref().err().map(|e| format!("{addr}: {e}"))).collect();
+        bail!(
+            "no node answered (tried {}; {}); start the cluster, fix --endpoints, or give the cluster's security \
+             (--ca, --token-file, or --plaintext for a test cluster)",
+            endpoints.join(","),
+            why.join("; ").replace('\n', " ")
+        );
     }
+    let views: Vec<(String, Option<pb::StatusResponse>)> = views.into_iter().map(|(a, r)| (a, r.ok())).collect();
     // Members: from the answering node with the highest term; they may live at other addresses
     // than the endpoints given, so ask those too.
     let known = views
@@ -24,7 +43,7 @@ pub async fn run(endpoints: &[String], timeout: Duration, as_json: bool) -> anyh
     let extra: Vec<String> =
         known.iter().map(|m| m.addr.clone()).filter(|addr| !views.iter().any(|(a, _)| a == addr)).collect();
     if !extra.is_empty() {
-        views.extend(ask_all(&extra, timeout).await?);
+        views.extend(ask_all(&extra, security, timeout).await?.into_iter().map(|(a, r)| (a, r.ok())));
     }
     let by_id: BTreeMap<u64, &pb::StatusResponse> =
         views.iter().filter_map(|(_, s)| s.as_ref()).map(|s| (s.node_id, s)).collect();
@@ -76,9 +95,10 @@ pub async fn run(endpoints: &[String], timeout: Duration, as_json: bool) -> anyh
     Ok(())
 }
 
-async fn ask_all(endpoints: &[String], timeout: Duration) -> anyhow::Result<Vec<(String, Option<pb::StatusResponse>)>> {
-    let client = ClusterClient::with_deadline(endpoints, timeout)?;
+/// Every endpoint's status, asked at once; one that fails does not stop the others.
+async fn ask_all(endpoints: &[String], security: &ClientSecurity, timeout: Duration) -> anyhow::Result<Vec<View>> {
+    let client = ClusterClient::connect(endpoints, security, timeout)?;
     let asks = (0..endpoints.len()).map(|i| client.status_of(i));
     let answers = futures::future::join_all(asks).await;
-    Ok(endpoints.iter().cloned().zip(answers.into_iter().map(Result::ok)).collect())
+    Ok(endpoints.iter().cloned().zip(answers.into_iter().map(|r| r.map_err(|s| s.message().to_string()))).collect())
 }

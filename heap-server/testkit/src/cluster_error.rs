@@ -17,4 +17,6 @@ pub enum ClusterError {
     Timeout { what: String, waited_ms: u64 },
     #[error(transparent)]
     Client(#[from] heap_client::ClientError),
+    #[error(transparent)]
+    Security(#[from] crate::pki_error::PkiError),
 }

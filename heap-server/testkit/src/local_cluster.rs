@@ -3,7 +3,10 @@
 //! start, kill, pause and watch nodes the same way. A node listens wherever its address says
 //! (loopback, or an address inside a network namespace) and may run behind a launcher, words put
 //! before its command line that exec it in place (`ip netns exec <namespace>`). What the nodes
-//! answer (status, leader, applied index) is in `status.rs`.
+//! answer (status, leader, applied index) is in `status.rs`. A cluster is plaintext
+//! (`--insecure-plaintext`, for tests that check something else) unless it has a
+//! `ClusterSecurity` (`with_security`, `new_secured`): then each node gets its certificate, the CA
+//! and the tokens file, and clients of the cluster use the CA and the admin token.
 
 use std::collections::BTreeMap;
 use std::collections::BTreeSet;
@@ -17,10 +20,17 @@ use std::process::Stdio;
 use std::time::Duration;
 use std::time::Instant;
 
+use heap_client::ClientSecurity;
+
 use crate::cluster_error::ClusterError;
+use crate::cluster_security::ClusterSecurity;
+use crate::cluster_security::SECURITY_DIR_NAME;
+use crate::pki_error::PkiError;
 
 /// Poll interval while waiting for a process or cluster condition (each wait has its own deadline).
 pub(crate) const POLL_INTERVAL_MS: u64 = 50;
+/// The node flag of a cluster without security (tests only; the node logs a warning).
+const INSECURE_PLAINTEXT_FLAG: &str = "--insecure-plaintext";
 /// SIGTERM waits this long for a node to exit before it is killed.
 const TERMINATE_WAIT_MS: u64 = 10_000;
 
@@ -39,6 +49,8 @@ pub struct LocalCluster {
     extra_args: Vec<String>,
     children: BTreeMap<u64, Child>,
     paused: BTreeSet<u64>,
+    /// None: the nodes run with `--insecure-plaintext`.
+    security: Option<ClusterSecurity>,
 }
 
 /// Picks `count` loopback ports that are free right now.
@@ -65,8 +77,10 @@ fn send_signal(pid: u32, signal: &str) -> Result<(), String> {
 }
 
 impl LocalCluster {
-    /// A cluster of nodes `1..=addrs.len()` at `addrs`, with data under `data_dir/node<ID>` and
-    /// each node's output in `data_dir/node<ID>.log`. Nothing runs until `start_all`/`start`.
+    /// A plaintext cluster (`--insecure-plaintext`: no TLS, no tokens) of nodes
+    /// `1..=addrs.len()` at `addrs`, with data under `data_dir/node<ID>` and each node's output in
+    /// `data_dir/node<ID>.log`. Nothing runs until `start_all`/`start`. `with_security` or
+    /// `new_secured` make it a secured one.
     pub fn new(server_binary: &Path, data_dir: &Path, addrs: Vec<String>, extra_args: Vec<String>) -> Self {
         let node = |(index, addr)| (index as u64 + 1, Node { addr, launcher: Vec::new() });
         Self {
@@ -76,7 +90,70 @@ impl LocalCluster {
             extra_args,
             children: BTreeMap::new(),
             paused: BTreeSet::new(),
+            security: None,
         }
+    }
+
+    /// As `new`, secured by the folder `data_dir/security`: created (a CA, a certificate per
+    /// node, the `admin` and `app` credentials) or, if it has a CA, reused (with certificates
+    /// issued for nodes that have none), as `heapctl dev up` does on a restart.
+    pub fn new_secured(
+        server_binary: &Path,
+        data_dir: &Path,
+        addrs: Vec<String>,
+        extra_args: Vec<String>,
+    ) -> Result<Self, ClusterError> {
+        let cluster = Self::new(server_binary, data_dir, addrs, extra_args);
+        let nodes: Vec<(u64, String)> = cluster.nodes.iter().map(|(id, node)| (*id, node.addr.clone())).collect();
+        let security = ClusterSecurity::open_or_create(&data_dir.join(SECURITY_DIR_NAME), &nodes)?;
+        Ok(cluster.with_security(security))
+    }
+
+    /// Starts the nodes with `security`'s certificates, CA and tokens instead of
+    /// `--insecure-plaintext`, and makes this cluster's clients use its CA and admin token.
+    pub fn with_security(mut self, security: ClusterSecurity) -> Self {
+        self.security = Some(security);
+        self
+    }
+
+    /// The security folder, if the cluster is secured.
+    pub fn security(&self) -> Option<&ClusterSecurity> {
+        self.security.as_ref()
+    }
+
+    /// How a client of this cluster connects: the CA and admin token of a secured cluster,
+    /// plaintext otherwise.
+    pub fn client_security(&self) -> ClientSecurity {
+        match &self.security {
+            Some(security) => security.admin_client_security().clone(),
+            None => ClientSecurity::plaintext(),
+        }
+    }
+
+    /// heapctl's flags to reach this cluster as its admin: `--ca FILE --token-file FILE`, or
+    /// `--plaintext` (for tests and probes that run heapctl against it).
+    pub fn heapctl_security_flags(&self) -> Vec<String> {
+        match &self.security {
+            Some(security) => vec![
+                "--ca".to_string(),
+                security.ca_file().display().to_string(),
+                "--token-file".to_string(),
+                security.admin_token_file().display().to_string(),
+            ],
+            None => vec!["--plaintext".to_string()],
+        }
+    }
+
+    /// The security flags of node `id`: its certificate, key, the CA and tokens, or
+    /// `--insecure-plaintext`.
+    fn security_flags(&self, id: u64) -> Result<Vec<String>, ClusterError> {
+        let Some(security) = &self.security else {
+            return Ok(vec![INSECURE_PLAINTEXT_FLAG.to_string()]);
+        };
+        if !security.node_cert_file(id).is_file() || !security.node_key_file(id).is_file() {
+            return Err(PkiError::UnknownNode(id).into());
+        }
+        Ok(security.node_flags(id))
     }
 
     /// Runs node `id` behind `launcher(id)`: words put before the heap-server command line, which
@@ -119,6 +196,11 @@ impl LocalCluster {
         lines[lines.len().saturating_sub(lines_max)..].join("\n")
     }
 
+    /// The process id of running node `id` (for its memory or file descriptors in /proc).
+    pub fn pid(&self, id: u64) -> Option<u32> {
+        self.children.get(&id).map(Child::id)
+    }
+
     pub fn is_running(&self, id: u64) -> bool {
         self.children.contains_key(&id)
     }
@@ -148,6 +230,7 @@ impl LocalCluster {
     /// returns its pid.
     pub fn start(&mut self, id: u64) -> Result<u32, ClusterError> {
         let node = self.nodes.get(&id).ok_or(ClusterError::UnknownNode(id))?.clone();
+        let security_flags = self.security_flags(id)?;
         let io_error = |path: &Path, error| ClusterError::Io { path: path.display().to_string(), error };
         std::fs::create_dir_all(&self.data_dir).map_err(|e| io_error(&self.data_dir, e))?;
         let log_path = self.log_path(id);
@@ -165,6 +248,7 @@ impl LocalCluster {
             .args(["--id", &id.to_string(), "--listen", &node.addr, "--peers", &self.peers_flag()])
             .arg("--data-dir")
             .arg(self.node_data_dir(id))
+            .args(&security_flags)
             .args(&self.extra_args)
             .stdin(Stdio::null())
             .stdout(log)

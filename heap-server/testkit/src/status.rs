@@ -9,6 +9,7 @@ use std::future::Future;
 use std::time::Duration;
 use std::time::Instant;
 
+use heap_client::ClientSecurity;
 use heap_client::ClusterClient;
 use proto::heap as pb;
 
@@ -84,15 +85,25 @@ where
 }
 
 impl LocalCluster {
-    /// A client for every node.
+    /// A client for every node, with this cluster's client security (`client_security`).
     pub fn client(&self, deadline: Duration) -> Result<ClusterClient, ClusterError> {
-        Ok(ClusterClient::with_deadline(&self.endpoints(), deadline)?)
+        self.client_with(&self.client_security(), deadline)
+    }
+
+    /// A client for every node, connecting as `security` says (another credential, or none).
+    pub fn client_with(&self, security: &ClientSecurity, deadline: Duration) -> Result<ClusterClient, ClusterError> {
+        Ok(ClusterClient::connect(&self.endpoints(), security, deadline)?)
+    }
+
+    /// A client for node `id` only, with this cluster's client security.
+    pub fn node_client(&self, id: u64, deadline: Duration) -> Result<ClusterClient, ClusterError> {
+        let addr = self.addr(id)?.to_string();
+        Ok(ClusterClient::connect(&[addr], &self.client_security(), deadline)?)
     }
 
     /// The status of one node, or None if it does not answer promptly.
     pub async fn status(&self, id: u64) -> Option<pb::StatusResponse> {
-        let addr = self.addr(id).ok()?.to_string();
-        let client = ClusterClient::with_deadline(&[addr], Duration::from_millis(STATUS_TIMEOUT_MS)).ok()?;
+        let client = self.node_client(id, Duration::from_millis(STATUS_TIMEOUT_MS)).ok()?;
         client.status_of(0).await.ok()
     }
 
