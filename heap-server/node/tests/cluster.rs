@@ -2,6 +2,7 @@
 //! machines would be. One test binary; each topic in its own file.
 
 mod cluster {
+    pub mod forger;
     pub mod support;
     mod t10_basic;
     mod t20_failover;
@@ -11,4 +12,6 @@ mod cluster {
     mod t60_locks;
     mod t70_client_support;
     mod t80_heap_client;
+    mod t90_security;
+    mod t91_credentials;
 }

@@ -2,6 +2,7 @@
 //! node logs when a test fails.
 
 use std::path::PathBuf;
+use std::process::Command;
 use std::time::Duration;
 use std::time::Instant;
 
@@ -10,6 +11,7 @@ use heap_testkit::free_ports;
 use heap_testkit::LocalCluster;
 use heapctl::json;
 use proto::heap as pb;
+use proto::security::SECURITY_DIR_ENV;
 
 /// Generous bound for cluster conditions on a loaded 2-core machine; tests wait on conditions,
 /// never on fixed sleeps, so this only limits how long a broken cluster takes to fail a test.
@@ -35,16 +37,38 @@ pub fn heapctl_binary() -> PathBuf {
 }
 
 impl TestCluster {
-    /// Starts `nodes` heap-server processes on free loopback ports.
+    /// Starts `nodes` secured heap-server processes (TLS, a CA and tokens made for the test, as
+    /// `heapctl dev up` does) on free loopback ports.
     pub fn start(name: &'static str, nodes: usize, extra_args: &[&str]) -> Self {
+        Self::start_with(name, nodes, extra_args, true, |_| Vec::new())
+    }
+
+    /// As `start`, with `--insecure-plaintext`: for tests that speak raw bytes to the port.
+    pub fn start_plaintext(name: &'static str, nodes: usize, extra_args: &[&str]) -> Self {
+        Self::start_with(name, nodes, extra_args, false, |_| Vec::new())
+    }
+
+    /// As `start`, each node run behind `launcher(id)` (e.g. `prlimit` with a lower file limit).
+    pub fn start_with(
+        name: &'static str,
+        nodes: usize,
+        extra_args: &[&str],
+        secured: bool,
+        launcher: impl Fn(u64) -> Vec<String>,
+    ) -> Self {
         let dir = tempfile::tempdir().expect("a temp dir for the cluster");
         let addrs =
             free_ports(nodes).expect("free loopback ports").into_iter().map(|p| format!("127.0.0.1:{p}")).collect();
-        let mut cluster =
-            LocalCluster::new(&server_binary(), dir.path(), addrs, extra_args.iter().map(|s| s.to_string()).collect());
+        let extra_args = extra_args.iter().map(|s| s.to_string()).collect();
+        let cluster = if secured {
+            LocalCluster::new_secured(&server_binary(), dir.path(), addrs, extra_args).expect("a security folder")
+        } else {
+            LocalCluster::new(&server_binary(), dir.path(), addrs, extra_args)
+        };
+        let mut cluster = cluster.with_launcher(launcher);
         cluster.start_all().expect("heap-server processes start");
         let test = Self { cluster, started: Instant::now(), name, _dir: dir };
-        test.phase(&format!("started {nodes} nodes"));
+        test.phase(&format!("started {nodes} {} nodes", if secured { "secured" } else { "plaintext" }));
         test
     }
 
@@ -60,7 +84,19 @@ impl TestCluster {
     /// A client that talks to node `id` only.
     pub fn node_client(&self, id: u64) -> ClusterClient {
         let addr = self.cluster.addr(id).expect("node exists").to_string();
-        ClusterClient::with_deadline(&[addr], CLIENT_DEADLINE).expect("a client")
+        ClusterClient::connect(&[addr], &self.cluster.client_security(), CLIENT_DEADLINE).expect("a client")
+    }
+
+    /// heapctl aimed at this cluster, finding its CA and admin token as a user's shell would
+    /// (`SOVEREIGN_SECURITY_DIR`), or told `--plaintext` for a plaintext cluster.
+    pub fn heapctl(&self) -> Command {
+        let mut command = Command::new(heapctl_binary());
+        command.arg("--endpoints").arg(self.cluster.endpoints().join(","));
+        match self.cluster.security() {
+            Some(security) => command.env(SECURITY_DIR_ENV, security.dir()),
+            None => command.arg("--plaintext"),
+        };
+        command
     }
 
     pub async fn leader(&self) -> u64 {
@@ -125,5 +161,39 @@ pub async fn check_roots_on_node(test: &TestCluster, id: u64, acknowledged: &[(S
     for (name, sequence) in acknowledged {
         let got = get_root(&client, name, Some(min_index)).await.expect("local read answers");
         assert_eq!(got, Some(document(name, *sequence)), "root {name} on node {id}");
+    }
+}
+
+impl TestCluster {
+    /// As `start`, with the extra credentials `credentials` (name and role) in the cluster's
+    /// `tokens.toml` before the nodes start (nodes read it only when they start); their tokens
+    /// are in the security folder (`security().token(name)`, `client_security_as(name)`).
+    pub fn start_with_credentials(
+        name: &'static str,
+        nodes: usize,
+        extra_args: &[&str],
+        credentials: &[(&str, heap_testkit::Role)],
+    ) -> Self {
+        let dir = tempfile::tempdir().expect("a temp dir for the cluster");
+        let addrs: Vec<String> =
+            free_ports(nodes).expect("free loopback ports").into_iter().map(|p| format!("127.0.0.1:{p}")).collect();
+        let node_addrs: Vec<(u64, String)> = (1..).zip(addrs.iter().cloned()).collect();
+        let security_dir = dir.path().join(heap_testkit::SECURITY_DIR_NAME);
+        let security = heap_testkit::ClusterSecurity::create(&security_dir, &node_addrs).expect("a security folder");
+        for (credential, role) in credentials {
+            security.add_token(credential, *role).expect("a new credential");
+        }
+        let extra_args = extra_args.iter().map(|s| s.to_string()).collect();
+        let mut cluster = LocalCluster::new_secured(&server_binary(), dir.path(), addrs, extra_args)
+            .expect("the security folder made above");
+        cluster.start_all().expect("heap-server processes start");
+        let test = Self { cluster, started: Instant::now(), name, _dir: dir };
+        test.phase(&format!("started {nodes} secured nodes with {} extra credentials", credentials.len()));
+        test
+    }
+
+    /// The cluster's security folder (every `start*` cluster but `start_plaintext` has one).
+    pub fn security(&self) -> &heap_testkit::ClusterSecurity {
+        self.cluster.security().expect("a secured test cluster")
     }
 }

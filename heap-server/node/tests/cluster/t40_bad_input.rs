@@ -1,5 +1,7 @@
 //! A client cannot crash a node: garbage bytes, oversized and malformed messages, and transactions
 //! the heap must refuse each get an error, change nothing, and the cluster keeps serving.
+//! Plaintext on purpose: the bytes must reach the parsers behind TLS (on a secured node, only a
+//! member's certificate gets that far; `t90_security.rs` covers what TLS refuses first).
 
 use std::io::Read;
 use std::io::Write;
@@ -50,7 +52,7 @@ fn new_object_with_ref(to: u64) -> pb::Transaction {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_gets_an_error_and_changes_nothing() {
-    let test = TestCluster::start("bad-input", 3, &[]);
+    let test = TestCluster::start_plaintext("bad-input", 3, &[]);
     let leader = test.leader().await;
     assert_serving(&test, 0).await;
     let addr = test.cluster.addr(leader).expect("leader addr").to_string();

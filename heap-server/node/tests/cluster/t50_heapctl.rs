@@ -7,12 +7,8 @@ use std::time::Instant;
 
 use super::support::*;
 
-fn heapctl(endpoints: &str, args: &[&str]) -> Output {
-    Command::new(heapctl_binary())
-        .args(["--endpoints", endpoints, "--timeout-ms", "5000"])
-        .args(args)
-        .output()
-        .expect("heapctl runs")
+fn heapctl(test: &TestCluster, args: &[&str]) -> Output {
+    test.heapctl().args(["--timeout-ms", "5000"]).args(args).output().expect("heapctl runs")
 }
 
 fn stdout(output: &Output) -> String {
@@ -30,9 +26,8 @@ fn assert_fails_with(output: &Output, needle: &str) {
 async fn heapctl_round_trips_json_and_reports_errors() {
     let test = TestCluster::start("heapctl", 3, &[]);
     let leader = test.leader().await;
-    let endpoints = test.cluster.endpoints().join(",");
 
-    let status = heapctl(&endpoints, &["status", "--json"]);
+    let status = heapctl(&test, &["status", "--json"]);
     assert!(status.status.success(), "{status:?}");
     let json: serde_json::Value = serde_json::from_str(&stdout(&status)).expect("status --json is JSON");
     let keys: Vec<&str> = json.as_object().expect("object").keys().map(String::as_str).collect();
@@ -49,17 +44,17 @@ async fn heapctl_round_trips_json_and_reports_errors() {
 
     let document = r#"{"cart": {"items": [{"sku": "a-1", "qty": 2, "price": 9.5}, {"sku": "b", "qty": 1, "price": -0.25}],
         "owner": "Zoë", "paid": false, "note": null, "tags": [], "meta": {}}, "big": 9007199254740993}"#;
-    let set = heapctl(&endpoints, &["root", "set", "session-42", document]);
+    let set = heapctl(&test, &["root", "set", "session-42", document]);
     assert!(set.status.success(), "{set:?}");
-    let get = heapctl(&endpoints, &["root", "get", "session-42"]);
+    let get = heapctl(&test, &["root", "get", "session-42"]);
     assert!(get.status.success(), "{get:?}");
     let stored: serde_json::Value = serde_json::from_str(document).expect("test document");
     let read: serde_json::Value = serde_json::from_str(&stdout(&get)).expect("root get prints JSON");
     assert_eq!(read, stored, "root get prints what root set stored");
-    let list = heapctl(&endpoints, &["root", "list"]);
+    let list = heapctl(&test, &["root", "list"]);
     assert!(stdout(&list).starts_with("session-42\t"), "{list:?}");
     let id = stdout(&list).trim().split('\t').nth(1).expect("id column").to_string();
-    let object = heapctl(&endpoints, &["object", "get", &id, "--depth", "1"]);
+    let object = heapctl(&test, &["object", "get", &id, "--depth", "1"]);
     assert!(object.status.success(), "{object:?}");
     let first: serde_json::Value =
         serde_json::from_str(stdout(&object).lines().next().expect("a line")).expect("object JSON");
@@ -69,10 +64,10 @@ async fn heapctl_round_trips_json_and_reports_errors() {
     test.phase("root set/get/list and object get round trip");
 
     let applied_before = test.cluster.status(leader).await.expect("status").last_applied;
-    assert_fails_with(&heapctl(&endpoints, &["root", "set", "bad", "{not json"]), "invalid JSON");
-    assert_fails_with(&heapctl(&endpoints, &["root", "set", "bad", "17"]), "object or array");
-    assert_fails_with(&heapctl(&endpoints, &["root", "get", "no-such-root"]), "unknown root");
-    assert_fails_with(&heapctl(&endpoints, &["object", "get", "123456789"]), "unknown object id 123456789");
+    assert_fails_with(&heapctl(&test, &["root", "set", "bad", "{not json"]), "invalid JSON");
+    assert_fails_with(&heapctl(&test, &["root", "set", "bad", "17"]), "object or array");
+    assert_fails_with(&heapctl(&test, &["root", "get", "no-such-root"]), "unknown root");
+    assert_fails_with(&heapctl(&test, &["object", "get", "123456789"]), "unknown object id 123456789");
     let applied_after = test.cluster.status(leader).await.expect("status").last_applied;
     assert_eq!(applied_before, applied_after, "bad input proposed nothing");
     test.phase("bad input: one line on stderr, non-zero exit, nothing proposed");
@@ -85,6 +80,7 @@ async fn heapctl_round_trips_json_and_reports_errors() {
         .expect("heapctl runs");
     assert_fails_with(&output, dead);
     assert!(started.elapsed().as_millis() < 10_000, "bounded time: {:?}", started.elapsed());
-    assert_fails_with(&heapctl(dead, &["status"]), "no node answered");
+    let status = Command::new(heapctl_binary()).args(["--endpoints", dead, "--timeout-ms", "5000", "status"]).output();
+    assert_fails_with(&status.expect("heapctl runs"), "no node answered");
     test.phase("an unreachable cluster is reported within the timeout, naming the endpoints");
 }

@@ -4,7 +4,6 @@
 
 use std::io::BufRead;
 use std::io::BufReader;
-use std::process::Command;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,9 +36,10 @@ async fn wait_for_waiters(client: &ClusterClient, lock: &str, count: usize) {
 
 /// Starts `heapctl lock hold NAME` (holding for ten minutes) and waits until it prints its grant;
 /// returns the process, the fencing token and the printed line.
-fn hold_with_heapctl(endpoints: &str, name: &str, ttl_ms: u64) -> (std::process::Child, u64, String) {
-    let mut holder = Command::new(heapctl_binary())
-        .args(["--endpoints", endpoints, "lock", "hold", name, "--ms", "600000", "--ttl-ms", &ttl_ms.to_string()])
+fn hold_with_heapctl(test: &TestCluster, name: &str, ttl_ms: u64) -> (std::process::Child, u64, String) {
+    let mut holder = test
+        .heapctl()
+        .args(["lock", "hold", name, "--ms", "600000", "--ttl-ms", &ttl_ms.to_string()])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -61,8 +61,7 @@ fn granted(outcome: Result<LockOutcome, heap_client::ClientError>) -> u64 {
 async fn a_killed_holder_frees_the_lock_within_its_lease() {
     let test = TestCluster::start("lock-holder-kill", 3, &[]);
     test.leader().await;
-    let endpoints = test.cluster.endpoints().join(",");
-    let (mut holder, holder_token, line) = hold_with_heapctl(&endpoints, "cart", TTL_MS);
+    let (mut holder, holder_token, line) = hold_with_heapctl(&test, "cart", TTL_MS);
     test.phase(&format!("heapctl holds the lock: {}", line.trim()));
 
     let client = Arc::new(test.client());
@@ -225,12 +224,10 @@ async fn a_retried_request_applies_once_across_a_leader_change() {
 async fn heapctl_lists_locks_and_sessions_as_documented() {
     let test = TestCluster::start("lock-heapctl", 3, &[]);
     test.leader().await;
-    let endpoints = test.cluster.endpoints().join(",");
-    let (mut holder, token, _) = hold_with_heapctl(&endpoints, "report", 5_000);
+    let (mut holder, token, _) = hold_with_heapctl(&test, "report", 5_000);
 
     let run = |args: &[&str]| {
-        let output =
-            Command::new(heapctl_binary()).args(["--endpoints", &endpoints]).args(args).output().expect("runs");
+        let output = test.heapctl().args(args).output().expect("runs");
         assert!(output.status.success(), "{output:?}");
         serde_json::from_slice::<serde_json::Value>(&output.stdout).expect("JSON output")
     };

@@ -15,7 +15,9 @@ const T1: u64 = 1;
 const T2: u64 = 2;
 
 async fn connect(test: &TestCluster) -> HeapClient {
-    HeapClient::connect(&test.cluster.endpoints().join(",")).await.expect("client connects")
+    HeapClient::connect(&test.cluster.endpoints().join(","), &test.cluster.client_security())
+        .await
+        .expect("client connects")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
