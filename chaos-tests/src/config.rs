@@ -1,5 +1,6 @@
 //! What a chaos run is asked to do (`RunConfig`, checked by `validate`), the planted bug it may
-//! start the servers with, the heap-server binary it runs, and what can stop a run (`RunError`).
+//! start the servers with, whether the cluster is secured, the heap-server binary it runs, and
+//! what can stop a run (`RunError`).
 
 use std::path::Path;
 use std::path::PathBuf;
@@ -13,6 +14,9 @@ use crate::workload::WorkloadError;
 
 /// Longest run accepted (a day).
 pub const DURATION_S_MAX: u64 = 24 * 3600;
+/// The report's names of the two ways a cluster runs (`RunConfig::security_mode`).
+pub const SECURITY_TLS_TOKEN: &str = "tls+token";
+pub const SECURITY_PLAINTEXT: &str = "plaintext";
 /// Node counts accepted.
 pub const NODES_MIN: u64 = 3;
 pub const NODES_MAX: u64 = 5;
@@ -80,6 +84,10 @@ pub struct RunConfig {
     pub net_slot: u8,
     /// heap-server `--snapshot-logs`: small, so restarted nodes catch up by snapshot too.
     pub snapshot_logs: u64,
+    /// Nodes with `--insecure-plaintext` and plaintext clients; false (the default): a secured
+    /// cluster (a CA and node certificates in `<data dir>/security`, clients with TLS and the
+    /// admin token), as users run it.
+    pub plaintext: bool,
 }
 
 impl RunConfig {
@@ -94,8 +102,17 @@ impl RunConfig {
         Ok(())
     }
 
+    /// The report's name for how the cluster ran: `tls+token` (secured) or `plaintext`.
+    pub fn security_mode(&self) -> &'static str {
+        if self.plaintext {
+            SECURITY_PLAINTEXT
+        } else {
+            SECURITY_TLS_TOKEN
+        }
+    }
+
     /// heap-server flags of every node: the snapshot interval and log retention, and the planted
-    /// bug if any.
+    /// bug if any (the security flags are `LocalCluster`'s).
     pub fn server_args(&self) -> Vec<String> {
         let mut args = vec![
             "--snapshot-logs".to_string(),
@@ -118,4 +135,36 @@ pub fn locate_server_binary(explicit: Option<PathBuf>) -> Result<PathBuf, RunErr
         heap_testkit::ClusterError::MissingServerBinary(path) => RunError::ServerBinary(path),
         other => RunError::ServerBinary(other.to_string()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(plaintext: bool) -> RunConfig {
+        RunConfig {
+            nodes: 3,
+            duration_s: 1,
+            nemeses: Vec::new(),
+            seed: 1,
+            plant: None,
+            server_binary: PathBuf::from("heap-server"),
+            data_dir: None,
+            history_dir: PathBuf::from("chaos-history"),
+            net_slot: 1,
+            snapshot_logs: 1_000,
+            plaintext,
+        }
+    }
+
+    #[test]
+    fn the_cluster_is_secured_unless_plaintext_is_asked_for() {
+        assert_eq!(config(false).security_mode(), SECURITY_TLS_TOKEN);
+        assert_eq!(config(true).security_mode(), SECURITY_PLAINTEXT);
+        let args = config(false).server_args();
+        assert!(
+            !args.iter().any(|a| a.contains("plaintext") || a.starts_with("--tls")),
+            "security flags are LocalCluster's: {args:?}"
+        );
+    }
 }

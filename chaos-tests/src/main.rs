@@ -68,6 +68,9 @@ enum Command {
         /// heap-server --snapshot-logs (small, so restarted nodes also catch up by snapshot).
         #[arg(long, default_value_t = SNAPSHOT_LOGS_DEFAULT)]
         snapshot_logs: u64,
+        /// Run the cluster without TLS and tokens (`--insecure-plaintext`) instead of secured.
+        #[arg(long)]
+        plaintext: bool,
     },
     /// Check a saved history (history.jsonl of an earlier run) again.
     Check {
@@ -95,6 +98,7 @@ async fn run_command(command: Command) -> anyhow::Result<Report> {
             data_dir,
             net_slot,
             snapshot_logs,
+            plaintext,
         } => {
             let plant = match plant.as_deref() {
                 None => None,
@@ -112,6 +116,7 @@ async fn run_command(command: Command) -> anyhow::Result<Report> {
                 history_dir,
                 net_slot,
                 snapshot_logs: snapshot_logs.max(1),
+                plaintext,
             };
             // On Ctrl-C or SIGTERM the run is dropped: its guards kill the nodes and delete the
             // network namespaces.

@@ -43,6 +43,9 @@ pub struct Report {
     pub nemeses: Vec<String>,
     /// The planted bug, if any (`stale-reads`).
     pub plant: Option<String>,
+    /// How the cluster ran: `tls+token` (secured, the default) or `plaintext`; None when a
+    /// saved history is checked again.
+    pub security: Option<String>,
     pub ops: OpCounts,
     /// Faults injected, per nemesis.
     pub faults: BTreeMap<String, u64>,
@@ -107,6 +110,9 @@ impl fmt::Display for Report {
         writeln!(f, "{:<28} {}", "nemeses", self.nemeses.join(","))?;
         if let Some(plant) = &self.plant {
             writeln!(f, "{:<28} {plant} (planted bug)", "plant")?;
+        }
+        if let Some(security) = &self.security {
+            writeln!(f, "{:<28} {security}", "security")?;
         }
         writeln!(
             f,

@@ -1,5 +1,6 @@
 //! One chaos run from start to report, in phases: network (when partitions are wanted) and
-//! heap-server processes; start (a leader, the workload objects, the workers); fault (the nemesis
+//! heap-server processes (secured unless `plaintext`: certificates for the addresses the nodes
+//! listen on, loopback or their namespace's IP); start (a leader, the workload objects, the workers); fault (the nemesis
 //! for the duration, then healing); read back (final reads, replica comparison); check (the
 //! checkers, the report, the history written out when anything was found).
 
@@ -139,18 +140,34 @@ fn create_data_dir(config: &RunConfig) -> Result<DataDir, RunError> {
     Ok(data_dir)
 }
 
-/// The heap-server processes (not started): each in its namespace at `<node ip>:NODE_PORT`
-/// behind `ip netns exec`, or on free loopback ports when there is no network.
+/// The addresses the nodes listen on (and are reached at): each in its namespace at
+/// `<node ip>:NODE_PORT`, or on free loopback ports when there is no network.
+fn node_addrs(config: &RunConfig, network: Option<&Network>) -> Result<Vec<String>, RunError> {
+    match network {
+        Some(network) => Ok((1..=config.nodes).map(|id| format!("{}:{NODE_PORT}", network.node_ip(id))).collect()),
+        None => {
+            let ports =
+                free_ports(config.nodes as usize).map_err(|e| RunError::Startup(e.to_string(), String::new()))?;
+            Ok(ports.into_iter().map(|port| format!("127.0.0.1:{port}")).collect())
+        }
+    }
+}
+
+/// The heap-server processes (not started) at `node_addrs`, behind `ip netns exec` when there is
+/// a network. Secured unless `config.plaintext`: the certificates are issued for exactly these
+/// addresses (each node's IP as a SAN), so they hold in the namespaces too.
 fn node_cluster(config: &RunConfig, network: Option<&Network>, data_dir: &Path) -> Result<LocalCluster, RunError> {
-    let server_args = config.server_args();
-    let Some(network) = network else {
-        let ports = free_ports(config.nodes as usize).map_err(|e| RunError::Startup(e.to_string(), String::new()))?;
-        let addrs = ports.into_iter().map(|port| format!("127.0.0.1:{port}")).collect();
-        return Ok(LocalCluster::new(&config.server_binary, data_dir, addrs, server_args));
+    let addrs = node_addrs(config, network)?;
+    let (binary, args) = (&config.server_binary, config.server_args());
+    let cluster = if config.plaintext {
+        LocalCluster::new(binary, data_dir, addrs, args)
+    } else {
+        LocalCluster::new_secured(binary, data_dir, addrs, args)?
     };
-    let addrs = (1..=config.nodes).map(|id| format!("{}:{NODE_PORT}", network.node_ip(id))).collect();
-    let cluster = LocalCluster::new(&config.server_binary, data_dir, addrs, server_args);
-    Ok(cluster.with_launcher(|id| network.command_prefix(id)))
+    Ok(match network {
+        Some(network) => cluster.with_launcher(|id| network.command_prefix(id)),
+        None => cluster,
+    })
 }
 
 /// Start: the nodes, a leader, the objects, the workers.
@@ -161,12 +178,18 @@ async fn start(config: &RunConfig, cluster: &mut LocalCluster, data_dir: &Path) 
         .wait_for_majority_leader(Duration::from_millis(STARTUP_TIMEOUT_MS))
         .await
         .map_err(|e| RunError::Startup(e.to_string(), data_dir.display().to_string()))?;
-    eprintln!("chaos: {} nodes up at {}, leader node {leader}", config.nodes, endpoints.join(","));
-    let client = ClusterClient::with_deadline(&endpoints, Duration::from_millis(CLIENT_DEADLINE_MS))
+    eprintln!(
+        "chaos: {} nodes up at {}, leader node {leader}, security {}",
+        config.nodes,
+        endpoints.join(","),
+        config.security_mode()
+    );
+    let security = cluster.client_security();
+    let client = ClusterClient::connect(&endpoints, &security, Duration::from_millis(CLIENT_DEADLINE_MS))
         .map_err(WorkloadError::from)?;
     let objects = create_objects(&client).await?;
     let history = Arc::new(History::new());
-    let context = Arc::new(Context::new(Arc::clone(&history), endpoints.clone(), objects, config.seed));
+    let context = Arc::new(Context::new(Arc::clone(&history), endpoints.clone(), security, objects, config.seed));
     let workers = spawn_all(&context)?;
     eprintln!("chaos: {} workers started; faults for {} s", workers.len(), config.duration_s);
     Ok(Load { endpoints, client, history, context, workers })
@@ -194,7 +217,8 @@ async fn fault_and_read_back(
         eprintln!("chaos: after healing: {e}");
     }
     final_reads::read_back(&load.context, &load.client).await;
-    anomalies.extend(final_reads::compare_replicas(&load.endpoints, &load.context.objects.all_ids()).await);
+    let ids = load.context.objects.all_ids();
+    anomalies.extend(final_reads::compare_replicas(&load.endpoints, &load.context.security, &ids).await);
     chaos.heal_all()?;
     anomalies.append(&mut chaos.anomalies);
     let (by_nemesis, by_kind, skipped) = chaos.counts();
@@ -232,6 +256,7 @@ fn report_of(config: &RunConfig, events: &[Event], faults: Faults) -> Report {
         duration_s: config.duration_s,
         nemeses: config.nemeses.iter().map(|n| n.name().to_string()).collect(),
         plant: config.plant.map(|p| p.name().to_string()),
+        security: Some(config.security_mode().to_string()),
         ops: OpCounts::of(events),
         faults: faults.by_nemesis,
         fault_kinds: faults.by_kind,

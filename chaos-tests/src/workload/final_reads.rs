@@ -1,11 +1,12 @@
 //! After the faults: read every key back (recorded in the history as process 0, so the checkers
 //! see the final state), and compare the objects every node holds once it has applied as far as
-//! the leader (replicas must not diverge).
+//! the leader (replicas must not diverge). Every client uses the run's `ClientSecurity`.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 use std::time::Instant;
 
+use heap_client::ClientSecurity;
 use heap_client::ClusterClient;
 use proto::heap as pb;
 
@@ -81,13 +82,13 @@ fn difference(expected: &Snapshot, actual: &Snapshot) -> Option<String> {
 
 /// Compares every node's objects with the leader's, retrying while a node catches up; an
 /// anomaly per node still different (or unreachable) at the deadline.
-pub async fn compare_replicas(endpoints: &[String], ids: &[u64]) -> Vec<Anomaly> {
+pub async fn compare_replicas(endpoints: &[String], security: &ClientSecurity, ids: &[u64]) -> Vec<Anomaly> {
     let deadline = Instant::now() + Duration::from_millis(FINAL_READ_TIMEOUT_MS);
     let client_deadline = Duration::from_millis(CLIENT_DEADLINE_MS);
     let mut problems: Vec<(String, String)> = Vec::new();
     loop {
         problems.clear();
-        let leader = match ClusterClient::with_deadline(endpoints, client_deadline) {
+        let leader = match ClusterClient::connect(endpoints, security, client_deadline) {
             Ok(client) => snapshot(&client, ids, None).await,
             Err(e) => Err(e.to_string()),
         };
@@ -95,7 +96,7 @@ pub async fn compare_replicas(endpoints: &[String], ids: &[u64]) -> Vec<Anomaly>
             Err(e) => problems.push(("cluster".into(), format!("no linearizable read: {e}"))),
             Ok((applied_index, expected)) => {
                 for endpoint in endpoints {
-                    let node = match ClusterClient::with_deadline(std::slice::from_ref(endpoint), client_deadline) {
+                    let node = match ClusterClient::connect(std::slice::from_ref(endpoint), security, client_deadline) {
                         Ok(client) => snapshot(&client, ids, Some(applied_index)).await,
                         Err(e) => Err(e.to_string()),
                     };

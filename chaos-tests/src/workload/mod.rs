@@ -21,6 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use heap_client::ClientError;
+use heap_client::ClientSecurity;
 use heap_client::ClusterClient;
 use heap_client::Session;
 use proto::heap as pb;
@@ -62,6 +63,8 @@ pub const TABS_PER_USER: usize = 2;
 pub struct Context {
     pub history: Arc<History>,
     pub endpoints: Vec<String>,
+    /// How every client reaches the nodes (the cluster's CA and admin token, or plaintext).
+    pub security: ClientSecurity,
     pub objects: Objects,
     pub seed: u64,
     stop: AtomicBool,
@@ -70,10 +73,17 @@ pub struct Context {
 }
 
 impl Context {
-    pub fn new(history: Arc<History>, endpoints: Vec<String>, objects: Objects, seed: u64) -> Self {
+    pub fn new(
+        history: Arc<History>,
+        endpoints: Vec<String>,
+        security: ClientSecurity,
+        objects: Objects,
+        seed: u64,
+    ) -> Self {
         Self {
             history,
             endpoints,
+            security,
             objects,
             seed,
             stop: AtomicBool::new(false),
@@ -174,7 +184,8 @@ impl Worker {
         let mut endpoints = context.endpoints.clone();
         let count = endpoints.len().max(1);
         endpoints.rotate_left(index % count);
-        let client = Arc::new(ClusterClient::with_deadline(&endpoints, Duration::from_millis(CLIENT_DEADLINE_MS))?);
+        let deadline = Duration::from_millis(CLIENT_DEADLINE_MS);
+        let client = Arc::new(ClusterClient::connect(&endpoints, &context.security, deadline)?);
         let prng = Prng::derive(context.seed, 1_000 + index as u64);
         let process = context.new_process();
         Ok(Self { context, client, prng, process, name: format!("chaos-{name}-{index}"), session: None })

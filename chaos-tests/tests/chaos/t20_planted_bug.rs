@@ -16,6 +16,7 @@ fn planted_stale_reads_are_reported_as_not_linearizable() {
         &["--nodes", "3", "--duration", &duration, "--nemesis", "partition", "--seed", &seed, "--plant", "stale-reads"],
     );
     let report = &outcome.report;
+    assert_eq!(report["security"], "tls+token", "the cluster ran secured, in network namespaces: {report:#}");
     assert!(report["faults"]["partition"].as_u64().unwrap_or(0) >= 1, "no partition injected: {report:#}");
     assert_eq!(report["linearizable"], false, "the planted stale reads went unnoticed: {report:#}");
     assert!(report["anomalies"]["non-linearizable"].as_u64().unwrap_or(0) >= 1, "{report:#}");

@@ -1,7 +1,9 @@
 //! `compare`: the side-by-side run. Measures the machine, starts a fresh Sovereign cluster and a
 //! fresh etcd cluster, measures one system at a time (alternating at every workload and client
 //! count; etcd only at the workloads it has), and writes results.json, results.md, machine.json,
-//! throughput.svg and latency.svg. Every process it starts dies with the guard that holds it.
+//! throughput.svg and latency.svg. Sovereign runs secured (TLS and tokens) unless `plaintext`;
+//! etcd always runs without TLS; results.md and the output say so. Every process it starts dies
+//! with the guard that holds it.
 
 use std::path::Path;
 use std::path::PathBuf;
@@ -28,6 +30,7 @@ use crate::system::check_clients;
 use crate::system::connections_for;
 use crate::system::seconds;
 use crate::system::RunSpec;
+use crate::system::SecurityMode;
 use crate::system::StartedCluster;
 use crate::system::System;
 use crate::workload::Workload;
@@ -44,6 +47,9 @@ pub struct CompareSpec {
     pub connections: Option<usize>,
     pub server_binary: Option<PathBuf>,
     pub etcd_binary: Option<PathBuf>,
+    /// Sovereign with `--insecure-plaintext` (no TLS, no tokens), to compare with the secured
+    /// default.
+    pub plaintext: bool,
 }
 
 pub struct CompareOutcome {
@@ -64,6 +70,7 @@ impl CompareSpec {
         connections: Option<usize>,
         server_binary: Option<PathBuf>,
         etcd_binary: Option<PathBuf>,
+        plaintext: bool,
     ) -> Result<Self, BenchError> {
         if clients.is_empty() || clients.len() > CLIENT_COUNTS_MAX {
             return Err(BenchError::InvalidArgument(format!("--clients takes 1 to {CLIENT_COUNTS_MAX} counts")));
@@ -92,24 +99,35 @@ impl CompareSpec {
             connections,
             server_binary,
             etcd_binary,
+            plaintext,
         })
+    }
+
+    /// The mode Sovereign's clients use: TLS and the admin token unless `plaintext`.
+    pub fn sovereign_security(&self) -> SecurityMode {
+        if self.plaintext {
+            SecurityMode::Plaintext
+        } else {
+            SecurityMode::TlsToken
+        }
     }
 
     fn point(
         &self,
         system: System,
-        endpoints: Vec<String>,
+        cluster: &impl StartedCluster,
         workload: Workload,
         clients: usize,
     ) -> Result<RunSpec, BenchError> {
         Ok(RunSpec {
             system,
-            endpoints,
+            endpoints: cluster.endpoints(),
             workload,
             clients,
             connections: connections_for(clients, self.connections)?,
             stop: Stop::After(self.duration),
             warmup: self.warmup,
+            security: cluster.client_security(),
         })
     }
 
@@ -118,6 +136,7 @@ impl CompareSpec {
             duration_s: self.duration.as_secs_f64(),
             warmup_s: self.warmup.as_secs_f64(),
             connections: self.connections,
+            sovereign_security: self.sovereign_security(),
         }
     }
 }
@@ -151,7 +170,7 @@ async fn run_point(
     records: &mut Vec<Record>,
 ) -> Result<(), BenchError> {
     cluster.check_running()?;
-    let point = spec.point(system, cluster.endpoints(), workload, clients)?;
+    let point = spec.point(system, cluster, workload, clients)?;
     let summary = run(&point).await?;
     println!("{}", summary.line());
     records.push(Record::from(&summary));
@@ -168,11 +187,24 @@ async fn run_systems(
     work: &Path,
     records: &mut Vec<Record>,
 ) -> Result<(), BenchError> {
-    println!("== Sovereign: three nodes of {}", server.display());
-    let mut sovereign = SovereignCluster::start(server, &work.join("sovereign")).await?;
+    let mode = spec.sovereign_security();
+    println!("== Sovereign: three nodes of {}, security {mode}", server.display());
+    let mut sovereign = SovereignCluster::start(server, &work.join("sovereign"), spec.plaintext).await?;
+    let started_mode = SecurityMode::of(&sovereign.client_security());
+    if started_mode != mode {
+        return Err(BenchError::Start {
+            system: "Sovereign".into(),
+            message: format!(
+                "its clients would use {started_mode}, not the {mode} the report states; this is a bug in heap-bench"
+            ),
+        });
+    }
     let mut etcd_cluster = match etcd {
         Some(etcd) => {
-            println!("== etcd: three members of {}", etcd.display());
+            println!(
+                "== etcd: three members of {}, security plaintext (no TLS, no authentication: the fair floor)",
+                etcd.display()
+            );
             Some(EtcdCluster::start(etcd, &work.join("etcd")).await?)
         }
         None => None,
@@ -225,7 +257,7 @@ mod tests {
     use super::*;
 
     fn spec(clients: Vec<usize>, workloads: Vec<Workload>) -> Result<CompareSpec, BenchError> {
-        CompareSpec::new(PathBuf::from("/tmp/x"), clients, 10.0, 1.0, workloads, None, None, None)
+        CompareSpec::new(PathBuf::from("/tmp/x"), clients, 10.0, 1.0, workloads, None, None, None, false)
     }
 
     #[test]
@@ -241,6 +273,15 @@ mod tests {
     }
 
     #[test]
+    fn sovereign_is_secured_unless_plaintext_is_asked_for() {
+        let secured = spec(vec![1], vec![Workload::Put]).expect("valid");
+        assert_eq!(secured.sovereign_security(), SecurityMode::TlsToken);
+        assert_eq!(secured.method().sovereign_security, SecurityMode::TlsToken);
+        let plaintext = CompareSpec { plaintext: true, ..secured };
+        assert_eq!(plaintext.method().sovereign_security, SecurityMode::Plaintext);
+    }
+
+    #[test]
     fn outputs_are_written_even_without_records() {
         let dir = tempfile::tempdir().expect("temp dir");
         let machine = MachineFigures {
@@ -253,7 +294,8 @@ mod tests {
             loopback_rtt_p50_us: 20.0,
             loopback_rtt_p99_us: 40.0,
         };
-        let method = Method { duration_s: 1.0, warmup_s: 0.0, connections: Some(2) };
+        let method =
+            Method { duration_s: 1.0, warmup_s: 0.0, connections: Some(2), sovereign_security: SecurityMode::TlsToken };
         let text = write_outputs(dir.path(), &machine, &method, &[]).expect("writes");
         assert!(text.contains("2 gRPC connections"));
         for file in ["results.json", "results.md", "throughput.svg", "latency.svg"] {

@@ -24,6 +24,10 @@ pub enum BenchError {
     Died { system: String, message: String },
     #[error("{0} is not supported by {1}")]
     Unsupported(String, String),
+    /// The client side of TLS or tokens: a CA or token file not readable, or an endpoint TLS
+    /// cannot use (the message says what to fix).
+    #[error(transparent)]
+    Security(#[from] heap_client::SecurityError),
     #[error("cannot encode JSON: {0}")]
     Json(#[from] serde_json::Error),
 }

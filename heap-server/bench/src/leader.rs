@@ -1,6 +1,7 @@
 //! `Leader`: channels to the current leader of a cluster, found by a system-specific `Discover`,
 //! and found again when requests fail as unavailable: one search at a time, and a client that
-//! waited while another searched (found or not) does not search again itself.
+//! waited while another searched (found or not) does not search again itself. The channels are
+//! made as the cluster's `ClientSecurity` says (TLS or plaintext).
 
 use std::future::Future;
 use std::sync::atomic::AtomicU64;
@@ -9,6 +10,7 @@ use std::sync::Arc;
 use std::sync::RwLock;
 use std::time::Duration;
 
+use heap_client::ClientSecurity;
 use tonic::transport::Channel;
 
 use crate::channels;
@@ -38,6 +40,8 @@ pub struct Leader<D> {
     discover: D,
     endpoints: Vec<String>,
     connections: usize,
+    /// How the channels reach the nodes.
+    security: ClientSecurity,
     current: RwLock<Arc<Connected>>,
     generation: AtomicU64,
     /// Searches finished, successful or not.
@@ -52,17 +56,24 @@ pub fn leader_may_have_changed(status: &tonic::Status) -> bool {
 }
 
 impl<D: Discover> Leader<D> {
-    /// Finds the leader and opens `connections` channels to it.
-    pub async fn connect(discover: D, endpoints: &[String], connections: usize) -> Result<Self, BenchError> {
+    /// Finds the leader and opens `connections` channels to it, reached as `security` says.
+    pub async fn connect(
+        discover: D,
+        endpoints: &[String],
+        connections: usize,
+        security: &ClientSecurity,
+    ) -> Result<Self, BenchError> {
         if connections == 0 {
             return Err(BenchError::InvalidArgument("at least one connection is needed".into()));
         }
         let leader = discover.find_leader(endpoints).await?;
-        let channels = channels::connect(&leader, connections, Duration::from_millis(REQUEST_TIMEOUT_MS)).await?;
+        let request_timeout = Duration::from_millis(REQUEST_TIMEOUT_MS);
+        let channels = channels::connect(security, &leader, connections, request_timeout).await?;
         Ok(Self {
             discover,
             endpoints: endpoints.to_vec(),
             connections,
+            security: security.clone(),
             current: RwLock::new(Arc::new(Connected { leader, channels, generation: 0 })),
             generation: AtomicU64::new(0),
             searches: AtomicU64::new(0),
@@ -106,7 +117,8 @@ impl<D: Discover> Leader<D> {
 
     async fn search(&self) -> Result<Connected, BenchError> {
         let leader = self.discover.find_leader(&self.endpoints).await?;
-        let channels = channels::connect(&leader, self.connections, Duration::from_millis(REQUEST_TIMEOUT_MS)).await?;
+        let request_timeout = Duration::from_millis(REQUEST_TIMEOUT_MS);
+        let channels = channels::connect(&self.security, &leader, self.connections, request_timeout).await?;
         Ok(Connected { leader, channels, generation: 0 })
     }
 }
@@ -137,6 +149,7 @@ mod tests {
             discover: DownDiscover { searches: Arc::clone(&searches) },
             endpoints: vec!["127.0.0.1:1".into()],
             connections: 1,
+            security: ClientSecurity::plaintext(),
             current: RwLock::new(Arc::new(Connected { leader: String::new(), channels: Vec::new(), generation: 0 })),
             generation: AtomicU64::new(0),
             searches: AtomicU64::new(0),

@@ -29,5 +29,5 @@ pub use machine::MachineFigures;
 pub use report::record::Record;
 pub use run::run;
 pub use summary::Summary;
-pub use system::{RunSpec, System};
+pub use system::{RunSpec, SecurityMode, System};
 pub use workload::Workload;

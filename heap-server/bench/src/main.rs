@@ -1,6 +1,8 @@
 //! heap-bench: `run` measures one workload against one running cluster (Sovereign or etcd);
 //! `compare` starts a fresh cluster of each, measures them in turn point by point and writes the
-//! results. Ctrl-C or SIGTERM stops it and every process it started.
+//! results. Sovereign is reached securely: `run` finds the CA and token as `heapctl dev up` left
+//! them (`ClientSecurity::discover`), `compare` starts secured clusters unless `--plaintext`.
+//! Ctrl-C or SIGTERM stops it and every process it started.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -17,6 +19,7 @@ use heap_bench::System;
 use heap_bench::Workload;
 use heap_bench::COMPARE_DURATION_S_DEFAULT;
 use heap_bench::WARMUP_S_DEFAULT;
+use heap_client::ClientSecurity;
 
 /// Exit code after Ctrl-C or SIGTERM (128 + SIGINT).
 const EXIT_INTERRUPTED: u8 = 130;
@@ -30,7 +33,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// One closed-loop measurement against a running cluster.
+    /// One closed-loop measurement against a running cluster (Sovereign: TLS and token found as
+    /// `heapctl dev up` left them in data/security, or from SOVEREIGN_SECURITY_DIR, SOVEREIGN_CA,
+    /// SOVEREIGN_TOKEN; SOVEREIGN_PLAINTEXT=1 for a plaintext cluster; etcd: plaintext).
     Run(RunArgs),
     /// Fresh Sovereign and etcd clusters, every workload at every client count, results in --out.
     Compare(CompareArgs),
@@ -94,6 +99,10 @@ struct CompareArgs {
     /// The etcd binary (default: etcd on PATH, installed with apt-get if missing).
     #[arg(long)]
     etcd_bin: Option<PathBuf>,
+    /// Run Sovereign without TLS and tokens (`--insecure-plaintext`), to compare with the secured
+    /// default; etcd runs without TLS either way.
+    #[arg(long)]
+    plaintext: bool,
 }
 
 /// Runs the command given on the command line.
@@ -106,6 +115,10 @@ async fn execute(command: Command) -> anyhow::Result<()> {
 
 /// `run`: one measurement; its summary on stdout, as a line or as JSON.
 async fn run_command(args: RunArgs) -> anyhow::Result<()> {
+    let security = match args.system {
+        System::Sovereign => ClientSecurity::discover().context("cannot find how to reach the Sovereign cluster")?,
+        System::Etcd => ClientSecurity::plaintext(),
+    };
     let spec = RunSpec::new(
         args.system,
         args.endpoints,
@@ -115,6 +128,7 @@ async fn run_command(args: RunArgs) -> anyhow::Result<()> {
         args.duration,
         args.ops,
         args.warmup,
+        security,
     )?;
     let summary = run(&spec).await.with_context(|| format!("{} failed", spec.label()))?;
     if args.json {
@@ -137,9 +151,11 @@ async fn compare_command(args: CompareArgs) -> anyhow::Result<()> {
         args.connections,
         args.server_bin,
         args.etcd_bin,
+        args.plaintext,
     )?;
     let outcome = compare(&spec).await?;
     println!("\n{}", outcome.markdown);
+    println!("Sovereign security: {}; etcd: plaintext", spec.sovereign_security());
     println!(
         "{} points; results.json, results.md, machine.json, throughput.svg and latency.svg in {}",
         outcome.records.len(),

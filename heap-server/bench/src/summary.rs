@@ -1,11 +1,13 @@
-//! `Summary`: the outcome of one measurement (throughput, latency percentiles, errors), its
-//! one-line rendering and its JSON form for `run --json`.
+//! `Summary`: the outcome of one measurement (throughput, latency percentiles, errors) and how its
+//! clients reached the system (`security`), its one-line rendering and its JSON form for
+//! `run --json`.
 
 use std::time::Duration;
 
 use serde::Serialize;
 
 use crate::recorder::Recorder;
+use crate::system::SecurityMode;
 use crate::system::System;
 use crate::workload::Workload;
 
@@ -15,6 +17,8 @@ pub struct Summary {
     pub workload: String,
     pub clients: usize,
     pub connections: usize,
+    /// How the clients reached the system: `tls+token`, `plaintext`, ... (`SecurityMode`).
+    pub security: String,
     /// Successful requests in the measured period.
     pub ops: u64,
     /// Failed or rejected requests in the measured period.
@@ -36,6 +40,7 @@ impl Summary {
         workload: Workload,
         clients: usize,
         connections: usize,
+        security: SecurityMode,
         recorder: &Recorder,
         elapsed: Duration,
     ) -> Self {
@@ -47,6 +52,7 @@ impl Summary {
             workload: workload.as_str().to_string(),
             clients,
             connections,
+            security: security.as_str().to_string(),
             ops,
             errors: recorder.errors(),
             elapsed_s,
@@ -60,14 +66,16 @@ impl Summary {
         }
     }
 
-    /// One line for people: system, workload, clients, throughput, latencies, errors.
+    /// One line for people: system, workload, clients, security mode, throughput, latencies,
+    /// errors.
     pub fn line(&self) -> String {
         format!(
-            "{} {} clients={} connections={}: {:.0} ops/s, p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms, errors {} ({} ops in {:.2} s)",
+            "{} {} clients={} connections={} security={}: {:.0} ops/s, p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms, errors {} ({} ops in {:.2} s)",
             self.system,
             self.workload,
             self.clients,
             self.connections,
+            self.security,
             self.throughput_ops_s,
             self.p50_ms,
             self.p99_ms,
@@ -91,7 +99,7 @@ mod tests {
         for _ in 0..errors {
             recorder.error();
         }
-        Summary::new(System::Etcd, Workload::Put, 4, 2, &recorder, elapsed)
+        Summary::new(System::Etcd, Workload::Put, 4, 2, SecurityMode::Plaintext, &recorder, elapsed)
     }
 
     #[test]
@@ -110,7 +118,9 @@ mod tests {
     #[test]
     fn line_names_everything() {
         let line = summary_of(&[1, 2, 3], 0, Duration::from_secs(1)).line();
-        for part in ["etcd put", "clients=4", "connections=2", "3 ops/s", "p50 2.", "p99 3.", "errors 0"] {
+        for part in
+            ["etcd put", "clients=4", "connections=2", "security=plaintext", "3 ops/s", "p50 2.", "p99 3.", "errors 0"]
+        {
             assert!(line.contains(part), "{line:?} lacks {part:?}");
         }
     }
@@ -123,5 +133,6 @@ mod tests {
         let json = serde_json::to_value(&summary).expect("serializes");
         assert_eq!(json["errors"], 5);
         assert_eq!(json["system"], "etcd");
+        assert_eq!(json["security"], "plaintext");
     }
 }

@@ -1,6 +1,6 @@
 //! What a system under test is to the commands: which one (`System`), one measurement of it
-//! (`RunSpec`, checked against the limits), a cluster of it that `compare` started
-//! (`StartedCluster`), and the nonce and seed that tell one measurement from another. `run` and
+//! (`RunSpec`, checked against the limits), how its clients reach it (`SecurityMode`, named in
+//! every result), a cluster of it that `compare` started (`StartedCluster`), and the nonce and seed that tell one measurement from another. `run` and
 //! `compare` hold these and the per-system sides (`sovereign`, `etcd`) read or implement them, so
 //! a system's side never imports the commands.
 
@@ -9,6 +9,8 @@ use std::str::FromStr;
 use std::time::Duration;
 use std::time::SystemTime;
 use std::time::UNIX_EPOCH;
+
+use heap_client::ClientSecurity;
 
 use crate::driver::LoadPlan;
 use crate::driver::Stop;
@@ -66,8 +68,47 @@ impl FromStr for System {
     }
 }
 
-/// One measurement: which system, workload and load, and when it stops.
-#[derive(Debug, Clone, PartialEq)]
+/// How a measurement's clients reached the system: TLS (checked against the cluster's CA) or
+/// plaintext, with or without a token on every request. Every summary and report names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecurityMode {
+    /// TLS and a token: a secured Sovereign cluster (the default).
+    TlsToken,
+    Tls,
+    PlaintextToken,
+    /// No TLS, no token: etcd always, Sovereign with `--plaintext`.
+    Plaintext,
+}
+
+impl SecurityMode {
+    pub fn of(security: &ClientSecurity) -> Self {
+        match (security.is_tls(), security.token.is_some()) {
+            (true, true) => SecurityMode::TlsToken,
+            (true, false) => SecurityMode::Tls,
+            (false, true) => SecurityMode::PlaintextToken,
+            (false, false) => SecurityMode::Plaintext,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SecurityMode::TlsToken => "tls+token",
+            SecurityMode::Tls => "tls",
+            SecurityMode::PlaintextToken => "plaintext+token",
+            SecurityMode::Plaintext => "plaintext",
+        }
+    }
+}
+
+impl fmt::Display for SecurityMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One measurement: which system, workload and load, when it stops, and how its clients reach
+/// the nodes.
+#[derive(Debug, Clone)]
 pub struct RunSpec {
     pub system: System,
     pub endpoints: Vec<String>,
@@ -77,6 +118,8 @@ pub struct RunSpec {
     pub connections: usize,
     pub stop: Stop,
     pub warmup: Duration,
+    /// TLS and token for a secured Sovereign cluster; plaintext for etcd (`etcd_security`).
+    pub security: ClientSecurity,
 }
 
 /// `seconds` as a duration, checked to lie in `min_exclusive..=max` (or `0..=max` when zero is
@@ -121,6 +164,7 @@ impl RunSpec {
         duration_s: Option<f64>,
         ops: Option<u64>,
         warmup_s: f64,
+        security: ClientSecurity,
     ) -> Result<Self, BenchError> {
         if endpoints.is_empty() || endpoints.len() > ENDPOINTS_MAX {
             return Err(BenchError::InvalidArgument(format!("give 1 to {ENDPOINTS_MAX} endpoints (HOST:PORT,...)")));
@@ -145,7 +189,12 @@ impl RunSpec {
             connections: connections_for(clients, connections)?,
             stop,
             warmup: seconds("warmup", warmup_s, WARMUP_S_MAX, true)?,
+            security,
         })
+    }
+
+    pub fn security_mode(&self) -> SecurityMode {
+        SecurityMode::of(&self.security)
     }
 
     pub fn label(&self) -> String {
@@ -165,6 +214,8 @@ impl RunSpec {
 /// A cluster `compare` started.
 pub trait StartedCluster {
     fn endpoints(&self) -> Vec<String>;
+    /// How a client reaches the cluster (its CA and admin token, or plaintext).
+    fn client_security(&self) -> ClientSecurity;
     /// Fails, naming the process and how it ended, if any of the cluster's processes exited.
     fn check_running(&mut self) -> Result<(), BenchError>;
 }
@@ -202,6 +253,23 @@ mod tests {
         assert!(Workload::ALL.iter().all(|w| System::Sovereign.supports(*w)));
     }
 
+    fn plain() -> ClientSecurity {
+        ClientSecurity::plaintext()
+    }
+
+    #[test]
+    fn the_security_mode_names_tls_and_token() {
+        let ca = Some(b"a CA".to_vec());
+        let token = Some("t".to_string());
+        let mode = |ca_pem: &Option<Vec<u8>>, token: &Option<String>| {
+            SecurityMode::of(&ClientSecurity { ca_pem: ca_pem.clone(), token: token.clone() }).to_string()
+        };
+        assert_eq!(mode(&ca, &token), "tls+token");
+        assert_eq!(mode(&ca, &None), "tls");
+        assert_eq!(mode(&None, &token), "plaintext+token");
+        assert_eq!(mode(&None, &None), "plaintext");
+    }
+
     fn spec(
         clients: usize,
         connections: Option<usize>,
@@ -217,6 +285,7 @@ mod tests {
             duration,
             ops,
             1.0,
+            ClientSecurity::plaintext(),
         )
     }
 
@@ -240,10 +309,19 @@ mod tests {
         assert!(spec(1, None, Some(f64::NAN), None).is_err());
         assert!(spec(1, None, None, Some(0)).is_err());
         assert_eq!(spec(1, None, None, Some(5)).map(|s| s.stop).ok(), Some(Stop::Ops(5)));
-        assert!(
-            RunSpec::new(System::Etcd, vec!["a:1".into()], Workload::GraphRead, 1, None, Some(1.0), None, 0.0).is_err()
-        );
-        assert!(RunSpec::new(System::Etcd, Vec::new(), Workload::Put, 1, None, Some(1.0), None, 0.0).is_err());
+        assert!(RunSpec::new(
+            System::Etcd,
+            vec!["a:1".into()],
+            Workload::GraphRead,
+            1,
+            None,
+            Some(1.0),
+            None,
+            0.0,
+            plain()
+        )
+        .is_err());
+        assert!(RunSpec::new(System::Etcd, Vec::new(), Workload::Put, 1, None, Some(1.0), None, 0.0, plain()).is_err());
         assert!(seconds("warmup", 0.0, WARMUP_S_MAX, true).is_ok());
         assert!(seconds("warmup", -1.0, WARMUP_S_MAX, true).is_err());
     }

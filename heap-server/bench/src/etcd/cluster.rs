@@ -1,6 +1,7 @@
 //! `EtcdCluster`: a fresh three-member etcd cluster on free loopback ports, started as in
 //! shared/docs/reference.md ("Running etcd side by side"); its processes are killed when it is
-//! dropped, its data removed by `stop`.
+//! dropped, its data removed by `stop`. Plain http for clients and peers, no authentication:
+//! the fair floor (`etcd_security`).
 
 use std::fs::File;
 use std::path::Path;
@@ -10,11 +11,13 @@ use std::process::Stdio;
 use std::time::Duration;
 use std::time::Instant;
 
+use heap_client::ClientSecurity;
 use heap_testkit::free_ports;
 
 use crate::child_guard::log_tail;
 use crate::child_guard::ChildGuard;
 use crate::error::BenchError;
+use crate::etcd::discover::etcd_security;
 use crate::etcd::discover::leader_once;
 use crate::limits::CLUSTER_START_TIMEOUT_MS;
 use crate::limits::LOG_TAIL_LINES;
@@ -136,6 +139,10 @@ impl EtcdCluster {
 impl StartedCluster for EtcdCluster {
     fn endpoints(&self) -> Vec<String> {
         self.endpoints.clone()
+    }
+
+    fn client_security(&self) -> ClientSecurity {
+        etcd_security()
     }
 
     fn check_running(&mut self) -> Result<(), BenchError> {

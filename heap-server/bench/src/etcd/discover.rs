@@ -1,8 +1,10 @@
 //! `EtcdDiscover`: the leader of an etcd cluster: the member whose own id is the leader id it
-//! reports in Maintenance `Status`.
+//! reports in Maintenance `Status`; and how heap-bench reaches etcd (`etcd_security`).
 
 use std::time::Duration;
 use std::time::Instant;
+
+use heap_client::ClientSecurity;
 
 use crate::etcd::schema as epb;
 use crate::etcd::schema::maintenance_client::MaintenanceClient;
@@ -16,9 +18,16 @@ use crate::limits::STATUS_TIMEOUT_MS;
 
 pub struct EtcdDiscover;
 
+/// etcd runs without TLS and without authentication (`compare` starts it so, and `run` reaches
+/// it so): the fair floor, the least a store can pay per request. Sovereign's figures include its
+/// security unless it runs with `--plaintext`.
+pub fn etcd_security() -> ClientSecurity {
+    ClientSecurity::plaintext()
+}
+
 async fn status(addr: &str) -> Result<epb::StatusResponse, String> {
     let timeout = Duration::from_millis(STATUS_TIMEOUT_MS);
-    let endpoint = channels::endpoint(addr, timeout).map_err(|e| e.to_string())?;
+    let endpoint = channels::endpoint(&etcd_security(), addr, timeout).map_err(|e| e.to_string())?;
     let ask = async {
         let channel = endpoint.connect().await.map_err(|e| e.to_string())?;
         MaintenanceClient::new(channel)

@@ -1,5 +1,6 @@
 //! One etcd measurement end to end: find the leader, write every key once (so gets find them),
-//! build the clients, run the closed loop, summarize.
+//! build the clients, run the closed loop, summarize. etcd is always reached without TLS or
+//! authentication (`etcd_security`): the fair floor Sovereign is compared against.
 
 use std::sync::Arc;
 
@@ -9,6 +10,7 @@ use tokio::task::JoinSet;
 
 use crate::driver::run_closed_loop;
 use crate::error::BenchError;
+use crate::etcd::discover::etcd_security;
 use crate::etcd::discover::EtcdDiscover;
 use crate::etcd::kv_ops::put_request;
 use crate::etcd::kv_ops::range_request;
@@ -28,7 +30,7 @@ pub async fn measure(spec: &RunSpec) -> Result<Summary, BenchError> {
     if !System::Etcd.supports(spec.workload) {
         return Err(BenchError::Unsupported(spec.workload.to_string(), System::Etcd.to_string()));
     }
-    let leader = Arc::new(Leader::connect(EtcdDiscover, &spec.endpoints, spec.connections).await?);
+    let leader = Arc::new(Leader::connect(EtcdDiscover, &spec.endpoints, spec.connections, &etcd_security()).await?);
     let value = value();
     put_every_key(&leader, &value).await?;
     let requests = Arc::new(match spec.workload {
@@ -40,7 +42,16 @@ pub async fn measure(spec: &RunSpec) -> Result<Summary, BenchError> {
         .map(|i| EtcdKvClient::new(i, Arc::clone(&leader), Arc::clone(&requests), seed.wrapping_add(i as u64)))
         .collect();
     let measured = run_closed_loop::<EtcdKvClient>(clients, &spec.plan()).await?;
-    Ok(Summary::new(spec.system, spec.workload, spec.clients, spec.connections, &measured.recorder, measured.elapsed))
+    let mode = spec.security_mode();
+    Ok(Summary::new(
+        spec.system,
+        spec.workload,
+        spec.clients,
+        spec.connections,
+        mode,
+        &measured.recorder,
+        measured.elapsed,
+    ))
 }
 
 /// Writes all `OBJECTS_K` keys, `SETUP_CONCURRENCY` at a time.

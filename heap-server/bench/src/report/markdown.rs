@@ -1,10 +1,12 @@
-//! `results.md`: the machine's figures, how the points were measured, and one table row per
-//! workload and client count with Sovereign and etcd side by side and their throughput ratio.
+//! `results.md`: the machine's figures, how the points were measured (security modes included),
+//! and one table row per workload and client count with Sovereign and etcd side by side and their
+//! throughput ratio.
 
 use std::fmt::Write;
 
 use crate::machine::MachineFigures;
 use crate::report::record::Record;
+use crate::system::SecurityMode;
 use crate::system::System;
 use crate::workload::Workload;
 
@@ -14,6 +16,26 @@ pub struct Method {
     pub warmup_s: f64,
     /// `None`: min(clients, 8) per point.
     pub connections: Option<usize>,
+    /// How Sovereign's clients reached it (etcd: always plaintext).
+    pub sovereign_security: SecurityMode,
+}
+
+/// The sentence on security: which mode Sovereign ran in, and that etcd runs without TLS.
+pub fn security_text(sovereign: SecurityMode) -> String {
+    let etcd = "etcd runs without TLS and without authentication (plain http, as it starts by \
+                default): the fair floor";
+    match sovereign {
+        SecurityMode::TlsToken => format!(
+            "Security: Sovereign ran secured ({sovereign}, the default): TLS with node certificates \
+             from the cluster's CA, and every request carries a token the nodes check. {etcd}, so \
+             Sovereign's figures include the cost of its security and etcd's do not \
+             (`--plaintext` measures Sovereign without it)."
+        ),
+        SecurityMode::Plaintext => {
+            format!("Security: Sovereign ran plaintext (`--plaintext`: no TLS, no tokens), as etcd does. {etcd}.")
+        }
+        other => format!("Security: Sovereign ran {other}. {etcd}."),
+    }
 }
 
 const MISSING: &str = "—";
@@ -83,6 +105,7 @@ pub fn markdown(machine: &MachineFigures, method: &Method, records: &[Record]) -
          subgraph. Latencies of successful requests; errors are failed or rejected requests.\n",
         method.duration_s, method.warmup_s
     );
+    let _ = writeln!(text, "{}\n", security_text(method.sovereign_security));
     text.push_str(&table(records));
     text
 }
@@ -139,10 +162,25 @@ mod tests {
 
     #[test]
     fn the_document_starts_with_the_machine() {
-        let text = markdown(&machine(), &Method { duration_s: 10.0, warmup_s: 1.0, connections: None }, &[]);
+        let method =
+            Method { duration_s: 10.0, warmup_s: 1.0, connections: None, sovereign_security: SecurityMode::TlsToken };
+        let text = markdown(&machine(), &method, &[]);
         assert!(text.starts_with("# heap-bench compare"));
         assert!(text.contains("Machine: 2 cores; 4 KiB write + fdatasync: p50 0.250 ms, p99 0.450 ms"));
         assert!(text.contains("10.0 s per point after 1.0 s of warm-up"));
         assert!(text.contains("| workload | clients |"));
+    }
+
+    #[test]
+    fn the_document_says_which_mode_sovereign_ran_in_and_that_etcd_has_no_tls() {
+        let method =
+            |sovereign_security| Method { duration_s: 1.0, warmup_s: 0.0, connections: None, sovereign_security };
+        let secured = markdown(&machine(), &method(SecurityMode::TlsToken), &[]);
+        assert!(secured.contains("Sovereign ran secured (tls+token, the default)"), "{secured}");
+        assert!(secured.contains("etcd runs without TLS"), "{secured}");
+        let plaintext = markdown(&machine(), &method(SecurityMode::Plaintext), &[]);
+        assert!(plaintext.contains("Sovereign ran plaintext (`--plaintext`"), "{plaintext}");
+        assert!(plaintext.contains("etcd runs without TLS"), "{plaintext}");
+        assert!(!plaintext.contains("secured"), "{plaintext}");
     }
 }

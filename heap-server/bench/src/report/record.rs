@@ -44,6 +44,7 @@ mod tests {
 
     use super::*;
     use crate::recorder::Recorder;
+    use crate::system::SecurityMode;
     use crate::system::System;
     use crate::workload::Workload;
 
@@ -52,7 +53,9 @@ mod tests {
         let mut recorder = Recorder::new().expect("valid bounds");
         recorder.record(Duration::from_millis(2));
         recorder.error();
-        let summary = Summary::new(System::Sovereign, Workload::LockUpdate, 8, 8, &recorder, Duration::from_secs(1));
+        let mode = SecurityMode::TlsToken;
+        let summary =
+            Summary::new(System::Sovereign, Workload::LockUpdate, 8, 8, mode, &recorder, Duration::from_secs(1));
         let json = results_json(&[Record::from(&summary)]).expect("serializes");
         let parsed: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
         let records = parsed.as_array().expect("an array");

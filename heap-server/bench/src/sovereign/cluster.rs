@@ -1,11 +1,13 @@
 //! `SovereignCluster`: a fresh three-node heap-server cluster on free loopback ports, for
-//! `compare`; its processes die with it (LocalCluster kills them on drop), its data dir is removed
-//! by `stop`.
+//! `compare`: secured (a CA, node certificates and tokens in `<dir>/security`, clients with TLS
+//! and the admin token) unless asked for plaintext. Its processes die with it (LocalCluster kills
+//! them on drop), its data dir, security folder included, is removed by `stop`.
 
 use std::path::Path;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use heap_client::ClientSecurity;
 use heap_testkit::free_ports;
 use heap_testkit::LocalCluster;
 
@@ -33,8 +35,9 @@ pub fn server_binary(explicit: Option<&Path>) -> Result<PathBuf, BenchError> {
 }
 
 impl SovereignCluster {
-    /// Starts `NODES` nodes with fresh data under `dir` and waits for a leader.
-    pub async fn start(binary: &Path, dir: &Path) -> Result<Self, BenchError> {
+    /// Starts `NODES` nodes with fresh data under `dir`, secured (`LocalCluster::new_secured`) or,
+    /// with `plaintext`, with `--insecure-plaintext`, and waits for a leader.
+    pub async fn start(binary: &Path, dir: &Path, plaintext: bool) -> Result<Self, BenchError> {
         if dir.exists() {
             std::fs::remove_dir_all(dir).map_err(|e| BenchError::io(dir, e))?;
         }
@@ -45,7 +48,12 @@ impl SovereignCluster {
             .map(|port| format!("127.0.0.1:{port}"))
             .collect();
         // Dropped on any error below, which kills whatever nodes did start.
-        let mut cluster = LocalCluster::new(binary, dir, addrs, Vec::new());
+        let mut cluster = if plaintext {
+            LocalCluster::new(binary, dir, addrs, Vec::new())
+        } else {
+            LocalCluster::new_secured(binary, dir, addrs, Vec::new())
+                .map_err(|e| start_error(format!("cannot make the cluster's certificates and tokens: {e}")))?
+        };
         cluster.start_all().map_err(|e| start_error(e.to_string()))?;
         let mut started = Self { cluster, dir: dir.into() };
         if let Err(e) = started.cluster.wait_for_leader(Duration::from_millis(CLUSTER_START_TIMEOUT_MS)).await {
@@ -77,6 +85,10 @@ impl SovereignCluster {
 impl StartedCluster for SovereignCluster {
     fn endpoints(&self) -> Vec<String> {
         self.cluster.endpoints()
+    }
+
+    fn client_security(&self) -> ClientSecurity {
+        self.cluster.client_security()
     }
 
     fn check_running(&mut self) -> Result<(), BenchError> {

@@ -1,30 +1,29 @@
-//! `SovereignDiscover`: the leader of a Sovereign cluster, from the `Status` of its nodes.
+//! `SovereignDiscover`: the leader of a Sovereign cluster, from the `Status` of its nodes, asked
+//! as the cluster's `ClientSecurity` says (TLS and token, or plaintext).
 
 use std::time::Duration;
 use std::time::Instant;
 
+use heap_client::heap_stub;
+use heap_client::ClientSecurity;
 use proto::heap as pb;
-use proto::heap::heap_client::HeapClient;
 
-use crate::channels;
 use crate::error::BenchError;
 use crate::leader::Discover;
 use crate::limits::LEADER_WAIT_MS;
 use crate::limits::POLL_INTERVAL_MS;
 use crate::limits::STATUS_TIMEOUT_MS;
 
-pub struct SovereignDiscover;
+pub struct SovereignDiscover {
+    /// How the nodes are asked.
+    pub security: ClientSecurity,
+}
 
-async fn status(addr: &str) -> Result<pb::StatusResponse, String> {
+async fn status(security: &ClientSecurity, addr: &str) -> Result<pb::StatusResponse, String> {
     let timeout = Duration::from_millis(STATUS_TIMEOUT_MS);
-    let endpoint = channels::endpoint(addr, timeout).map_err(|e| e.to_string())?;
+    let mut stub = heap_stub(security, addr, timeout, timeout).map_err(|e| e.to_string())?;
     let ask = async {
-        let channel = endpoint.connect().await.map_err(|e| e.to_string())?;
-        HeapClient::new(channel)
-            .status(pb::StatusRequest {})
-            .await
-            .map(tonic::Response::into_inner)
-            .map_err(|e| e.message().to_string())
+        stub.status(pb::StatusRequest {}).await.map(tonic::Response::into_inner).map_err(|e| e.message().to_string())
     };
     tokio::time::timeout(timeout, ask).await.map_err(|_| "no answer in time".to_string())?
 }
@@ -38,7 +37,7 @@ impl Discover for SovereignDiscover {
         loop {
             let mut known = None;
             for addr in endpoints {
-                match status(addr).await {
+                match status(&self.security, addr).await {
                     Ok(s) if s.state == "Leader" => return Ok(addr.clone()),
                     Ok(s) if s.leader_id != 0 => {
                         known = s.members.iter().find(|m| m.id == s.leader_id).map(|m| m.addr.clone());
@@ -49,7 +48,7 @@ impl Discover for SovereignDiscover {
                 }
             }
             if let Some(addr) = known {
-                if status(&addr).await.is_ok_and(|s| s.state == "Leader") {
+                if status(&self.security, &addr).await.is_ok_and(|s| s.state == "Leader") {
                     return Ok(addr);
                 }
             }

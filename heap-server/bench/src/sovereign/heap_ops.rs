@@ -1,8 +1,11 @@
 //! `HeapOpClient`: one closed-loop client of put, get or graph-read over the raw `Heap` gRPC API,
 //! sending prebuilt requests to the leader and finding the leader again when it is unavailable.
+//! Every request carries the cluster's token (`stub`).
 
 use std::sync::Arc;
 
+use heap_client::HeapStub;
+use heap_client::TokenInterceptor;
 use proto::heap as pb;
 use proto::heap::heap_client::HeapClient;
 use tonic::transport::Channel;
@@ -32,25 +35,37 @@ impl HeapRequests {
     }
 }
 
+/// The heap service over `channel`, every request carrying the token `interceptor` holds.
+pub fn stub(channel: Channel, interceptor: &TokenInterceptor) -> HeapStub {
+    HeapClient::with_interceptor(channel, interceptor.clone())
+}
+
 pub struct HeapOpClient {
     index: usize,
     leader: Arc<Leader<SovereignDiscover>>,
     generation: u64,
-    client: HeapClient<Channel>,
+    interceptor: TokenInterceptor,
+    client: HeapStub,
     requests: Arc<HeapRequests>,
     prng: Prng,
 }
 
 impl HeapOpClient {
-    pub fn new(index: usize, leader: Arc<Leader<SovereignDiscover>>, requests: Arc<HeapRequests>, seed: u64) -> Self {
+    pub fn new(
+        index: usize,
+        leader: Arc<Leader<SovereignDiscover>>,
+        interceptor: TokenInterceptor,
+        requests: Arc<HeapRequests>,
+        seed: u64,
+    ) -> Self {
         let connected = leader.current();
-        let client = HeapClient::new(connected.channel(index));
-        Self { index, generation: connected.generation, leader, client, requests, prng: Prng::new(seed) }
+        let client = stub(connected.channel(index), &interceptor);
+        Self { index, generation: connected.generation, leader, interceptor, client, requests, prng: Prng::new(seed) }
     }
 
     fn refresh(&mut self) {
         let connected = self.leader.current();
-        self.client = HeapClient::new(connected.channel(self.index));
+        self.client = stub(connected.channel(self.index), &self.interceptor);
         self.generation = connected.generation;
     }
 

@@ -1,5 +1,6 @@
 //! One Sovereign measurement end to end: find the leader, set up what the workload needs, build
-//! the clients, run the closed loop, summarize.
+//! the clients, run the closed loop, summarize. Every connection is made as `spec.security` says
+//! (TLS and the admin token for a secured cluster), and the summary names that mode.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,7 +10,6 @@ use heap_client::tx::set_field;
 use heap_client::tx::transaction;
 use heap_client::ClusterClient;
 use proto::heap as pb;
-use proto::heap::heap_client::HeapClient;
 use tokio::task::JoinSet;
 
 use crate::driver::run_closed_loop;
@@ -22,6 +22,7 @@ use crate::limits::GRAPH_OBJECTS;
 use crate::limits::OBJECTS_K;
 use crate::limits::SETUP_CONCURRENCY;
 use crate::sovereign::discover::SovereignDiscover;
+use crate::sovereign::heap_ops::stub;
 use crate::sovereign::heap_ops::HeapOpClient;
 use crate::sovereign::heap_ops::HeapRequests;
 use crate::sovereign::lock_update::LockUpdateClient;
@@ -51,8 +52,10 @@ fn graph_request(root: u64) -> pb::ReadRequest {
 }
 
 pub async fn measure(spec: &RunSpec) -> Result<Summary, BenchError> {
-    let leader = Arc::new(Leader::connect(SovereignDiscover, &spec.endpoints, spec.connections).await?);
-    let mut setup = HeapClient::new(leader.current().channel(0));
+    let discover = SovereignDiscover { security: spec.security.clone() };
+    let leader = Arc::new(Leader::connect(discover, &spec.endpoints, spec.connections, &spec.security).await?);
+    let interceptor = spec.security.interceptor()?;
+    let mut setup = stub(leader.current().channel(0), &interceptor);
     let nonce = nonce();
     let requests = match spec.workload {
         Workload::Put => {
@@ -80,14 +83,18 @@ pub async fn measure(spec: &RunSpec) -> Result<Summary, BenchError> {
     let requests = Arc::new(requests);
     let seed = seed();
     let clients = (0..spec.clients)
-        .map(|i| HeapOpClient::new(i, Arc::clone(&leader), Arc::clone(&requests), seed.wrapping_add(i as u64)))
+        .map(|i| {
+            let seed = seed.wrapping_add(i as u64);
+            HeapOpClient::new(i, Arc::clone(&leader), interceptor.clone(), Arc::clone(&requests), seed)
+        })
         .collect();
     let measured = run_closed_loop::<HeapOpClient>(clients, &spec.plan()).await?;
     Ok(summary(spec, &measured))
 }
 
 fn summary(spec: &RunSpec, measured: &Measured) -> Summary {
-    Summary::new(spec.system, spec.workload, spec.clients, spec.connections, &measured.recorder, measured.elapsed)
+    let mode = spec.security_mode();
+    Summary::new(spec.system, spec.workload, spec.clients, spec.connections, mode, &measured.recorder, measured.elapsed)
 }
 
 /// One session per client, over `spec.connections` library clients that try the leader first;
@@ -102,7 +109,7 @@ async fn open_lock_clients(
     endpoints.extend(spec.endpoints.iter().filter(|e| *e != leader).cloned());
     let deadline = Duration::from_millis(CLIENT_DEADLINE_MS);
     let clusters = (0..spec.connections)
-        .map(|_| ClusterClient::with_deadline(&endpoints, deadline).map(Arc::new))
+        .map(|_| ClusterClient::connect(&endpoints, &spec.security, deadline).map(Arc::new))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| BenchError::Setup(e.to_string()))?;
     let mut opened: Vec<Option<LockUpdateClient>> = (0..spec.clients).map(|_| None).collect();

@@ -9,9 +9,8 @@ use heap_client::tx::new_target;
 use heap_client::tx::set_field;
 use heap_client::tx::transaction;
 use heap_client::tx::value;
+use heap_client::HeapStub;
 use proto::heap as pb;
-use proto::heap::heap_client::HeapClient;
-use tonic::transport::Channel;
 
 use crate::error::BenchError;
 use crate::limits::GRAPH_OBJECTS;
@@ -45,7 +44,7 @@ fn listed_objects(root: &str, members: usize) -> Result<pb::Transaction, BenchEr
 
 /// Commits `transaction`; returns the ids of handles `0..members` and the list's id.
 async fn commit_listed(
-    client: &mut HeapClient<Channel>,
+    client: &mut HeapStub,
     transaction: pb::Transaction,
     members: usize,
 ) -> Result<(Vec<u64>, u64), BenchError> {
@@ -74,11 +73,7 @@ async fn commit_listed(
 }
 
 /// Creates `count` objects with a 256-byte value; returns their ids.
-pub async fn create_objects(
-    client: &mut HeapClient<Channel>,
-    count: usize,
-    nonce: &str,
-) -> Result<Vec<u64>, BenchError> {
+pub async fn create_objects(client: &mut HeapStub, count: usize, nonce: &str) -> Result<Vec<u64>, BenchError> {
     let mut ids = Vec::with_capacity(count);
     let mut batch = 0;
     while ids.len() < count {
@@ -92,11 +87,7 @@ pub async fn create_objects(
 }
 
 /// Creates `count` graphs of `GRAPH_OBJECTS` objects; returns the id of each graph's root list.
-pub async fn create_graphs(
-    client: &mut HeapClient<Channel>,
-    count: usize,
-    nonce: &str,
-) -> Result<Vec<u64>, BenchError> {
+pub async fn create_graphs(client: &mut HeapStub, count: usize, nonce: &str) -> Result<Vec<u64>, BenchError> {
     let mut roots = Vec::with_capacity(count);
     for graph in 0..count {
         let root = format!("heap-bench/{nonce}/graph/{graph}");

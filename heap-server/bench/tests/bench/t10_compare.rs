@@ -1,5 +1,6 @@
 //! `heap-bench compare` end to end: a real three-node Sovereign cluster and a real three-member
-//! etcd cluster, put and get at 1 and 4 clients: every point is measured without errors, every
+//! etcd cluster, put and get at 1 and 4 clients, Sovereign secured (TLS and tokens, the default)
+//! and etcd plaintext, both modes stated: every point is measured without errors, every
 //! output file is written, and no process or data of the clusters is left behind.
 
 use std::collections::BTreeSet;
@@ -54,9 +55,13 @@ fn compare_measures_both_systems_side_by_side() {
 
     let markdown = std::fs::read_to_string(out.join("results.md")).expect("results.md");
     assert!(markdown.contains("Machine: "));
+    assert!(markdown.contains("Sovereign ran secured (tls+token"), "results.md states Sovereign's mode");
+    assert!(markdown.contains("etcd runs without TLS"), "results.md states etcd's mode");
     assert_eq!(markdown.lines().filter(|l| l.starts_with("| put |") || l.starts_with("| get |")).count(), 4);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("| workload | clients | Sovereign ops/s"), "the table is printed");
+    assert!(stdout.contains("sovereign put clients=1 connections=1 security=tls+token"), "secured by default");
+    assert!(stdout.contains("etcd put clients=1 connections=1 security=plaintext"), "etcd without TLS");
     let machine: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("machine.json")).expect("machine.json")).expect("JSON");
     assert!(machine["fsync_4k_p50_ms"].as_f64().is_some_and(|v| v > 0.0));
