@@ -5,6 +5,8 @@
 # Uses the cluster at $SOVEREIGN_ENDPOINTS (default 127.0.0.1:7101,127.0.0.1:7102,127.0.0.1:7103,
 # as started by `heapctl dev up`); when nothing answers there and SOVEREIGN_ENDPOINTS is unset, it
 # starts a throwaway three-node cluster on ports 7201-7203 and stops it at the end.
+# Security: $SOVEREIGN_SECURITY_DIR, else the repository's data/security (what `heapctl dev up` run
+# at the root writes), else the throwaway cluster's own folder; the JVMs and heapctl read it from there.
 # Needs the jar (heap-client-jni/java/build.sh) and heap-server/heapctl (cargo build -p heap-server -p heapctl).
 set -euo pipefail
 jvms=${1:-3}
@@ -18,6 +20,9 @@ heapctl="$root/target/release/heapctl"
 [ -x "$heapctl" ] || { echo "missing heapctl: cargo build -p heapctl" >&2; exit 1; }
 
 endpoints=${SOVEREIGN_ENDPOINTS:-127.0.0.1:7101,127.0.0.1:7102,127.0.0.1:7103}
+if [ -z "${SOVEREIGN_SECURITY_DIR:-}" ] && [ -f "$root/data/security/ca.pem" ]; then
+  export SOVEREIGN_SECURITY_DIR="$root/data/security"
+fi
 cluster_pid=""
 cleanup() {
   if [ -n "$cluster_pid" ]; then
@@ -37,6 +42,8 @@ if ! "$heapctl" --endpoints "$endpoints" --timeout-ms 2000 status >/dev/null 2>&
   echo "starting a throwaway cluster at $endpoints (data in $data_dir)"
   "$heapctl" dev up --endpoints "$endpoints" --base-port 7201 --data-dir "$data_dir" >"$data_dir/dev-up.log" 2>&1 &
   cluster_pid=$!
+  # dev up writes the CA and the admin token there (on its first run, so the status loop waits for it).
+  export SOVEREIGN_SECURITY_DIR="$data_dir/security"
   for _ in $(seq 1 100); do
     "$heapctl" --endpoints "$endpoints" --timeout-ms 1000 status 2>/dev/null | grep -q "leader: node" && break
     sleep 0.2

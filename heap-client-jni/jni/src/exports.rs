@@ -26,6 +26,8 @@ use jni::JNIEnv;
 
 use crate::failure::Failure;
 use crate::registry::Registry;
+use crate::security::client_security;
+use crate::security::with_connect_hint;
 use crate::values::kind_code;
 use crate::values::kind_from_code;
 use crate::values::value_from_parts;
@@ -118,10 +120,17 @@ pub extern "system" fn Java_org_sovereign_heap_Native_connect<'local>(
     mut env: JNIEnv<'local>,
     _class: JClass<'local>,
     endpoints: JString<'local>,
+    ca_pem: JByteArray<'local>,
+    token: JString<'local>,
 ) -> jlong {
     entry(&mut env, |env| {
         let endpoints = string_arg(env, &endpoints, "endpoints")?;
-        let heap = BlockingHeap::connect(&endpoints)?;
+        // Null means plaintext (no CA) and anonymous (no token): `Security.plaintext()`.
+        let ca_pem = if ca_pem.is_null() { None } else { Some(env.convert_byte_array(&ca_pem)?) };
+        let token = if token.is_null() { None } else { Some(string_arg(env, &token, "token")?) };
+        let security = client_security(ca_pem, token.as_deref())?;
+        let heap = BlockingHeap::connect(&endpoints, &security)
+            .map_err(|error| with_connect_hint(error, security.is_tls()))?;
         match CLIENTS.insert(heap) {
             Ok(handle) => Ok(handle as jlong),
             Err(heap) => {

@@ -1,5 +1,6 @@
 //! The JNI bindings behind the Java jar (`org.sovereign.heap.Native`): handles to open clients,
-//! values crossing between Java and Rust, and Rust errors and panics turned into Java exceptions.
+//! the security (CA and token) Java connects with, values crossing between Java and Rust, and Rust
+//! errors and panics turned into Java exceptions.
 //!
 //! Rules every entry point keeps (`exports.rs`):
 //! - it runs its body under `catch_unwind`; a panic becomes a `HeapException`, never an unwind
@@ -14,9 +15,11 @@
 mod exports;
 mod failure;
 mod registry;
+mod security;
 mod values;
 
 pub use failure::Failure;
 pub use registry::Registry;
 pub use registry::HANDLES_MAX;
+pub use security::CA_PEM_BYTES_MAX;
 pub use values::ValueTag;

@@ -55,13 +55,33 @@ public final class HeapClient implements AutoCloseable {
 
     /**
      * Connects to the cluster at {@code endpoints} ("host:port,host:port,..."; any subset of the nodes
-     * works, the client finds the leader). Waits a bounded time and then throws
+     * works, the client finds the leader) with the security {@link Security#discover()} finds in this
+     * process's settings (the folder {@code heapctl dev up} wrote, {@code SOVEREIGN_SECURITY_DIR},
+     * {@code SOVEREIGN_TOKEN}, ...). Waits a bounded time and then throws
      * {@link HeapUnavailableException} naming the endpoints it tried.
+     *
+     * @throws HeapRejectedException if the security settings name a missing or invalid file, or the
+     *     cluster refuses the token (unknown, or its role does not allow opening a session)
      */
     public static HeapClient connect(String endpoints) {
         Objects.requireNonNull(endpoints, "endpoints");
+        return connect(endpoints, Security.discover());
+    }
+
+    /**
+     * Connects to the cluster at {@code endpoints} (as {@link #connect(String)}) with the given CA
+     * certificate and token. Waits a bounded time (the connect deadline, 10 s) and then throws
+     * {@link HeapUnavailableException} naming the endpoints it tried; that is also what a TLS client
+     * of a plaintext cluster, or a plaintext client of a secured one, sees, and the message says so.
+     *
+     * @throws HeapRejectedException if the cluster refuses the token: its message is the cluster's,
+     *     saying what to do (an unknown token, a role that does not allow writing)
+     */
+    public static HeapClient connect(String endpoints, Security security) {
+        Objects.requireNonNull(endpoints, "endpoints");
+        Objects.requireNonNull(security, "security");
         NativeLoader.load();
-        return new HeapClient(endpoints, Native.connect(endpoints));
+        return new HeapClient(endpoints, Native.connect(endpoints, security.caPem(), security.token()));
     }
 
     /** The version of the native library (the Rust crate's version). */

@@ -16,7 +16,8 @@ final class Native {
 
     static native String version();
 
-    static native long connect(String endpoints);
+    /** A new client; {@code caPem} null means plaintext, {@code token} null means none (see {@link Security}). */
+    static native long connect(String endpoints, byte[] caPem, String token);
 
     static native void close(long handle);
 
