@@ -209,27 +209,33 @@ async fn a_second_snapshot_stream_is_refused_while_one_is_open() {
     assert_data_intact(&test, 1).await;
     test.phase("a member's corrupt snapshot refused; the node still runs");
 
-    let (chunks, stream) = tokio::sync::mpsc::channel::<SnapshotChunk>(4);
-    chunks.send(forged_snapshot_chunk(sender, term, vec![0; 1024])).await.expect("queue the first chunk");
-    let mut first_client = member.raft(&addr);
-    let mut first = tokio::spawn(async move {
-        first_client.install_snapshot(tokio_stream::wrappers::ReceiverStream::new(stream)).await
-    });
-    // The first stream is open once the node holds its install slot: retry the second until refused.
-    let deadline = Instant::now() + CONDITION_TIMEOUT;
-    let refusal = loop {
-        assert!(!first.is_finished(), "the first stream ended early: {:?}", (&mut first).await);
-        let second = forge_snapshot(&member, &addr, forged_snapshot_chunk(sender, term, vec![0; 16])).await;
-        match second {
-            Err(e) if e.contains("ResourceExhausted") => break e,
-            other => assert!(Instant::now() < deadline, "second stream never refused as busy: {other:?}"),
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    // Two streams open at once, each held after its first chunk: whichever reaches the node second
+    // is refused as busy, the other stays open (no order between them is assumed).
+    let mut senders = Vec::new();
+    let mut streams = tokio::task::JoinSet::new();
+    for _ in 0..2 {
+        let (chunks, stream) = tokio::sync::mpsc::channel::<SnapshotChunk>(4);
+        chunks.send(forged_snapshot_chunk(sender, term, vec![0; 1024])).await.expect("queue the first chunk");
+        senders.push(chunks);
+        let mut client = member.raft(&addr);
+        streams
+            .spawn(async move { client.install_snapshot(tokio_stream::wrappers::ReceiverStream::new(stream)).await });
+    }
+    let first_done = tokio::time::timeout(CONDITION_TIMEOUT, streams.join_next())
+        .await
+        .expect("one stream is answered in time")
+        .expect("a stream task")
+        .expect("the task did not panic");
+    let refusal = format!("{:?}", first_done.expect_err("the second stream is refused"));
+    assert!(refusal.contains("ResourceExhausted"), "{refusal}");
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), streams.join_next()).await.is_err(),
+        "the other stream stays open while its sender holds it"
+    );
     assert!(refusal.contains("in progress"), "{refusal}");
     test.phase("a second snapshot stream refused while the first is open");
-    drop(chunks);
-    first.abort();
+    drop(senders);
+    streams.abort_all();
     assert_data_intact(&test, 1).await;
     test.phase("the abandoned stream installed nothing; data intact");
 }
