@@ -65,6 +65,13 @@ fn raft_config(config: &NodeConfig) -> anyhow::Result<Arc<Config>> {
         // would serve stale reads (found by chaos-tests, restart-all nemesis, seeds 4 and 5). A new
         // term commits a blank entry first; and a node whose own log lost entries cannot win.
         enable_leader_restore: Some(false),
+        // A follower whose data dir was wiped (a replaced disk, a re-seeded node) comes back with
+        // an empty log. Without this, the leader takes its "conflict" below the index it had
+        // already matched as impossible and stops replicating to it until leadership changes
+        // (the node sat at applied 0 for minutes). With it, the leader restarts the search and
+        // sends a snapshot; entries a quorum accepted are never withdrawn (openraft keeps the
+        // quorum-accepted value when it lowers one follower's progress).
+        allow_log_reversion: Some(true),
         ..Default::default()
     };
     Ok(Arc::new(raft_config.validate().context("invalid Raft timing settings")?))

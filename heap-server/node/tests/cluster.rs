@@ -7,6 +7,8 @@ mod cluster {
     mod t10_basic;
     mod t20_failover;
     mod t30_snapshot;
+    mod t32_wiped_node;
+    mod t34_damaged_sled;
     mod t40_bad_input;
     mod t50_heapctl;
     mod t60_locks;
