@@ -27,6 +27,30 @@ pub enum StateMachineError {
     ImageWrite(String),
 }
 
+impl StateMachineError {
+    /// Whether the error says the sled image is damaged (it can be rebuilt from the snapshot and
+    /// the log), as opposed to an error of the disk, the snapshot or the process.
+    pub fn is_damaged_image(&self) -> bool {
+        match self {
+            StateMachineError::CorruptMeta { .. } | StateMachineError::Load(_) => true,
+            StateMachineError::Open { error, .. } | StateMachineError::Sled(error) => sled_damage(error),
+            _ => false,
+        }
+    }
+}
+
+/// A sled error that means its files are damaged, not that the disk or the process is unwell
+/// (permissions, missing folders, out of descriptors or space stop the node as before).
+fn sled_damage(error: &sled::Error) -> bool {
+    match error {
+        sled::Error::Corruption { .. } | sled::Error::Unsupported(_) | sled::Error::ReportableBug(_) => true,
+        sled::Error::Io(io_error) => {
+            matches!(io_error.kind(), io::ErrorKind::UnexpectedEof | io::ErrorKind::InvalidData)
+        }
+        _ => false,
+    }
+}
+
 impl From<StateMachineError> for io::Error {
     fn from(e: StateMachineError) -> Self {
         io::Error::other(e)

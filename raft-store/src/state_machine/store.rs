@@ -60,6 +60,48 @@ struct Inner<M> {
     snapshot_dir: PathBuf,
 }
 
+/// What `open_image` read from sled.
+struct OpenedImage {
+    tree: sled::Tree,
+    last_applied: Option<LogId>,
+    membership: StoredMembership,
+}
+
+/// Opens sled at `sled_path` and loads its image into `machine` (cleared first).
+fn open_image<M: Machine>(sled_path: &Path, machine: &mut M) -> Result<OpenedImage, StateMachineError> {
+    let db = sled::open(sled_path)
+        .map_err(|error| StateMachineError::Open { path: sled_path.display().to_string(), error })?;
+    let tree = db.open_tree("machine")?;
+    let last_applied: Option<LogId> = match tree.get(KEY_LAST_APPLIED)? {
+        Some(bytes) => decode_meta(KEY_LAST_APPLIED, &bytes)?,
+        None => None,
+    };
+    let membership: StoredMembership = match tree.get(KEY_MEMBERSHIP)? {
+        Some(bytes) => decode_meta(KEY_MEMBERSHIP, &bytes)?,
+        None => StoredMembership::default(),
+    };
+    machine.clear();
+    for item in tree.scan_prefix([MACHINE_PREFIX]) {
+        let (key, value) = item?;
+        machine.load(&key[1..], &value)?;
+    }
+    machine.validate()?;
+    Ok(OpenedImage { tree, last_applied, membership })
+}
+
+/// Moves a damaged sled folder out of the way (kept for a post-mortem, never read again).
+fn move_aside(sled_path: &Path) -> Result<PathBuf, StateMachineError> {
+    let unix_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_millis())
+        .unwrap_or(0);
+    let aside = sled_path.with_file_name(format!("state.damaged-{unix_ms}"));
+    std::fs::rename(sled_path, &aside).map_err(|error| {
+        StateMachineError::Snapshot(ImageError::Io { path: sled_path.display().to_string(), error })
+    })?;
+    Ok(aside)
+}
+
 /// openraft state machine storage for `M`. Cheap to clone; clones share one state.
 pub struct StateMachineStore<M> {
     inner: Arc<Inner<M>>,
@@ -74,28 +116,29 @@ impl<M> Clone for StateMachineStore<M> {
 impl<M: Machine> StateMachineStore<M> {
     /// Opens (or creates) the store under `dir` (`dir/state` for sled, `dir/snapshot.bin`), loads
     /// the machine image into `machine`, and brings it up to the snapshot if sled is older.
+    ///
+    /// sled is only a cache of the snapshot and the log: if its image cannot be opened or loaded
+    /// (a disk-full stop, a torn write), it is moved aside to `state.damaged-<unix ms>` and
+    /// rebuilt from the snapshot, and Raft re-applies the log after it. A damaged snapshot still
+    /// stops the node: it is the truth, and only the operator (or a peer's copy) can replace it.
     pub fn open(dir: &Path, mut machine: M) -> Result<Self, StateMachineError> {
         std::fs::create_dir_all(dir)
             .map_err(|e| StateMachineError::Snapshot(ImageError::Io { path: dir.display().to_string(), error: e }))?;
         let sled_path = dir.join("state");
-        let db = sled::open(&sled_path)
-            .map_err(|error| StateMachineError::Open { path: sled_path.display().to_string(), error })?;
-        let tree = db.open_tree("machine")?;
-
-        let last_applied: Option<LogId> = match tree.get(KEY_LAST_APPLIED)? {
-            Some(bytes) => decode_meta(KEY_LAST_APPLIED, &bytes)?,
-            None => None,
+        let image = match open_image(&sled_path, &mut machine) {
+            Ok(image) => image,
+            Err(error) if error.is_damaged_image() => {
+                let aside = move_aside(&sled_path)?;
+                tracing::warn!(
+                    %error,
+                    moved_to = %aside.display(),
+                    "the state machine's sled image is damaged; rebuilding it from the snapshot and the log"
+                );
+                open_image(&sled_path, &mut machine)?
+            }
+            Err(error) => return Err(error),
         };
-        let membership: StoredMembership = match tree.get(KEY_MEMBERSHIP)? {
-            Some(bytes) => decode_meta(KEY_MEMBERSHIP, &bytes)?,
-            None => StoredMembership::default(),
-        };
-        machine.clear();
-        for item in tree.scan_prefix([MACHINE_PREFIX]) {
-            let (key, value) = item?;
-            machine.load(&key[1..], &value)?;
-        }
-        machine.validate()?;
+        let OpenedImage { tree, last_applied, membership } = image;
 
         let store = Self {
             inner: Arc::new(Inner {
