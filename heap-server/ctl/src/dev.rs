@@ -20,6 +20,8 @@ use proto::security::SECURITY_DIR_ENV;
 const DEV_NODES_MAX: u64 = 7;
 /// How long `dev up` waits for the first leader before reporting the cluster as not ready.
 const LEADER_WAIT_MS: u64 = 15_000;
+/// Node N's `/metrics` port is its client port plus this (7101 -> 7181).
+const METRICS_PORT_OFFSET: u16 = 80;
 /// How long the status printed after start-up may take.
 const STATUS_TIMEOUT_MS: u64 = 2_000;
 
@@ -27,11 +29,14 @@ pub async fn up(nodes: u64, data_dir: &Path, base_port: u16, insecure_plaintext:
     if nodes == 0 || nodes > DEV_NODES_MAX {
         bail!("--nodes must be between 1 and {DEV_NODES_MAX}");
     }
+    if u64::from(base_port) + u64::from(METRICS_PORT_OFFSET) + nodes > u64::from(u16::MAX) {
+        bail!("--base-port {base_port} is too high: the nodes' metrics ports (+{METRICS_PORT_OFFSET}) must stay below 65536");
+    }
     let server = heap_testkit::locate_server_binary(None)?;
     let addrs: Vec<String> = (0..nodes).map(|i| format!("127.0.0.1:{}", u64::from(base_port) + i)).collect();
     // Ports first: a second `dev up` must not touch the running cluster's files.
     LocalCluster::new(&server, data_dir, addrs.clone(), Vec::new()).check_ports_free()?;
-    let mut cluster = if insecure_plaintext {
+    let cluster = if insecure_plaintext {
         eprintln!(
             "WARNING: --insecure-plaintext: no TLS and no tokens; anyone who can reach these ports can read and change \
              everything. For tests only."
@@ -58,11 +63,15 @@ pub async fn up(nodes: u64, data_dir: &Path, base_port: u16, insecure_plaintext:
             println!("clients find it with: export {SECURITY_DIR_ENV}={}", dir.display());
         }
     }
+    let metrics_addr =
+        |id: u64| format!("127.0.0.1:{}", u64::from(base_port) + u64::from(METRICS_PORT_OFFSET) + id - 1);
+    let mut cluster = cluster.with_node_args(|id| vec!["--http-listen".to_string(), metrics_addr(id)]);
     for id in cluster.ids() {
         let pid = cluster.start(id)?;
         println!(
-            "node {id}: pid {pid} at {}, data {}, log {}",
+            "node {id}: pid {pid} at {}, metrics http://{}/metrics, data {}, log {}",
             cluster.addr(id)?,
+            metrics_addr(id),
             cluster.node_data_dir(id).display(),
             cluster.log_path(id).display()
         );

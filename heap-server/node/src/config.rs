@@ -64,6 +64,10 @@ pub struct Args {
     /// The client token file (names, roles, SHA-256 digests; `heapctl token new` adds to it).
     #[arg(long)]
     pub tokens: Option<PathBuf>,
+    /// Serve `GET /metrics` (Prometheus text) on this address; plain HTTP, so loopback or an
+    /// operations network. Off unless given.
+    #[arg(long)]
+    pub http_listen: Option<SocketAddr>,
     /// TEST ONLY: no TLS and no authentication; anyone who reaches the port may do anything.
     /// For test clusters on a closed machine. A flag only, so no config file can turn it on.
     #[arg(long)]
@@ -93,6 +97,7 @@ struct FileConfig {
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     tokens: Option<PathBuf>,
+    http_listen: Option<SocketAddr>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,6 +138,8 @@ pub struct NodeConfig {
     pub logs_to_keep: u64,
     pub log_format: LogFormat,
     pub security: SecurityMode,
+    /// Where `/metrics` is served, if anywhere.
+    pub http_listen: Option<SocketAddr>,
     /// TEST ONLY (`--unsafe-stale-reads`): reads skip the read-index round and the forwarding to
     /// the leader and are served from local state. Breaks linearizability on purpose.
     pub unsafe_stale_reads: bool,
@@ -254,6 +261,7 @@ impl NodeConfig {
             logs_to_keep: args.logs_to_keep.or(file.logs_to_keep).unwrap_or(LOGS_TO_KEEP_DEFAULT),
             log_format,
             security,
+            http_listen: args.http_listen.or(file.http_listen),
             unsafe_stale_reads: args.unsafe_stale_reads,
         };
         if config.heartbeat_interval_ms == 0 || config.heartbeat_interval_ms >= config.election_timeout_min_ms {

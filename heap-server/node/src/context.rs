@@ -10,6 +10,7 @@ use std::sync::Arc;
 use crate::auth::Authenticator;
 use crate::machine_adapter::FeedEvent;
 use crate::machine_adapter::HeapMachine;
+use crate::metrics::NodeMetrics;
 use crate::tls::NodeTls;
 
 pub type HeapStore = StateMachineStore<HeapMachine>;
@@ -27,6 +28,8 @@ pub struct NodeContext {
     pub tls: Option<Arc<NodeTls>>,
     /// Who may call the heap service, and in which role.
     pub authenticator: Authenticator,
+    /// What the node records for `/metrics` beyond Raft's and the heap's own state.
+    pub metrics: NodeMetrics,
     /// TEST ONLY (`--unsafe-stale-reads`): `Read` is served from local state without confirming
     /// leadership. The planted bug the chaos tests must catch; false in every real deployment.
     pub unsafe_stale_reads: bool,

@@ -31,6 +31,7 @@ use crate::consensus_gate::ConsensusGate;
 use crate::context::HeapRaft;
 use crate::context::NodeContext;
 use crate::heap_service::HeapService;
+use crate::http_server;
 use crate::leader_duties;
 use crate::limits::CLIENT_MESSAGE_SIZE_BYTES_MAX;
 use crate::limits::GRPC_ACCEPT_QUEUE_CONNECTIONS;
@@ -41,6 +42,7 @@ use crate::limits::RAFT_PAYLOAD_ENTRIES_MAX;
 use crate::limits::SHUTDOWN_TIMEOUT_MS;
 use crate::machine_adapter::HeapMachine;
 use crate::machine_adapter::CHANGE_FEED_CAPACITY;
+use crate::metrics::NodeMetrics;
 use crate::network::PeerNetwork;
 use crate::node_stream::NodeStream;
 use crate::open_files::raise_open_files_limit;
@@ -123,6 +125,7 @@ async fn open_raft(
         changes,
         tls,
         authenticator,
+        metrics: NodeMetrics::new(config.data_dir.clone()),
         unsafe_stale_reads: config.unsafe_stale_reads,
     })
 }
@@ -201,6 +204,20 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> anyh
     let acceptor = Acceptor { tls: tls_acceptor, links, grpc: grpc_connections_tx };
     let acceptor = tokio::spawn(acceptor.run(listener, open_files_limit));
     let server = spawn_grpc_server(&context, gate, router, proposer, grpc_connections_rx, stop_server_rx);
+    let (stop_http_tx, stop_http_rx) = tokio::sync::oneshot::channel::<()>();
+    let http = match config.http_listen {
+        Some(addr) => {
+            let listener = TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on --http-listen {addr} (is another process using it?)"))?;
+            tracing::info!(%addr, "serving /metrics");
+            let stop = async {
+                stop_http_rx.await.ok();
+            };
+            Some(tokio::spawn(http_server::serve(listener, Arc::clone(&context), stop)))
+        }
+        None => None,
+    };
 
     let mut server = std::pin::pin!(server);
     tokio::select! {
@@ -216,6 +233,10 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> anyh
         }
     }
     let _ = stop_server_tx.send(());
+    let _ = stop_http_tx.send(());
+    if let Some(http) = http {
+        http.abort();
+    }
     acceptor.abort();
     let _ = stop_duties_tx.send(true);
     let _ = duties.await;

@@ -57,8 +57,10 @@ impl Proposer {
                     hm::TRANSACTION_SIZE_BYTES_MAX
                 )));
             }
+            let proposed = Instant::now();
             match self.node.raft.client_write(RaftRequest { payload }).await {
                 Ok(written) => {
+                    self.node.metrics.proposal_latency.observe(proposed.elapsed());
                     let reply = hm::decode_reply(&written.data.payload)
                         .map_err(|e| Status::internal(format!("undecodable state machine reply: {e}")))?;
                     return Ok(Proposal::Applied { reply, log_index: written.log_id.index });

@@ -9,6 +9,7 @@ mod cluster {
     mod t30_snapshot;
     mod t32_wiped_node;
     mod t34_damaged_sled;
+    mod t36_metrics;
     mod t40_bad_input;
     mod t50_heapctl;
     mod t60_locks;

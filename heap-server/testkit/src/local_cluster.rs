@@ -40,6 +40,8 @@ struct Node {
     addr: String,
     /// Words before the heap-server command line (empty: run it directly).
     launcher: Vec<String>,
+    /// Flags for this node only (after the cluster-wide extra arguments).
+    args: Vec<String>,
 }
 
 pub struct LocalCluster {
@@ -82,7 +84,7 @@ impl LocalCluster {
     /// `data_dir/node<ID>.log`. Nothing runs until `start_all`/`start`. `with_security` or
     /// `new_secured` make it a secured one.
     pub fn new(server_binary: &Path, data_dir: &Path, addrs: Vec<String>, extra_args: Vec<String>) -> Self {
-        let node = |(index, addr)| (index as u64 + 1, Node { addr, launcher: Vec::new() });
+        let node = |(index, addr)| (index as u64 + 1, Node { addr, launcher: Vec::new(), args: Vec::new() });
         Self {
             server_binary: server_binary.to_path_buf(),
             data_dir: data_dir.to_path_buf(),
@@ -161,6 +163,15 @@ impl LocalCluster {
     pub fn with_launcher(mut self, launcher: impl Fn(u64) -> Vec<String>) -> Self {
         for (id, node) in &mut self.nodes {
             node.launcher = launcher(*id);
+        }
+        self
+    }
+
+    /// Gives node `id` the flags `args(id)` besides the cluster-wide ones (e.g. its own
+    /// `--http-listen`).
+    pub fn with_node_args(mut self, args: impl Fn(u64) -> Vec<String>) -> Self {
+        for (id, node) in &mut self.nodes {
+            node.args = args(*id);
         }
         self
     }
@@ -250,6 +261,7 @@ impl LocalCluster {
             .arg(self.node_data_dir(id))
             .args(&security_flags)
             .args(&self.extra_args)
+            .args(&node.args)
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(log_err)

@@ -40,21 +40,22 @@ impl TestCluster {
     /// Starts `nodes` secured heap-server processes (TLS, a CA and tokens made for the test, as
     /// `heapctl dev up` does) on free loopback ports.
     pub fn start(name: &'static str, nodes: usize, extra_args: &[&str]) -> Self {
-        Self::start_with(name, nodes, extra_args, true, |_| Vec::new())
+        Self::start_with(name, nodes, extra_args, true, |cluster| cluster)
     }
 
     /// As `start`, with `--insecure-plaintext`: for tests that speak raw bytes to the port.
     pub fn start_plaintext(name: &'static str, nodes: usize, extra_args: &[&str]) -> Self {
-        Self::start_with(name, nodes, extra_args, false, |_| Vec::new())
+        Self::start_with(name, nodes, extra_args, false, |cluster| cluster)
     }
 
-    /// As `start`, each node run behind `launcher(id)` (e.g. `prlimit` with a lower file limit).
+    /// As `start`, with `configure` applied to the cluster before its nodes start (a launcher
+    /// such as `prlimit`, per-node flags such as `--http-listen`).
     pub fn start_with(
         name: &'static str,
         nodes: usize,
         extra_args: &[&str],
         secured: bool,
-        launcher: impl Fn(u64) -> Vec<String>,
+        configure: impl FnOnce(LocalCluster) -> LocalCluster,
     ) -> Self {
         let dir = tempfile::tempdir().expect("a temp dir for the cluster");
         let addrs =
@@ -65,7 +66,7 @@ impl TestCluster {
         } else {
             LocalCluster::new(&server_binary(), dir.path(), addrs, extra_args)
         };
-        let mut cluster = cluster.with_launcher(launcher);
+        let mut cluster = configure(cluster);
         cluster.start_all().expect("heap-server processes start");
         let test = Self { cluster, started: Instant::now(), name, _dir: dir };
         test.phase(&format!("started {nodes} {} nodes", if secured { "secured" } else { "plaintext" }));

@@ -263,7 +263,9 @@ async fn a_connection_flood_is_refused_while_writes_and_snapshots_continue() {
             Vec::new()
         }
     };
-    let test = TestCluster::start_with("connection-flood", 3, &["--snapshot-logs", "100"], true, launcher);
+    let test = TestCluster::start_with("connection-flood", 3, &["--snapshot-logs", "100"], true, |c| {
+        c.with_launcher(launcher)
+    });
     test.leader().await;
     let client = test.client();
     set_root(&client, "before", 1).await.expect("write");

@@ -1,0 +1,159 @@
+//! The node's metrics in Prometheus text format (`GET /metrics` on `--http-listen`): Raft role,
+//! term, indexes and each follower's lag, proposal latency, the heap's sessions, locks, waiters
+//! and objects, and the data dir's disk space. Rendering only reads: Raft's metrics channel, the
+//! state machine under its read lock, statvfs.
+
+use std::fmt::Write;
+use std::path::PathBuf;
+
+use openraft::async_runtime::WatchReceiver;
+use openraft::ServerState;
+
+use crate::context::NodeContext;
+use crate::disk_space::disk_space;
+use crate::histogram::Histogram;
+
+/// What the node records for its metrics beyond what Raft and the state machine hold.
+#[derive(Default)]
+pub struct NodeMetrics {
+    /// From a command's proposal to its reply on this node (leader only; followers forward).
+    pub proposal_latency: Histogram,
+    /// The data dir whose file system's space is reported.
+    pub data_dir: PathBuf,
+}
+
+impl NodeMetrics {
+    pub fn new(data_dir: PathBuf) -> Self {
+        Self { proposal_latency: Histogram::default(), data_dir }
+    }
+}
+
+/// Appends one gauge family with a single value.
+fn gauge(out: &mut String, name: &str, help: &str, value: impl std::fmt::Display) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} gauge");
+    let _ = writeln!(out, "{name} {value}");
+}
+
+/// Appends one gauge family with one sample per (label value, value).
+fn labelled_gauge(out: &mut String, name: &str, help: &str, label: &str, samples: &[(String, u64)]) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} gauge");
+    for (label_value, value) in samples {
+        let _ = writeln!(out, "{name}{{{label}=\"{label_value}\"}} {value}");
+    }
+}
+
+fn role_name(state: ServerState) -> &'static str {
+    match state {
+        ServerState::Leader => "leader",
+        ServerState::Follower => "follower",
+        ServerState::Candidate => "candidate",
+        ServerState::Learner => "learner",
+        ServerState::Shutdown => "shutdown",
+    }
+}
+
+/// The Raft families: role, term, leader, indexes, members, followers' progress.
+fn render_raft(node: &NodeContext, out: &mut String) {
+    let receiver = node.raft.metrics();
+    let metrics = receiver.borrow_watched();
+    let index = |id: Option<raft_store::LogId>| id.map(|id| id.index).unwrap_or(0);
+    gauge(out, "sovereign_node_id", "This node's id.", node.id);
+    let current = role_name(metrics.state);
+    let roles: Vec<(String, u64)> = ["leader", "follower", "candidate", "learner", "shutdown"]
+        .iter()
+        .map(|role| (role.to_string(), u64::from(*role == current)))
+        .collect();
+    labelled_gauge(out, "sovereign_raft_role", "1 for this node's current Raft role.", "role", &roles);
+    gauge(
+        out,
+        "sovereign_raft_stopped",
+        "1 if Raft stopped for good (the node then exits).",
+        u64::from(metrics.running_state.is_err()),
+    );
+    gauge(out, "sovereign_raft_term", "The current term.", metrics.current_term);
+    gauge(
+        out,
+        "sovereign_raft_leader_id",
+        "The leader this node knows (0: none).",
+        metrics.current_leader.unwrap_or(0),
+    );
+    gauge(
+        out,
+        "sovereign_raft_last_log_index",
+        "Index of the last entry in this node's log.",
+        metrics.last_log_index.unwrap_or(0),
+    );
+    gauge(out, "sovereign_raft_committed_index", "Highest index known committed.", index(metrics.cluster_committed));
+    gauge(out, "sovereign_raft_applied_index", "Highest index applied to the heap.", index(metrics.last_applied));
+    gauge(out, "sovereign_raft_snapshot_index", "Last index in this node's snapshot.", index(metrics.snapshot));
+    gauge(out, "sovereign_raft_purged_index", "Last index purged from the log.", index(metrics.purged));
+    gauge(
+        out,
+        "sovereign_raft_members",
+        "Nodes in the membership (voters and learners).",
+        metrics.membership_config.nodes().count(),
+    );
+    let last = metrics.last_log_index.unwrap_or(0);
+    let replication: Vec<(u64, u64)> = metrics
+        .replication
+        .iter()
+        .flatten()
+        .filter(|(id, _)| **id != node.id)
+        .map(|(id, matched)| (*id, index(*matched)))
+        .collect();
+    let matched: Vec<(String, u64)> = replication.iter().map(|(id, m)| (id.to_string(), *m)).collect();
+    let lag: Vec<(String, u64)> = replication.iter().map(|(id, m)| (id.to_string(), last.saturating_sub(*m))).collect();
+    labelled_gauge(
+        out,
+        "sovereign_raft_follower_matched_index",
+        "Leader only: the last index each follower has.",
+        "node",
+        &matched,
+    );
+    labelled_gauge(
+        out,
+        "sovereign_raft_follower_lag_entries",
+        "Leader only: entries each follower is behind the leader's log.",
+        "node",
+        &lag,
+    );
+}
+
+/// The heap families, read under the state machine's read lock.
+fn render_heap(node: &NodeContext, out: &mut String) {
+    let counts = node.store.read(|machine, _| {
+        let heap = &machine.heap;
+        let locks = heap.locks();
+        let holders: usize = locks.iter().map(|lock| lock.holders.len()).sum();
+        let waiters: usize = locks.iter().map(|lock| lock.waiters.len() + lock.condition_waiters.len()).sum();
+        (heap.object_count(), heap.roots().len(), heap.sessions().len(), locks.len(), holders, waiters)
+    });
+    let Ok((objects, roots, sessions, locks, holders, waiters)) = counts else {
+        return;
+    };
+    gauge(out, "sovereign_heap_objects", "Objects in the heap.", objects);
+    gauge(out, "sovereign_heap_roots", "Named roots.", roots);
+    gauge(out, "sovereign_heap_sessions", "Open client sessions.", sessions);
+    gauge(out, "sovereign_heap_locks", "Locks in use (held, queued for or waited on).", locks);
+    gauge(out, "sovereign_heap_lock_holders", "Lock holders (a reader per thread, or the writer).", holders);
+    gauge(out, "sovereign_heap_lock_waiters", "Threads queued for a lock or waiting on its condition.", waiters);
+}
+
+/// Every family, as `GET /metrics` returns it.
+pub fn render(node: &NodeContext) -> String {
+    let mut out = String::with_capacity(8 * 1024);
+    render_raft(node, &mut out);
+    node.metrics.proposal_latency.render(
+        "sovereign_proposal_seconds",
+        "From proposing a command on the leader to its reply (commit on a majority and apply).",
+        &mut out,
+    );
+    render_heap(node, &mut out);
+    if let Some(space) = disk_space(&node.metrics.data_dir) {
+        gauge(&mut out, "sovereign_disk_free_bytes", "Free bytes on the data dir's file system.", space.free_bytes);
+        gauge(&mut out, "sovereign_disk_total_bytes", "Size of the data dir's file system.", space.total_bytes);
+    }
+    out
+}
