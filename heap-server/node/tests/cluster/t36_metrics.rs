@@ -92,8 +92,12 @@ async fn every_node_serves_prometheus_metrics() {
     let session = Session::open(Arc::clone(&client), "metrics-test", 30_000).await.expect("a session");
     session.lock("gauge-lock", 1, proto::heap::LockMode::Write, None).await.expect("lock");
     test.phase("20 writes and a held lock");
+    // Followers learn of commits with the leader's next message: scrape each once it has applied
+    // the lock, so its heap counts are the leader's.
+    let applied = test.cluster.status(leader).await.expect("leader status").last_applied;
 
     for id in test.cluster.ids() {
+        test.cluster.wait_for_applied(id, applied, CONDITION_TIMEOUT).await.expect("the node applies the lock");
         let (status, body) = get_metrics(&metrics_addr(id));
         assert!(status.contains("200"), "node {id}: {status}");
         let samples = parse(&body);
