@@ -59,6 +59,12 @@ pub struct ClusterClient {
     tls: bool,
 }
 
+/// Whether TLS refused the node's certificate (not issued by the client's CA, expired, or for
+/// another name): no retry can change that.
+fn is_certificate_refusal(status: &Status) -> bool {
+    status.message().contains("invalid peer certificate")
+}
+
 /// Whether a failed request may be tried again elsewhere without risk of applying it twice.
 fn retryable(status: &Status, is_commit: bool) -> bool {
     match status.code() {
@@ -139,6 +145,16 @@ impl ClusterClient {
                 Ok(Ok(response)) => {
                     self.preferred.store(index, Ordering::Relaxed);
                     return Ok(response.into_inner());
+                }
+                // Every node's certificate comes from the same CA: if this one's is refused, the
+                // others' will be too, and retrying until the deadline would look like an outage.
+                Ok(Err(status)) if self.tls && is_certificate_refusal(&status) => {
+                    return Err(ClientError::Request(format!(
+                        "{}: {}{}",
+                        self.endpoints[index],
+                        status.message(),
+                        self.hint(&status)
+                    )))
                 }
                 Ok(Err(status)) if retryable(&status, is_commit) => {
                     last = format!("{}: {}{}", self.endpoints[index], status.message(), self.hint(&status));
