@@ -10,7 +10,7 @@ use std::sync::Arc;
 use crate::auth::Authenticator;
 use crate::machine_adapter::FeedEvent;
 use crate::machine_adapter::HeapMachine;
-use crate::metrics::NodeMetrics;
+use crate::node_metrics::NodeMetrics;
 use crate::tls::NodeTls;
 
 pub type HeapStore = StateMachineStore<HeapMachine>;

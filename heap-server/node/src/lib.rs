@@ -20,6 +20,7 @@ pub mod machine_adapter;
 pub mod metrics;
 pub mod network;
 pub mod node;
+pub mod node_metrics;
 pub mod node_stream;
 pub mod open_files;
 pub mod proposer;

@@ -4,29 +4,12 @@
 //! state machine under its read lock, statvfs.
 
 use std::fmt::Write;
-use std::path::PathBuf;
 
 use openraft::async_runtime::WatchReceiver;
 use openraft::ServerState;
 
 use crate::context::NodeContext;
 use crate::disk_space::disk_space;
-use crate::histogram::Histogram;
-
-/// What the node records for its metrics beyond what Raft and the state machine hold.
-#[derive(Default)]
-pub struct NodeMetrics {
-    /// From a command's proposal to its reply on this node (leader only; followers forward).
-    pub proposal_latency: Histogram,
-    /// The data dir whose file system's space is reported.
-    pub data_dir: PathBuf,
-}
-
-impl NodeMetrics {
-    pub fn new(data_dir: PathBuf) -> Self {
-        Self { proposal_latency: Histogram::default(), data_dir }
-    }
-}
 
 /// Appends one gauge family with a single value.
 fn gauge(out: &mut String, name: &str, help: &str, value: impl std::fmt::Display) {
