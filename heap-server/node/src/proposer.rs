@@ -78,8 +78,14 @@ impl Proposer {
                     ))
                 }
                 Err(RaftError::APIError(e)) => return Err(Status::failed_precondition(e.to_string())),
+                // Unavailable, so the client goes to another node; the entry may or may not have
+                // been replicated before Raft stopped, so the outcome is unknown.
                 Err(RaftError::Fatal(e)) => {
-                    return Err(Status::internal(format!("node {} stopped: {e}", self.node.id)))
+                    return Err(Status::unavailable(format!(
+                        "node {} has stopped ({e}); the outcome is unknown: read before retrying elsewhere (or \
+                         retry in a session, which makes the retry exactly-once)",
+                        self.node.id
+                    )))
                 }
             }
         }

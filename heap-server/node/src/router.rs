@@ -135,8 +135,12 @@ impl Router {
                 Err(RaftError::APIError(LinearizableReadError::QuorumNotEnough(e))) => {
                     return Err(Status::unavailable(format!("{e}; a majority is unreachable, retry later")))
                 }
+                // A read changes nothing: the client may retry it on another node.
                 Err(RaftError::Fatal(e)) => {
-                    return Err(Status::internal(format!("node {} stopped: {e}", self.node.id)))
+                    return Err(Status::unavailable(format!(
+                        "node {} has stopped ({e}); retry on another node",
+                        self.node.id
+                    )))
                 }
             }
         }

@@ -317,7 +317,16 @@ async fn a_node_whose_raft_stops_exits_with_a_failure_status() {
     std::fs::remove_dir_all(test.cluster.node_data_dir(victim).join("sm")).expect("remove the state-machine folder");
     test.phase(&format!("node {victim}'s state-machine folder removed under it"));
 
-    let client = test.client();
+    // The other two nodes take the writes; the victim answers "stopped" until it exits.
+    let survivors: Vec<String> = test
+        .cluster
+        .ids()
+        .into_iter()
+        .filter(|id| *id != victim)
+        .map(|id| test.cluster.addr(id).expect("addr").to_string())
+        .collect();
+    let client = heap_client::ClusterClient::connect(&survivors, &test.cluster.client_security(), CLIENT_DEADLINE)
+        .expect("a client of the other two");
     let deadline = Instant::now() + CONDITION_TIMEOUT;
     let mut sequence = 0;
     let status = loop {
