@@ -1,6 +1,7 @@
 //! `heapctl status`: asks every endpoint and every member for its view and merges them. A node
 //! that does not answer (down, paused, refusing our certificate or token) is reported as not
-//! reachable and the others are used; only when none answers is it an error, naming why.
+//! reachable and the others are used; only when none answers is it an error, naming why. A node
+//! whose disk is low (its `disk_warning`) gets a `WARNING:` line after the table.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -63,6 +64,9 @@ pub async fn run(
                 "addr": m.addr,
                 "reachable": status.is_some(),
                 "last_applied": status.map(|s| s.last_applied),
+                "disk_free_bytes": status.map(|s| s.disk_free_bytes),
+                // null when unreachable, "" when the disk is fine.
+                "disk_warning": status.map(|s| s.disk_warning.clone()),
             })
         })
         .collect();
@@ -90,6 +94,10 @@ pub async fn run(
                 status.map(|s| s.state.as_str()).unwrap_or("-"),
                 status.map(|s| s.last_applied.to_string()).unwrap_or_else(|| "-".into()),
             );
+        }
+        // After the table, so its columns stay aligned; one line per node whose disk is low.
+        for status in by_id.values().filter(|s| !s.disk_warning.is_empty()) {
+            println!("WARNING: {}", status.disk_warning);
         }
     }
     Ok(())

@@ -8,6 +8,7 @@ use raft_store::TypeConfig;
 use std::sync::Arc;
 
 use crate::auth::Authenticator;
+use crate::disk_guard::DiskGuard;
 use crate::machine_adapter::FeedEvent;
 use crate::machine_adapter::HeapMachine;
 use crate::node_metrics::NodeMetrics;
@@ -30,6 +31,8 @@ pub struct NodeContext {
     pub authenticator: Authenticator,
     /// What the node records for `/metrics` beyond Raft's and the heap's own state.
     pub metrics: NodeMetrics,
+    /// The data dir's free space: warns when low, refuses new writes when lower (`disk_guard.rs`).
+    pub disk: Arc<DiskGuard>,
     /// TEST ONLY (`--unsafe-stale-reads`): `Read` is served from local state without confirming
     /// leadership. The planted bug the chaos tests must catch; false in every real deployment.
     pub unsafe_stale_reads: bool,

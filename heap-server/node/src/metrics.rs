@@ -1,6 +1,7 @@
 //! The node's metrics in Prometheus text format (`GET /metrics` on `--http-listen`): Raft role,
 //! term, indexes and each follower's lag, proposal latency, the heap's sessions, locks, waiters
-//! and objects, and the data dir's disk space. Rendering only reads: Raft's metrics channel, the
+//! and objects, the data dir's disk space, the log's fsync latency and the disk guard's warning
+//! and refusal. Rendering only reads: Raft's metrics channel, the
 //! state machine under its read lock, statvfs.
 
 use std::fmt::Write;
@@ -9,6 +10,7 @@ use openraft::async_runtime::WatchReceiver;
 use openraft::ServerState;
 
 use crate::context::NodeContext;
+use crate::disk_guard::DiskLevel;
 use crate::disk_space::disk_space;
 
 /// Appends one gauge family with a single value.
@@ -124,6 +126,28 @@ fn render_heap(node: &NodeContext, out: &mut String) {
     gauge(out, "sovereign_heap_lock_waiters", "Threads queued for a lock or waiting on its condition.", waiters);
 }
 
+/// The log's sync latency and the disk guard's state (`disk_guard.rs`).
+fn render_disk_guard(node: &NodeContext, out: &mut String) {
+    node.metrics.log_sync_latency.render(
+        "sovereign_log_fsync_seconds",
+        "Each fdatasync or fsync of the Raft log (segments, vote and purge files, its directory).",
+        out,
+    );
+    let level = node.disk.level();
+    gauge(
+        out,
+        "sovereign_disk_warning",
+        "1 while the data dir's free space is below --disk-warn-free-bytes.",
+        u64::from(level >= DiskLevel::Low),
+    );
+    gauge(
+        out,
+        "sovereign_disk_writes_refused",
+        "1 while free space is below --disk-min-free-bytes: this node refuses new writes if it leads.",
+        u64::from(level == DiskLevel::Refusing),
+    );
+}
+
 /// Every family, as `GET /metrics` returns it.
 pub fn render(node: &NodeContext) -> String {
     let mut out = String::with_capacity(8 * 1024);
@@ -138,5 +162,6 @@ pub fn render(node: &NodeContext) -> String {
         gauge(&mut out, "sovereign_disk_free_bytes", "Free bytes on the data dir's file system.", space.free_bytes);
         gauge(&mut out, "sovereign_disk_total_bytes", "Size of the data dir's file system.", space.total_bytes);
     }
+    render_disk_guard(node, &mut out);
     out
 }

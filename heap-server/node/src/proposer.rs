@@ -9,12 +9,14 @@ use std::time::Instant;
 use std::time::SystemTime;
 
 use heap_machine as hm;
+use openraft::async_runtime::WatchReceiver;
 use openraft::errors::ClientWriteError;
 use openraft::errors::RaftError;
 use raft_store::Request as RaftRequest;
 use tonic::Status;
 
 use crate::context::NodeContext;
+use crate::disk_guard::DiskLevel;
 use crate::limits::CLIENT_REQUEST_TIMEOUT_MS;
 use crate::router::Route;
 use crate::router::Router;
@@ -48,6 +50,11 @@ impl Proposer {
     pub async fn propose(&self, command: hm::Command, may_forward: bool) -> Result<Proposal, Status> {
         let deadline = Instant::now() + Duration::from_millis(CLIENT_REQUEST_TIMEOUT_MS);
         loop {
+            // Only the leader refuses for a low disk (its log grows with every write; see
+            // disk_guard.rs); a follower forwards. The leadership check only when refusing.
+            if self.node.disk.level() == DiskLevel::Refusing && self.leads() {
+                self.node.disk.admit(&command)?;
+            }
             let envelope = hm::Envelope { leader_time_ms: now_ms(), command: command.clone() };
             let payload = hm::encode_envelope(&envelope);
             if payload.len() as u64 > hm::TRANSACTION_SIZE_BYTES_MAX {
@@ -89,6 +96,12 @@ impl Proposer {
                 }
             }
         }
+    }
+
+    /// Whether this node believes it leads (a stale belief only moves one refusal to or from
+    /// the new leader).
+    fn leads(&self) -> bool {
+        self.node.raft.metrics().borrow_watched().current_leader == Some(self.node.id)
     }
 
     /// Commits `command` only if this node leads (the leader's own duties: Grace, Tick).

@@ -2,6 +2,9 @@
 
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use crate::histogram::Histogram;
 
 /// Live counters shared by the store and its flusher thread.
 #[derive(Debug, Default)]
@@ -13,6 +16,8 @@ pub(crate) struct Counters {
     pub(crate) flushed_callback_count: AtomicU64,
     pub(crate) inline_sync_count: AtomicU64,
     pub(crate) appended_entry_count: AtomicU64,
+    /// How long each fdatasync and fsync took (`disk.rs`); shared with the metrics exporter.
+    pub(crate) sync_latency: Arc<Histogram>,
 }
 
 impl Counters {

@@ -42,6 +42,7 @@ use super::segment;
 use super::segment::Segment;
 use super::stats::Counters;
 use super::stats::LogStats;
+use crate::histogram::Histogram;
 use crate::types::Entry;
 use crate::types::LogId;
 use crate::types::TypeConfig;
@@ -146,6 +147,12 @@ impl LogStore {
     /// Disk activity and size of the log.
     pub fn stats(&self) -> LogStats {
         self.inner.stats()
+    }
+
+    /// How long each of the log's fdatasyncs and fsyncs took, live: keep the handle to render it
+    /// after the store has moved into Raft.
+    pub fn sync_latency(&self) -> Arc<Histogram> {
+        Arc::clone(&self.inner.counters.sync_latency)
     }
 
     /// A read-only handle sharing this store's state.

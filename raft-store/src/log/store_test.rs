@@ -327,3 +327,17 @@ async fn a_reader_sees_entries_appended_after_it_was_taken() {
     assert_eq!(read.iter().map(|e| e.index()).collect::<Vec<_>>(), vec![1, 2]);
     assert_eq!(reader.limited_get_log_entries(0, 100).await.unwrap().len(), 4);
 }
+
+/// Every fdatasync and fsync the log makes is timed: the live `sync_latency` handle (kept by the
+/// metrics after the store moves into Raft) counts exactly the syncs `stats()` counts.
+#[tokio::test]
+async fn every_sync_is_timed_in_the_latency_histogram() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = LogStore::open(dir.path()).unwrap();
+    let latency = store.sync_latency();
+    append_durable(&mut store, entries(1, 0..=9)).await;
+    store.save_vote(&vote(1, 1)).await.unwrap();
+    let stats = store.stats();
+    assert!(stats.fdatasync_count >= 1 && stats.fsync_count >= 1, "{stats:?}");
+    assert_eq!(latency.count(), stats.fdatasync_count + stats.fsync_count, "{stats:?}");
+}

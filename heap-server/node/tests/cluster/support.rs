@@ -198,3 +198,20 @@ impl TestCluster {
         self.cluster.security().expect("a secured test cluster")
     }
 }
+
+impl TestCluster {
+    /// As `start`, with the cluster's folder made inside `parent` (a small file system the test
+    /// mounted, to run the nodes short of disk space); `parent` must outlive the cluster.
+    pub fn start_in(name: &'static str, parent: &std::path::Path, nodes: usize, extra_args: &[&str]) -> Self {
+        let dir = tempfile::tempdir_in(parent).expect("a folder for the cluster inside the given parent");
+        let addrs =
+            free_ports(nodes).expect("free loopback ports").into_iter().map(|p| format!("127.0.0.1:{p}")).collect();
+        let extra_args = extra_args.iter().map(|s| s.to_string()).collect();
+        let mut cluster =
+            LocalCluster::new_secured(&server_binary(), dir.path(), addrs, extra_args).expect("a security folder");
+        cluster.start_all().expect("heap-server processes start");
+        let test = Self { cluster, started: Instant::now(), name, _dir: dir };
+        test.phase(&format!("started {nodes} secured nodes in {}", parent.display()));
+        test
+    }
+}

@@ -11,7 +11,7 @@ use heap_client::Session;
 use super::support::*;
 
 /// Families every node reports (the follower lag ones have samples on the leader only).
-const FAMILIES: [&str; 18] = [
+const FAMILIES: [&str; 21] = [
     "sovereign_node_id",
     "sovereign_raft_role",
     "sovereign_raft_stopped",
@@ -30,6 +30,9 @@ const FAMILIES: [&str; 18] = [
     "sovereign_heap_lock_waiters",
     "sovereign_disk_free_bytes",
     "sovereign_disk_total_bytes",
+    "sovereign_disk_warning",
+    "sovereign_disk_writes_refused",
+    "sovereign_log_fsync_seconds",
 ];
 
 /// `GET /metrics` over plain HTTP/1.1; the status line and the body.

@@ -37,7 +37,7 @@ async fn heapctl_round_trips_json_and_reports_errors() {
     assert_eq!(nodes.len(), 3);
     for node in nodes {
         let keys: Vec<&str> = node.as_object().expect("node").keys().map(String::as_str).collect();
-        assert_eq!(keys, vec!["addr", "id", "last_applied", "reachable"]);
+        assert_eq!(keys, vec!["addr", "disk_free_bytes", "disk_warning", "id", "last_applied", "reachable"]);
         assert_eq!(node["reachable"], true);
     }
     test.phase("status --json has exactly the documented keys");
