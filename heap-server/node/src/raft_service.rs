@@ -1,6 +1,7 @@
 //! The Raft transport server: receives votes and snapshots from peers and hands them to the local
 //! openraft instance once the consensus gate has passed them (entries arrive over the append
-//! link, `append_link.rs`). One snapshot install runs at a time; a second is refused.
+//! link, `append_link.rs`). One snapshot install runs at a time; a second is refused, and so is a
+//! stream that passes the node's `--snapshot-size-bytes-max` (before the bytes past it are held).
 
 use std::sync::Arc;
 
@@ -12,7 +13,7 @@ use raft_store::check_received_snapshot;
 use raft_store::Snapshot;
 use raft_store::SnapshotMeta;
 use raft_store::Vote;
-use raft_store::SNAPSHOT_SIZE_BYTES_MAX;
+use raft_store::SNAPSHOT_SIZE_BYTES_CEILING;
 use tokio::sync::Semaphore;
 use tonic::Request;
 use tonic::Response;
@@ -30,11 +31,35 @@ pub struct RaftService {
     raft: HeapRaft,
     gate: Arc<ConsensusGate>,
     installs: Semaphore,
+    /// The largest snapshot accepted from a peer (`--snapshot-size-bytes-max`).
+    snapshot_size_bytes_max: u64,
 }
 
 impl RaftService {
-    pub fn new(raft: HeapRaft, gate: Arc<ConsensusGate>) -> Self {
-        Self { raft, gate, installs: Semaphore::new(SNAPSHOT_INSTALLS_MAX) }
+    pub fn new(raft: HeapRaft, gate: Arc<ConsensusGate>, snapshot_size_bytes_max: u64) -> Self {
+        Self { raft, gate, installs: Semaphore::new(SNAPSHOT_INSTALLS_MAX), snapshot_size_bytes_max }
+    }
+
+    /// Refuses a snapshot stream once `received_bytes` plus the next chunk would pass the bound,
+    /// so what a peer streams into this node's memory stays within it.
+    fn check_stream_size(&self, peer: &PeerInfo, received_bytes: usize, chunk_bytes: usize) -> Result<(), Status> {
+        let size_bytes_max = self.snapshot_size_bytes_max;
+        // usize is at most 64 bits on every supported target.
+        if (received_bytes as u64).saturating_add(chunk_bytes as u64) <= size_bytes_max {
+            return Ok(());
+        }
+        tracing::warn!(
+            remote = %peer.remote_addr,
+            received_bytes,
+            size_bytes_max,
+            "refused a snapshot stream over --snapshot-size-bytes-max; if the heap's snapshot is this large, \
+             raise the setting on every node"
+        );
+        Err(Status::resource_exhausted(format!(
+            "snapshot refused: the stream passed {size_bytes_max} bytes, this node's --snapshot-size-bytes-max; \
+             if the heap's snapshot is really this large, raise --snapshot-size-bytes-max on every node (at most \
+             {SNAPSHOT_SIZE_BYTES_CEILING})"
+        )))
     }
 }
 
@@ -85,20 +110,18 @@ impl RaftTransport for RaftService {
         let (vote, meta): (Vote, SnapshotMeta) = decode_raft(&first.meta).map_err(bad_request)?;
         // Checked before any data is read: a refused sender streams nothing into memory.
         self.gate.snapshot(&peer, &vote, &meta).map_err(|e| refused(&peer, "snapshot", e))?;
+        self.check_stream_size(&peer, 0, first.data.len())?;
         let mut data = first.data;
         while let Some(chunk) = chunks.next().await {
             let chunk = chunk?;
-            if data.len() + chunk.data.len() > SNAPSHOT_SIZE_BYTES_MAX {
-                return Err(Status::resource_exhausted(format!(
-                    "snapshot larger than {SNAPSHOT_SIZE_BYTES_MAX} bytes; refused"
-                )));
-            }
+            self.check_stream_size(&peer, data.len(), chunk.data.len())?;
             data.extend_from_slice(&chunk.data);
         }
         // A corrupt or mislabeled snapshot must be refused here: inside Raft, a failed install is
         // a storage error and stops the node.
+        let size_bytes_max = self.snapshot_size_bytes_max;
         let (meta, data) = tokio::task::spawn_blocking(move || {
-            let checked = check_received_snapshot(&meta, &data);
+            let checked = check_received_snapshot(&meta, &data, size_bytes_max);
             checked.map(|()| (meta, data))
         })
         .await

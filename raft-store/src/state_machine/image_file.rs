@@ -11,8 +11,18 @@ use serde::Serialize;
 
 use crate::types::SnapshotMeta;
 
-/// Snapshots are built, sent and installed as one buffer; this bounds the memory that takes.
-pub const SNAPSHOT_SIZE_BYTES_MAX: usize = 1024 * 1024 * 1024;
+/// The largest snapshot the format allows. Snapshots are built, sent and installed as one buffer,
+/// so a node builds, keeps and reads back its own snapshots up to this (its heap is in memory
+/// already; refusing to snapshot it would stop the node). What a node accepts from a peer is the
+/// lower, configurable bound below, checked as the stream arrives (`check_received_snapshot`).
+pub const SNAPSHOT_SIZE_BYTES_CEILING: u64 = 64 * 1024 * 1024 * 1024;
+/// The bincode decoder's limit is a `usize`: a target where the ceiling does not fit fails here.
+const _: () = assert!(SNAPSHOT_SIZE_BYTES_CEILING <= usize::MAX as u64);
+
+/// The default for the largest snapshot a node accepts from a peer (heap-server's
+/// `--snapshot-size-bytes-max`): a received stream is held in memory whole before it is checked.
+pub const SNAPSHOT_SIZE_BYTES_MAX_DEFAULT: u64 = 1024 * 1024 * 1024;
+const _: () = assert!(SNAPSHOT_SIZE_BYTES_MAX_DEFAULT <= SNAPSHOT_SIZE_BYTES_CEILING);
 
 /// Written first in every snapshot, so a stray file is never mistaken for one.
 const SNAPSHOT_MAGIC: &[u8; 8] = b"SOVSNAP1";
@@ -30,8 +40,11 @@ pub struct SnapshotImage {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {
-    #[error("snapshot is {size_bytes} bytes, over the limit of {SNAPSHOT_SIZE_BYTES_MAX}; raise SNAPSHOT_SIZE_BYTES_MAX or shrink the heap")]
-    TooLarge { size_bytes: usize },
+    #[error(
+        "snapshot is {size_bytes} bytes, over the limit of {size_bytes_max} bytes; raise \
+         --snapshot-size-bytes-max on every node (at most {SNAPSHOT_SIZE_BYTES_CEILING}) or shrink the heap"
+    )]
+    TooLarge { size_bytes: u64, size_bytes_max: u64 },
     #[error("snapshot is corrupt: {0}; it is not installed (the sender will retry, or wipe this node's data dir)")]
     Corrupt(String),
     #[error("snapshot file i/o failed at {path}: {error}; check the disk, the node stops")]
@@ -43,9 +56,7 @@ impl SnapshotImage {
         let body = bincode::serde::encode_to_vec(self, bincode::config::standard())
             .map_err(|e| ImageError::Corrupt(format!("cannot encode: {e}")))?;
         let size_bytes = HEADER_SIZE_BYTES + body.len();
-        if size_bytes > SNAPSHOT_SIZE_BYTES_MAX {
-            return Err(ImageError::TooLarge { size_bytes });
-        }
+        check_size(size_bytes, SNAPSHOT_SIZE_BYTES_CEILING)?;
         let mut out = Vec::with_capacity(size_bytes);
         out.extend_from_slice(SNAPSHOT_MAGIC);
         out.extend_from_slice(&crc32fast::hash(&body).to_le_bytes());
@@ -53,10 +64,10 @@ impl SnapshotImage {
         Ok(out)
     }
 
-    pub fn decode(bytes: &[u8]) -> Result<Self, ImageError> {
-        if bytes.len() > SNAPSHOT_SIZE_BYTES_MAX {
-            return Err(ImageError::TooLarge { size_bytes: bytes.len() });
-        }
+    /// Decodes a snapshot of at most `size_bytes_max` bytes (`SNAPSHOT_SIZE_BYTES_CEILING` for the
+    /// node's own file, the configured bound for one received from a peer).
+    pub fn decode(bytes: &[u8], size_bytes_max: u64) -> Result<Self, ImageError> {
+        check_size(bytes.len(), size_bytes_max)?;
         if bytes.len() < HEADER_SIZE_BYTES || &bytes[..SNAPSHOT_MAGIC.len()] != SNAPSHOT_MAGIC {
             return Err(ImageError::Corrupt("missing snapshot header".into()));
         }
@@ -66,7 +77,8 @@ impl SnapshotImage {
         if crc32fast::hash(body) != u32::from_le_bytes(crc) {
             return Err(ImageError::Corrupt("checksum mismatch".into()));
         }
-        let config = bincode::config::standard().with_limit::<SNAPSHOT_SIZE_BYTES_MAX>();
+        // The length checked above bounds what is read; the ceiling bounds what the decoder may claim.
+        let config = bincode::config::standard().with_limit::<{ SNAPSHOT_SIZE_BYTES_CEILING as usize }>();
         let (image, read) = bincode::serde::decode_from_slice::<Self, _>(body, config)
             .map_err(|e| ImageError::Corrupt(format!("cannot decode: {e}")))?;
         if read != body.len() {
@@ -76,11 +88,20 @@ impl SnapshotImage {
     }
 }
 
-/// Decodes a received snapshot and checks that it covers what its meta says: done before the
-/// snapshot reaches Raft, so a corrupt or mislabeled stream from the network is refused instead
-/// of failing the install (which stops the node).
-pub fn verify_snapshot(meta: &SnapshotMeta, data: &[u8]) -> Result<SnapshotImage, ImageError> {
-    let image = SnapshotImage::decode(data)?;
+fn check_size(size_bytes: usize, size_bytes_max: u64) -> Result<(), ImageError> {
+    // usize is at most 64 bits on every supported target (see the assert on the ceiling).
+    let size_bytes = size_bytes as u64;
+    if size_bytes > size_bytes_max {
+        return Err(ImageError::TooLarge { size_bytes, size_bytes_max });
+    }
+    Ok(())
+}
+
+/// Decodes a snapshot of at most `size_bytes_max` bytes and checks that it covers what its meta
+/// says: done before a received snapshot reaches Raft, so a corrupt or mislabeled stream from the
+/// network is refused instead of failing the install (which stops the node).
+pub fn verify_snapshot(meta: &SnapshotMeta, data: &[u8], size_bytes_max: u64) -> Result<SnapshotImage, ImageError> {
+    let image = SnapshotImage::decode(data, size_bytes_max)?;
     if image.meta.last_log_id != meta.last_log_id {
         return Err(ImageError::Corrupt(format!(
             "snapshot meta says {:?} but its image covers {:?}",
@@ -91,9 +112,9 @@ pub fn verify_snapshot(meta: &SnapshotMeta, data: &[u8]) -> Result<SnapshotImage
 }
 
 /// `verify_snapshot` for callers outside the store (the node's Raft service, before it hands a
-/// received snapshot to Raft).
-pub fn check_received_snapshot(meta: &SnapshotMeta, data: &[u8]) -> Result<(), ImageError> {
-    verify_snapshot(meta, data).map(|_| ())
+/// received snapshot to Raft), with the bound the node accepts from peers.
+pub fn check_received_snapshot(meta: &SnapshotMeta, data: &[u8], size_bytes_max: u64) -> Result<(), ImageError> {
+    verify_snapshot(meta, data, size_bytes_max).map(|_| ())
 }
 
 fn io_error(path: &Path, error: std::io::Error) -> ImageError {
@@ -138,13 +159,28 @@ mod tests {
     #[test]
     fn round_trip_and_every_flipped_byte_is_detected() {
         let encoded = image().encode().unwrap();
-        assert_eq!(SnapshotImage::decode(&encoded).unwrap(), image());
+        assert_eq!(SnapshotImage::decode(&encoded, SNAPSHOT_SIZE_BYTES_CEILING).unwrap(), image());
         for i in 0..encoded.len() {
             let mut bad = encoded.clone();
             bad[i] ^= 0x40;
-            assert!(SnapshotImage::decode(&bad).is_err(), "flip at {i} undetected");
+            assert!(SnapshotImage::decode(&bad, SNAPSHOT_SIZE_BYTES_CEILING).is_err(), "flip at {i} undetected");
         }
-        assert!(SnapshotImage::decode(&encoded[..encoded.len() - 1]).is_err());
+        assert!(SnapshotImage::decode(&encoded[..encoded.len() - 1], SNAPSHOT_SIZE_BYTES_CEILING).is_err());
+    }
+
+    /// A received snapshot over the caller's bound is refused as too large (naming the bound and
+    /// the setting), one at the bound is accepted: the bound is the caller's, not a constant.
+    #[test]
+    fn a_received_snapshot_over_the_bound_is_refused_naming_the_setting() {
+        let encoded = image().encode().unwrap();
+        let size_bytes = encoded.len() as u64;
+        let meta = SnapshotMeta::default();
+        check_received_snapshot(&meta, &encoded, size_bytes).unwrap();
+        let error = check_received_snapshot(&meta, &encoded, size_bytes - 1).unwrap_err();
+        assert!(matches!(error, ImageError::TooLarge { size_bytes_max, .. } if size_bytes_max == size_bytes - 1));
+        let message = error.to_string();
+        assert!(message.contains("--snapshot-size-bytes-max"), "{message}");
+        assert!(message.contains(&(size_bytes - 1).to_string()), "{message}");
     }
 
     #[test]

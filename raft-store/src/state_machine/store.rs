@@ -28,6 +28,7 @@ use super::image_file::verify_snapshot;
 use super::image_file::write_snapshot_file;
 use super::image_file::ImageError;
 use super::image_file::SnapshotImage;
+use super::image_file::SNAPSHOT_SIZE_BYTES_CEILING;
 use super::image_writer::ImageWriter;
 use super::keys::decode_meta;
 use super::keys::encode_applied_meta;
@@ -150,7 +151,7 @@ impl<M: Machine> StateMachineStore<M> {
         };
 
         if let Some(bytes) = read_snapshot_file(dir)? {
-            let image = SnapshotImage::decode(&bytes)?;
+            let image = SnapshotImage::decode(&bytes, SNAPSHOT_SIZE_BYTES_CEILING)?;
             let newer = image.meta.last_log_id > store.last_applied()?;
             if newer {
                 // sled is not fsynced; after a crash it may be older than the durable snapshot.
@@ -298,7 +299,7 @@ impl<M: Machine> RaftStateMachine<TypeConfig> for StateMachineStore<M> {
     }
 
     async fn install_snapshot(&mut self, meta: &SnapshotMeta, snapshot: SnapshotData) -> Result<(), io::Error> {
-        let image = verify_snapshot(meta, &snapshot).map_err(StateMachineError::from)?;
+        let image = verify_snapshot(meta, &snapshot, SNAPSHOT_SIZE_BYTES_CEILING).map_err(StateMachineError::from)?;
         let dir = self.inner.snapshot_dir.clone();
         tokio::task::spawn_blocking(move || write_snapshot_file(&dir, &snapshot))
             .await
@@ -318,7 +319,7 @@ impl<M: Machine> RaftStateMachine<TypeConfig> for StateMachineStore<M> {
         let Some(bytes) = bytes else {
             return Ok(None);
         };
-        let image = SnapshotImage::decode(&bytes).map_err(StateMachineError::from)?;
+        let image = SnapshotImage::decode(&bytes, SNAPSHOT_SIZE_BYTES_CEILING).map_err(StateMachineError::from)?;
         Ok(Some(Snapshot { meta: image.meta, snapshot: bytes }))
     }
 }

@@ -240,3 +240,23 @@ pub async fn forge_snapshot(forger: &Forger, addr: &str, chunk: SnapshotChunk) -
         Err(status) => Err(format!("{:?}: {}", status.code(), status.message())),
     }
 }
+
+/// Streams a snapshot of `chunk_count` chunks of `chunk_bytes` bytes each, the first carrying
+/// `first`'s meta, cut lazily so the forger never holds the whole stream; `Err` with the refusal.
+pub async fn forge_snapshot_stream(
+    forger: &Forger,
+    addr: &str,
+    first: SnapshotChunk,
+    chunk_count: usize,
+    chunk_bytes: usize,
+) -> Result<(), String> {
+    let meta = first.meta;
+    let chunks = (0..chunk_count).map(move |i| SnapshotChunk {
+        meta: if i == 0 { meta.clone() } else { Vec::new() },
+        data: vec![0x5a; chunk_bytes],
+    });
+    match forger.raft(addr).install_snapshot(tokio_stream::iter(chunks)).await {
+        Ok(_) => Ok(()),
+        Err(status) => Err(format!("{:?}: {}", status.code(), status.message())),
+    }
+}
