@@ -10,5 +10,8 @@ mod store;
 pub use error::StateMachineError;
 pub use image_file::check_received_snapshot;
 pub use image_file::ImageError;
-pub use image_file::SNAPSHOT_SIZE_BYTES_MAX;
+/// For `backup::seed`, which installs a restored image as a new node's snapshot.
+pub(crate) use image_file::SnapshotImage;
+pub use image_file::SNAPSHOT_SIZE_BYTES_CEILING;
+pub use image_file::SNAPSHOT_SIZE_BYTES_MAX_DEFAULT;
 pub use store::StateMachineStore;
