@@ -10,6 +10,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     tonic_prost_build::configure()
         .btree_map(".")
-        .compile_protos(&["proto/heap.proto", "proto/raft.proto"], &["proto"])?;
+        .compile_protos(&["proto/heap.proto", "proto/raft.proto", "proto/admin.proto"], &["proto"])?;
     Ok(())
 }

@@ -1,5 +1,5 @@
-//! Sovereign's wire schema: the client-facing `Heap` service and the internal `RaftTransport`, and
-//! the security names every side agrees on (`security`).
+//! Sovereign's wire schema: the client-facing `Heap` service, the operators' `Admin` service,
+//! the internal `RaftTransport`, and the security names every side agrees on (`security`).
 
 pub mod security;
 
@@ -22,4 +22,10 @@ pub mod heap {
 pub mod raft {
     #![allow(clippy::all)]
     tonic::include_proto!("sovereign.raft.v1");
+}
+
+/// The operator service: membership changes and backups (package `sovereign.admin.v1`).
+pub mod admin {
+    #![allow(clippy::all)]
+    tonic::include_proto!("sovereign.admin.v1");
 }

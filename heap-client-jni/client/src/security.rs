@@ -8,6 +8,7 @@ use std::path::Path;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use proto::admin::admin_client::AdminClient;
 use proto::heap::heap_client::HeapClient;
 use proto::security::ADMIN_TOKEN_FILE;
 use proto::security::CA_ENV;
@@ -189,6 +190,21 @@ impl Interceptor for TokenInterceptor {
     }
 }
 
+/// A channel to `addr` that connects on first use, with the given timeouts.
+fn lazy_channel(
+    security: &ClientSecurity,
+    addr: &str,
+    connect_timeout: Duration,
+    request_timeout: Duration,
+) -> Result<Channel, SecurityError> {
+    Ok(security
+        .endpoint(addr)?
+        .connect_timeout(connect_timeout)
+        .timeout(request_timeout)
+        .tcp_nodelay(true)
+        .connect_lazy())
+}
+
 /// The heap service stub a client calls: a lazily connected channel with the token interceptor.
 pub type HeapStub = HeapClient<InterceptedService<Channel, TokenInterceptor>>;
 
@@ -199,13 +215,25 @@ pub fn heap_stub(
     connect_timeout: Duration,
     request_timeout: Duration,
 ) -> Result<HeapStub, SecurityError> {
-    let channel = security
-        .endpoint(addr)?
-        .connect_timeout(connect_timeout)
-        .timeout(request_timeout)
-        .tcp_nodelay(true)
-        .connect_lazy();
+    let channel = lazy_channel(security, addr, connect_timeout, request_timeout)?;
     Ok(HeapClient::with_interceptor(channel, security.interceptor()?)
+        .max_decoding_message_size(CLIENT_MESSAGE_SIZE_BYTES_MAX)
+        .max_encoding_message_size(CLIENT_MESSAGE_SIZE_BYTES_MAX))
+}
+
+/// The operator service stub (membership, backups): the same channel settings as `HeapStub`.
+pub type AdminStub = AdminClient<InterceptedService<Channel, TokenInterceptor>>;
+
+/// An `Admin` stub for `addr`, connecting on first use. Admin calls need a token with the admin
+/// role.
+pub fn admin_stub(
+    security: &ClientSecurity,
+    addr: &str,
+    connect_timeout: Duration,
+    request_timeout: Duration,
+) -> Result<AdminStub, SecurityError> {
+    let channel = lazy_channel(security, addr, connect_timeout, request_timeout)?;
+    Ok(AdminClient::with_interceptor(channel, security.interceptor()?)
         .max_decoding_message_size(CLIENT_MESSAGE_SIZE_BYTES_MAX)
         .max_encoding_message_size(CLIENT_MESSAGE_SIZE_BYTES_MAX))
 }

@@ -69,7 +69,7 @@ pub async fn up(nodes: u64, data_dir: &Path, base_port: u16, insecure_plaintext:
     for id in cluster.ids() {
         let pid = cluster.start(id)?;
         println!(
-            "node {id}: pid {pid} at {}, metrics http://{}/metrics, data {}, log {}",
+            "node {id}: pid {pid} at {}, dashboard http://{}/ (metrics at /metrics), data {}, log {}",
             cluster.addr(id)?,
             metrics_addr(id),
             cluster.node_data_dir(id).display(),

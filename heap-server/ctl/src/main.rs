@@ -15,9 +15,11 @@ use heap_testkit::DEV_VALIDITY_DAYS;
 
 mod dev;
 mod lock;
+mod member;
 mod probe;
 mod root;
 mod security;
+mod snapshot;
 mod status;
 
 const ENDPOINTS_DEFAULT: &str = "127.0.0.1:7101,127.0.0.1:7102,127.0.0.1:7103";
@@ -79,6 +81,16 @@ enum Command {
         #[command(subcommand)]
         command: SessionCommand,
     },
+    /// Cluster members: list, add, remove, replace (admin token).
+    Member {
+        #[command(subcommand)]
+        command: MemberCommand,
+    },
+    /// Backups: save one from the leader (admin token), inspect a saved one.
+    Snapshot {
+        #[command(subcommand)]
+        command: SnapshotCommand,
+    },
     /// Local development cluster.
     Dev {
         #[command(subcommand)]
@@ -94,6 +106,31 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum MemberCommand {
+    /// Every member with its role and replication progress, as the leader sees it.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add node ID at HOST:PORT: start it first with `heap-server --id ID --listen HOST:PORT
+    /// --join ENDPOINTS ...`; it catches up as a learner, then becomes a voter.
+    Add { id: u64, addr: String },
+    /// Remove node ID (the leader too: it steps down).
+    Remove { id: u64 },
+    /// Replace voter OLD with node NEW at HOST:PORT (started with --join), in one change.
+    Replace { old: u64, new: u64, addr: String },
+}
+
+#[derive(Debug, Subcommand)]
+enum SnapshotCommand {
+    /// Save a consistent backup of the heap from the leader to FILE (atomically), verified by its
+    /// SHA-256; a new cluster is seeded from it with `heap-server --restore FILE`.
+    Save { file: PathBuf },
+    /// Print FILE's header (index, term, time, size) after verifying its checksum.
+    Inspect { file: PathBuf },
 }
 
 #[derive(Debug, Subcommand)]
@@ -249,6 +286,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             probe::locks(rounds, trials, ttl_ms).await
         }
         Command::Dev { command: DevCommand::ProbeLatency { writes, nodes } } => probe::latency(writes, nodes).await,
+        Command::Snapshot { command: SnapshotCommand::Inspect { file } } => snapshot::inspect(&file),
         command => {
             let security = security::client_security(&flags)?;
             let result = run_client(command, &endpoints, &security, timeout).await;
@@ -282,9 +320,23 @@ async fn run_client(
                 LockCommand::List { json } => lock::list(&client, json).await,
             }
         }
+        Command::Member { command } => match command {
+            MemberCommand::List { json } => member::list(endpoints, security, timeout, json).await,
+            MemberCommand::Add { id, addr } => member::add(endpoints, security, timeout, id, &addr).await,
+            MemberCommand::Remove { id } => member::remove(endpoints, security, timeout, id).await,
+            MemberCommand::Replace { old, new, addr } => {
+                member::replace(endpoints, security, timeout, old, new, &addr).await
+            }
+        },
+        Command::Snapshot { command: SnapshotCommand::Save { file } } => {
+            snapshot::save(endpoints, security, timeout, &file).await
+        }
         Command::Session { command: SessionCommand::List { json } } => lock::sessions(&connect()?, json).await,
         Command::Object { command: ObjectCommand::Get { id, depth } } => root::object_get(&connect()?, id, depth).await,
-        Command::Cert { .. } | Command::Token { .. } | Command::Dev { .. } => {
+        Command::Cert { .. }
+        | Command::Token { .. }
+        | Command::Dev { .. }
+        | Command::Snapshot { command: SnapshotCommand::Inspect { .. } } => {
             unreachable!("run handles the commands that need no cluster")
         }
     }

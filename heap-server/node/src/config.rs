@@ -7,7 +7,13 @@ use std::path::PathBuf;
 use clap::Parser;
 use serde::Deserialize;
 
+use crate::limits::DISK_MIN_FREE_BYTES_DEFAULT;
+use crate::limits::DISK_MIN_FREE_BYTES_FLOOR;
+use crate::limits::DISK_WARN_FREE_BYTES_DEFAULT;
 use crate::limits::PEERS_MAX;
+use crate::limits::SNAPSHOT_SIZE_BYTES_CEILING;
+use crate::limits::SNAPSHOT_SIZE_BYTES_MAX_DEFAULT;
+use crate::limits::SNAPSHOT_SIZE_BYTES_MIN;
 
 pub const HEARTBEAT_INTERVAL_MS_DEFAULT: u64 = 50;
 pub const ELECTION_TIMEOUT_MIN_MS_DEFAULT: u64 = 300;
@@ -33,9 +39,14 @@ pub struct Args {
     /// Directory for the log, the state machine and snapshots.
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
-    /// Every member as ID=HOST:PORT, comma separated, identical on every node.
+    /// Every member as ID=HOST:PORT, comma separated, identical on every node: forms a new
+    /// cluster on first start (read at first start only; later changes go through `heapctl member`).
     #[arg(long)]
     pub peers: Option<String>,
+    /// Instead of --peers: join the running cluster at these endpoints (HOST:PORT, comma
+    /// separated) as a new member. Start the node, then run `heapctl member add ID HOST:PORT`.
+    #[arg(long)]
+    pub join: Option<String>,
     #[arg(long)]
     pub heartbeat_interval_ms: Option<u64>,
     #[arg(long)]
@@ -48,6 +59,11 @@ pub struct Args {
     /// Log entries kept behind the snapshot.
     #[arg(long)]
     pub logs_to_keep: Option<u64>,
+    /// Largest snapshot this node accepts from a peer, in bytes (default 1 GiB, from 1 MiB to
+    /// 64 GiB): a lagging follower holds the whole stream in memory before it installs it. Keep it
+    /// above the heap's snapshot size (`size_bytes` in the "snapshot built" log line), on every node.
+    #[arg(long)]
+    pub snapshot_size_bytes_max: Option<u64>,
     /// Log output format: text or json.
     #[arg(long)]
     pub log_format: Option<String>,
@@ -68,6 +84,14 @@ pub struct Args {
     /// operations network. Off unless given.
     #[arg(long)]
     pub http_listen: Option<SocketAddr>,
+    /// Warn (log, `heapctl status`, metrics) when the data dir's file system has less free space
+    /// than this.
+    #[arg(long)]
+    pub disk_warn_free_bytes: Option<u64>,
+    /// Refuse new client writes when the data dir's file system has less free space than this
+    /// (below --disk-warn-free-bytes; at least 16 MiB).
+    #[arg(long)]
+    pub disk_min_free_bytes: Option<u64>,
     /// TEST ONLY: no TLS and no authentication; anyone who reaches the port may do anything.
     /// For test clusters on a closed machine. A flag only, so no config file can turn it on.
     #[arg(long)]
@@ -78,6 +102,11 @@ pub struct Args {
     /// Deliberately a flag only, not a config file setting, so no deployed config can turn it on.
     #[arg(long)]
     pub unsafe_stale_reads: bool,
+    /// Seed this node's EMPTY --data-dir from a backup (`heapctl snapshot save`) before it
+    /// starts, as a member of the new cluster --peers; give every new node the same FILE. A flag
+    /// only: a config file that restores on every start would be refused on the second.
+    #[arg(long, value_name = "FILE")]
+    pub restore: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -87,17 +116,21 @@ struct FileConfig {
     listen: Option<SocketAddr>,
     data_dir: Option<PathBuf>,
     peers: Option<String>,
+    join: Option<String>,
     heartbeat_interval_ms: Option<u64>,
     election_timeout_min_ms: Option<u64>,
     election_timeout_max_ms: Option<u64>,
     snapshot_logs: Option<u64>,
     logs_to_keep: Option<u64>,
+    snapshot_size_bytes_max: Option<u64>,
     log_format: Option<String>,
     tls_ca: Option<PathBuf>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     tokens: Option<PathBuf>,
     http_listen: Option<SocketAddr>,
+    disk_warn_free_bytes: Option<u64>,
+    disk_min_free_bytes: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,19 +163,32 @@ pub struct NodeConfig {
     pub id: u64,
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
+    /// `--peers`: the cluster formed on first start (empty when joining).
     pub peers: BTreeMap<u64, String>,
+    /// `--join`: endpoints of the running cluster this new node joins (empty with `--peers`).
+    pub join: Vec<String>,
+    /// The address the other members reach this node at: its `--peers` entry, or `--listen`.
+    pub advertised_addr: String,
     pub heartbeat_interval_ms: u64,
     pub election_timeout_min_ms: u64,
     pub election_timeout_max_ms: u64,
     pub snapshot_logs: u64,
     pub logs_to_keep: u64,
+    /// The largest snapshot accepted from a peer (`raft_service.rs` refuses a stream past it).
+    pub snapshot_size_bytes_max: u64,
     pub log_format: LogFormat,
     pub security: SecurityMode,
     /// Where `/metrics` is served, if anywhere.
     pub http_listen: Option<SocketAddr>,
+    /// Free bytes on the data dir's file system below which the node warns.
+    pub disk_warn_free_bytes: u64,
+    /// Free bytes below which the node refuses new client writes (`disk_guard.rs`).
+    pub disk_min_free_bytes: u64,
     /// TEST ONLY (`--unsafe-stale-reads`): reads skip the read-index round and the forwarding to
     /// the leader and are served from local state. Breaks linearizability on purpose.
     pub unsafe_stale_reads: bool,
+    /// `--restore FILE`: the backup an empty data dir is seeded from (`restore.rs`).
+    pub restore: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -184,6 +230,63 @@ pub fn parse_peers(text: &str) -> Result<BTreeMap<u64, String>, ConfigError> {
     Ok(peers)
 }
 
+/// The peers of a new cluster, or the endpoints of a running one to join: exactly one of the two.
+fn start_mode(
+    peers: Option<String>,
+    join: Option<String>,
+) -> Result<(BTreeMap<u64, String>, Vec<String>), ConfigError> {
+    match (peers, join) {
+        (Some(_), Some(_)) => Err(ConfigError::Invalid(
+            "--peers and --join exclude each other: --peers forms a new cluster, --join joins a running one".into(),
+        )),
+        (Some(peers), None) => Ok((parse_peers(&peers)?, Vec::new())),
+        (None, Some(join)) => Ok((BTreeMap::new(), parse_endpoints(&join)?)),
+        (None, None) => Err(ConfigError::Invalid(
+            "give --peers (every member of a new cluster) or --join (endpoints of a running cluster to join)".into(),
+        )),
+    }
+}
+
+/// Parses `--join`'s `HOST:PORT,HOST:PORT`.
+pub fn parse_endpoints(text: &str) -> Result<Vec<String>, ConfigError> {
+    let endpoints: Vec<String> = text.split(',').map(str::trim).filter(|e| !e.is_empty()).map(String::from).collect();
+    if endpoints.is_empty() || endpoints.len() > PEERS_MAX {
+        return Err(ConfigError::Invalid(format!(
+            "--join needs 1 to {PEERS_MAX} endpoints HOST:PORT, comma separated"
+        )));
+    }
+    if let Some(bad) = endpoints.iter().find(|e| e.rsplit_once(':').and_then(|(_, p)| p.parse::<u16>().ok()).is_none())
+    {
+        return Err(ConfigError::Invalid(format!("--join endpoint {bad:?} has no valid port; expected HOST:PORT")));
+    }
+    Ok(endpoints)
+}
+
+/// Where the node listens and the address the members reach it at: with --peers its entry there
+/// (and --listen defaults to it); when joining, --listen, which is then required.
+fn own_address(
+    id: u64,
+    peers: &BTreeMap<u64, String>,
+    listen: Option<SocketAddr>,
+) -> Result<(SocketAddr, String), ConfigError> {
+    if peers.is_empty() {
+        let listen = listen.ok_or_else(|| {
+            ConfigError::Invalid(
+                "a joining node needs --listen HOST:PORT (the address you give heapctl member add)".into(),
+            )
+        })?;
+        return Ok((listen, listen.to_string()));
+    }
+    let own_addr = peers.get(&id).ok_or_else(|| ConfigError::Invalid(format!("--id {id} is not one of --peers")))?;
+    let listen = match listen {
+        Some(listen) => listen,
+        None => own_addr
+            .parse()
+            .map_err(|_| ConfigError::Invalid(format!("give --listen: cannot listen on {own_addr:?}")))?,
+    };
+    Ok((listen, own_addr.clone()))
+}
+
 /// TLS and tokens from the four files, or plaintext if (and only if) asked for explicitly.
 fn security_mode(args: &Args, file: &FileConfig) -> Result<SecurityMode, ConfigError> {
     let ca = args.tls_ca.clone().or_else(|| file.tls_ca.clone());
@@ -212,6 +315,36 @@ fn security_mode(args: &Args, file: &FileConfig) -> Result<SecurityMode, ConfigE
     }
 }
 
+/// The refusal threshold keeps a real margin and lies below the warning one, so the warning comes
+/// first.
+fn validate_disk_thresholds(warn_free_bytes: u64, min_free_bytes: u64) -> Result<(), ConfigError> {
+    if min_free_bytes < DISK_MIN_FREE_BYTES_FLOOR {
+        return Err(ConfigError::Invalid(format!(
+            "--disk-min-free-bytes {min_free_bytes} is below the floor of {DISK_MIN_FREE_BYTES_FLOOR}: raise it"
+        )));
+    }
+    if min_free_bytes >= warn_free_bytes {
+        return Err(ConfigError::Invalid(format!(
+            "--disk-min-free-bytes {min_free_bytes} must be below --disk-warn-free-bytes {warn_free_bytes}, so \
+             the warning comes before writes are refused: lower the first or raise the second"
+        )));
+    }
+    Ok(())
+}
+
+/// The snapshot bound must let a follower catch up (at least one chunk) and stay within what the
+/// snapshot format allows.
+fn validate_snapshot_size_bytes_max(size_bytes_max: u64) -> Result<(), ConfigError> {
+    if (SNAPSHOT_SIZE_BYTES_MIN..=SNAPSHOT_SIZE_BYTES_CEILING).contains(&size_bytes_max) {
+        return Ok(());
+    }
+    Err(ConfigError::Invalid(format!(
+        "--snapshot-size-bytes-max {size_bytes_max}: give a value from {SNAPSHOT_SIZE_BYTES_MIN} (1 MiB) to \
+         {SNAPSHOT_SIZE_BYTES_CEILING} (64 GiB), above the heap's snapshot size (default \
+         {SNAPSHOT_SIZE_BYTES_MAX_DEFAULT})"
+    )))
+}
+
 impl NodeConfig {
     pub fn from_args(args: Args) -> Result<Self, ConfigError> {
         let file = match &args.config {
@@ -225,15 +358,9 @@ impl NodeConfig {
         };
         let security = security_mode(&args, &file)?;
         let id = args.id.or(file.id).ok_or(ConfigError::Missing("id"))?;
-        let peers = parse_peers(&args.peers.or(file.peers).ok_or(ConfigError::Missing("peers"))?)?;
-        let own_addr =
-            peers.get(&id).ok_or_else(|| ConfigError::Invalid(format!("--id {id} is not one of --peers")))?;
-        let listen = match args.listen.or(file.listen) {
-            Some(listen) => listen,
-            None => own_addr
-                .parse()
-                .map_err(|_| ConfigError::Invalid(format!("give --listen: cannot listen on {own_addr:?}")))?,
-        };
+        let (peers, join) = start_mode(args.peers.or(file.peers), args.join.or(file.join))?;
+        let listen = args.listen.or(file.listen);
+        let (listen, advertised_addr) = own_address(id, &peers, listen)?;
         let data_dir = args.data_dir.or(file.data_dir).ok_or(ConfigError::Missing("data-dir"))?;
         let log_format = match args.log_format.or(file.log_format).as_deref() {
             None | Some("text") => LogFormat::Text,
@@ -245,6 +372,8 @@ impl NodeConfig {
             listen,
             data_dir,
             peers,
+            join,
+            advertised_addr,
             heartbeat_interval_ms: args
                 .heartbeat_interval_ms
                 .or(file.heartbeat_interval_ms)
@@ -259,10 +388,23 @@ impl NodeConfig {
                 .unwrap_or(ELECTION_TIMEOUT_MAX_MS_DEFAULT),
             snapshot_logs: args.snapshot_logs.or(file.snapshot_logs).unwrap_or(SNAPSHOT_LOGS_DEFAULT),
             logs_to_keep: args.logs_to_keep.or(file.logs_to_keep).unwrap_or(LOGS_TO_KEEP_DEFAULT),
+            snapshot_size_bytes_max: args
+                .snapshot_size_bytes_max
+                .or(file.snapshot_size_bytes_max)
+                .unwrap_or(SNAPSHOT_SIZE_BYTES_MAX_DEFAULT),
             log_format,
             security,
             http_listen: args.http_listen.or(file.http_listen),
+            disk_warn_free_bytes: args
+                .disk_warn_free_bytes
+                .or(file.disk_warn_free_bytes)
+                .unwrap_or(DISK_WARN_FREE_BYTES_DEFAULT),
+            disk_min_free_bytes: args
+                .disk_min_free_bytes
+                .or(file.disk_min_free_bytes)
+                .unwrap_or(DISK_MIN_FREE_BYTES_DEFAULT),
             unsafe_stale_reads: args.unsafe_stale_reads,
+            restore: args.restore,
         };
         if config.heartbeat_interval_ms == 0 || config.heartbeat_interval_ms >= config.election_timeout_min_ms {
             return Err(ConfigError::Invalid(
@@ -275,11 +417,13 @@ impl NodeConfig {
         if config.snapshot_logs == 0 {
             return Err(ConfigError::Invalid("--snapshot-logs must be at least 1".into()));
         }
+        validate_snapshot_size_bytes_max(config.snapshot_size_bytes_max)?;
+        validate_disk_thresholds(config.disk_warn_free_bytes, config.disk_min_free_bytes)?;
         Ok(config)
     }
 
     pub fn own_addr(&self) -> &str {
-        self.peers.get(&self.id).map(String::as_str).unwrap_or_default()
+        &self.advertised_addr
     }
 }
 
@@ -310,6 +454,26 @@ mod tests {
         assert_eq!(config.id, 1);
         assert_eq!(config.listen.to_string(), "127.0.0.1:7101");
         assert_eq!(config.data_dir, PathBuf::from("/tmp/x"));
+    }
+
+    #[test]
+    fn a_node_joins_or_forms_a_cluster_never_both() {
+        let parse = |extra: &[&str]| {
+            let mut args = vec!["heap-server", "--id", "4", "--data-dir", "/tmp/x", "--insecure-plaintext"];
+            args.extend_from_slice(extra);
+            NodeConfig::from_args(Args::parse_from(args))
+        };
+        let joining = parse(&["--join", "127.0.0.1:7101, 127.0.0.1:7102", "--listen", "127.0.0.1:7104"]).unwrap();
+        assert_eq!(joining.join, ["127.0.0.1:7101", "127.0.0.1:7102"]);
+        assert!(joining.peers.is_empty());
+        assert_eq!(joining.own_addr(), "127.0.0.1:7104");
+        let no_listen = parse(&["--join", "127.0.0.1:7101"]).unwrap_err().to_string();
+        assert!(no_listen.contains("--listen"), "{no_listen}");
+        let both = parse(&["--join", "127.0.0.1:7101", "--peers", "4=127.0.0.1:7104"]).unwrap_err().to_string();
+        assert!(both.contains("exclude"), "{both}");
+        let neither = parse(&[]).unwrap_err().to_string();
+        assert!(neither.contains("--join"), "{neither}");
+        assert!(parse(&["--join", "nohost", "--listen", "127.0.0.1:7104"]).is_err());
     }
 }
 
@@ -343,5 +507,39 @@ mod security_tests {
         assert!(config(&["--tls-ca", "a", "--tls-cert", "b", "--tls-key", "c"]).is_err());
         let secured = config(&["--tls-ca", "a", "--tls-cert", "b", "--tls-key", "c", "--tokens", "d"]).unwrap();
         assert!(matches!(secured.security, SecurityMode::Secured(files) if files.tokens == Path::new("d")));
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod snapshot_bound_tests {
+    use super::*;
+
+    fn config(extra: &[&str]) -> Result<NodeConfig, ConfigError> {
+        let mut args = vec!["heap-server", "--id", "1", "--peers", "1=127.0.0.1:7101", "--data-dir", "/tmp/x"];
+        args.push("--insecure-plaintext");
+        args.extend_from_slice(extra);
+        NodeConfig::from_args(Args::parse_from(args))
+    }
+
+    /// `--snapshot-size-bytes-max` defaults to 1 GiB, takes values from the floor to the ceiling
+    /// (flag or file), and refuses one below the floor or above the ceiling, naming the setting.
+    #[test]
+    fn the_snapshot_bound_is_refused_below_the_floor_and_above_the_ceiling() {
+        assert_eq!(config(&[]).unwrap().snapshot_size_bytes_max, SNAPSHOT_SIZE_BYTES_MAX_DEFAULT);
+        for good in [SNAPSHOT_SIZE_BYTES_MIN, 8 << 20, SNAPSHOT_SIZE_BYTES_CEILING] {
+            let config = config(&["--snapshot-size-bytes-max", &good.to_string()]).unwrap();
+            assert_eq!(config.snapshot_size_bytes_max, good);
+        }
+        for bad in [0, SNAPSHOT_SIZE_BYTES_MIN - 1, SNAPSHOT_SIZE_BYTES_CEILING + 1, u64::MAX] {
+            let error = config(&["--snapshot-size-bytes-max", &bad.to_string()]).unwrap_err().to_string();
+            assert!(error.contains("--snapshot-size-bytes-max"), "{error}");
+            assert!(error.contains(&SNAPSHOT_SIZE_BYTES_MIN.to_string()), "{error}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("node.toml");
+        std::fs::write(&path, "snapshot_size_bytes_max = 1024\n").unwrap();
+        let error = config(&["--config", path.to_str().unwrap()]).unwrap_err().to_string();
+        assert!(error.contains("--snapshot-size-bytes-max 1024"), "a file value is checked too: {error}");
     }
 }

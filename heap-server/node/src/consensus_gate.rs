@@ -31,7 +31,10 @@ pub struct ConsensusGate {
     raft: HeapRaft,
     self_id: NodeId,
     /// The `--peers` of first start: members until the cluster has a membership of its own.
-    configured_peers: BTreeSet<NodeId>,
+    /// `None` for a node started with `--join`: until the leader's first entries give it the
+    /// membership, any node whose certificate proves the id it claims may reach it (only a
+    /// member's leader can send it a log).
+    configured_peers: Option<BTreeSet<NodeId>>,
 }
 
 fn claimed_node(vote: &Vote) -> NodeId {
@@ -39,7 +42,7 @@ fn claimed_node(vote: &Vote) -> NodeId {
 }
 
 impl ConsensusGate {
-    pub fn new(raft: HeapRaft, self_id: NodeId, configured_peers: BTreeSet<NodeId>) -> Self {
+    pub fn new(raft: HeapRaft, self_id: NodeId, configured_peers: Option<BTreeSet<NodeId>>) -> Self {
         Self { raft, self_id, configured_peers }
     }
 
@@ -53,7 +56,7 @@ impl ConsensusGate {
             if formed {
                 membership.get_node(&id).is_some()
             } else {
-                self.configured_peers.contains(&id)
+                self.configured_peers.as_ref().is_none_or(|peers| peers.contains(&id))
             }
         };
         check(&LocalView { self_id: self.self_id, current_term: metrics.current_term, is_member: &is_member })

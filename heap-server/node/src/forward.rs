@@ -21,7 +21,8 @@ pub fn is_forwarded<T>(request: &Request<T>) -> bool {
     request.metadata().contains_key(FORWARDED_HEADER)
 }
 
-fn mark_forwarded<T>(request: T, authorization: Option<AsciiMetadataValue>) -> Request<T> {
+/// `request` marked forwarded, with the client's token header (for the `Heap` and `Admin` services).
+pub fn mark_forwarded<T>(request: T, authorization: Option<AsciiMetadataValue>) -> Request<T> {
     let mut request = Request::new(request);
     request.metadata_mut().insert(FORWARDED_HEADER, tonic::metadata::MetadataValue::from_static("1"));
     if let Some(authorization) = authorization {

@@ -33,6 +33,7 @@ use crate::limits::CLIENT_REQUEST_TIMEOUT_MS;
 use crate::limits::PENDING_WAIT_MS_MAX;
 use crate::limits::WATCH_BUFFER_MESSAGES;
 use crate::machine_adapter::HeapMachine;
+use crate::node_stream::PeerInfo;
 use crate::proposer::now_ms;
 use crate::proposer::Proposal;
 use crate::proposer::Proposer;
@@ -244,7 +245,11 @@ impl Heap for HeapService {
     }
 
     async fn status(&self, request: Request<pb::StatusRequest>) -> Result<Response<pb::StatusResponse>, Status> {
-        self.caller(&request, Role::Read, "Status")?;
+        // A node's certificate admits it too: a joining node checks its id against the members.
+        let from_node = request.extensions().get::<PeerInfo>().is_some_and(PeerInfo::is_cluster_node);
+        if !from_node {
+            self.caller(&request, Role::Read, "Status")?;
+        }
         let metrics = self.node.raft.metrics().borrow_watched().clone();
         let index = |id: Option<raft_store::LogId>| id.map(|id| id.index).unwrap_or(0);
         Ok(Response::new(pb::StatusResponse {
@@ -263,6 +268,9 @@ impl Heap for HeapService {
             committed: index(metrics.cluster_committed),
             snapshot_index: index(metrics.snapshot),
             purged_index: index(metrics.purged),
+            disk_free_bytes: self.node.disk.free_bytes(),
+            disk_warning: self.node.disk.warning().unwrap_or_default(),
+            membership_index: metrics.membership_config.log_id().as_ref().map_or(0, |log_id| log_id.index),
         }))
     }
 

@@ -2,21 +2,27 @@
 //! gRPC services.
 
 pub mod acceptor;
+pub mod admin_service;
 pub mod append_link;
 pub mod auth;
+pub mod backup_stream;
 pub mod config;
 pub mod consensus_gate;
 pub mod consensus_guard;
 pub mod context;
 pub mod convert;
+pub mod dashboard;
+pub mod disk_guard;
 pub mod disk_space;
+pub mod election_log;
 pub mod forward;
 pub mod heap_service;
-pub mod histogram;
 pub mod http_server;
 pub mod leader_duties;
 pub mod limits;
 pub mod machine_adapter;
+pub mod member_check;
+pub mod membership;
 pub mod metrics;
 pub mod network;
 pub mod node;
@@ -25,6 +31,7 @@ pub mod node_stream;
 pub mod open_files;
 pub mod proposer;
 pub mod raft_service;
+pub mod restore;
 pub mod router;
 pub mod tls;
 pub mod watch;

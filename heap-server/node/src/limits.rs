@@ -40,6 +40,19 @@ pub const APPEND_ENTRIES_TIMEOUT_MS: u64 = 2_000;
 /// Snapshots stream to followers in chunks of this size.
 pub const SNAPSHOT_CHUNK_SIZE_BYTES: usize = 1024 * 1024;
 
+/// The highest `--snapshot-size-bytes-max`: the snapshot format's own bound (64 GiB).
+pub use raft_store::SNAPSHOT_SIZE_BYTES_CEILING;
+/// Default `--snapshot-size-bytes-max`, the largest snapshot a node accepts from a peer (a
+/// received stream is held in memory whole): 1 GiB. The node's own snapshots are bounded only by
+/// the format's ceiling, so a heap that outgrows the setting still snapshots, and followers that
+/// need it refuse it with a message naming the setting until it is raised.
+pub use raft_store::SNAPSHOT_SIZE_BYTES_MAX_DEFAULT;
+/// The lowest `--snapshot-size-bytes-max`: one chunk. Below it even the first chunk of a small
+/// heap's snapshot could be refused, and a follower that lags could never catch up.
+pub const SNAPSHOT_SIZE_BYTES_MIN: u64 = SNAPSHOT_CHUNK_SIZE_BYTES as u64;
+const _: () = assert!(SNAPSHOT_SIZE_BYTES_MIN <= SNAPSHOT_SIZE_BYTES_MAX_DEFAULT);
+const _: () = assert!(SNAPSHOT_SIZE_BYTES_MAX_DEFAULT <= SNAPSHOT_SIZE_BYTES_CEILING);
+
 /// How long a forwarded request or a read may wait for the leader before the client is told to retry.
 pub const CLIENT_REQUEST_TIMEOUT_MS: u64 = 10_000;
 
@@ -110,3 +123,29 @@ pub const LINK_SNIFF_TIMEOUT_MS: u64 = 10_000;
 
 /// Accepted connections waiting for the gRPC server to take them.
 pub const GRPC_ACCEPT_QUEUE_CONNECTIONS: usize = 128;
+
+/// Default `--disk-warn-free-bytes`: below this much free space on the data dir's file system the
+/// node warns (log, `heapctl status`, `sovereign_disk_warning`). 2 GiB: room to write one more
+/// snapshot of the size followers accept by default (`SNAPSHOT_SIZE_BYTES_MAX_DEFAULT`, 1 GiB,
+/// beside the old one until the rename) with log segments and sled growth besides: at the default refusal point that
+/// leaves the operator most of 2 GiB of writes to notice. An absolute amount, not a percentage: what
+/// the node needs does not grow with the disk.
+pub const DISK_WARN_FREE_BYTES_DEFAULT: u64 = 2 * 1024 * 1024 * 1024;
+
+/// Default `--disk-min-free-bytes`: below this much free space the node refuses new client writes
+/// (before the disk is full, not after). 256 MiB: what keeps running after the refusal (keep-alives,
+/// closes, the leader's Tick and Grace entries, followers' appends of entries already accepted) fits
+/// easily, as do a snapshot of a modest heap and sled's compaction.
+pub const DISK_MIN_FREE_BYTES_DEFAULT: u64 = 256 * 1024 * 1024;
+
+/// The lowest `--disk-min-free-bytes` accepted: a thinner margin could be used up by the writes
+/// admitted between two samples (`DISK_CHECK_INTERVAL_MS`) and the entries still allowed after
+/// the refusal (keep-alives, Ticks) plus sled's next flush, before an operator can act.
+pub const DISK_MIN_FREE_BYTES_FLOOR: u64 = 16 * 1024 * 1024;
+const _: () = assert!(DISK_MIN_FREE_BYTES_FLOOR <= DISK_MIN_FREE_BYTES_DEFAULT);
+const _: () = assert!(DISK_MIN_FREE_BYTES_DEFAULT < DISK_WARN_FREE_BYTES_DEFAULT);
+
+/// How often the disk guard samples the data dir's free space (one statvfs): at 1 s, writes at
+/// full speed (tens of MB/s of log) cross at most tens of MB between samples, well inside the
+/// default refusal margin.
+pub const DISK_CHECK_INTERVAL_MS: u64 = 1_000;

@@ -5,6 +5,8 @@ use clap::Parser;
 use heap_server::config::Args;
 use heap_server::config::LogFormat;
 use heap_server::config::NodeConfig;
+use heap_server::member_check::Mismatch;
+use heap_server::member_check::EXIT_NOT_A_MEMBER;
 use tracing_subscriber::EnvFilter;
 
 /// mimalloc instead of glibc malloc: a loaded leader spent about a sixth of its CPU in malloc/free
@@ -38,5 +40,14 @@ fn main() -> anyhow::Result<()> {
         LogFormat::Json => tracing_subscriber::fmt().json().with_env_filter(filter).with_writer(std::io::stderr).init(),
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("heap-server").build()?;
-    runtime.block_on(heap_server::node::run(config, shutdown_signal()))
+    let result = runtime.block_on(heap_server::node::run(config, shutdown_signal()));
+    if let Err(error) = &result {
+        // A restart cannot fix a node the membership does not name: a distinct status, so
+        // supervisors can be told not to restart (systemd: RestartPreventExitStatus).
+        if error.downcast_ref::<Mismatch>().is_some() {
+            eprintln!("Error: {error:#}");
+            std::process::exit(EXIT_NOT_A_MEMBER);
+        }
+    }
+    result
 }

@@ -12,6 +12,7 @@ use anyhow::Context;
 use openraft::impls::BasicNode;
 use openraft::Config;
 use openraft::SnapshotPolicy;
+use proto::admin::admin_server::AdminServer;
 use proto::heap::heap_server::HeapServer;
 use proto::raft::raft_transport_server::RaftTransportServer;
 use raft_store::LogOptions;
@@ -21,6 +22,7 @@ use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
 use crate::acceptor::Acceptor;
+use crate::admin_service::AdminService;
 use crate::append_link::FrameBudget;
 use crate::append_link::LinkServer;
 use crate::auth::Authenticator;
@@ -30,6 +32,8 @@ use crate::config::SecurityMode;
 use crate::consensus_gate::ConsensusGate;
 use crate::context::HeapRaft;
 use crate::context::NodeContext;
+use crate::disk_guard::DiskGuard;
+use crate::disk_guard::DiskThresholds;
 use crate::heap_service::HeapService;
 use crate::http_server;
 use crate::leader_duties;
@@ -42,6 +46,7 @@ use crate::limits::RAFT_PAYLOAD_ENTRIES_MAX;
 use crate::limits::SHUTDOWN_TIMEOUT_MS;
 use crate::machine_adapter::HeapMachine;
 use crate::machine_adapter::CHANGE_FEED_CAPACITY;
+use crate::member_check;
 use crate::network::PeerNetwork;
 use crate::node_metrics::NodeMetrics;
 use crate::node_stream::NodeStream;
@@ -110,6 +115,7 @@ async fn open_raft(
     let log_options = LogOptions { local_node: Some(config.id), ..LogOptions::default() };
     let log_store = LogStore::open_with(&config.data_dir.join("log"), log_options)
         .with_context(|| format!("cannot open the log in {}", config.data_dir.display()))?;
+    let log_sync_latency = log_store.sync_latency();
     let (changes, _) = tokio::sync::broadcast::channel(CHANGE_FEED_CAPACITY);
     let store = StateMachineStore::open(&config.data_dir.join("sm"), HeapMachine::new(changes.clone()))
         .with_context(|| format!("cannot open the state machine in {}", config.data_dir.display()))?;
@@ -125,7 +131,12 @@ async fn open_raft(
         changes,
         tls,
         authenticator,
-        metrics: NodeMetrics::new(config.data_dir.clone()),
+        metrics: NodeMetrics::new(config.data_dir.clone(), log_sync_latency),
+        disk: Arc::new(DiskGuard::new(
+            config.id,
+            config.data_dir.clone(),
+            DiskThresholds { warn_free_bytes: config.disk_warn_free_bytes, min_free_bytes: config.disk_min_free_bytes },
+        )),
         unsafe_stale_reads: config.unsafe_stale_reads,
     })
 }
@@ -133,7 +144,12 @@ async fn open_raft(
 /// On first start, proposes the cluster of `--peers` (every node does the same, which openraft
 /// allows); a node with state skips it.
 async fn form_cluster(raft: &HeapRaft, config: &NodeConfig) -> anyhow::Result<()> {
+    if config.peers.is_empty() {
+        tracing::info!(endpoints = ?config.join, "joining a running cluster: the leader sends the log once the node is added");
+        return Ok(());
+    }
     if raft.is_initialized().await.context("Raft stopped during start-up")? {
+        warn_if_peers_changed(raft, config);
         return Ok(());
     }
     let members: BTreeMap<u64, BasicNode> =
@@ -146,20 +162,46 @@ async fn form_cluster(raft: &HeapRaft, config: &NodeConfig) -> anyhow::Result<()
     Ok(())
 }
 
+/// `--peers` counts at first start only; say so when it no longer matches the membership.
+fn warn_if_peers_changed(raft: &HeapRaft, config: &NodeConfig) {
+    let members = crate::membership::members_of(raft);
+    if !members.nodes.is_empty() && members.nodes != config.peers {
+        tracing::warn!(
+            peers = ?config.peers,
+            members = ?members.nodes,
+            "--peers differs from the cluster's membership and is ignored (it is read at first start only); \
+             change members with heapctl member"
+        );
+    }
+}
+
+/// This node's identity against the membership it stored, and (joining) the cluster's.
+async fn check_membership(raft: &HeapRaft, config: &NodeConfig, tls: Option<&NodeTls>) -> anyhow::Result<()> {
+    member_check::check_at_start(raft, config).await?;
+    if !config.join.is_empty() && !raft.is_initialized().await.context("Raft stopped during start-up")? {
+        member_check::probe_join(config, tls).await?;
+    }
+    Ok(())
+}
+
 /// The gRPC services (client-facing heap service, Raft transport) on connections the acceptor
 /// hands over, until `stop` fires.
 fn spawn_grpc_server(
     context: &Arc<NodeContext>,
     gate: Arc<ConsensusGate>,
+    snapshot_size_bytes_max: u64,
     router: Arc<Router>,
     proposer: Arc<Proposer>,
     connections: tokio::sync::mpsc::Receiver<std::io::Result<NodeStream>>,
     stop: tokio::sync::oneshot::Receiver<()>,
 ) -> tokio::task::JoinHandle<Result<(), tonic::transport::Error>> {
+    let admin_service = AdminServer::new(AdminService::new(Arc::clone(context), Arc::clone(&router)))
+        .max_decoding_message_size(CLIENT_MESSAGE_SIZE_BYTES_MAX)
+        .max_encoding_message_size(CLIENT_MESSAGE_SIZE_BYTES_MAX);
     let heap_service = HeapServer::new(HeapService::new(Arc::clone(context), router, proposer))
         .max_decoding_message_size(CLIENT_MESSAGE_SIZE_BYTES_MAX)
         .max_encoding_message_size(CLIENT_MESSAGE_SIZE_BYTES_MAX);
-    let raft_service = RaftTransportServer::new(RaftService::new(context.raft.clone(), gate))
+    let raft_service = RaftTransportServer::new(RaftService::new(context.raft.clone(), gate, snapshot_size_bytes_max))
         .max_decoding_message_size(RAFT_MESSAGE_SIZE_BYTES_MAX)
         .max_encoding_message_size(RAFT_MESSAGE_SIZE_BYTES_MAX);
     tokio::spawn(
@@ -167,11 +209,76 @@ fn spawn_grpc_server(
             .http2_keepalive_interval(Some(Duration::from_millis(HTTP2_KEEPALIVE_INTERVAL_MS)))
             .http2_keepalive_timeout(Some(Duration::from_millis(HTTP2_KEEPALIVE_TIMEOUT_MS)))
             .add_service(heap_service)
+            .add_service(admin_service)
             .add_service(raft_service)
             .serve_with_incoming_shutdown(tokio_stream::wrappers::ReceiverStream::new(connections), async {
                 stop.await.ok();
             }),
     )
+}
+
+/// What a running node's tasks are, and how to stop them.
+struct Services {
+    server: tokio::task::JoinHandle<Result<(), tonic::transport::Error>>,
+    stop_server: tokio::sync::oneshot::Sender<()>,
+    acceptor: tokio::task::JoinHandle<()>,
+    duties: tokio::task::JoinHandle<()>,
+    stop_duties: tokio::sync::watch::Sender<bool>,
+}
+
+/// Starts the node's tasks on `listener`: the leader's duties, the disk guard, the acceptor (one
+/// port for clients and peers: it serves append links itself and hands every other connection to
+/// the gRPC server) and the gRPC services.
+fn spawn_services(
+    config: &NodeConfig,
+    context: &Arc<NodeContext>,
+    listener: TcpListener,
+    tls_acceptor: Option<TlsAcceptor>,
+    open_files_limit: u64,
+) -> Services {
+    let raft = context.raft.clone();
+    let configured_peers = (!config.peers.is_empty()).then(|| config.peers.keys().copied().collect());
+    let gate = Arc::new(ConsensusGate::new(raft.clone(), config.id, configured_peers));
+    let router = Arc::new(Router::new(Arc::clone(context)));
+    let proposer = Arc::new(Proposer::new(Arc::clone(context), Arc::clone(&router)));
+    let (stop_duties, stop_duties_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(Arc::clone(&context.disk).watch(stop_duties_rx.clone()));
+    let duties = tokio::spawn(leader_duties::run(Arc::clone(context), Arc::clone(&proposer), stop_duties_rx));
+    let (stop_server, stop_server_rx) = tokio::sync::oneshot::channel::<()>();
+    let (grpc_connections_tx, grpc_connections_rx) = tokio::sync::mpsc::channel(GRPC_ACCEPT_QUEUE_CONNECTIONS);
+    let links = LinkServer { raft, gate: Arc::clone(&gate), budget: FrameBudget::default() };
+    let acceptor = Acceptor { tls: tls_acceptor, links, grpc: grpc_connections_tx };
+    let acceptor = tokio::spawn(acceptor.run(listener, open_files_limit));
+    let server = spawn_grpc_server(
+        context,
+        gate,
+        config.snapshot_size_bytes_max,
+        router,
+        proposer,
+        grpc_connections_rx,
+        stop_server_rx,
+    );
+    Services { server, stop_server, acceptor, duties, stop_duties }
+}
+
+/// The HTTP port's server (`/metrics`, the dashboard) if `--http-listen` is given, with the
+/// sender that stops it.
+async fn start_http(
+    config: &NodeConfig,
+    context: &Arc<NodeContext>,
+) -> anyhow::Result<Option<(tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<std::io::Result<()>>)>> {
+    let Some(addr) = config.http_listen else {
+        return Ok(None);
+    };
+    let listener = TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on --http-listen {addr} (is another process using it?)"))?;
+    tracing::info!(%addr, "serving /metrics and the dashboard (/)");
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let stop = async {
+        stop_rx.await.ok();
+    };
+    Ok(Some((stop_tx, tokio::spawn(http_server::serve(listener, Arc::clone(context), stop)))))
 }
 
 /// Runs the node until `shutdown` resolves, then stops it cleanly. Returns an error (so the
@@ -180,6 +287,7 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> anyh
     let (tls, authenticator) = load_security(&config)?;
     let open_files_limit = raise_open_files_limit();
     let tls_acceptor = tls.as_ref().map(|tls| TlsAcceptor::from(Arc::clone(&tls.server)));
+    crate::restore::seed_from_backup(&config).await?;
     let context = Arc::new(open_raft(&config, tls, authenticator).await?);
     let raft = context.raft.clone();
     let listener = TcpListener::bind(config.listen)
@@ -190,41 +298,23 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> anyh
     }
     tracing::info!(id = config.id, listen = %config.listen, data_dir = %config.data_dir.display(), open_files_limit, "node started");
     form_cluster(&raft, &config).await?;
+    check_membership(&raft, &config, context.tls.as_deref()).await?;
 
-    let gate = Arc::new(ConsensusGate::new(raft.clone(), config.id, config.peers.keys().copied().collect()));
-    let router = Arc::new(Router::new(Arc::clone(&context)));
-    let proposer = Arc::new(Proposer::new(Arc::clone(&context), Arc::clone(&router)));
-    let (stop_duties_tx, stop_duties_rx) = tokio::sync::watch::channel(false);
-    let duties = tokio::spawn(leader_duties::run(Arc::clone(&context), Arc::clone(&proposer), stop_duties_rx));
-    let (stop_server_tx, stop_server_rx) = tokio::sync::oneshot::channel::<()>();
-    // One port for clients and peers: the acceptor serves append links itself and hands every
-    // other connection to the gRPC server.
-    let (grpc_connections_tx, grpc_connections_rx) = tokio::sync::mpsc::channel(GRPC_ACCEPT_QUEUE_CONNECTIONS);
-    let links = LinkServer { raft: raft.clone(), gate: Arc::clone(&gate), budget: FrameBudget::default() };
-    let acceptor = Acceptor { tls: tls_acceptor, links, grpc: grpc_connections_tx };
-    let acceptor = tokio::spawn(acceptor.run(listener, open_files_limit));
-    let server = spawn_grpc_server(&context, gate, router, proposer, grpc_connections_rx, stop_server_rx);
-    let (stop_http_tx, stop_http_rx) = tokio::sync::oneshot::channel::<()>();
-    let http = match config.http_listen {
-        Some(addr) => {
-            let listener = TcpListener::bind(addr)
-                .await
-                .with_context(|| format!("cannot listen on --http-listen {addr} (is another process using it?)"))?;
-            tracing::info!(%addr, "serving /metrics");
-            let stop = async {
-                stop_http_rx.await.ok();
-            };
-            Some(tokio::spawn(http_server::serve(listener, Arc::clone(&context), stop)))
-        }
-        None => None,
-    };
-
+    let services = spawn_services(&config, &context, listener, tls_acceptor, open_files_limit);
+    let Services { server, stop_server, acceptor, duties, stop_duties } = services;
+    let http = start_http(&config, &context).await?;
     let mut server = std::pin::pin!(server);
+    let mut left_membership = None;
     tokio::select! {
         () = shutdown => tracing::info!("shutdown requested"),
         result = &mut server => {
             result.context("server task failed")?.context("server failed")?;
             anyhow::bail!("the server stopped unexpectedly");
+        }
+        mismatch = member_check::removed(raft.clone(), config.id, context.tls.clone()) => {
+            // Shut down as on a signal (answers in flight are sent), then exit with the reason.
+            tracing::error!(%mismatch, "this node left the membership; exiting");
+            left_membership = Some(mismatch);
         }
         reason = watchdog::raft_stopped(raft.clone()) => {
             tracing::error!(%reason, "Raft stopped; exiting so a supervisor restarts the node");
@@ -232,13 +322,13 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> anyh
             anyhow::bail!("Raft stopped: {reason}; the node exits so that it is restarted (check the disk and the log above)");
         }
     }
-    let _ = stop_server_tx.send(());
-    let _ = stop_http_tx.send(());
-    if let Some(http) = http {
+    let _ = stop_server.send(());
+    if let Some((stop_http, http)) = http {
+        let _ = stop_http.send(());
         http.abort();
     }
     acceptor.abort();
-    let _ = stop_duties_tx.send(true);
+    let _ = stop_duties.send(true);
     let _ = duties.await;
     let deadline = Duration::from_millis(SHUTDOWN_TIMEOUT_MS);
     if tokio::time::timeout(deadline, raft.shutdown()).await.is_err() {
@@ -248,5 +338,8 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> anyh
         tracing::warn!("the server did not stop within {SHUTDOWN_TIMEOUT_MS} ms");
     }
     tracing::info!("node stopped");
-    Ok(())
+    match left_membership {
+        Some(mismatch) => Err(mismatch.into()),
+        None => Ok(()),
+    }
 }

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::task::Context;
 use std::task::Poll;
 
+use proto::security::CLUSTER_SERVER_NAME;
 use raft_store::NodeId;
 use rustls::pki_types::CertificateDer;
 use tokio::io::AsyncRead;
@@ -18,6 +19,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::server::TlsStream;
 use tonic::transport::server::Connected;
 
+use crate::tls::names;
 use crate::tls::proves_node;
 
 /// What a connection proved about its peer.
@@ -38,6 +40,12 @@ impl PeerInfo {
             return true;
         }
         self.certificate.as_deref().is_some_and(|certificate| proves_node(certificate, id))
+    }
+
+    /// Whether the peer proved a member certificate of this cluster (any node id). Clients carry
+    /// no certificates, so this is a node: a joining node asks `Status` this way.
+    pub fn is_cluster_node(&self) -> bool {
+        self.secured && self.certificate.as_deref().is_some_and(|certificate| names(certificate, CLUSTER_SERVER_NAME))
     }
 }
 

@@ -12,6 +12,7 @@ use openraft::errors::ForwardToLeader;
 use openraft::errors::LinearizableReadError;
 use openraft::errors::RaftError;
 use openraft::raft::ReadPolicy;
+use proto::admin::admin_client::AdminClient;
 use proto::heap::heap_client::HeapClient;
 use proto::security::CLUSTER_SERVER_NAME;
 use raft_store::TypeConfig;
@@ -79,6 +80,17 @@ impl Router {
         Ok(HeapClient::new(self.channel(addr)?)
             .max_decoding_message_size(CLIENT_MESSAGE_SIZE_BYTES_MAX)
             .max_encoding_message_size(CLIENT_MESSAGE_SIZE_BYTES_MAX))
+    }
+
+    /// An `Admin` stub toward `addr`, for forwarding a membership change: not cached (changes are
+    /// rare) and allowed `timeout` (a new node's catch-up) rather than a client request's bound.
+    pub fn admin_client(&self, addr: &str, timeout: Duration) -> Result<AdminClient<Channel>, Status> {
+        let channel = peer_endpoint(self.node.tls.as_deref(), addr, CLUSTER_SERVER_NAME)
+            .map_err(Status::internal)?
+            .connect_timeout(Duration::from_millis(PEER_CONNECT_TIMEOUT_MS))
+            .timeout(timeout)
+            .connect_lazy();
+        Ok(AdminClient::new(channel))
     }
 
     /// The leader's address if another node leads now, from this node's current view (no wait):

@@ -9,7 +9,11 @@ mod cluster {
     mod t30_snapshot;
     mod t32_wiped_node;
     mod t34_damaged_sled;
+    mod t35_disk_full;
     mod t36_metrics;
+    mod t37_dashboard;
+    mod t38_backup;
+    mod t39_membership;
     mod t40_bad_input;
     mod t50_heapctl;
     mod t60_locks;
@@ -17,4 +21,6 @@ mod cluster {
     mod t80_heap_client;
     mod t90_security;
     mod t91_credentials;
+    mod t92_snapshot_bound;
+    mod t95_deploy;
 }

@@ -42,6 +42,9 @@ struct Node {
     launcher: Vec<String>,
     /// Flags for this node only (after the cluster-wide extra arguments).
     args: Vec<String>,
+    /// Added to a running cluster: starts with `--join` (the other nodes' addresses) instead of
+    /// `--peers`.
+    joins: bool,
 }
 
 pub struct LocalCluster {
@@ -84,7 +87,8 @@ impl LocalCluster {
     /// `data_dir/node<ID>.log`. Nothing runs until `start_all`/`start`. `with_security` or
     /// `new_secured` make it a secured one.
     pub fn new(server_binary: &Path, data_dir: &Path, addrs: Vec<String>, extra_args: Vec<String>) -> Self {
-        let node = |(index, addr)| (index as u64 + 1, Node { addr, launcher: Vec::new(), args: Vec::new() });
+        let node =
+            |(index, addr)| (index as u64 + 1, Node { addr, launcher: Vec::new(), args: Vec::new(), joins: false });
         Self {
             server_binary: server_binary.to_path_buf(),
             data_dir: data_dir.to_path_buf(),
@@ -176,6 +180,42 @@ impl LocalCluster {
         self
     }
 
+    /// Registers node `id` at `addr` to join the running cluster (`--join`; the caller then adds
+    /// it with the Admin service or `heapctl member add`), with the cluster-wide flags and
+    /// `args`; issues its certificate on a secured cluster. Nothing runs until `start(id)`.
+    pub fn add_joining_node(&mut self, id: u64, addr: &str, args: Vec<String>) -> Result<(), ClusterError> {
+        if let Some(security) = &self.security {
+            security.issue_missing_node_certs(&[(id, addr.to_string())])?;
+        }
+        let node = Node { addr: addr.to_string(), launcher: Vec::new(), args, joins: true };
+        self.nodes.insert(id, node);
+        Ok(())
+    }
+
+    /// Runs node `id` behind `launcher` (as `with_launcher` does for the starting nodes): for a
+    /// node added to a cluster whose nodes run in network namespaces.
+    pub fn set_node_launcher(&mut self, id: u64, launcher: Vec<String>) -> Result<(), ClusterError> {
+        let node = self.nodes.get_mut(&id).ok_or(ClusterError::UnknownNode(id))?;
+        node.launcher = launcher;
+        Ok(())
+    }
+
+    /// Kills node `id` (if it runs) and forgets it: after it left the membership.
+    pub fn forget_node(&mut self, id: u64) {
+        self.kill(id);
+        self.nodes.remove(&id);
+    }
+
+    /// How node `id` finds its cluster: `--peers` of every node, or `--join` the others.
+    fn membership_flags(&self, id: u64, node: &Node) -> Vec<String> {
+        if node.joins {
+            let others: Vec<String> =
+                self.nodes.iter().filter(|(other, _)| **other != id).map(|(_, n)| n.addr.clone()).collect();
+            return vec!["--join".to_string(), others.join(",")];
+        }
+        vec!["--peers".to_string(), self.peers_flag()]
+    }
+
     fn peers_flag(&self) -> String {
         self.nodes.iter().map(|(id, node)| format!("{id}={}", node.addr)).collect::<Vec<_>>().join(",")
     }
@@ -256,7 +296,8 @@ impl LocalCluster {
             None => Command::new(&self.server_binary),
         };
         let child = command
-            .args(["--id", &id.to_string(), "--listen", &node.addr, "--peers", &self.peers_flag()])
+            .args(["--id", &id.to_string(), "--listen", &node.addr])
+            .args(self.membership_flags(id, &node))
             .arg("--data-dir")
             .arg(self.node_data_dir(id))
             .args(&security_flags)

@@ -1,0 +1,143 @@
+//! The operators' `Admin` gRPC service: membership (`membership.rs`) and backups
+//! (`backup_stream.rs`). Every call needs a credential with the admin role. Any node accepts a
+//! call: a membership call is forwarded once to the leader (as `forward.rs` does for the heap
+//! service), with the caller's token, and authenticated again there; a backup is served by the
+//! leader only (the client asks `Members` where it is).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use proto::admin as pb;
+use proto::admin::admin_client::AdminClient;
+use proto::admin::admin_server::Admin;
+use tonic::transport::Channel;
+use tonic::Request;
+use tonic::Response;
+use tonic::Status;
+
+use crate::auth::require;
+use crate::auth::Role;
+use crate::backup_stream::snapshot_save;
+use crate::backup_stream::SnapshotSaveStream;
+use crate::context::NodeContext;
+use crate::forward::authorization_of;
+use crate::forward::is_forwarded;
+use crate::forward::mark_forwarded;
+use crate::limits::CLIENT_REQUEST_TIMEOUT_MS;
+use crate::membership;
+use crate::membership::MEMBER_CATCH_UP_TIMEOUT_MS;
+use crate::router::Route;
+use crate::router::Router;
+
+/// How long a forwarded membership change may take at the leader: a new node's catch-up and
+/// the change's commit.
+const ADMIN_FORWARD_TIMEOUT_MS: u64 = MEMBER_CATCH_UP_TIMEOUT_MS + CLIENT_REQUEST_TIMEOUT_MS;
+
+pub struct AdminService {
+    node: Arc<NodeContext>,
+    router: Arc<Router>,
+}
+
+/// Where a call runs: here (this node leads) or at the leader, reached through this stub.
+enum Place {
+    Here,
+    Leader(AdminClient<Channel>),
+}
+
+impl AdminService {
+    pub fn new(node: Arc<NodeContext>, router: Arc<Router>) -> Self {
+        Self { node, router }
+    }
+
+    /// Authenticates the call as an admin's and finds where it runs (confirming leadership).
+    async fn place<T>(&self, request: &Request<T>, what: &str) -> Result<Place, Status> {
+        let credential = self.node.authenticator.authenticate(request.metadata())?;
+        require(&credential, Role::Admin, what)?;
+        match self.router.linearizable(!is_forwarded(request)).await? {
+            Route::Local => Ok(Place::Here),
+            Route::Forward(addr) => {
+                let timeout = Duration::from_millis(ADMIN_FORWARD_TIMEOUT_MS);
+                Ok(Place::Leader(self.router.admin_client(&addr, timeout)?))
+            }
+        }
+    }
+
+    /// The members view after a change (or on its own), from this node, the leader.
+    fn members_here(&self) -> Response<pb::MembersResponse> {
+        Response::new(membership::members_view(&self.node.raft))
+    }
+}
+
+#[tonic::async_trait]
+impl Admin for AdminService {
+    type SnapshotSaveStream = SnapshotSaveStream;
+
+    async fn members(&self, request: Request<pb::MembersRequest>) -> Result<Response<pb::MembersResponse>, Status> {
+        match self.place(&request, "listing the members").await? {
+            Place::Here => Ok(self.members_here()),
+            Place::Leader(mut leader) => {
+                let authorization = authorization_of(&request);
+                leader.members(mark_forwarded(request.into_inner(), authorization)).await
+            }
+        }
+    }
+
+    async fn add_member(
+        &self,
+        request: Request<pb::AddMemberRequest>,
+    ) -> Result<Response<pb::MembersResponse>, Status> {
+        match self.place(&request, "adding a member").await? {
+            Place::Here => {
+                let add = request.into_inner();
+                membership::add(&self.node.raft, add.id, &add.addr).await?;
+                Ok(self.members_here())
+            }
+            Place::Leader(mut leader) => {
+                let authorization = authorization_of(&request);
+                leader.add_member(mark_forwarded(request.into_inner(), authorization)).await
+            }
+        }
+    }
+
+    async fn remove_member(
+        &self,
+        request: Request<pb::RemoveMemberRequest>,
+    ) -> Result<Response<pb::MembersResponse>, Status> {
+        match self.place(&request, "removing a member").await? {
+            Place::Here => {
+                membership::remove(&self.node.raft, request.into_inner().id).await?;
+                Ok(self.members_here())
+            }
+            Place::Leader(mut leader) => {
+                let authorization = authorization_of(&request);
+                leader.remove_member(mark_forwarded(request.into_inner(), authorization)).await
+            }
+        }
+    }
+
+    async fn replace_member(
+        &self,
+        request: Request<pb::ReplaceMemberRequest>,
+    ) -> Result<Response<pb::MembersResponse>, Status> {
+        match self.place(&request, "replacing a member").await? {
+            Place::Here => {
+                let replace = request.into_inner();
+                membership::replace(&self.node.raft, replace.old_id, replace.new_id, &replace.new_addr).await?;
+                Ok(self.members_here())
+            }
+            Place::Leader(mut leader) => {
+                let authorization = authorization_of(&request);
+                leader.replace_member(mark_forwarded(request.into_inner(), authorization)).await
+            }
+        }
+    }
+
+    async fn snapshot_save(
+        &self,
+        request: Request<pb::SnapshotSaveRequest>,
+    ) -> Result<Response<SnapshotSaveStream>, Status> {
+        let credential = self.node.authenticator.authenticate(request.metadata())?;
+        require(&credential, Role::Admin, "a backup")?;
+        snapshot_save(Arc::clone(&self.node)).await.map(Response::new)
+    }
+}
