@@ -23,6 +23,7 @@ pub use machine::LoadError;
 pub use machine::Machine;
 pub use state_machine::check_received_snapshot;
 pub use state_machine::ImageError;
+pub use state_machine::SnapshotCounts;
 pub use state_machine::StateMachineError;
 pub use state_machine::StateMachineStore;
 pub use state_machine::SNAPSHOT_SIZE_BYTES_CEILING;

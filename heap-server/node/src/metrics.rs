@@ -1,8 +1,8 @@
 //! The node's metrics in Prometheus text format (`GET /metrics` on `--http-listen`): Raft role,
 //! term, indexes and each follower's lag, proposal latency, the heap's sessions, locks, waiters
-//! and objects, the data dir's disk space, the log's fsync latency and the disk guard's warning
-//! and refusal. Rendering only reads: Raft's metrics channel, the
-//! state machine under its read lock, statvfs.
+//! and objects, snapshot activity, the data dir's size and its file system's space, the log's
+//! fsync latency and the disk guard's warning and refusal. Rendering only reads: Raft's metrics
+//! channel, the state machine under its read lock, statvfs, the data dir's file sizes.
 
 use std::fmt::Write;
 
@@ -11,6 +11,7 @@ use openraft::ServerState;
 
 use crate::context::NodeContext;
 use crate::disk_guard::DiskLevel;
+use crate::disk_space::dir_size_bytes;
 use crate::disk_space::disk_space;
 
 /// Appends one gauge family with a single value.
@@ -149,6 +150,29 @@ fn render_disk_guard(node: &NodeContext, out: &mut String) {
 }
 
 /// Every family, as `GET /metrics` returns it.
+fn counter(out: &mut String, name: &str, help: &str, value: u64) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}");
+}
+
+/// Snapshot activity: builds, installs, and the last snapshot's size (the heap's encoded image
+/// size when it was taken).
+fn render_snapshots(node: &NodeContext, out: &mut String) {
+    let counts = node.store.snapshot_counts();
+    counter(out, "sovereign_snapshots_built_total", "Snapshots this node built since it started.", counts.built_total);
+    counter(
+        out,
+        "sovereign_snapshots_installed_total",
+        "Snapshots this node installed from a leader since it started.",
+        counts.installed_total,
+    );
+    gauge(
+        out,
+        "sovereign_snapshot_size_bytes",
+        "Encoded size of the last snapshot built or installed: the heap's image size at that point (0: none yet).",
+        counts.last_size_bytes,
+    );
+}
+
 pub fn render(node: &NodeContext) -> String {
     let mut out = String::with_capacity(8 * 1024);
     render_raft(node, &mut out);
@@ -158,6 +182,13 @@ pub fn render(node: &NodeContext) -> String {
         &mut out,
     );
     render_heap(node, &mut out);
+    render_snapshots(node, &mut out);
+    gauge(
+        &mut out,
+        "sovereign_data_dir_bytes",
+        "Bytes the node's data dir takes on disk (log, state image, snapshots).",
+        dir_size_bytes(&node.metrics.data_dir),
+    );
     if let Some(space) = disk_space(&node.metrics.data_dir) {
         gauge(&mut out, "sovereign_disk_free_bytes", "Free bytes on the data dir's file system.", space.free_bytes);
         gauge(&mut out, "sovereign_disk_total_bytes", "Size of the data dir's file system.", space.total_bytes);

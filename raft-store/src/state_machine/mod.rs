@@ -5,6 +5,7 @@ mod error;
 mod image_file;
 mod image_writer;
 mod keys;
+mod snapshot_activity;
 mod store;
 
 pub use error::StateMachineError;
@@ -14,4 +15,5 @@ pub use image_file::ImageError;
 pub(crate) use image_file::SnapshotImage;
 pub use image_file::SNAPSHOT_SIZE_BYTES_CEILING;
 pub use image_file::SNAPSHOT_SIZE_BYTES_MAX_DEFAULT;
+pub use snapshot_activity::SnapshotCounts;
 pub use store::StateMachineStore;

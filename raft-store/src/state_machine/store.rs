@@ -36,6 +36,8 @@ use super::keys::machine_key;
 use super::keys::KEY_LAST_APPLIED;
 use super::keys::KEY_MEMBERSHIP;
 use super::keys::MACHINE_PREFIX;
+use super::snapshot_activity::SnapshotActivity;
+use super::snapshot_activity::SnapshotCounts;
 use crate::machine::ChangeSet;
 use crate::machine::Machine;
 use crate::types::LogId;
@@ -59,6 +61,7 @@ struct Inner<M> {
     applied_index: tokio::sync::watch::Sender<u64>,
     writer: ImageWriter,
     snapshot_dir: PathBuf,
+    snapshots: SnapshotActivity,
 }
 
 /// What `open_image` read from sled.
@@ -147,6 +150,7 @@ impl<M: Machine> StateMachineStore<M> {
                 applied_index: tokio::sync::watch::Sender::new(last_applied.map(|id| id.index).unwrap_or(0)),
                 writer: ImageWriter::start(tree, encode_applied_meta)?,
                 snapshot_dir: dir.to_path_buf(),
+                snapshots: SnapshotActivity::default(),
             }),
         };
 
@@ -173,6 +177,11 @@ impl<M: Machine> StateMachineStore<M> {
     }
 
     /// Changes whenever entries are applied or an image is loaded; holds the last applied index.
+    /// Snapshots built and installed since start, and the last one's size.
+    pub fn snapshot_counts(&self) -> SnapshotCounts {
+        self.inner.snapshots.counts()
+    }
+
     pub fn subscribe_applied(&self) -> tokio::sync::watch::Receiver<u64> {
         self.inner.applied_index.subscribe()
     }
@@ -264,6 +273,7 @@ impl<M: Machine> RaftSnapshotBuilder<TypeConfig> for StateMachineStore<M> {
             .await
             .map_err(io::Error::other)?
             .map_err(StateMachineError::from)?;
+        self.inner.snapshots.record_built(encoded.len() as u64);
         tracing::info!(last_log_id = ?image.meta.last_log_id, size_bytes = encoded.len(), "snapshot built");
         Ok(Snapshot { meta: image.meta, snapshot: encoded })
     }
@@ -301,11 +311,13 @@ impl<M: Machine> RaftStateMachine<TypeConfig> for StateMachineStore<M> {
     async fn install_snapshot(&mut self, meta: &SnapshotMeta, snapshot: SnapshotData) -> Result<(), io::Error> {
         let image = verify_snapshot(meta, &snapshot, SNAPSHOT_SIZE_BYTES_CEILING).map_err(StateMachineError::from)?;
         let dir = self.inner.snapshot_dir.clone();
+        let size_bytes = snapshot.len() as u64;
         tokio::task::spawn_blocking(move || write_snapshot_file(&dir, &snapshot))
             .await
             .map_err(io::Error::other)?
             .map_err(StateMachineError::from)?;
         self.load_image(&image)?;
+        self.inner.snapshots.record_installed(size_bytes);
         tracing::info!(last_log_id = ?meta.last_log_id, "snapshot installed");
         Ok(())
     }

@@ -11,7 +11,7 @@ use heap_client::Session;
 use super::support::*;
 
 /// Families every node reports (the follower lag ones have samples on the leader only).
-const FAMILIES: [&str; 21] = [
+const FAMILIES: [&str; 25] = [
     "sovereign_node_id",
     "sovereign_raft_role",
     "sovereign_raft_stopped",
@@ -28,6 +28,10 @@ const FAMILIES: [&str; 21] = [
     "sovereign_heap_sessions",
     "sovereign_heap_locks",
     "sovereign_heap_lock_waiters",
+    "sovereign_snapshots_built_total",
+    "sovereign_snapshots_installed_total",
+    "sovereign_snapshot_size_bytes",
+    "sovereign_data_dir_bytes",
     "sovereign_disk_free_bytes",
     "sovereign_disk_total_bytes",
     "sovereign_disk_warning",
@@ -115,6 +119,8 @@ async fn every_node_serves_prometheus_metrics() {
         assert_eq!(value(&samples, "sovereign_heap_sessions", ""), Some(1.0));
         assert_eq!(value(&samples, "sovereign_heap_locks", ""), Some(1.0));
         assert!(value(&samples, "sovereign_disk_free_bytes", "").unwrap_or(0.0) > 0.0);
+        // The log and the state image are on disk by now.
+        assert!(value(&samples, "sovereign_data_dir_bytes", "").unwrap_or(0.0) > 0.0, "node {id}");
         if id == leader {
             assert!(value(&samples, "sovereign_proposal_seconds_count", "").unwrap_or(0.0) >= 20.0, "{body}");
             let followers: Vec<_> =
