@@ -122,6 +122,8 @@ enum MemberCommand {
     Remove { id: u64 },
     /// Replace voter OLD with node NEW at HOST:PORT (started with --join), in one change.
     Replace { old: u64, new: u64, addr: String },
+    /// Hand leadership to voter ID (say, before maintenance on the leader's machine).
+    TransferLeader { id: u64 },
 }
 
 #[derive(Debug, Subcommand)]
@@ -327,6 +329,7 @@ async fn run_client(
             MemberCommand::Replace { old, new, addr } => {
                 member::replace(endpoints, security, timeout, old, new, &addr).await
             }
+            MemberCommand::TransferLeader { id } => member::transfer_leader(endpoints, security, timeout, id).await,
         },
         Command::Snapshot { command: SnapshotCommand::Save { file } } => {
             snapshot::save(endpoints, security, timeout, &file).await

@@ -155,3 +155,18 @@ pub async fn replace(
     print(&members, false);
     Ok(())
 }
+
+pub async fn transfer_leader(
+    endpoints: &[String],
+    security: &ClientSecurity,
+    timeout: Duration,
+    id: u64,
+) -> anyhow::Result<()> {
+    let members = call_any(endpoints, security, timeout, |mut stub| async move {
+        stub.transfer_leader(pb::TransferLeaderRequest { id }).await
+    })
+    .await?;
+    println!("node {id} leads");
+    print(&members, false);
+    Ok(())
+}

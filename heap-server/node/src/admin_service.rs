@@ -132,6 +132,22 @@ impl Admin for AdminService {
         }
     }
 
+    async fn transfer_leader(
+        &self,
+        request: Request<pb::TransferLeaderRequest>,
+    ) -> Result<Response<pb::MembersResponse>, Status> {
+        match self.place(&request, "handing leadership over").await? {
+            Place::Here => {
+                membership::transfer_leader(&self.node.raft, request.into_inner().id).await?;
+                Ok(self.members_here())
+            }
+            Place::Leader(mut leader) => {
+                let authorization = authorization_of(&request);
+                leader.transfer_leader(mark_forwarded(request.into_inner(), authorization)).await
+            }
+        }
+    }
+
     async fn snapshot_save(
         &self,
         request: Request<pb::SnapshotSaveRequest>,

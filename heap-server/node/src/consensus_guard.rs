@@ -30,6 +30,7 @@
 //!   leader and send that older snapshot, whose membership predates it.
 
 use openraft::raft::AppendEntriesRequest;
+use openraft::raft::TransferLeaderRequest;
 use openraft::raft::VoteRequest;
 use raft_store::LogId;
 use raft_store::NodeId;
@@ -86,6 +87,9 @@ pub enum Refusal {
     )]
     NotMember { node: NodeId },
 
+    #[error("a leadership transfer to node {to} reached node {node}: refused; the sender is confused or hostile")]
+    TransferToOther { to: NodeId, node: NodeId },
+
     #[error(
         "term {term} is at or above the limit {TERM_MAX} (terms must never wrap): refused; the sender \
          is corrupt or hostile"
@@ -130,6 +134,22 @@ pub fn check_vote(view: &LocalView, sender: ProvenSender, rpc: &VoteRequest<Type
     check_log_id(term, "the candidate's last log id", rpc.last_log_id.as_ref())?;
     if rpc.leadership_transfer && Some(term) != view.current_term.checked_add(1) {
         return Err(Refusal::TransferTermNotNext { term, current_term: view.current_term });
+    }
+    Ok(())
+}
+
+/// Checks a leader's request to take over leadership: it comes from the leader it claims, and
+/// names this node as the next leader.
+pub fn check_transfer_leader(
+    view: &LocalView,
+    sender: ProvenSender,
+    rpc: &TransferLeaderRequest<TypeConfig>,
+) -> Result<(), Refusal> {
+    check_claimant_and_term(view, sender, rpc.from_leader())?;
+    let term = rpc.from_leader().leader_id().term;
+    check_log_id(term, "the leader's last log id", rpc.last_log_id())?;
+    if *rpc.to_node_id() != view.self_id {
+        return Err(Refusal::TransferToOther { to: *rpc.to_node_id(), node: view.self_id });
     }
     Ok(())
 }

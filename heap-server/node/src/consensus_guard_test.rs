@@ -328,3 +328,26 @@ fn refusals_name_the_numbers_involved() {
     let message = Refusal::TermTooHigh { term: u64::MAX }.to_string();
     assert!(message.contains(&u64::MAX.to_string()) && message.contains(&TERM_MAX.to_string()));
 }
+
+#[test]
+fn a_leadership_transfer_from_the_leader_to_this_node_passes_and_others_are_refused() {
+    let to_self = TransferLeaderRequest::new(Vote::new_committed(5, 1), SELF_ID, Some(log_id(5, 1, 10)));
+    assert_eq!(check_transfer_leader(&view(), Some(1), &to_self), Ok(()));
+    let to_other = TransferLeaderRequest::new(Vote::new_committed(5, 1), 3, Some(log_id(5, 1, 10)));
+    assert_eq!(
+        check_transfer_leader(&view(), Some(1), &to_other),
+        Err(Refusal::TransferToOther { to: 3, node: SELF_ID })
+    );
+    let from_stranger = TransferLeaderRequest::new(Vote::new_committed(5, 9), SELF_ID, None);
+    assert_eq!(check_transfer_leader(&view(), Some(9), &from_stranger), Err(Refusal::NotMember { node: 9 }));
+    let impostor = TransferLeaderRequest::new(Vote::new_committed(5, 1), SELF_ID, None);
+    assert_eq!(
+        check_transfer_leader(&view(), Some(3), &impostor),
+        Err(Refusal::SenderMismatch { claimed: 1, proven: 3 })
+    );
+    let log_ahead = TransferLeaderRequest::new(Vote::new_committed(5, 1), SELF_ID, Some(log_id(6, 1, 10)));
+    assert!(matches!(
+        check_transfer_leader(&view(), Some(1), &log_ahead),
+        Err(Refusal::LogTermAboveMessageTerm { .. })
+    ));
+}

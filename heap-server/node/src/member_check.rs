@@ -19,6 +19,7 @@ use proto::heap::heap_client::HeapClient;
 use proto::security::CLUSTER_SERVER_NAME;
 
 use crate::config::NodeConfig;
+use crate::consensus_gate::ConsensusGate;
 use crate::context::HeapRaft;
 use crate::limits::PEER_CONNECT_TIMEOUT_MS;
 use crate::tls::peer_endpoint;
@@ -108,7 +109,7 @@ pub async fn check_at_start(raft: &HeapRaft, config: &NodeConfig) -> anyhow::Res
 
 /// A joining node asks the cluster whether its id is taken at another address. Endpoints that do
 /// not answer are skipped (the cluster may be busy); the node then waits to be added.
-pub async fn probe_join(config: &NodeConfig, tls: Option<&NodeTls>) -> Result<(), Mismatch> {
+async fn probe_join(config: &NodeConfig, tls: Option<&NodeTls>) -> Result<(), Mismatch> {
     for endpoint in &config.join {
         let Some((_, nodes)) = members_at(endpoint, tls).await else { continue };
         if !nodes.contains_key(&config.id) {
@@ -134,7 +135,11 @@ async fn members_at(endpoint: &str, tls: Option<&NodeTls>) -> Option<(u64, BTree
         .connect_timeout(Duration::from_millis(PEER_CONNECT_TIMEOUT_MS))
         .timeout(Duration::from_millis(JOIN_PROBE_TIMEOUT_MS))
         .connect_lazy();
-    match HeapClient::new(channel).status(pb::StatusRequest {}).await {
+    // The whole call is bounded: a paused peer accepts the connection but never completes TLS.
+    let timeout = Duration::from_millis(JOIN_PROBE_TIMEOUT_MS);
+    let answer = tokio::time::timeout(timeout, HeapClient::new(channel).status(pb::StatusRequest {})).await;
+    let answer = answer.unwrap_or_else(|_| Err(tonic::Status::deadline_exceeded("no answer in time")));
+    match answer {
         Ok(status) => {
             let status = status.into_inner();
             Some((status.membership_index, status.members.into_iter().map(|m| (m.id, m.addr)).collect()))
@@ -153,10 +158,26 @@ async fn members_at(endpoint: &str, tls: Option<&NodeTls>) -> Option<(u64, BTree
 /// first commits the change and steps down, so the operator's call is answered before it goes);
 /// or, for a removed follower, which the leader stops replicating to as soon as the change is
 /// appended and so never sees it, by asking the other members' `Status` whenever it knows no
-/// leader (its votes are refused, so it keeps campaigning).
-pub async fn removed(raft: HeapRaft, id: u64, tls: Option<Arc<NodeTls>>) -> Mismatch {
+/// leader (its votes are refused, so it keeps campaigning). The same question is asked when the
+/// gate refused leader traffic from a non-member: a newer membership that names this node is
+/// admitted at the gate (this node lags behind the change that added the new leader).
+pub async fn removed(
+    config: &NodeConfig,
+    raft: HeapRaft,
+    gate: Arc<ConsensusGate>,
+    tls: Option<Arc<NodeTls>>,
+) -> Mismatch {
+    let id = config.id;
+    // A joining node asks first whether its id is taken elsewhere (while it already serves, so
+    // the leader can reach it meanwhile).
+    if !config.join.is_empty() && stored_membership(&raft).1.is_empty() {
+        if let Err(mismatch) = probe_join(config, tls.as_deref()).await {
+            return mismatch;
+        }
+    }
     let mut receiver = raft.metrics();
     let mut included_at: Option<u64> = None;
+    let mut refusals_seen = 0;
     let mut probe = tokio::time::interval(Duration::from_millis(REMOVAL_PROBE_INTERVAL_MS));
     loop {
         let (index, nodes, leads) = stored_membership(&raft);
@@ -173,28 +194,35 @@ pub async fn removed(raft: HeapRaft, id: u64, tls: Option<Arc<NodeTls>>) -> Mism
                 }
             }
             _ = probe.tick() => {
-                if included_at.is_some() && raft.metrics().borrow_watched().current_leader.is_none() {
-                    if let Some(mismatch) = newer_membership_without(id, index, &nodes, tls.as_deref()).await {
-                        return mismatch;
+                let refusals = gate.not_member_refusals();
+                let leaderless = included_at.is_some() && raft.metrics().borrow_watched().current_leader.is_none();
+                if !leaderless && refusals == refusals_seen {
+                    continue;
+                }
+                refusals_seen = refusals;
+                match newer_membership(id, index, &nodes, tls.as_deref()).await {
+                    Some((_, members)) if !members.contains_key(&id) && included_at.is_some() => {
+                        return Mismatch::Removed { id, members: describe(&members) };
                     }
+                    Some((newer_index, members)) => gate.admit_newer(newer_index, members.keys().copied().collect()),
+                    None => {}
                 }
             }
         }
     }
 }
 
-/// Asks the other members for their membership; `Some` if one holds a newer membership that
-/// leaves node `id` out.
-async fn newer_membership_without(
+/// Asks the other members for their membership; the first one newer than `own_index`.
+async fn newer_membership(
     id: u64,
     own_index: u64,
     nodes: &BTreeMap<u64, String>,
     tls: Option<&NodeTls>,
-) -> Option<Mismatch> {
+) -> Option<(u64, BTreeMap<u64, String>)> {
     for (_, addr) in nodes.iter().filter(|(other, _)| **other != id) {
         let Some((index, members)) = members_at(addr, tls).await else { continue };
-        if index > own_index && !members.is_empty() && !members.contains_key(&id) {
-            return Some(Mismatch::Removed { id, members: describe(&members) });
+        if index > own_index && !members.is_empty() {
+            return Some((index, members));
         }
     }
     None

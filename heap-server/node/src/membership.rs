@@ -255,6 +255,33 @@ pub async fn replace(raft: &HeapRaft, old: u64, new: u64, addr: &str) -> Result<
     Ok(())
 }
 
+/// How long a leadership transfer may take before it is reported as not done.
+pub const TRANSFER_LEADER_TIMEOUT_MS: u64 = 10_000;
+
+/// Hands leadership to voter `to` and waits until this node sees it lead.
+pub async fn transfer_leader(raft: &HeapRaft, to: u64) -> Result<(), Status> {
+    let members = members_of(raft);
+    if !members.voters.contains(&to) {
+        return Err(PlanError::NotVoter(to).into());
+    }
+    if raft.metrics().borrow_watched().current_leader == Some(to) {
+        return Ok(());
+    }
+    raft.trigger().transfer_leader(to).await.map_err(|e| {
+        Status::unavailable(format!("this node stopped while handing leadership over ({e}); run it again"))
+    })?;
+    let timeout = Duration::from_millis(TRANSFER_LEADER_TIMEOUT_MS);
+    let leads = move |metrics: &openraft::RaftMetrics<TypeConfig>| metrics.current_leader == Some(to);
+    raft.wait(Some(timeout)).metrics(leads, "the new leader leads").await.map(|_| ()).map_err(|_| {
+        Status::deadline_exceeded(format!(
+            "node {to} did not take over within {TRANSFER_LEADER_TIMEOUT_MS} ms (is it running and caught up? \
+             heapctl member list shows its lag); run the command again"
+        ))
+    })?;
+    tracing::info!(to, "membership: leadership handed over");
+    Ok(())
+}
+
 #[cfg(test)]
 #[path = "membership_test.rs"]
 mod tests;

@@ -175,15 +175,6 @@ fn warn_if_peers_changed(raft: &HeapRaft, config: &NodeConfig) {
     }
 }
 
-/// This node's identity against the membership it stored, and (joining) the cluster's.
-async fn check_membership(raft: &HeapRaft, config: &NodeConfig, tls: Option<&NodeTls>) -> anyhow::Result<()> {
-    member_check::check_at_start(raft, config).await?;
-    if !config.join.is_empty() && !raft.is_initialized().await.context("Raft stopped during start-up")? {
-        member_check::probe_join(config, tls).await?;
-    }
-    Ok(())
-}
-
 /// The gRPC services (client-facing heap service, Raft transport) on connections the acceptor
 /// hands over, until `stop` fires.
 fn spawn_grpc_server(
@@ -219,6 +210,7 @@ fn spawn_grpc_server(
 
 /// What a running node's tasks are, and how to stop them.
 struct Services {
+    gate: Arc<ConsensusGate>,
     server: tokio::task::JoinHandle<Result<(), tonic::transport::Error>>,
     stop_server: tokio::sync::oneshot::Sender<()>,
     acceptor: tokio::task::JoinHandle<()>,
@@ -251,14 +243,14 @@ fn spawn_services(
     let acceptor = tokio::spawn(acceptor.run(listener, open_files_limit));
     let server = spawn_grpc_server(
         context,
-        gate,
+        Arc::clone(&gate),
         config.snapshot_size_bytes_max,
         router,
         proposer,
         grpc_connections_rx,
         stop_server_rx,
     );
-    Services { server, stop_server, acceptor, duties, stop_duties }
+    Services { gate, server, stop_server, acceptor, duties, stop_duties }
 }
 
 /// The HTTP port's server (`/metrics`, the dashboard) if `--http-listen` is given, with the
@@ -298,10 +290,10 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> anyh
     }
     tracing::info!(id = config.id, listen = %config.listen, data_dir = %config.data_dir.display(), open_files_limit, "node started");
     form_cluster(&raft, &config).await?;
-    check_membership(&raft, &config, context.tls.as_deref()).await?;
+    member_check::check_at_start(&raft, &config).await?;
 
     let services = spawn_services(&config, &context, listener, tls_acceptor, open_files_limit);
-    let Services { server, stop_server, acceptor, duties, stop_duties } = services;
+    let Services { gate, server, stop_server, acceptor, duties, stop_duties } = services;
     let http = start_http(&config, &context).await?;
     let mut server = std::pin::pin!(server);
     let mut left_membership = None;
@@ -311,7 +303,7 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> anyh
             result.context("server task failed")?.context("server failed")?;
             anyhow::bail!("the server stopped unexpectedly");
         }
-        mismatch = member_check::removed(raft.clone(), config.id, context.tls.clone()) => {
+        mismatch = member_check::removed(&config, raft.clone(), gate, context.tls.clone()) => {
             // Shut down as on a signal (answers in flight are sent), then exit with the reason.
             tracing::error!(%mismatch, "this node left the membership; exiting");
             left_membership = Some(mismatch);

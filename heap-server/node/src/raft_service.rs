@@ -92,6 +92,14 @@ impl RaftTransport for RaftService {
         Ok(Response::new(RaftMessage { payload: encode_raft(&reply).map_err(internal)? }))
     }
 
+    async fn transfer_leader(&self, request: Request<RaftMessage>) -> Result<Response<RaftMessage>, Status> {
+        let peer = peer_of(&request)?;
+        let rpc = decode_raft(&request.into_inner().payload).map_err(bad_request)?;
+        self.gate.transfer_leader(&peer, &rpc).map_err(|e| refused(&peer, "leadership transfer", e))?;
+        let reply = self.raft.handle_transfer_leader(rpc).await.map_err(internal)?;
+        Ok(Response::new(RaftMessage { payload: encode_raft(&reply).map_err(internal)? }))
+    }
+
     async fn install_snapshot(
         &self,
         request: Request<Streaming<SnapshotChunk>>,

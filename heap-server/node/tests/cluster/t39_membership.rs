@@ -165,3 +165,36 @@ async fn a_joining_node_whose_id_is_taken_elsewhere_exits_with_the_reason() {
     let log = test.cluster.log_tail(2, 20);
     assert!(log.contains("the cluster knows node 2 at"), "the node names the address the cluster has: {log}");
 }
+
+/// A follower that was away while a node was added, and that node then took over as leader
+/// (`heapctl member transfer-leader`), holds a membership without its new leader. Regression: its
+/// consensus gate refused that leader's log for ever ("not a member"). Now it asks the members it
+/// knows, admits the newer membership they report, and catches up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_missed_the_change_adding_its_leader_catches_up() {
+    let mut test = TestCluster::start("membership-lagging", 3, &[]);
+    let leader = test.leader().await;
+    let away = test.cluster.ids().into_iter().find(|id| *id != leader).expect("a follower");
+    let addr = format!("127.0.0.1:{}", free_ports(1).expect("a port")[0]);
+    let mut present: Vec<String> = test
+        .cluster
+        .ids()
+        .into_iter()
+        .filter(|id| *id != away)
+        .map(|id| test.cluster.addr(id).expect("addr").to_string())
+        .collect();
+    present.push(addr.clone());
+    test.cluster.pause(away).expect("pause the follower");
+    test.cluster.add_joining_node(4, &addr, Vec::new()).expect("register node 4");
+    test.cluster.start(4).expect("start node 4");
+    heapctl(&test, &present, &["member", "add", "4", &addr]);
+    heapctl(&test, &present, &["member", "transfer-leader", "4"]);
+    test.phase(&format!("node {away} paused; node 4 added and leading"));
+
+    let client = ClusterClient::connect(&present, &test.cluster.client_security(), CLIENT_DEADLINE).expect("client");
+    let index = set_root(&client, "while-away", 1).await.expect("a write under the new leader");
+    test.cluster.resume(away).expect("resume the follower");
+    test.cluster.wait_for_applied(away, index, CONDITION_TIMEOUT).await.expect("the lagging node catches up");
+    check_roots_on_node(&test, away, &[("while-away".to_string(), 1)], index).await;
+    test.phase(&format!("node {away} caught up with leader 4 to index {index}"));
+}
