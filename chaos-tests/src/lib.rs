@@ -1,10 +1,13 @@
 //! chaos-tests: Jepsen-style tests of a real Sovereign cluster. Workers record every operation
 //! (invoke / ok / fail / indeterminate) while a seeded nemesis kills, pauses, partitions and
-//! restarts heap-server processes; checkers then verify linearizability per key (Wing-Gong-Lowe),
-//! exactly-once counters, lock exclusion and fencing, and durability of every acknowledged write.
+//! restarts heap-server processes and adds, removes and replaces members; checkers then verify
+//! linearizability per key (Wing-Gong-Lowe), exactly-once counters, lock exclusion and fencing,
+//! and durability of every acknowledged write.
 
+pub mod change;
 pub mod checker;
 pub mod config;
+pub mod endpoints;
 pub mod evidence;
 pub mod history;
 pub mod nemesis;

@@ -1,11 +1,15 @@
 //! `Network`: one network namespace per node, so the partition nemesis can cut node-to-node links
 //! while clients (in the root namespace) still reach every node. Node i lives in namespace
 //! `sovc<slot>-n<i>` with address 10.213.<slot>.<i> on a veth whose other end is on the bridge
-//! `sovc<slot>-br` (10.213.<slot>.254, the runner's address). A cut is a `prohibit` route to the
+//! `sovc<slot>-br` (10.213.<slot>.254, the runner's address). Nodes added later (the membership
+//! nemesis) get a namespace of their own and the next free host number, round robin over
+//! 1..=HOSTS_MAX (so a departed node's address is reused only after all others were); a node
+//! that leaves has its namespace deleted. A cut is a `prohibit` route to the
 //! peer's /32 in both namespaces. Everything with the `sovc<slot>-` prefix is deleted at the end
 //! (and by `Drop`, so also on a panic or Ctrl-C), and any leftovers of an earlier run of the
 //! same slot are deleted at the start. Needs root and iproute2 (`ip netns`).
 
+use std::collections::BTreeMap;
 use std::collections::BTreeSet;
 use std::fs::File;
 use std::process::Command;
@@ -14,9 +18,13 @@ use std::process::Command;
 pub const SUBNET_PREFIX: &str = "10.213";
 /// The runner's (bridge's) host number in the slot's /24.
 pub const BRIDGE_HOST: u8 = 254;
-/// Nodes one network holds (host numbers 1..=NODES_MAX).
+/// Nodes one network starts with (host numbers 1..=NODES_MAX).
 pub const NODES_MAX: u64 = 9;
-const _: () = assert!(NODES_MAX < BRIDGE_HOST as u64);
+/// Host numbers nodes may have, the starting ones and those added later (below the bridge's).
+pub const HOSTS_MAX: u8 = BRIDGE_HOST - 1;
+const _: () = assert!(NODES_MAX <= HOSTS_MAX as u64);
+/// The port every node listens on inside its own network namespace.
+pub const NODE_PORT: u16 = 7100;
 /// Prefix of every namespace and link a chaos run creates.
 pub const NAME_PREFIX: &str = "sovc";
 
@@ -38,8 +46,10 @@ pub enum NetError {
     SlotBusy { slot: u8, path: String },
     #[error("cannot open the slot lock {path}: {error}")]
     Lock { path: String, error: std::io::Error },
-    #[error("a network holds 1..={NODES_MAX} nodes, not {0}")]
+    #[error("a network starts with 1..={NODES_MAX} nodes, not {0}")]
     Nodes(u64),
+    #[error("all {HOSTS_MAX} host addresses of the network are taken; no room for node {0}")]
+    Full(u64),
 }
 
 /// Runs `ip` with `args`; the error carries the command line and its stderr.
@@ -64,7 +74,10 @@ fn effective_uid() -> Option<String> {
 
 pub struct Network {
     slot: u8,
-    nodes: u64,
+    /// Each node's host number in the slot's /24.
+    hosts: BTreeMap<u64, u8>,
+    /// The host number given out last (the next node gets the next free one after it).
+    last_host: u8,
     cuts: BTreeSet<(u64, u64)>,
     torn_down: bool,
     /// Held for the run: a second run on the same slot refuses to start.
@@ -96,8 +109,10 @@ impl Network {
         format!("{}p{id}", self.prefix())
     }
 
+    /// Node `id`'s address: its host number, or (a node the network does not hold) `id` itself.
     pub fn node_ip(&self, id: u64) -> String {
-        format!("{SUBNET_PREFIX}.{}.{id}", self.slot)
+        let host = self.hosts.get(&id).map_or(id, |host| u64::from(*host));
+        format!("{SUBNET_PREFIX}.{}.{host}", self.slot)
     }
 
     pub fn bridge_ip(&self) -> String {
@@ -128,7 +143,9 @@ impl Network {
             return Err(NetError::SlotBusy { slot, path: lock_path.display().to_string() });
         }
         remove_leftovers(&Self::prefix_of(slot));
-        let mut network = Self { slot, nodes, cuts: BTreeSet::new(), torn_down: false, _lock: lock };
+        let hosts = (1..=nodes).map(|id| (id, id as u8)).collect();
+        let last_host = nodes as u8;
+        let mut network = Self { slot, hosts, last_host, cuts: BTreeSet::new(), torn_down: false, _lock: lock };
         network.build().inspect_err(|_| network.teardown())?;
         Ok(network)
     }
@@ -141,16 +158,60 @@ impl Network {
         })?;
         ip(&["addr", "add", &format!("{}/24", self.bridge_ip()), "dev", &bridge])?;
         ip(&["link", "set", &bridge, "up"])?;
-        for id in 1..=self.nodes {
-            let (namespace, host, node) = (self.namespace(id), self.host_veth(id), self.node_veth(id));
-            ip(&["netns", "add", &namespace])?;
-            ip(&["link", "add", &host, "type", "veth", "peer", "name", &node, "netns", &namespace])?;
-            ip(&["link", "set", &host, "master", &bridge, "up"])?;
-            ip(&["-n", &namespace, "link", "set", "lo", "up"])?;
-            ip(&["-n", &namespace, "addr", "add", &format!("{}/24", self.node_ip(id)), "dev", &node])?;
-            ip(&["-n", &namespace, "link", "set", &node, "up"])?;
+        let ids: Vec<u64> = self.hosts.keys().copied().collect();
+        for id in ids {
+            self.build_node(id)?;
         }
         Ok(())
+    }
+
+    /// Node `id`'s namespace, with its veth on the bridge at its address.
+    fn build_node(&self, id: u64) -> Result<(), NetError> {
+        let (namespace, host, node) = (self.namespace(id), self.host_veth(id), self.node_veth(id));
+        ip(&["netns", "add", &namespace])?;
+        ip(&["link", "add", &host, "type", "veth", "peer", "name", &node, "netns", &namespace])?;
+        ip(&["link", "set", &host, "master", &self.bridge(), "up"])?;
+        ip(&["-n", &namespace, "link", "set", "lo", "up"])?;
+        ip(&["-n", &namespace, "addr", "add", &format!("{}/24", self.node_ip(id)), "dev", &node])?;
+        ip(&["-n", &namespace, "link", "set", &node, "up"])?;
+        Ok(())
+    }
+
+    /// A namespace for a node added to the running cluster, at the next free host number; its IP.
+    pub fn add_node(&mut self, id: u64) -> Result<String, NetError> {
+        if let Some(host) = self.hosts.get(&id) {
+            return Ok(format!("{SUBNET_PREFIX}.{}.{host}", self.slot));
+        }
+        let taken: BTreeSet<u8> = self.hosts.values().copied().collect();
+        let host = (1..=HOSTS_MAX)
+            .map(|step| ((u16::from(self.last_host) + u16::from(step) - 1) % u16::from(HOSTS_MAX) + 1) as u8)
+            .find(|host| !taken.contains(host))
+            .ok_or(NetError::Full(id))?;
+        self.hosts.insert(id, host);
+        self.last_host = host;
+        if let Err(e) = self.build_node(id) {
+            self.remove_node(id);
+            return Err(e);
+        }
+        Ok(self.node_ip(id))
+    }
+
+    /// Deletes the namespace of a node that left (best effort, as `teardown`), freeing its address.
+    pub fn remove_node(&mut self, id: u64) {
+        self.cuts.retain(|(from, to)| *from != id && *to != id);
+        let namespace = self.namespace(id);
+        // Names are matched exactly here: node 1's names are prefixes of node 10's.
+        let pids = ip(&["netns", "pids", &namespace]).unwrap_or_default();
+        for pid in pids.split_whitespace() {
+            let _ = Command::new("kill").args(["-KILL", pid]).status();
+        }
+        if let Err(e) = ip(&["link", "del", &self.host_veth(id)]) {
+            eprintln!("chaos: could not delete link {}: {e}", self.host_veth(id));
+        }
+        if let Err(e) = ip(&["netns", "del", &namespace]) {
+            eprintln!("chaos: could not delete network namespace {namespace}: {e}");
+        }
+        self.hosts.remove(&id);
     }
 
     /// Cuts the link between nodes `a` and `b` in both directions.

@@ -22,12 +22,14 @@ use crate::checker::Anomaly;
 use crate::checker::AnomalyKind;
 use crate::config::RunConfig;
 use crate::config::RunError;
+use crate::endpoints::Endpoints;
 use crate::evidence::write_evidence;
 use crate::evidence::write_json;
 use crate::history::Event;
 use crate::history::History;
 use crate::nemesis::Chaos;
 use crate::netns::Network;
+pub use crate::netns::NODE_PORT;
 use crate::report::OpCounts;
 use crate::report::Report;
 use crate::schedule::Nemesis;
@@ -40,8 +42,6 @@ use crate::workload::WorkloadError;
 use crate::workload::CLIENT_DEADLINE_MS;
 use crate::workload::OP_DEADLINE_MS;
 
-/// The port every node listens on inside its own network namespace.
-pub const NODE_PORT: u16 = 7100;
 /// A fresh cluster must elect a leader within this long.
 pub const STARTUP_TIMEOUT_MS: u64 = 60_000;
 /// After the last fault is healed, the cluster must have a leader again within this long.
@@ -58,8 +58,6 @@ struct DataDir {
 
 /// The client side of a run once the cluster is up.
 struct Load {
-    endpoints: Vec<String>,
-    client: ClusterClient,
     history: Arc<History>,
     context: Arc<Context>,
     workers: Vec<JoinHandle<()>>,
@@ -189,10 +187,11 @@ async fn start(config: &RunConfig, cluster: &mut LocalCluster, data_dir: &Path) 
         .map_err(WorkloadError::from)?;
     let objects = create_objects(&client).await?;
     let history = Arc::new(History::new());
-    let context = Arc::new(Context::new(Arc::clone(&history), endpoints.clone(), security, objects, config.seed));
+    let shared_endpoints = Arc::new(Endpoints::new(endpoints));
+    let context = Arc::new(Context::new(Arc::clone(&history), shared_endpoints, security, objects, config.seed));
     let workers = spawn_all(&context)?;
     eprintln!("chaos: {} workers started; faults for {} s", workers.len(), config.duration_s);
-    Ok(Load { endpoints, client, history, context, workers })
+    Ok(Load { history, context, workers })
 }
 
 /// Fault: the nemesis runs the schedule under load, then everything is healed and the workers
@@ -204,7 +203,7 @@ async fn fault_and_read_back(
     schedule: &Schedule,
     duration: Duration,
 ) -> Result<Faults, RunError> {
-    let mut chaos = Chaos::new(cluster, network, &load.history);
+    let mut chaos = Chaos::new(cluster, network, &load.history).with_endpoints(Arc::clone(&load.context.endpoints));
     let nemesis_result = chaos.run(schedule, Instant::now(), duration).await;
     let healed = chaos.heal_all();
     load.context.stop();
@@ -216,9 +215,13 @@ async fn fault_and_read_back(
     if let Err(e) = chaos.cluster.wait_for_majority_leader(Duration::from_millis(RECOVERY_TIMEOUT_MS)).await {
         eprintln!("chaos: after healing: {e}");
     }
-    final_reads::read_back(&load.context, &load.client).await;
+    // The members now (the membership nemesis may have replaced every starting node).
+    let endpoints = chaos.cluster.endpoints();
+    let deadline = Duration::from_millis(CLIENT_DEADLINE_MS);
+    let client = ClusterClient::connect(&endpoints, &load.context.security, deadline).map_err(WorkloadError::from)?;
+    final_reads::read_back(&load.context, &client).await;
     let ids = load.context.objects.all_ids();
-    anomalies.extend(final_reads::compare_replicas(&load.endpoints, &load.context.security, &ids).await);
+    anomalies.extend(final_reads::compare_replicas(&endpoints, &load.context.security, &ids).await);
     chaos.heal_all()?;
     anomalies.append(&mut chaos.anomalies);
     let (by_nemesis, by_kind, skipped) = chaos.counts();

@@ -8,6 +8,11 @@ use std::str::FromStr;
 
 use heap_testkit::Prng;
 
+use crate::change::plan;
+use crate::change::Change;
+use crate::change::VOTERS_MAX;
+use crate::change::VOTERS_MIN;
+
 /// The longest election timeout heap-server uses by default (`--election-timeout-max-ms`).
 pub const ELECTION_TIMEOUT_MAX_MS: u64 = 600;
 
@@ -29,6 +34,10 @@ const _: () = assert!(PARTITION_MS_MIN > ELECTION_TIMEOUT_MAX_MS);
 /// How long every node stays down after `restart-all`.
 pub const RESTART_ALL_DOWN_MS_MIN: u64 = 100;
 pub const RESTART_ALL_DOWN_MS_MAX: u64 = 800;
+/// The window of a membership change: the change (a new node's start and catch-up, the commit)
+/// is retried within it; it usually completes in a second or two, and the rest is quiet time.
+pub const MEMBERSHIP_MS_MIN: u64 = 1_500;
+pub const MEMBERSHIP_MS_MAX: u64 = 4_000;
 /// Faults one schedule may hold (a 24-hour run at the fastest pacing stays below it).
 pub const FAULTS_MAX: usize = 250_000;
 
@@ -37,10 +46,11 @@ const SCHEDULE_STREAM: u64 = 0x5c4e_d01e;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScheduleError {
-    #[error("unknown nemesis {0:?}: use kill-leader, kill-random, pause, partition, restart-all or all")]
+    #[error("unknown nemesis {0:?}: use kill-leader, kill-random, pause, partition, restart-all, membership or all")]
     UnknownNemesis(String),
     #[error(
-        "no nemesis given: pass --nemesis with at least one of kill-leader, kill-random, pause, partition, restart-all"
+        "no nemesis given: pass --nemesis with at least one of kill-leader, kill-random, pause, partition, \
+         restart-all, membership"
     )]
     NoNemesis,
 }
@@ -53,11 +63,19 @@ pub enum Nemesis {
     Pause,
     Partition,
     RestartAll,
+    /// Membership changes: add, remove or replace a member (`change.rs`).
+    Membership,
 }
 
 impl Nemesis {
-    pub const ALL: [Nemesis; 5] =
-        [Nemesis::KillLeader, Nemesis::KillRandom, Nemesis::Pause, Nemesis::Partition, Nemesis::RestartAll];
+    pub const ALL: [Nemesis; 6] = [
+        Nemesis::KillLeader,
+        Nemesis::KillRandom,
+        Nemesis::Pause,
+        Nemesis::Partition,
+        Nemesis::RestartAll,
+        Nemesis::Membership,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -66,6 +84,7 @@ impl Nemesis {
             Nemesis::Pause => "pause",
             Nemesis::Partition => "partition",
             Nemesis::RestartAll => "restart-all",
+            Nemesis::Membership => "membership",
         }
     }
 
@@ -101,6 +120,8 @@ impl FromStr for Nemesis {
 pub enum Target {
     /// The leader at the moment of injection.
     Leader,
+    /// Node `id` of the starting cluster; if it has left the membership by then, the node of
+    /// the same rank among those there are (`nemesis::stand_in`).
     Node(u64),
 }
 
@@ -120,6 +141,7 @@ pub enum Action {
     Pause(Target),
     Partition(Shape),
     RestartAll,
+    Membership(Change),
 }
 
 /// One planned fault: start `at_ms` after the workload starts (later if the previous fault ran
@@ -141,12 +163,16 @@ pub struct Schedule {
 }
 
 impl Schedule {
-    /// The faults of a run of `duration_ms` with `nodes` nodes (ids 1..=nodes).
+    /// The faults of a run of `duration_ms` with `nodes` nodes (ids 1..=nodes). Membership
+    /// changes are planned so that the voter count, as planned, stays within the bounds of
+    /// `change.rs` (a change that does not happen leaves the real count where it was; the
+    /// nemesis then checks the bounds again against the real membership).
     pub fn generate(seed: u64, nodes: u64, nemeses: &[Nemesis], duration_ms: u64) -> Self {
         assert!(!nemeses.is_empty(), "a schedule needs at least one nemesis");
         assert!(nodes >= 1, "a cluster has at least one node");
         let mut prng = Prng::derive(seed, SCHEDULE_STREAM);
         let ids: Vec<u64> = (1..=nodes).collect();
+        let mut voters = nodes.clamp(VOTERS_MIN, VOTERS_MAX);
         let mut faults = Vec::new();
         let mut at_ms = prng.between(FAULT_GAP_MS_MIN, FAULT_GAP_MS_MAX);
         while at_ms < duration_ms && faults.len() < FAULTS_MAX {
@@ -173,6 +199,11 @@ impl Schedule {
                 Nemesis::RestartAll => {
                     (Action::RestartAll, prng.between(RESTART_ALL_DOWN_MS_MIN, RESTART_ALL_DOWN_MS_MAX))
                 }
+                Nemesis::Membership => {
+                    let change = plan(&mut prng, voters);
+                    voters = change.voters_after(voters);
+                    (Action::Membership(change), prng.between(MEMBERSHIP_MS_MIN, MEMBERSHIP_MS_MAX))
+                }
             };
             faults.push(Fault { index: faults.len() + 1, at_ms, nemesis, action, hold_ms });
             at_ms += hold_ms + prng.between(FAULT_GAP_MS_MIN, FAULT_GAP_MS_MAX);
@@ -198,6 +229,7 @@ impl fmt::Display for Action {
             Action::Partition(Shape::IsolateLeader) => write!(f, "isolate the leader from its peers"),
             Action::Partition(Shape::Split { minority }) => write!(f, "split off nodes {minority:?} (minority)"),
             Action::RestartAll => write!(f, "SIGKILL every node, restart all"),
+            Action::Membership(change) => write!(f, "{change}"),
         }
     }
 }
@@ -255,11 +287,34 @@ mod tests {
         }
     }
 
+    /// The membership nemesis's changes follow from the seed alone, and the voter count they
+    /// plan stays within 3..=5 from either cluster size; every kind of change is planned.
+    #[test]
+    fn membership_changes_are_seeded_and_keep_three_to_five_voters() {
+        for nodes in [3, 5] {
+            let a = Schedule::generate(9, nodes, &[Nemesis::Membership], 600_000);
+            assert_eq!(a, Schedule::generate(9, nodes, &[Nemesis::Membership], 600_000));
+            assert_ne!(a, Schedule::generate(10, nodes, &[Nemesis::Membership], 600_000));
+            let mut voters = nodes;
+            let mut kinds = std::collections::BTreeSet::new();
+            for fault in &a.faults {
+                let Action::Membership(change) = fault.action else { panic!("not a membership fault: {fault:?}") };
+                assert!(change.allowed_at(voters), "{change} planned at {voters} voters");
+                voters = change.voters_after(voters);
+                assert!((VOTERS_MIN..=VOTERS_MAX).contains(&voters), "{voters} voters after fault #{}", fault.index);
+                assert!((MEMBERSHIP_MS_MIN..=MEMBERSHIP_MS_MAX).contains(&fault.hold_ms));
+                kinds.insert(change.kind());
+            }
+            assert_eq!(kinds.len(), 5, "{nodes} nodes: every kind of change planned: {kinds:?}");
+        }
+    }
+
     #[test]
     fn nemesis_lists_parse() {
         assert_eq!(Nemesis::parse_list("all").unwrap(), Nemesis::ALL.to_vec());
         assert_eq!(Nemesis::parse_list("pause, partition,pause").unwrap(), vec![Nemesis::Pause, Nemesis::Partition]);
         assert!(Nemesis::parse_list("").is_err());
         assert!(Nemesis::parse_list("kill-everything").is_err());
+        assert_eq!(Nemesis::parse_list("membership").unwrap(), vec![Nemesis::Membership]);
     }
 }

@@ -1,11 +1,14 @@
 //! The nemesis: injects the scheduled faults one at a time (each healed before the next, so the
 //! cluster can always recover), records each one, and notices nodes that exit on their own (a
-//! crash is an anomaly; the node is restarted so the run goes on).
+//! crash is an anomaly; the node is restarted so the run goes on; a node the membership nemesis
+//! asked to leave exiting with status 78 is a planned departure: it is forgotten).
 
+pub mod membership;
 pub mod partition;
 pub mod process;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 use std::time::Instant;
 
@@ -14,6 +17,7 @@ use heap_testkit::LocalCluster;
 
 use crate::checker::Anomaly;
 use crate::checker::AnomalyKind;
+use crate::endpoints::Endpoints;
 use crate::history::History;
 use crate::netns::NetError;
 use crate::netns::Network;
@@ -59,11 +63,30 @@ pub struct Chaos<'a> {
     history: &'a History,
     pub records: Vec<FaultRecord>,
     pub anomalies: Vec<Anomaly>,
+    roster: membership::Roster,
+    /// The clients' addresses, updated as members come and go.
+    endpoints: Option<Arc<Endpoints>>,
+}
+
+/// The node a fault planned for node `id` of the starting cluster hits among `ids` (the nodes
+/// now): `id` itself, or if it left the membership the node of the same rank (modulo).
+pub fn stand_in(ids: &[u64], id: u64) -> Option<u64> {
+    if ids.contains(&id) {
+        return Some(id);
+    }
+    ids.get((id.saturating_sub(1) as usize) % ids.len().max(1)).copied()
 }
 
 impl<'a> Chaos<'a> {
     pub fn new(cluster: &'a mut LocalCluster, network: Option<&'a mut Network>, history: &'a History) -> Self {
-        Self { cluster, network, history, records: Vec::new(), anomalies: Vec::new() }
+        let roster = membership::Roster::new(cluster);
+        Self { cluster, network, history, records: Vec::new(), anomalies: Vec::new(), roster, endpoints: None }
+    }
+
+    /// Keeps `endpoints` (the workers' addresses) up to date with the membership.
+    pub fn with_endpoints(mut self, endpoints: Arc<Endpoints>) -> Self {
+        self.endpoints = Some(endpoints);
+        self
     }
 
     /// Injects the schedule's faults that start before `duration` has passed since `started`.
@@ -113,7 +136,10 @@ impl<'a> Chaos<'a> {
                 let Some(network) = self.network.as_deref_mut() else {
                     return Err(NemesisError::NoNetwork);
                 };
-                match partition::sides(self.cluster, shape).await {
+                match partition::sides(self.cluster, shape)
+                    .await
+                    .map(|(kind, minority)| (kind, partition::stand_ins(&self.cluster.ids(), &minority)))
+                {
                     Ok((kind, minority)) => {
                         record.detail_kind = format!("partition-{kind}");
                         partition::hold(network, self.cluster, &minority, hold).await.map(|d| (d, None))
@@ -122,6 +148,16 @@ impl<'a> Chaos<'a> {
                 }
             }
             Action::RestartAll => process::restart_all(self.cluster, hold).await.map(|d| (d, None)),
+            Action::Membership(change) => {
+                record.detail_kind = change.kind().to_string();
+                let scene = membership::Scene {
+                    cluster: self.cluster,
+                    network: self.network.as_deref_mut(),
+                    roster: &mut self.roster,
+                    endpoints: self.endpoints.as_deref(),
+                };
+                membership::change(scene, *change, hold).await
+            }
         };
         let (detail, skipped) = outcome?;
         record.detail = detail;
@@ -133,7 +169,7 @@ impl<'a> Chaos<'a> {
     /// The node a target names now; Err(reason) when there is no leader in time.
     async fn resolve(&self, target: &Target) -> Result<u64, String> {
         match target {
-            Target::Node(id) => Ok(*id),
+            Target::Node(id) => stand_in(&self.cluster.ids(), *id).ok_or_else(|| "skipped: no node".to_string()),
             Target::Leader => self
                 .cluster
                 .wait_for_majority_leader(Duration::from_millis(LEADER_WAIT_MS))
@@ -156,9 +192,23 @@ impl<'a> Chaos<'a> {
         );
     }
 
-    /// Restarts nodes that exited without being killed, recording each as a crash.
+    /// Restarts nodes that exited without being killed, recording each as a crash; forgets nodes
+    /// that left the membership as the membership nemesis asked.
     fn restart_crashed(&mut self) -> Result<(), NemesisError> {
-        for (id, status) in self.cluster.exited() {
+        let mut exits = std::mem::take(&mut self.roster.other_exits);
+        exits.extend(self.cluster.exited());
+        for (id, status) in exits {
+            if self.roster.departed(id, &status) {
+                eprintln!("chaos: node {id}, removed from the membership, exited by itself ({status})");
+                self.cluster.forget_node(id);
+                if let Some(network) = self.network.as_deref_mut() {
+                    network.remove_node(id);
+                }
+                if let Some(endpoints) = &self.endpoints {
+                    endpoints.set(self.cluster.endpoints());
+                }
+                continue;
+            }
             let detail = format!(
                 "node {id} exited on its own ({status}); its log ends:\n{}",
                 self.cluster.log_tail(id, LOG_TAIL_LINES)

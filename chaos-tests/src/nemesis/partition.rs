@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use heap_testkit::LocalCluster;
 
+use crate::nemesis::stand_in;
 use crate::nemesis::NemesisError;
 use crate::nemesis::LEADER_WAIT_MS;
 use crate::netns::Network;
@@ -22,6 +23,16 @@ pub async fn sides(cluster: &LocalCluster, shape: &Shape) -> Result<(&'static st
             .map_err(|e| format!("skipped: {e}")),
         Shape::Split { minority } => Ok(("split", minority.clone())),
     }
+}
+
+/// The nodes `minority` (planned for the starting cluster) stands for among `ids` (the nodes
+/// now; see `stand_in`): distinct, and at most a minority of them.
+pub fn stand_ins(ids: &[u64], minority: &[u64]) -> Vec<u64> {
+    let mut chosen: Vec<u64> = minority.iter().filter_map(|id| stand_in(ids, *id)).collect();
+    chosen.sort_unstable();
+    chosen.dedup();
+    chosen.truncate((ids.len().saturating_sub(1) / 2).max(1));
+    chosen
 }
 
 /// Cuts `minority` off from the other nodes for `duration`, then heals.

@@ -29,6 +29,7 @@ use tokio::task::JoinHandle;
 
 pub use error::WorkloadError;
 
+use crate::endpoints::Endpoints;
 use crate::history::History;
 use crate::workload::objects::Objects;
 use crate::workload::objects::VALUE_FIELD;
@@ -62,7 +63,8 @@ pub const TABS_PER_USER: usize = 2;
 /// What every worker shares.
 pub struct Context {
     pub history: Arc<History>,
-    pub endpoints: Vec<String>,
+    /// The nodes' addresses; the membership nemesis changes them as members come and go.
+    pub endpoints: Arc<Endpoints>,
     /// How every client reaches the nodes (the cluster's CA and admin token, or plaintext).
     pub security: ClientSecurity,
     pub objects: Objects,
@@ -75,7 +77,7 @@ pub struct Context {
 impl Context {
     pub fn new(
         history: Arc<History>,
-        endpoints: Vec<String>,
+        endpoints: Arc<Endpoints>,
         security: ClientSecurity,
         objects: Objects,
         seed: u64,
@@ -175,20 +177,44 @@ pub struct Worker {
     pub process: u64,
     name: String,
     session: Option<Session>,
+    index: usize,
+    /// The `Endpoints` generation `client` was built for.
+    client_generation: u64,
+}
+
+/// A client for `endpoints` that tries node `index % count` first.
+fn rotated_client(context: &Context, endpoints: &[String], index: usize) -> Result<ClusterClient, ClientError> {
+    let mut endpoints = endpoints.to_vec();
+    let count = endpoints.len().max(1);
+    endpoints.rotate_left(index % count);
+    ClusterClient::connect(&endpoints, &context.security, Duration::from_millis(CLIENT_DEADLINE_MS))
 }
 
 impl Worker {
     /// Worker `index` prefers node `index % nodes`: workers spread over every node, so some of
     /// them talk to a deposed or isolated leader while the others talk to the new one.
     pub fn new(context: Arc<Context>, index: usize, name: &str) -> Result<Self, WorkloadError> {
-        let mut endpoints = context.endpoints.clone();
-        let count = endpoints.len().max(1);
-        endpoints.rotate_left(index % count);
-        let deadline = Duration::from_millis(CLIENT_DEADLINE_MS);
-        let client = Arc::new(ClusterClient::connect(&endpoints, &context.security, deadline)?);
+        let (endpoints, client_generation) = context.endpoints.current();
+        let client = Arc::new(rotated_client(&context, &endpoints, index)?);
         let prng = Prng::derive(context.seed, 1_000 + index as u64);
         let process = context.new_process();
-        Ok(Self { context, client, prng, process, name: format!("chaos-{name}-{index}"), session: None })
+        let name = format!("chaos-{name}-{index}");
+        Ok(Self { context, client, prng, process, name, session: None, index, client_generation })
+    }
+
+    /// Rebuilds the client when the nodes' addresses changed (a member was added or left). An
+    /// open session keeps the client it was opened with; the next one uses the new client.
+    fn refresh_client(&mut self) {
+        if self.context.endpoints.generation() == self.client_generation {
+            return;
+        }
+        let (endpoints, generation) = self.context.endpoints.current();
+        // The addresses were valid when the run started and the nemesis only adds HOST:PORT
+        // ones; should building fail all the same, the old client goes on.
+        if let Ok(client) = rotated_client(&self.context, &endpoints, self.index) {
+            self.client = Arc::new(client);
+            self.client_generation = generation;
+        }
     }
 
     pub fn stopped(&self) -> bool {
@@ -212,6 +238,7 @@ impl Worker {
                 if self.stopped() {
                     return None;
                 }
+                self.refresh_client();
                 let opened = within(Session::open(Arc::clone(&self.client), &self.name, SESSION_TTL_MS)).await;
                 if let Ok(Ok(session)) = opened {
                     self.session = Some(session);
@@ -258,8 +285,9 @@ impl Worker {
         Some(answer)
     }
 
-    /// A linearizable read of one object.
-    pub async fn read_object(&self, id: u64) -> Result<pb::Object, String> {
+    /// A linearizable read of one object (with a client for the current addresses).
+    pub async fn read_object(&mut self, id: u64) -> Result<pb::Object, String> {
+        self.refresh_client();
         read_object(&self.client, id).await
     }
 }

@@ -5,7 +5,7 @@
 use super::support::*;
 
 /// Long enough for several partitions, each isolating a node that keeps answering reads.
-const DURATION_S: u64 = 25;
+const DURATION_S: u64 = 40;
 
 #[test]
 fn planted_stale_reads_are_reported_as_not_linearizable() {
