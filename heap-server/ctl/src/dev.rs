@@ -25,17 +25,14 @@ const METRICS_PORT_OFFSET: u16 = 80;
 /// How long the status printed after start-up may take.
 const STATUS_TIMEOUT_MS: u64 = 2_000;
 
-pub async fn up(nodes: u64, data_dir: &Path, base_port: u16, insecure_plaintext: bool) -> anyhow::Result<()> {
-    if nodes == 0 || nodes > DEV_NODES_MAX {
-        bail!("--nodes must be between 1 and {DEV_NODES_MAX}");
-    }
-    if u64::from(base_port) + u64::from(METRICS_PORT_OFFSET) + nodes > u64::from(u16::MAX) {
-        bail!("--base-port {base_port} is too high: the nodes' metrics ports (+{METRICS_PORT_OFFSET}) must stay below 65536");
-    }
-    let server = heap_testkit::locate_server_binary(None)?;
-    let addrs: Vec<String> = (0..nodes).map(|i| format!("127.0.0.1:{}", u64::from(base_port) + i)).collect();
-    // Ports first: a second `dev up` must not touch the running cluster's files.
-    LocalCluster::new(&server, data_dir, addrs.clone(), Vec::new()).check_ports_free()?;
+/// The cluster `dev up` runs: secured (a CA, node certificates and tokens under `data_dir`,
+/// reused on a restart) unless `insecure_plaintext`; says where clients find its security files.
+fn new_cluster(
+    server: &Path,
+    data_dir: &Path,
+    addrs: &[String],
+    insecure_plaintext: bool,
+) -> anyhow::Result<LocalCluster> {
     let cluster = if insecure_plaintext {
         eprintln!(
             "WARNING: --insecure-plaintext: no TLS and no tokens; anyone who can reach these ports can read and change \
@@ -47,9 +44,9 @@ pub async fn up(nodes: u64, data_dir: &Path, base_port: u16, insecure_plaintext:
                  or {PLAINTEXT_ENV}=1"
             );
         }
-        LocalCluster::new(&server, data_dir, addrs.clone(), Vec::new())
+        LocalCluster::new(server, data_dir, addrs.to_vec(), Vec::new())
     } else {
-        LocalCluster::new_secured(&server, data_dir, addrs.clone(), Vec::new())?
+        LocalCluster::new_secured(server, data_dir, addrs.to_vec(), Vec::new())?
     };
     if let Some(security) = cluster.security() {
         let dir = security.dir();
@@ -63,6 +60,21 @@ pub async fn up(nodes: u64, data_dir: &Path, base_port: u16, insecure_plaintext:
             println!("clients find it with: export {SECURITY_DIR_ENV}={}", dir.display());
         }
     }
+    Ok(cluster)
+}
+
+pub async fn up(nodes: u64, data_dir: &Path, base_port: u16, insecure_plaintext: bool) -> anyhow::Result<()> {
+    if nodes == 0 || nodes > DEV_NODES_MAX {
+        bail!("--nodes must be between 1 and {DEV_NODES_MAX}");
+    }
+    if u64::from(base_port) + u64::from(METRICS_PORT_OFFSET) + nodes > u64::from(u16::MAX) {
+        bail!("--base-port {base_port} is too high: the nodes' metrics ports (+{METRICS_PORT_OFFSET}) must stay below 65536");
+    }
+    let server = heap_testkit::locate_server_binary(None)?;
+    let addrs: Vec<String> = (0..nodes).map(|i| format!("127.0.0.1:{}", u64::from(base_port) + i)).collect();
+    // Ports first: a second `dev up` must not touch the running cluster's files.
+    LocalCluster::new(&server, data_dir, addrs.clone(), Vec::new()).check_ports_free()?;
+    let cluster = new_cluster(&server, data_dir, &addrs, insecure_plaintext)?;
     let metrics_addr =
         |id: u64| format!("127.0.0.1:{}", u64::from(base_port) + u64::from(METRICS_PORT_OFFSET) + id - 1);
     let mut cluster = cluster.with_node_args(|id| vec!["--http-listen".to_string(), metrics_addr(id)]);

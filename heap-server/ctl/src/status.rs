@@ -79,26 +79,7 @@ pub async fn run(
         });
         println!("{report}");
     } else {
-        match leader {
-            Some(id) => println!("leader: node {id}   term: {term}"),
-            None => println!("leader: none (election running or no majority)   term: {term}"),
-        }
-        println!("{:<4} {:<22} {:<10} {:<10} {:>12}", "id", "addr", "reachable", "state", "last_applied");
-        for m in &known {
-            let status = by_id.get(&m.id);
-            println!(
-                "{:<4} {:<22} {:<10} {:<10} {:>12}",
-                m.id,
-                m.addr,
-                if status.is_some() { "yes" } else { "no" },
-                status.map(|s| s.state.as_str()).unwrap_or("-"),
-                status.map(|s| s.last_applied.to_string()).unwrap_or_else(|| "-".into()),
-            );
-        }
-        // After the table, so its columns stay aligned; one line per node whose disk is low.
-        for status in by_id.values().filter(|s| !s.disk_warning.is_empty()) {
-            println!("WARNING: {}", status.disk_warning);
-        }
+        print_table(leader, term, &known, &by_id);
     }
     Ok(())
 }
@@ -109,4 +90,28 @@ async fn ask_all(endpoints: &[String], security: &ClientSecurity, timeout: Durat
     let asks = (0..endpoints.len()).map(|i| client.status_of(i));
     let answers = futures::future::join_all(asks).await;
     Ok(endpoints.iter().cloned().zip(answers.into_iter().map(|r| r.map_err(|s| s.message().to_string()))).collect())
+}
+
+/// The human-readable view: the leader, one row per member, then a line per disk warning.
+fn print_table(leader: Option<u64>, term: u64, known: &[pb::Member], by_id: &BTreeMap<u64, &pb::StatusResponse>) {
+    match leader {
+        Some(id) => println!("leader: node {id}   term: {term}"),
+        None => println!("leader: none (election running or no majority)   term: {term}"),
+    }
+    println!("{:<4} {:<22} {:<10} {:<10} {:>12}", "id", "addr", "reachable", "state", "last_applied");
+    for m in known {
+        let status = by_id.get(&m.id);
+        println!(
+            "{:<4} {:<22} {:<10} {:<10} {:>12}",
+            m.id,
+            m.addr,
+            if status.is_some() { "yes" } else { "no" },
+            status.map(|s| s.state.as_str()).unwrap_or("-"),
+            status.map(|s| s.last_applied.to_string()).unwrap_or_else(|| "-".into()),
+        );
+    }
+    // After the table, so its columns stay aligned; one line per node whose disk is low.
+    for status in by_id.values().filter(|s| !s.disk_warning.is_empty()) {
+        println!("WARNING: {}", status.disk_warning);
+    }
 }

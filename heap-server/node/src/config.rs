@@ -230,6 +230,16 @@ pub fn parse_peers(text: &str) -> Result<BTreeMap<u64, String>, ConfigError> {
     Ok(peers)
 }
 
+/// The settings of `--config FILE`, or none.
+fn read_file_config(path: Option<&std::path::Path>) -> Result<FileConfig, ConfigError> {
+    let Some(path) = path else {
+        return Ok(FileConfig::default());
+    };
+    let file_error = |reason: String| ConfigError::File { path: path.display().to_string(), reason };
+    let text = std::fs::read_to_string(path).map_err(|e| file_error(e.to_string()))?;
+    toml::from_str::<FileConfig>(&text).map_err(|e| file_error(e.to_string()))
+}
+
 /// The peers of a new cluster, or the endpoints of a running one to join: exactly one of the two.
 fn start_mode(
     peers: Option<String>,
@@ -347,15 +357,7 @@ fn validate_snapshot_size_bytes_max(size_bytes_max: u64) -> Result<(), ConfigErr
 
 impl NodeConfig {
     pub fn from_args(args: Args) -> Result<Self, ConfigError> {
-        let file = match &args.config {
-            Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| ConfigError::File { path: path.display().to_string(), reason: e.to_string() })?;
-                toml::from_str::<FileConfig>(&text)
-                    .map_err(|e| ConfigError::File { path: path.display().to_string(), reason: e.to_string() })?
-            }
-            None => FileConfig::default(),
-        };
+        let file = read_file_config(args.config.as_deref())?;
         let security = security_mode(&args, &file)?;
         let id = args.id.or(file.id).ok_or(ConfigError::Missing("id"))?;
         let (peers, join) = start_mode(args.peers.or(file.peers), args.join.or(file.join))?;
@@ -406,20 +408,25 @@ impl NodeConfig {
             unsafe_stale_reads: args.unsafe_stale_reads,
             restore: args.restore,
         };
-        if config.heartbeat_interval_ms == 0 || config.heartbeat_interval_ms >= config.election_timeout_min_ms {
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The checks that span settings: Raft timing, snapshot bounds, disk thresholds.
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.heartbeat_interval_ms == 0 || self.heartbeat_interval_ms >= self.election_timeout_min_ms {
             return Err(ConfigError::Invalid(
                 "heartbeat interval must be above 0 and below the election timeout".into(),
             ));
         }
-        if config.election_timeout_min_ms >= config.election_timeout_max_ms {
+        if self.election_timeout_min_ms >= self.election_timeout_max_ms {
             return Err(ConfigError::Invalid("election timeout min must be below max".into()));
         }
-        if config.snapshot_logs == 0 {
+        if self.snapshot_logs == 0 {
             return Err(ConfigError::Invalid("--snapshot-logs must be at least 1".into()));
         }
-        validate_snapshot_size_bytes_max(config.snapshot_size_bytes_max)?;
-        validate_disk_thresholds(config.disk_warn_free_bytes, config.disk_min_free_bytes)?;
-        Ok(config)
+        validate_snapshot_size_bytes_max(self.snapshot_size_bytes_max)?;
+        validate_disk_thresholds(self.disk_warn_free_bytes, self.disk_min_free_bytes)
     }
 
     pub fn own_addr(&self) -> &str {
