@@ -19,7 +19,7 @@ use sha2::Digest;
 use sha2::Sha256;
 
 use super::error::BackupError;
-use crate::state_machine::SNAPSHOT_SIZE_BYTES_MAX_DEFAULT;
+use crate::state_machine::SNAPSHOT_SIZE_BYTES_CEILING;
 
 /// The format version this build writes and reads.
 pub const BACKUP_VERSION: u32 = 1;
@@ -30,9 +30,11 @@ const MAGIC_LINE_SIZE_BYTES_MAX: usize = 32;
 /// `last_index`, `last_term`, `created_unix_ms`, `image_size_bytes`.
 const HEADER_SIZE_BYTES: usize = 4 * 8;
 pub const BACKUP_SHA256_SIZE_BYTES: usize = 32;
-/// Largest backup file: a restored image becomes one snapshot, which the new cluster's nodes must
-/// accept from each other (`--snapshot-size-bytes-max`, by default this much).
-pub const BACKUP_SIZE_BYTES_MAX: usize = SNAPSHOT_SIZE_BYTES_MAX_DEFAULT as usize;
+/// Largest backup file: the snapshot format's own ceiling, so any heap a cluster can snapshot can
+/// be backed up (a 1 GiB cap refused every larger heap). A restored image becomes each node's
+/// snapshot; sending it to a lagging follower later needs `--snapshot-size-bytes-max` above its
+/// size, as for any snapshot.
+pub const BACKUP_SIZE_BYTES_MAX: usize = SNAPSHOT_SIZE_BYTES_CEILING as usize;
 const _: () = assert!(MAGIC_LINE_SIZE_BYTES_MAX + HEADER_SIZE_BYTES + BACKUP_SHA256_SIZE_BYTES < BACKUP_SIZE_BYTES_MAX);
 
 /// What a backup covers, from its header.
