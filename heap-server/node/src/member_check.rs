@@ -213,6 +213,9 @@ pub async fn removed(
 }
 
 /// Asks the other members for their membership; the first one newer than `own_index`.
+/// A member's membership may be uncommitted (appended by a leader that was then cut off); if it
+/// left this node out, this node exits although the change may yet be rolled back. That needs an
+/// operator's removal of this very node in flight, so it is accepted rather than guarded.
 async fn newer_membership(
     id: u64,
     own_index: u64,
