@@ -154,6 +154,9 @@ impl Admin for AdminService {
     ) -> Result<Response<SnapshotSaveStream>, Status> {
         let credential = self.node.authenticator.authenticate(request.metadata())?;
         require(&credential, Role::Admin, "a backup")?;
+        // A stream is not forwarded: on another node this answers "not the leader; the leader is
+        // node N at ADDR" (the client asks Members where the leader is); here it is the read index.
+        self.router.linearizable(false).await?;
         snapshot_save(Arc::clone(&self.node)).await.map(Response::new)
     }
 }

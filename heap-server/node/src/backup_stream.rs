@@ -11,9 +11,6 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use openraft::async_runtime::WatchReceiver;
-use openraft::errors::LinearizableReadError;
-use openraft::errors::RaftError;
-use openraft::raft::ReadPolicy;
 use proto::admin::SnapshotSaveChunk;
 use proto::CLIENT_MESSAGE_SIZE_BYTES_MAX;
 use raft_store::Machine;
@@ -27,32 +24,6 @@ const _: () = assert!(BACKUP_CHUNK_SIZE_BYTES * 2 <= CLIENT_MESSAGE_SIZE_BYTES_M
 
 pub type SnapshotSaveStream =
     std::pin::Pin<Box<dyn futures::Stream<Item = Result<SnapshotSaveChunk, tonic::Status>> + Send>>;
-
-/// Confirms that this node leads (a quorum round) and has applied everything committed before
-/// now; refuses with the leader's id and address otherwise.
-async fn confirm_leadership(node: &NodeContext) -> Result<(), Status> {
-    match node.raft.ensure_linearizable(ReadPolicy::ReadIndex).await {
-        Ok(_) => Ok(()),
-        Err(RaftError::APIError(LinearizableReadError::ForwardToLeader(leader))) => {
-            match (leader.leader_id, leader.leader_node) {
-                (Some(id), Some(leader_node)) => Err(Status::failed_precondition(format!(
-                    "node {} is not the leader; ask node {id} at {}",
-                    node.id, leader_node.addr
-                ))),
-                _ => Err(Status::unavailable(format!(
-                    "node {} knows no leader (an election is running); retry shortly",
-                    node.id
-                ))),
-            }
-        }
-        Err(RaftError::APIError(LinearizableReadError::QuorumNotEnough(e))) => {
-            Err(Status::unavailable(format!("{e}; a majority is unreachable, retry later")))
-        }
-        Err(RaftError::Fatal(e)) => {
-            Err(Status::unavailable(format!("node {} has stopped ({e}); retry on another node", node.id)))
-        }
-    }
-}
 
 /// The chunks of `body`: `last_index`/`last_term` on the first, `sha256` on the last.
 fn chunks(body: Arc<Vec<u8>>, last_index: u64, last_term: u64, sha256: Vec<u8>) -> SnapshotSaveStream {
@@ -72,9 +43,9 @@ fn chunks(body: Arc<Vec<u8>>, last_index: u64, last_term: u64, sha256: Vec<u8>) 
     Box::pin(stream)
 }
 
-/// A backup from this node, which must be the leader (see the module doc).
+/// A backup from this node, which the caller has confirmed leads and has applied everything
+/// committed before the request (`Router::linearizable`, see the module doc).
 pub async fn snapshot_save(node: Arc<NodeContext>) -> Result<SnapshotSaveStream, Status> {
-    confirm_leadership(&node).await?;
     let last_term = node.raft.metrics().borrow_watched().current_term;
     let store = node.store.clone();
     let created_unix_ms = SystemTime::now()
