@@ -20,6 +20,8 @@ use heap_client::ClientSecurity;
 use proto::admin as pb;
 use raft_store::Backup;
 
+use crate::member::call_any;
+
 /// How long connecting to one node may take before the next is tried.
 const CONNECT_TIMEOUT_MS: u64 = 2_000;
 /// Pause between rounds of asking for the leader while an election runs (bounded by the deadline).
@@ -30,23 +32,14 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The leader's address, from the first endpoint whose `Members` names one.
+/// The leader's address, as the first endpoint that answers `Members` names it.
 async fn leader_addr(endpoints: &[String], security: &ClientSecurity, timeout: Duration) -> Result<String, String> {
-    let mut why = Vec::new();
-    for endpoint in endpoints {
-        let answer = async {
-            let mut stub = admin_stub(security, endpoint, Duration::from_millis(CONNECT_TIMEOUT_MS), timeout)
-                .map_err(|e| e.to_string())?;
-            let members = stub.members(pb::MembersRequest {}).await.map_err(|s| s.message().to_string())?.into_inner();
-            let leader = members.members.iter().find(|m| m.id == members.leader_id && members.leader_id != 0);
-            leader.map(|m| m.addr.clone()).ok_or_else(|| "no leader known (an election is running)".to_string())
-        };
-        match answer.await {
-            Ok(addr) => return Ok(addr),
-            Err(e) => why.push(format!("{endpoint}: {e}")),
-        }
-    }
-    Err(why.join("; "))
+    let members =
+        call_any(endpoints, security, timeout, |mut stub| async move { stub.members(pb::MembersRequest {}).await })
+            .await
+            .map_err(|e| e.to_string())?;
+    let leader = members.members.iter().find(|m| m.id == members.leader_id && members.leader_id != 0);
+    leader.map(|m| m.addr.clone()).ok_or_else(|| "no leader known (an election is running)".to_string())
 }
 
 /// What one `SnapshotSave` stream delivered.
