@@ -37,8 +37,9 @@ pub async fn seed_from_backup(config: &NodeConfig) -> anyhow::Result<()> {
     let members = config.peers.iter().map(|(id, addr)| (*id, BasicNode { addr: addr.clone() })).collect();
     let staging = data_dir.join(STAGING_DIR_NAME);
     let (feed, _) = tokio::sync::broadcast::channel(CHANGE_FEED_CAPACITY);
+    let header = backup.header;
     let seeded = raft_store::seed(
-        &backup,
+        backup,
         &members,
         &staging.join(LOG_DIR_NAME),
         &staging.join(STATE_MACHINE_DIR_NAME),
@@ -55,8 +56,8 @@ pub async fn seed_from_backup(config: &NodeConfig) -> anyhow::Result<()> {
     move_into_place(&staging, data_dir)?;
     tracing::info!(
         backup = %file.display(),
-        last_index = backup.header.last_index,
-        backup_term = backup.header.last_term,
+        last_index = header.last_index,
+        backup_term = header.last_term,
         %log_id,
         peers = ?config.peers,
         "restored the heap from a backup; this node starts a new cluster at the backup's index"

@@ -66,10 +66,10 @@ fn seed_error(path: &Path, reason: impl std::fmt::Display) -> BackupError {
 
 /// Writes `backup` into the empty `log_dir` and `sm_dir` as the starting state of a member of the
 /// cluster `members`; `machine` (empty) checks the image as it is loaded. Returns the log id the
-/// node starts at. On an error the directories may hold part of the state: seed into directories
+/// node starts at. Takes the backup whole, so its image is not copied. On an error the directories may hold part of the state: seed into directories
 /// that are moved into place only on success.
 pub async fn seed<M: Machine>(
-    backup: &Backup,
+    backup: Backup,
     members: &BTreeMap<NodeId, Node>,
     log_dir: &Path,
     sm_dir: &Path,
@@ -85,7 +85,7 @@ pub async fn seed<M: Machine>(
     let membership = Membership::new(vec![voters], members.clone()).map_err(|e| seed_error(sm_dir, e))?;
     let meta =
         SnapshotMeta { last_log_id: Some(log_id), last_membership: StoredMembership::new(Some(log_id), membership) };
-    let image = SnapshotImage { meta: meta.clone(), pairs: backup.pairs.clone() };
+    let image = SnapshotImage { meta: meta.clone(), pairs: backup.pairs };
     let encoded = image.encode().map_err(|e| seed_error(sm_dir, e))?;
 
     // The state machine first: `install_snapshot` checks the image with the machine (every pair
@@ -97,12 +97,8 @@ pub async fn seed<M: Machine>(
     let mut log = LogStore::open(log_dir).map_err(|e| seed_error(log_dir, e))?;
     log.purge(log_id).await.map_err(|e| seed_error(log_dir, e))?;
     drop(log);
-    tracing::info!(%log_id, members = ?voters_of(members), "seeded a new node from a backup");
+    tracing::info!(%log_id, members = ?members.keys().collect::<Vec<_>>(), "seeded a new node from a backup");
     Ok(log_id)
-}
-
-fn voters_of(members: &BTreeMap<NodeId, Node>) -> Vec<NodeId> {
-    members.keys().copied().collect()
 }
 
 #[cfg(test)]

@@ -65,7 +65,7 @@ fn pairs() -> Vec<(Vec<u8>, Vec<u8>)> {
 async fn a_seeded_node_opens_at_the_backups_index_with_the_new_membership() {
     let dir = tempfile::tempdir().unwrap();
     let (log_dir, sm_dir) = (dir.path().join("log"), dir.path().join("sm"));
-    let log_id = seed(&backup(pairs()), &members(), &log_dir, &sm_dir, KvMachine::default()).await.unwrap();
+    let log_id = seed(backup(pairs()), &members(), &log_dir, &sm_dir, KvMachine::default()).await.unwrap();
     assert_eq!(log_id, restored_log_id(1234));
     assert_eq!(log_id.index, 1234);
     assert_eq!(log_id.leader_id.term, RESTORED_TERM);
@@ -94,7 +94,7 @@ async fn the_same_backup_and_members_give_the_same_snapshot() {
     let mut snapshots = Vec::new();
     for node in ["a", "b"] {
         let (log_dir, sm_dir) = (dir.path().join(node).join("log"), dir.path().join(node).join("sm"));
-        seed(&backup(pairs()), &members(), &log_dir, &sm_dir, KvMachine::default()).await.unwrap();
+        seed(backup(pairs()), &members(), &log_dir, &sm_dir, KvMachine::default()).await.unwrap();
         let mut store = StateMachineStore::open(&sm_dir, KvMachine::default()).unwrap();
         snapshots.push(store.get_current_snapshot().await.unwrap().unwrap().snapshot);
     }
@@ -108,7 +108,7 @@ async fn an_occupied_directory_is_refused_and_nothing_is_written() {
     let (log_dir, sm_dir) = (dir.path().join("log"), dir.path().join("sm"));
     std::fs::create_dir_all(&sm_dir).unwrap();
     std::fs::write(sm_dir.join("snapshot.bin"), b"old").unwrap();
-    let error = seed(&backup(pairs()), &members(), &log_dir, &sm_dir, KvMachine::default()).await.unwrap_err();
+    let error = seed(backup(pairs()), &members(), &log_dir, &sm_dir, KvMachine::default()).await.unwrap_err();
     assert!(matches!(error, BackupError::NotEmpty { .. }), "{error}");
     assert!(error.to_string().contains("give it an empty --data-dir"), "{error}");
     assert!(!log_dir.exists());
@@ -121,7 +121,7 @@ async fn an_image_the_machine_refuses_is_not_seeded() {
     let dir = tempfile::tempdir().unwrap();
     let (log_dir, sm_dir) = (dir.path().join("log"), dir.path().join("sm"));
     let bad = backup(vec![(b"k".to_vec(), Vec::new())]);
-    let error = seed(&bad, &members(), &log_dir, &sm_dir, KvMachine::default()).await.unwrap_err();
+    let error = seed(bad, &members(), &log_dir, &sm_dir, KvMachine::default()).await.unwrap_err();
     assert!(matches!(error, BackupError::Seed { .. }), "{error}");
     assert!(!log_dir.exists());
 }
