@@ -31,6 +31,7 @@ pub mod node_stream;
 pub mod open_files;
 pub mod proposer;
 pub mod raft_service;
+pub mod replication;
 pub mod restore;
 pub mod router;
 pub mod tls;

@@ -21,6 +21,7 @@ use tonic::Status;
 
 use crate::context::HeapRaft;
 use crate::limits::PEERS_MAX;
+use crate::replication::matched_indexes;
 
 /// How long a new node may take to catch up before it is promoted; after this the change is
 /// refused and the node stays a learner (run the command again once it runs and is reachable).
@@ -147,13 +148,8 @@ pub fn members_view(raft: &HeapRaft) -> pb::MembersResponse {
     let last = metrics.last_log_index.unwrap_or(0);
     let membership = metrics.membership_config.membership();
     let voters: BTreeSet<u64> = membership.voter_ids().collect();
-    let matched = |id: u64| -> u64 {
-        if Some(id) == metrics.current_leader && id == metrics.id {
-            return last;
-        }
-        let replication = metrics.replication.as_ref();
-        replication.and_then(|r| r.get(&id)).and_then(|m| m.as_ref()).map_or(0, |log_id| log_id.index)
-    };
+    let progress = matched_indexes(&metrics).unwrap_or_default();
+    let matched = |id: u64| -> u64 { progress.get(&id).copied().flatten().unwrap_or(0) };
     let members = membership
         .nodes()
         .map(|(id, node)| pb::MemberInfo {
@@ -190,8 +186,8 @@ fn change_failed(what: &str, error: RaftError<TypeConfig, ClientWriteError<TypeC
 async fn wait_caught_up(raft: &HeapRaft, id: u64, addr: &str) -> Result<(), Status> {
     let target = raft.metrics().borrow_watched().last_log_index.unwrap_or(0);
     let caught_up = move |metrics: &openraft::RaftMetrics<TypeConfig>| {
-        let matched = metrics.replication.as_ref().and_then(|r| r.get(&id)).and_then(|m| m.as_ref());
-        matched.is_some_and(|log_id| log_id.index + MEMBER_CATCH_UP_LAG_ENTRIES_MAX >= target)
+        let matched = matched_indexes(metrics).and_then(|progress| progress.get(&id).copied().flatten());
+        matched.is_some_and(|index| index + MEMBER_CATCH_UP_LAG_ENTRIES_MAX >= target)
     };
     let timeout = Duration::from_millis(MEMBER_CATCH_UP_TIMEOUT_MS);
     raft.wait(Some(timeout)).metrics(caught_up, "the new node caught up").await.map(|_| ()).map_err(|_| {

@@ -13,6 +13,7 @@ use crate::context::NodeContext;
 use crate::disk_guard::DiskLevel;
 use crate::disk_space::dir_size_bytes;
 use crate::disk_space::disk_space;
+use crate::replication::matched_indexes;
 
 /// Appends one gauge family with a single value.
 fn gauge(out: &mut String, name: &str, help: &str, value: impl std::fmt::Display) {
@@ -82,12 +83,11 @@ fn render_raft(node: &NodeContext, out: &mut String) {
         metrics.membership_config.nodes().count(),
     );
     let last = metrics.last_log_index.unwrap_or(0);
-    let replication: Vec<(u64, u64)> = metrics
-        .replication
-        .iter()
+    let replication: Vec<(u64, u64)> = matched_indexes(&metrics)
+        .into_iter()
         .flatten()
-        .filter(|(id, _)| **id != node.id)
-        .map(|(id, matched)| (*id, index(*matched)))
+        .filter(|(id, _)| *id != node.id)
+        .map(|(id, matched)| (id, matched.unwrap_or(0)))
         .collect();
     let matched: Vec<(String, u64)> = replication.iter().map(|(id, m)| (id.to_string(), *m)).collect();
     let lag: Vec<(String, u64)> = replication.iter().map(|(id, m)| (id.to_string(), last.saturating_sub(*m))).collect();

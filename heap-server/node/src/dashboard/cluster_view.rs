@@ -8,6 +8,7 @@ use raft_store::TypeConfig;
 use serde::Serialize;
 
 use super::text::Text;
+use crate::replication::matched_indexes;
 
 /// Members listed: far above any real membership (`PEERS_MAX` is 9), so a page stays small even
 /// if a membership went wrong.
@@ -52,6 +53,7 @@ pub fn cluster_view(node_id: u64, metrics: &RaftMetrics<TypeConfig>) -> ClusterV
     let membership = metrics.membership_config.membership();
     let voters: Vec<u64> = membership.voter_ids().collect();
     let last_log_index = metrics.last_log_index.unwrap_or(0);
+    let progress = matched_indexes(metrics);
     let member = |(id, node): (&u64, &raft_store::Node)| {
         let voter = voters.contains(id);
         let role = if metrics.current_leader == Some(*id) {
@@ -63,12 +65,8 @@ pub fn cluster_view(node_id: u64, metrics: &RaftMetrics<TypeConfig>) -> ClusterV
         } else {
             "learner".to_string()
         };
-        // Only the leader has a replication map; it may list itself, and always has its own log.
-        let matched_index = metrics.replication.as_ref().and_then(|replication| match replication.get(id) {
-            Some(matched) => Some(index(*matched)),
-            None if *id == node_id => Some(last_log_index),
-            None => None,
-        });
+        // Only the leader tracks replication (`None` elsewhere); a member it has not matched yet: 0.
+        let matched_index = progress.as_ref().and_then(|progress| progress.get(id)).map(|matched| matched.unwrap_or(0));
         MemberView {
             id: *id,
             addr: Text::cut(&node.addr),
