@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the Java jar and runs its tests: the native library (release, debug info stripped) for the
-# jar, the debug heap-server/heapctl the tests start, then Maven offline against Debian's repository
-# (`package`: JUnit tests against real clusters, the jar, the jar tested in Felix).
+# Builds the Java side and runs its tests: the native library (release, debug info stripped) for the
+# jar, the debug heap-server/heapctl the tests start, then the Maven reactor build from the parent pom
+# here, online against Maven Central with the default local repository (~/.m2; versions pinned in
+# pom.xml) (`package`: JUnit tests against real clusters, the client jar, the jar tested in Felix).
 # Usage: heap-client-jni/java/build.sh [extra mvn arguments]   (e.g. -Dtest=LockTest)
 set -euo pipefail
 java_dir="$(cd "$(dirname "$0")" && pwd)"
@@ -23,9 +24,14 @@ echo "== heap-server and heapctl for the tests (cargo build -p heap-server -p he
 cargo build -p heap-server -p heapctl
 step_done "heap-server and heapctl (debug)"
 
-echo "== jar and Java tests (mvn -o package)"
+echo "== jars and Java tests (mvn -B package)"
 cd "$java_dir"
-mvn -o -B -Dmaven.repo.local=/usr/share/maven-repo "$@" package
+# `package`, not `install`: a module that depends on another one's jar (agent or tomcat on client)
+# gets it from the same reactor build (Maven 3.8 resolves a jar dependency to the packaged
+# target/*.jar of a reactor module), so nothing needs to be written to ~/.m2. Building one such
+# module on its own takes `-pl MODULE -am` for the same reason.
+mvn -B "$@" package
 step_done "Maven package (Java tests, jar, Felix)"
-ls -l "$java_dir"/target/heap-client-*.jar
+echo "== the client jar:"
+ls -l "$java_dir"/client/target/heap-client-*.jar
 echo "== time: build.sh took $((SECONDS - started)) s"

@@ -6,7 +6,9 @@ import org.sovereign.heap.HeapObject;
  * Sample: a counter shared by several JVMs. Each JVM adds 1 to the field {@code count} of root
  * {@code NAME}, {@code INCREMENTS} times, each time under the cluster lock {@code NAME-lock}, so no
  * increment is lost however many JVMs run at once. With {@code read} instead of a number it prints
- * the count. Run it as a single source file with the jar on the class path:
+ * the count. Run it as a single source file with the client jar
+ * ({@code heap-client-jni/java/client/target/heap-client-0.1.0.jar}, built by
+ * {@code heap-client-jni/java/build.sh}) on the class path:
  *
  * <pre>
  * java -cp heap-client-0.1.0.jar Counter.java 127.0.0.1:7101,127.0.0.1:7102,127.0.0.1:7103 hits 100

@@ -7,13 +7,14 @@
 # starts a throwaway three-node cluster on ports 7201-7203 and stops it at the end.
 # Security: $SOVEREIGN_SECURITY_DIR, else the repository's data/security (what `heapctl dev up` run
 # at the root writes), else the throwaway cluster's own folder; the JVMs and heapctl read it from there.
-# Needs the jar (heap-client-jni/java/build.sh) and heap-server/heapctl (cargo build -p heap-server -p heapctl).
+# Needs the client jar heap-client-jni/java/client/target/heap-client-0.1.0.jar (built by
+# heap-client-jni/java/build.sh) and heap-server/heapctl (cargo build -p heap-server -p heapctl).
 set -euo pipefail
 jvms=${1:-3}
 increments=${2:-100}
 samples="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$samples/../../.." && pwd)"
-jar="$root/heap-client-jni/java/target/heap-client-0.1.0.jar"
+jar="$root/heap-client-jni/java/client/target/heap-client-0.1.0.jar"
 heapctl="$root/target/release/heapctl"
 [ -x "$heapctl" ] || heapctl="$root/target/debug/heapctl"
 [ -f "$jar" ] || { echo "missing $jar: build it with heap-client-jni/java/build.sh" >&2; exit 1; }

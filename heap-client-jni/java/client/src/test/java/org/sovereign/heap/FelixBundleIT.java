@@ -22,7 +22,7 @@ import org.osgi.framework.wiring.BundleWiring;
 
 /**
  * The built jar (target/heap-client-VERSION.jar, named by {@code sovereign.bundle.jar}) is a
- * working OSGi bundle: Debian's Felix framework, launched through the standard launcher API,
+ * working OSGi bundle: the Felix framework, launched through the standard launcher API,
  * installs it, resolves it (including its Bundle-NativeCode clause for Linux x86-64), starts it, and
  * the bundle's own class loader loads the API and its native library. Runs in Maven's
  * {@code package} phase, after the jar is built.
