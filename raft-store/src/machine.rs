@@ -45,6 +45,19 @@ pub trait Machine: Send + Sync + 'static {
     /// change sets have written and not deleted.
     fn export(&self) -> Vec<(Vec<u8>, Vec<u8>)>;
 
+    /// How many pairs `export_each` gives (snapshots write the count first).
+    fn export_len(&self) -> usize {
+        self.export().len()
+    }
+
+    /// The pairs of `export`, in the same order, one at a time: snapshots are written from this
+    /// without a copy of the whole image. Override it for a large machine (the default copies).
+    fn export_each(&self, each: &mut dyn FnMut(&[u8], &[u8])) {
+        for (key, value) in self.export() {
+            each(&key, &value);
+        }
+    }
+
     /// Checks the machine's invariants after a whole image was loaded (`load` checks one pair at
     /// a time, so cross-pair invariants such as "no dangling reference" are checked here).
     fn validate(&self) -> Result<(), LoadError>;

@@ -9,6 +9,8 @@ use std::path::Path;
 use serde::Deserialize;
 use serde::Serialize;
 
+use super::snapshot_codec::encode_snapshot;
+use super::snapshot_codec::SnapshotView;
 use crate::types::SnapshotMeta;
 
 /// The largest snapshot the format allows. Snapshots are built, sent and installed as one buffer,
@@ -23,10 +25,6 @@ const _: () = assert!(SNAPSHOT_SIZE_BYTES_CEILING <= usize::MAX as u64);
 /// `--snapshot-size-bytes-max`): a received stream is held in memory whole before it is checked.
 pub const SNAPSHOT_SIZE_BYTES_MAX_DEFAULT: u64 = 1024 * 1024 * 1024;
 const _: () = assert!(SNAPSHOT_SIZE_BYTES_MAX_DEFAULT <= SNAPSHOT_SIZE_BYTES_CEILING);
-
-/// Written first in every snapshot, so a stray file is never mistaken for one.
-const SNAPSHOT_MAGIC: &[u8; 8] = b"SOVSNAP1";
-const HEADER_SIZE_BYTES: usize = SNAPSHOT_MAGIC.len() + 4;
 
 const SNAPSHOT_FILE_NAME: &str = "snapshot.bin";
 const SNAPSHOT_TMP_FILE_NAME: &str = "snapshot.bin.tmp";
@@ -52,43 +50,28 @@ pub enum ImageError {
 }
 
 impl SnapshotImage {
+    /// Encodes the image (`snapshot_codec.rs` writes the format).
     pub fn encode(&self) -> Result<Vec<u8>, ImageError> {
-        let body = bincode::serde::encode_to_vec(self, bincode::config::standard())
-            .map_err(|e| ImageError::Corrupt(format!("cannot encode: {e}")))?;
-        let size_bytes = HEADER_SIZE_BYTES + body.len();
-        check_size(size_bytes, SNAPSHOT_SIZE_BYTES_CEILING)?;
-        let mut out = Vec::with_capacity(size_bytes);
-        out.extend_from_slice(SNAPSHOT_MAGIC);
-        out.extend_from_slice(&crc32fast::hash(&body).to_le_bytes());
-        out.extend_from_slice(&body);
-        Ok(out)
+        let size_hint_bytes = self.pairs.iter().map(|(key, value)| key.len() + value.len() + 2).sum();
+        encode_snapshot(&self.meta, self.pairs.len() as u64, size_hint_bytes, |writer| {
+            for (key, value) in &self.pairs {
+                writer.push(key, value);
+            }
+        })
     }
 
     /// Decodes a snapshot of at most `size_bytes_max` bytes (`SNAPSHOT_SIZE_BYTES_CEILING` for the
-    /// node's own file, the configured bound for one received from a peer).
+    /// node's own file, the configured bound for one received from a peer) into owned pairs;
+    /// `SnapshotView` reads one without copying (the store does; tests compare whole images).
+    #[cfg(test)]
     pub fn decode(bytes: &[u8], size_bytes_max: u64) -> Result<Self, ImageError> {
-        check_size(bytes.len(), size_bytes_max)?;
-        if bytes.len() < HEADER_SIZE_BYTES || &bytes[..SNAPSHOT_MAGIC.len()] != SNAPSHOT_MAGIC {
-            return Err(ImageError::Corrupt("missing snapshot header".into()));
-        }
-        let mut crc = [0u8; 4];
-        crc.copy_from_slice(&bytes[SNAPSHOT_MAGIC.len()..HEADER_SIZE_BYTES]);
-        let body = &bytes[HEADER_SIZE_BYTES..];
-        if crc32fast::hash(body) != u32::from_le_bytes(crc) {
-            return Err(ImageError::Corrupt("checksum mismatch".into()));
-        }
-        // The length checked above bounds what is read; the ceiling bounds what the decoder may claim.
-        let config = bincode::config::standard().with_limit::<{ SNAPSHOT_SIZE_BYTES_CEILING as usize }>();
-        let (image, read) = bincode::serde::decode_from_slice::<Self, _>(body, config)
-            .map_err(|e| ImageError::Corrupt(format!("cannot decode: {e}")))?;
-        if read != body.len() {
-            return Err(ImageError::Corrupt("trailing bytes after the image".into()));
-        }
-        Ok(image)
+        let view = SnapshotView::decode(bytes, size_bytes_max)?;
+        let pairs = view.pairs().map(|(key, value)| (key.to_vec(), value.to_vec())).collect();
+        Ok(SnapshotImage { meta: view.meta, pairs })
     }
 }
 
-fn check_size(size_bytes: usize, size_bytes_max: u64) -> Result<(), ImageError> {
+pub(crate) fn check_size(size_bytes: usize, size_bytes_max: u64) -> Result<(), ImageError> {
     // usize is at most 64 bits on every supported target (see the assert on the ceiling).
     let size_bytes = size_bytes as u64;
     if size_bytes > size_bytes_max {
@@ -100,8 +83,12 @@ fn check_size(size_bytes: usize, size_bytes_max: u64) -> Result<(), ImageError> 
 /// Decodes a snapshot of at most `size_bytes_max` bytes and checks that it covers what its meta
 /// says: done before a received snapshot reaches Raft, so a corrupt or mislabeled stream from the
 /// network is refused instead of failing the install (which stops the node).
-pub fn verify_snapshot(meta: &SnapshotMeta, data: &[u8], size_bytes_max: u64) -> Result<SnapshotImage, ImageError> {
-    let image = SnapshotImage::decode(data, size_bytes_max)?;
+pub fn verify_snapshot<'a>(
+    meta: &SnapshotMeta,
+    data: &'a [u8],
+    size_bytes_max: u64,
+) -> Result<SnapshotView<'a>, ImageError> {
+    let image = SnapshotView::decode(data, size_bytes_max)?;
     if image.meta.last_log_id != meta.last_log_id {
         return Err(ImageError::Corrupt(format!(
             "snapshot meta says {:?} but its image covers {:?}",

@@ -6,6 +6,7 @@ mod image_file;
 mod image_writer;
 mod keys;
 mod snapshot_activity;
+mod snapshot_codec;
 mod store;
 
 pub use error::StateMachineError;

@@ -27,7 +27,8 @@ use super::image_file::read_snapshot_file;
 use super::image_file::verify_snapshot;
 use super::image_file::write_snapshot_file;
 use super::image_file::ImageError;
-use super::image_file::SnapshotImage;
+use super::snapshot_codec::encode_snapshot;
+use super::snapshot_codec::SnapshotView;
 use super::image_file::SNAPSHOT_SIZE_BYTES_CEILING;
 use super::image_writer::ImageWriter;
 use super::keys::decode_meta;
@@ -71,10 +72,43 @@ struct OpenedImage {
     membership: StoredMembership,
 }
 
+/// sled's page cache. sled's default (1 GiB) would keep the whole image in memory a second time
+/// at a few million objects; the machine already holds every object, and sled is read only at
+/// start, so a small cache costs nothing but memory saved.
+pub const SLED_CACHE_BYTES: u64 = 64 * 1024 * 1024;
+/// Pairs per sled batch when an image replaces sled's contents.
+const SLED_REPLACE_PAIRS_PER_BATCH: usize = 100_000;
+
+/// How long opening sled waits for its file lock. The lock is freed only when the last of
+/// sled's background threads of an earlier handle in this process has let go of it, which under
+/// load can take a moment after the handle is dropped (a store reopened at once: restore, tests).
+const SLED_LOCK_WAIT_MS: u64 = 10_000;
+const SLED_LOCK_RETRY_MS: u64 = 20;
+
+/// sled reports a held lock only as an i/o error of kind Other with this text.
+fn is_lock_held(error: &sled::Error) -> bool {
+    matches!(error, sled::Error::Io(io) if io.to_string().contains("could not acquire lock"))
+}
+
+/// Opens sled with its cache bounded, waiting a bounded time for a lock still held in-process.
+fn open_sled(sled_path: &Path) -> Result<sled::Db, StateMachineError> {
+    let started = std::time::Instant::now();
+    loop {
+        let opened = sled::Config::new().path(sled_path).cache_capacity(SLED_CACHE_BYTES).open();
+        match opened {
+            Err(error) if is_lock_held(&error) && started.elapsed().as_millis() < u128::from(SLED_LOCK_WAIT_MS) => {
+                std::thread::sleep(std::time::Duration::from_millis(SLED_LOCK_RETRY_MS));
+            }
+            opened => {
+                return opened.map_err(|error| StateMachineError::Open { path: sled_path.display().to_string(), error })
+            }
+        }
+    }
+}
+
 /// Opens sled at `sled_path` and loads its image into `machine` (cleared first).
 fn open_image<M: Machine>(sled_path: &Path, machine: &mut M) -> Result<OpenedImage, StateMachineError> {
-    let db = sled::open(sled_path)
-        .map_err(|error| StateMachineError::Open { path: sled_path.display().to_string(), error })?;
+    let db = open_sled(sled_path)?;
     let tree = db.open_tree("machine")?;
     let last_applied: Option<LogId> = match tree.get(KEY_LAST_APPLIED)? {
         Some(bytes) => decode_meta(KEY_LAST_APPLIED, &bytes)?,
@@ -155,7 +189,7 @@ impl<M: Machine> StateMachineStore<M> {
         };
 
         if let Some(bytes) = read_snapshot_file(dir)? {
-            let image = SnapshotImage::decode(&bytes, SNAPSHOT_SIZE_BYTES_CEILING)?;
+            let image = SnapshotView::decode(&bytes, SNAPSHOT_SIZE_BYTES_CEILING)?;
             let newer = image.meta.last_log_id > store.last_applied()?;
             if newer {
                 // sled is not fsynced; after a crash it may be older than the durable snapshot.
@@ -191,11 +225,14 @@ impl<M: Machine> StateMachineStore<M> {
         Ok(applied.last_applied)
     }
 
-    /// Replaces machine and sled contents with `image`, in one sled batch.
-    fn load_image(&self, image: &SnapshotImage) -> Result<(), StateMachineError> {
+    /// Replaces machine and sled contents with `image`. sled is rewritten in bounded batches
+    /// (one batch of a large image would hold it in memory again): first the applied meta goes,
+    /// so a crash part way leaves sled older than any snapshot and the start-up reloads the
+    /// (already durable) snapshot; the meta comes back last.
+    fn load_image(&self, image: &SnapshotView<'_>) -> Result<(), StateMachineError> {
         let mut applied = self.inner.applied.write().map_err(|_| StateMachineError::Poisoned)?;
         applied.machine.clear();
-        for (key, value) in &image.pairs {
+        for (key, value) in image.pairs() {
             applied.machine.load(key, value)?;
         }
         applied.machine.validate()?;
@@ -203,12 +240,17 @@ impl<M: Machine> StateMachineStore<M> {
         applied.membership = image.meta.last_membership.clone();
 
         self.inner.writer.replace(|tree| {
+            tree.remove(KEY_LAST_APPLIED)?;
+            tree.clear()?;
             let mut batch = sled::Batch::default();
-            for item in tree.iter().keys() {
-                batch.remove(item?);
-            }
-            for (key, value) in &image.pairs {
-                batch.insert(machine_key(key), value.as_slice());
+            let mut in_batch = 0;
+            for (key, value) in image.pairs() {
+                batch.insert(machine_key(key), value);
+                in_batch += 1;
+                if in_batch == SLED_REPLACE_PAIRS_PER_BATCH {
+                    tree.apply_batch(std::mem::take(&mut batch))?;
+                    in_batch = 0;
+                }
             }
             for (key, value) in encode_applied_meta(applied.last_applied, &applied.membership)? {
                 batch.insert(key, value);
@@ -258,24 +300,29 @@ impl<M: Machine> StateMachineStore<M> {
 impl<M: Machine> RaftSnapshotBuilder<TypeConfig> for StateMachineStore<M> {
     type SnapshotData = SnapshotData;
 
+    /// Encodes the machine straight into one buffer under the read lock (applies wait for the
+    /// copy, not for the disk), then writes it durably; the image is in memory once more, not
+    /// three times (a pair list, its encoding, a copy to write).
     async fn build_snapshot(&mut self) -> Result<Snapshot, io::Error> {
-        let image = {
+        let (meta, encoded) = {
             let applied = self.inner.applied.read().map_err(|_| StateMachineError::Poisoned)?;
-            SnapshotImage {
-                meta: SnapshotMeta { last_log_id: applied.last_applied, last_membership: applied.membership.clone() },
-                pairs: applied.machine.export(),
-            }
+            let meta = SnapshotMeta { last_log_id: applied.last_applied, last_membership: applied.membership.clone() };
+            let size_hint_bytes = self.inner.snapshots.counts().last_size_bytes as usize;
+            let machine = &applied.machine;
+            let encoded = encode_snapshot(&meta, machine.export_len() as u64, size_hint_bytes, |writer| {
+                machine.export_each(&mut |key, value| writer.push(key, value));
+            })
+            .map_err(StateMachineError::from)?;
+            (meta, encoded)
         };
-        let encoded = image.encode().map_err(StateMachineError::from)?;
         let dir = self.inner.snapshot_dir.clone();
-        let to_write = encoded.clone();
-        tokio::task::spawn_blocking(move || write_snapshot_file(&dir, &to_write))
+        let encoded = tokio::task::spawn_blocking(move || write_snapshot_file(&dir, &encoded).map(|()| encoded))
             .await
             .map_err(io::Error::other)?
             .map_err(StateMachineError::from)?;
         self.inner.snapshots.record_built(encoded.len() as u64);
-        tracing::info!(last_log_id = ?image.meta.last_log_id, size_bytes = encoded.len(), "snapshot built");
-        Ok(Snapshot { meta: image.meta, snapshot: encoded })
+        tracing::info!(last_log_id = ?meta.last_log_id, size_bytes = encoded.len(), "snapshot built");
+        Ok(Snapshot { meta, snapshot: encoded })
     }
 }
 
@@ -309,13 +356,14 @@ impl<M: Machine> RaftStateMachine<TypeConfig> for StateMachineStore<M> {
     }
 
     async fn install_snapshot(&mut self, meta: &SnapshotMeta, snapshot: SnapshotData) -> Result<(), io::Error> {
-        let image = verify_snapshot(meta, &snapshot, SNAPSHOT_SIZE_BYTES_CEILING).map_err(StateMachineError::from)?;
+        verify_snapshot(meta, &snapshot, SNAPSHOT_SIZE_BYTES_CEILING).map_err(StateMachineError::from)?;
         let dir = self.inner.snapshot_dir.clone();
         let size_bytes = snapshot.len() as u64;
-        tokio::task::spawn_blocking(move || write_snapshot_file(&dir, &snapshot))
+        let snapshot = tokio::task::spawn_blocking(move || write_snapshot_file(&dir, &snapshot).map(|()| snapshot))
             .await
             .map_err(io::Error::other)?
             .map_err(StateMachineError::from)?;
+        let image = SnapshotView::decode(&snapshot, SNAPSHOT_SIZE_BYTES_CEILING).map_err(StateMachineError::from)?;
         self.load_image(&image)?;
         self.inner.snapshots.record_installed(size_bytes);
         tracing::info!(last_log_id = ?meta.last_log_id, "snapshot installed");
@@ -331,7 +379,7 @@ impl<M: Machine> RaftStateMachine<TypeConfig> for StateMachineStore<M> {
         let Some(bytes) = bytes else {
             return Ok(None);
         };
-        let image = SnapshotImage::decode(&bytes, SNAPSHOT_SIZE_BYTES_CEILING).map_err(StateMachineError::from)?;
-        Ok(Some(Snapshot { meta: image.meta, snapshot: bytes }))
+        let meta = SnapshotView::decode(&bytes, SNAPSHOT_SIZE_BYTES_CEILING).map_err(StateMachineError::from)?.meta;
+        Ok(Some(Snapshot { meta, snapshot: bytes }))
     }
 }
