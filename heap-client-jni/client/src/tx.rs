@@ -35,6 +35,11 @@ pub fn bind_root(name: &str, target: Option<pb::Target>) -> pb::Op {
     op(pb::op::Op::BindRoot(pb::BindRoot { name: name.into(), target }))
 }
 
+/// Removes root `name`; the objects only it kept alive are then collected.
+pub fn unbind_root(name: &str) -> pb::Op {
+    op(pb::op::Op::UnbindRoot(pb::UnbindRoot { name: name.into() }))
+}
+
 /// Binds root `name` only if it is unbound (rejected with `RootExists` otherwise), so two
 /// clients creating one root agree on its object.
 pub fn bind_new_root(name: &str, target: Option<pb::Target>) -> pb::Op {

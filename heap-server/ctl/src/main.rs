@@ -14,6 +14,7 @@ use heap_client::ClusterClient;
 use heap_testkit::DEV_VALIDITY_DAYS;
 
 mod dev;
+mod gc;
 mod lock;
 mod member;
 mod probe;
@@ -86,6 +87,11 @@ enum Command {
         #[command(subcommand)]
         command: MemberCommand,
     },
+    /// The garbage collector: status, and a collection cycle now (admin token).
+    Gc {
+        #[command(subcommand)]
+        command: GcCommand,
+    },
     /// Backups: save one from the leader (admin token), inspect a saved one.
     Snapshot {
         #[command(subcommand)]
@@ -124,6 +130,22 @@ enum MemberCommand {
     Replace { old: u64, new: u64, addr: String },
     /// Hand leadership to voter ID (say, before maintenance on the leader's machine).
     TransferLeader { id: u64 },
+}
+
+#[derive(Debug, Subcommand)]
+enum GcCommand {
+    /// Objects, roots, holds and garbage on the leader, and its collector's last cycle and
+    /// longest step.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a collection cycle (mark from roots and holds, then sweep) now; prints the status
+    /// once it is done.
+    Run {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -183,6 +205,8 @@ enum RootCommand {
     Get { name: String },
     /// List every root and the object it is bound to.
     List,
+    /// Remove root NAME; the objects only it kept alive are collected within seconds.
+    Delete { name: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -313,6 +337,7 @@ async fn run_client(
                 RootCommand::Set { name, json } => root::set(&client, &name, &json).await,
                 RootCommand::Get { name } => root::get(&client, &name).await,
                 RootCommand::List => root::list(&client).await,
+                RootCommand::Delete { name } => root::delete(&client, &name).await,
             }
         }
         Command::Lock { command } => {
@@ -331,6 +356,8 @@ async fn run_client(
             }
             MemberCommand::TransferLeader { id } => member::transfer_leader(endpoints, security, timeout, id).await,
         },
+        Command::Gc { command: GcCommand::Status { json } } => gc::status(endpoints, security, timeout, json).await,
+        Command::Gc { command: GcCommand::Run { json } } => gc::run(endpoints, security, timeout, json).await,
         Command::Snapshot { command: SnapshotCommand::Save { file } } => {
             snapshot::save(endpoints, security, timeout, &file).await
         }

@@ -1,6 +1,8 @@
-//! `heapctl root` and `heapctl object`: JSON documents bound to roots, and objects as stored.
+//! `heapctl root` and `heapctl object`: JSON documents bound to roots (set, get, list, delete),
+//! and objects as stored.
 
 use anyhow::bail;
+use heap_client::tx;
 use heap_client::ClusterClient;
 use heapctl::json;
 use proto::heap as pb;
@@ -38,6 +40,27 @@ pub async fn get(client: &ClusterClient, name: &str) -> anyhow::Result<()> {
     }
     println!("{}", json::graph_to_json(root.id, &graph.objects)?);
     Ok(())
+}
+
+/// Removes root `name` (one transaction); says so if it was not bound.
+pub async fn delete(client: &ClusterClient, name: &str) -> anyhow::Result<()> {
+    let roots = client.list_roots().await?.roots;
+    let Some(bound) = roots.iter().find(|root| root.name == name) else {
+        bail!("unknown root {name:?} (list roots with `heapctl root list`)");
+    };
+    let transaction = tx::transaction(vec![tx::unbind_root(name)]);
+    match client.commit(transaction).await?.result {
+        Some(pb::commit_response::Result::Committed(c)) => {
+            println!(
+                "root {name} (object {}) deleted at log index {}; objects nothing else references or holds are \
+                 collected within seconds",
+                bound.id, c.log_index
+            );
+            Ok(())
+        }
+        Some(pb::commit_response::Result::Rejected(r)) => bail!("rejected: {}", r.message),
+        None => bail!("the server sent an empty answer"),
+    }
 }
 
 /// Prints every root and the object it is bound to, one per line.

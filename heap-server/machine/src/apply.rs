@@ -8,11 +8,11 @@ use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::codec::encode_object;
-use crate::command::{Op, Target, Transaction};
+use crate::command::{Op, SessionId, Target, Transaction};
 use crate::heap::{Heap, Write};
 use crate::image::{object_key, root_key, u64_value, NEXT_ID_KEY};
 use crate::limits::{
-    Limit, COLLECTION_LENGTH_MAX, FIELDS_PER_OBJECT_MAX, OBJECT_COUNT_MAX, OBJECT_SIZE_BYTES_MAX,
+    Limit, COLLECTION_LENGTH_MAX, FIELDS_PER_OBJECT_MAX, OBJECT_COUNT_MAX, OBJECT_ID_MAX, OBJECT_SIZE_BYTES_MAX,
     TRANSACTION_EXPECTS_MAX, TRANSACTION_FENCES_MAX, TRANSACTION_OPS_MAX,
 };
 use crate::names::{check_name, NameKind};
@@ -30,12 +30,44 @@ pub(crate) struct Staged {
     pub roots: BTreeMap<String, Option<ObjectId>>,
     pub next_id: ObjectId,
     pub created: Vec<(u32, ObjectId)>,
+    /// What each changed object that existed before referenced, so `commit` can move the
+    /// counts without decoding the old version again.
+    pub old_references: BTreeMap<ObjectId, Vec<ObjectId>>,
+}
+
+impl Staged {
+    /// How many objects this transaction creates that nothing will reference once it commits
+    /// (no changed object and no root names them): each becomes a hold of the creating session.
+    /// Only changed objects and roots can reference a new object, so `staged` alone tells.
+    pub fn unreferenced_creations(&self, heap: &Heap) -> Vec<ObjectId> {
+        let mut referenced: BTreeSet<ObjectId> = self.roots.values().flatten().copied().collect();
+        for (object, _) in self.objects.values() {
+            referenced.extend(object.references());
+        }
+        self.objects.keys().filter(|id| !heap.objects.contains_key(id) && !referenced.contains(id)).copied().collect()
+    }
 }
 
 impl Heap {
     /// Moves a staged transaction into the state and emits its writes: objects by id, then
-    /// roots by name, then `next_id`. Returns the created `(handle, id)` pairs.
-    pub(crate) fn commit(&mut self, log_index: u64, staged: Staged, writes: &mut Vec<Write>) -> Vec<(u32, ObjectId)> {
+    /// roots by name, then `next_id`, then the creation holds. Keeps the reference counts; a
+    /// created object nothing references is held by `holder` (the session whose transaction
+    /// created it), so it is not collected before the client links it or lets it go. Returns
+    /// the created `(handle, id)` pairs.
+    pub(crate) fn commit(
+        &mut self,
+        log_index: u64,
+        staged: Staged,
+        holder: Option<SessionId>,
+        writes: &mut Vec<Write>,
+    ) -> Vec<(u32, ObjectId)> {
+        let creation_holds = match holder {
+            Some(_) => staged.unreferenced_creations(self),
+            None => Vec::new(),
+        };
+        // Objects whose counts may have changed; their unreferenced-set membership is
+        // refreshed once every change is in.
+        let mut touched = BTreeSet::new();
         for (id, (object, encoded)) in staged.objects {
             assert_eq!(object.id, id, "staged object stored under another id");
             assert_eq!(object.version, log_index, "a changed object must carry the log index of its change");
@@ -43,29 +75,51 @@ impl Heap {
                 !object.body.values().any(|v| matches!(v, Value::NewRef(_))),
                 "object {id} would be stored with an unresolved NewRef"
             );
-            writes.push((object_key(id), Some(encoded)));
-            self.objects.insert(id, object);
+            for to in object.references() {
+                self.refs.add_reference(to);
+            }
+            for to in staged.old_references.get(&id).into_iter().flatten() {
+                self.refs.remove_reference(*to);
+                touched.insert(*to);
+            }
+            touched.insert(id);
+            writes.push((object_key(id), Some(encoded.clone())));
+            self.objects.insert(id, encoded);
         }
         for (name, binding) in staged.roots {
-            match binding {
+            let previous = match binding {
+                Some(id) if self.roots.get(&name) == Some(&id) => continue,
                 Some(id) => {
                     assert!(self.objects.contains_key(&id), "root {name} to missing {id}");
-                    if self.roots.get(&name) != Some(&id) {
-                        writes.push((root_key(&name), Some(u64_value(id))));
-                        self.roots.insert(name, id);
-                    }
+                    writes.push((root_key(&name), Some(u64_value(id))));
+                    self.refs.add_reference(id);
+                    self.roots.insert(name, id)
                 }
                 None => {
-                    if self.roots.remove(&name).is_some() {
+                    let previous = self.roots.remove(&name);
+                    if previous.is_some() {
                         writes.push((root_key(&name), None));
                     }
+                    previous
                 }
+            };
+            if let Some(previous) = previous {
+                self.refs.remove_reference(previous);
+                touched.insert(previous);
             }
         }
         assert!(staged.next_id >= self.next_id, "next_id must never go back");
         if staged.next_id != self.next_id {
             self.next_id = staged.next_id;
             writes.push((NEXT_ID_KEY.to_vec(), Some(u64_value(self.next_id))));
+        }
+        if let Some(session) = holder {
+            for id in creation_holds {
+                self.add_hold(session, id, writes);
+            }
+        }
+        for id in touched {
+            self.refs.refresh(id, self.objects.contains_key(&id));
         }
         staged.created
     }
@@ -151,6 +205,8 @@ struct Overlay<'h> {
     created_with_id: BTreeSet<ObjectId>,
     roots: BTreeMap<String, Option<ObjectId>>,
     next_id: ObjectId,
+    /// What each existing object referenced when the transaction first touched it.
+    old_references: BTreeMap<ObjectId, Vec<ObjectId>>,
 }
 
 impl<'h> Overlay<'h> {
@@ -164,6 +220,7 @@ impl<'h> Overlay<'h> {
             created_with_id: BTreeSet::new(),
             roots: BTreeMap::new(),
             next_id: heap.next_id,
+            old_references: BTreeMap::new(),
         }
     }
 
@@ -186,7 +243,8 @@ impl<'h> Overlay<'h> {
             Entry::Occupied(entry) => Ok(entry.into_mut()),
             Entry::Vacant(entry) => {
                 let committed = self.heap.objects.get(&id).ok_or(Rejection::UnknownObject { id })?;
-                Ok(entry.insert(committed.clone()))
+                self.old_references.insert(id, committed.references().collect());
+                Ok(entry.insert(committed))
             }
         }
     }
@@ -356,8 +414,11 @@ impl<'h> Overlay<'h> {
             return Err(limit_exceeded(Limit::ObjectCount, OBJECT_COUNT_MAX, count));
         }
         let id = self.next_id;
-        // Objects are never deleted, so next_id - 1 <= OBJECT_COUNT_MAX and this cannot wrap.
-        self.next_id = id.checked_add(1).expect("next_id is bounded by OBJECT_COUNT_MAX");
+        // Ids are never reused, so with deletion they can outrun the object count: bound them.
+        if id >= OBJECT_ID_MAX {
+            return Err(limit_exceeded(Limit::ObjectCount, OBJECT_ID_MAX, id as usize));
+        }
+        self.next_id = id + 1;
         assert!(!self.exists(id), "next_id {id} names an object that already exists");
         self.objects.insert(
             id,
@@ -402,7 +463,13 @@ impl<'h> Overlay<'h> {
             }
             staged_objects.insert(*id, (object, encoded));
         }
-        Ok(Staged { objects: staged_objects, roots: self.roots, next_id: self.next_id, created: self.created })
+        Ok(Staged {
+            objects: staged_objects,
+            roots: self.roots,
+            next_id: self.next_id,
+            created: self.created,
+            old_references: self.old_references,
+        })
     }
 }
 

@@ -77,6 +77,15 @@ pub fn encode_reply(reply: &Reply) -> Vec<u8> {
     encode(reply)
 }
 
+/// bincode encodes an enum as its variant index (a varint: one byte below 251) first.
+const COLLECTED_REPLY_TAG: u8 = 11;
+
+/// Whether encoded reply bytes are a `Reply::Collected`, without decoding them: lets the
+/// server time the collector's entries among all the others at no cost to the rest.
+pub fn is_collected_reply(bytes: &[u8]) -> bool {
+    bytes.first() == Some(&COLLECTED_REPLY_TAG)
+}
+
 /// Replies are bounded like envelopes: the largest is a `created` list of at most
 /// `TRANSACTION_OPS_MAX` pairs.
 pub fn decode_reply(bytes: &[u8]) -> Result<Reply, CodecError> {
@@ -192,5 +201,23 @@ mod tests {
         assert!(bytes.len() as u64 <= TRANSACTION_SIZE_BYTES_MAX);
         assert!(pairs as u64 > TRANSACTION_EXPECTS_MAX);
         assert_eq!(decode_envelope(&bytes).unwrap(), envelope);
+    }
+
+    /// The tag test must agree with the real encoding, for every reply kind.
+    #[test]
+    fn collected_replies_and_only_they_are_recognised() {
+        let collected = Reply::Collected { freed: 300, kept: 1, ended_holds_dropped: 70_000 };
+        assert!(is_collected_reply(&encode_reply(&collected)));
+        let others = [
+            Reply::Done,
+            Reply::Held { missing: vec![1] },
+            Reply::Committed { log_index: 11, created: vec![(11, 11)] },
+            Reply::Unlocked { commit: None },
+            Reply::LockGranted { token: 11 },
+        ];
+        for reply in others {
+            assert!(!is_collected_reply(&encode_reply(&reply)), "{reply:?}");
+        }
+        assert!(!is_collected_reply(&[]));
     }
 }

@@ -48,7 +48,8 @@ pub enum Op {
     /// transaction is rejected with `RootExists` (which names the bound object): how two clients
     /// that both create a missing root agree on one object.
     BindNewRoot { name: String, target: Target },
-    /// Removes the root `name`; unbinding an unbound name changes nothing. The object stays.
+    /// Removes the root `name`; unbinding an unbound name changes nothing. The object stays
+    /// until the collector frees it, once nothing references or holds it.
     UnbindRoot { name: String },
 }
 
@@ -113,6 +114,16 @@ pub enum SessionCommand {
         thread: u64,
         all: bool,
     },
+    /// The session holds these objects: the collector keeps them while the session lives, even
+    /// if nothing in the heap references them (a client holds what its code still uses).
+    /// Holding twice is one hold; ids that no longer exist are answered in `Reply::Held`.
+    Hold {
+        ids: Vec<ObjectId>,
+    },
+    /// Ends the session's holds of these objects; releasing what is not held changes nothing.
+    Release {
+        ids: Vec<ObjectId>,
+    },
 }
 
 /// Who sent a session request: the authenticated credential, filled in by the node from the
@@ -165,6 +176,13 @@ pub enum Command {
     /// objects with `Op::CreateWithId` and knows their ids before it commits.
     AllocateIds {
         count: u32,
+    },
+    /// Proposed by the leader's collector: frees those of `ids` that nothing outside them
+    /// references, roots or holds (the largest such subset, checked here, so a wrong or stale
+    /// proposal frees only garbage), and first drops up to `ENDED_HOLDS_DROPPED_PER_STEP_MAX`
+    /// holds of ended sessions. Replies `Collected`.
+    Collect {
+        ids: Vec<ObjectId>,
     },
 }
 

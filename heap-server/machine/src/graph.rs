@@ -5,7 +5,6 @@ use std::collections::{BTreeSet, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
-use crate::codec::encoded_size_bytes;
 use crate::heap::Heap;
 use crate::limits::{
     Limit, GRAPH_QUERY_STARTS_MAX, GRAPH_READ_BYTES_MAX, GRAPH_READ_OBJECTS_MAX, OBJECT_SIZE_BYTES_MAX,
@@ -52,7 +51,8 @@ struct Walk<'h> {
     /// Encoded bytes still allowed, so a read of many large objects cannot copy gigabytes.
     budget_bytes: u64,
     seen: BTreeSet<ObjectId>,
-    queue: VecDeque<(ObjectId, u32)>,
+    /// Positions in `objects` still to expand, with their level.
+    queue: VecDeque<(usize, u32)>,
     objects: Vec<Object>,
     truncated: bool,
 }
@@ -75,19 +75,21 @@ impl<'h> Walk<'h> {
         if self.seen.contains(&id) {
             return true;
         }
-        let Some(object) = self.heap.get(id) else {
+        let Some(encoded) = self.heap.objects.encoded(&id) else {
             // validate() guarantees references resolve; a missing start id is reported apart.
             return true;
         };
-        let size_bytes = encoded_size_bytes(object);
+        // The stored bytes are the object's encoding, so their length is its encoded size.
+        let size_bytes = encoded.len() as u64;
         if self.objects.len() >= self.budget || size_bytes > self.budget_bytes {
             self.truncated = true;
             return false;
         }
         self.budget_bytes -= size_bytes;
         self.seen.insert(id);
-        self.objects.push(object.clone());
-        self.queue.push_back((id, level));
+        let object = self.heap.get(id).expect("the object was found just above");
+        self.queue.push_back((self.objects.len(), level));
+        self.objects.push(object);
         true
     }
 
@@ -97,15 +99,14 @@ impl<'h> Walk<'h> {
         let mut open = start_ids.into_iter().all(|id| self.visit(id, 0));
         // Each object enters the queue once, so this loop runs at most `budget` times.
         while open {
-            let Some((id, level)) = self.queue.pop_front() else {
+            let Some((position, level)) = self.queue.pop_front() else {
                 break;
             };
             if level >= depth {
                 continue;
             }
-            let heap = self.heap;
-            let object = heap.get(id).expect("queued objects exist");
-            open = object.references().all(|to| self.visit(to, level + 1));
+            let references: Vec<ObjectId> = self.objects[position].references().collect();
+            open = references.into_iter().all(|to| self.visit(to, level + 1));
         }
     }
 }

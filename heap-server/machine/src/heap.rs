@@ -5,14 +5,18 @@
 //! file imports none of them: `step.rs` (the entry points `apply`, `apply_command`,
 //! `apply_noop`), `apply.rs` (`commit` of a staged transaction), `image.rs` (`export`, `load`),
 //! `session_info.rs` and `lock_info.rs` (session and lock queries), `graph.rs` (`read_graph`),
+//! `gc_step.rs` (holds and `Collect`), `gc_info.rs` (what the collector and operators ask),
 //! `validate.rs` and `validate_locks.rs` (`validate`).
 
 use std::collections::BTreeMap;
 
 use crate::command::{SessionId, SESSION_ID_FIRST};
+use crate::holds::Holds;
 use crate::index::Index;
 use crate::lock::Lock;
 use crate::object::Object;
+use crate::object_store::ObjectStore;
+use crate::refs::RefCounts;
 use crate::reply::Reply;
 use crate::session::Session;
 use crate::value::{ObjectId, OBJECT_ID_FIRST};
@@ -23,7 +27,8 @@ pub type Write = (Vec<u8>, Option<Vec<u8>>);
 /// The whole replicated state: objects, roots, sessions, stored replies and locks.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Heap {
-    pub(crate) objects: BTreeMap<ObjectId, Object>,
+    /// Every object, kept encoded (see `object_store.rs`).
+    pub(crate) objects: ObjectStore,
     pub(crate) roots: BTreeMap<String, ObjectId>,
     /// The id the next `Op::Create` receives.
     pub(crate) next_id: ObjectId,
@@ -46,6 +51,10 @@ pub struct Heap {
     /// ways sessions are added or removed, `load` included), checked by `validate`. Owners with
     /// no session have no entry.
     pub(crate) sessions_per_owner: BTreeMap<String, u64>,
+    /// Which session holds which object (persisted), see `holds.rs`.
+    pub(crate) holds: Holds,
+    /// Reference and hold counts per object; derived, never persisted (see `refs.rs`).
+    pub(crate) refs: RefCounts,
 }
 
 impl Default for Heap {
@@ -57,7 +66,7 @@ impl Default for Heap {
 impl Heap {
     pub fn new() -> Self {
         Heap {
-            objects: BTreeMap::new(),
+            objects: ObjectStore::default(),
             roots: BTreeMap::new(),
             next_id: OBJECT_ID_FIRST,
             applied_index: 0,
@@ -68,6 +77,8 @@ impl Heap {
             locks: BTreeMap::new(),
             index: Index::default(),
             sessions_per_owner: BTreeMap::new(),
+            holds: Holds::default(),
+            refs: RefCounts::default(),
         }
     }
 
@@ -75,7 +86,8 @@ impl Heap {
         self.applied_index
     }
 
-    pub fn get(&self, id: ObjectId) -> Option<&Object> {
+    /// Object `id`, decoded (a copy: the heap keeps objects encoded).
+    pub fn get(&self, id: ObjectId) -> Option<Object> {
         self.objects.get(&id)
     }
 
@@ -105,6 +117,7 @@ impl Heap {
     /// Adds (or replaces) a session, keeping `sessions_per_owner`. Callers update the index.
     pub(crate) fn insert_session(&mut self, id: SessionId, session: Session) -> Option<Session> {
         *self.sessions_per_owner.entry(session.owner.clone()).or_insert(0) += 1;
+        self.holds.session_loaded(id);
         let previous = self.sessions.insert(id, session);
         if let Some(previous) = &previous {
             self.uncount_owner(&previous.owner);
@@ -117,6 +130,7 @@ impl Heap {
         let removed = self.sessions.remove(&id);
         if let Some(removed) = &removed {
             self.uncount_owner(&removed.owner);
+            self.holds.session_ended(id);
         }
         removed
     }

@@ -197,9 +197,9 @@ impl Resolver<'_> {
             let existing = self
                 .heap
                 .objects
-                .values()
-                .filter(|object| !created_only && (!check_kind || matches(object.kind())))
-                .map(|object| Target::Id(object.id));
+                .iter()
+                .filter(|(_, object)| !created_only && (!check_kind || matches(object.kind())))
+                .map(|(id, _)| Target::Id(id));
             let created = self.creates[..self.creates_seen]
                 .iter()
                 .filter(|(_, created)| !check_kind || matches(*created))

@@ -4,6 +4,7 @@
 //! Keys: `o/` + id (8 bytes big-endian) -> encoded object; `r/` + root name -> id (8 bytes BE);
 //! `l/` + lock name -> encoded lock state; `s/` + session id (8 bytes BE) -> encoded session
 //! header; `s/` + session id + sequence (8 bytes BE each) -> encoded stored reply;
+//! `h/` + session id + object id (8 bytes BE each) -> empty (the session holds the object);
 //! `m/next_id`, `m/next_session_id`, `m/now_ms` and `m/applied` (the applied log index) -> 8
 //! bytes BE. Big-endian numbers make key order equal numeric order, so a store's range scan sees
 //! objects in id order and a session's header just before its replies in sequence order.
@@ -13,7 +14,7 @@
 //! loads as its initial value, as in `Heap::new()`.
 
 use crate::codec::{
-    decode_lock, decode_object, decode_reply, decode_session, encode_lock, encode_object, encode_reply, encode_session,
+    decode_lock, decode_object, decode_reply, decode_session, encode_lock, encode_reply, encode_session,
 };
 use crate::command::{SessionId, SESSION_ID_FIRST};
 use crate::heap::Heap;
@@ -21,6 +22,7 @@ use crate::names::{check_name, NameKind};
 use crate::value::{ObjectId, Value, OBJECT_ID_FIRST};
 
 const OBJECT_KEY_PREFIX: &[u8] = b"o/";
+pub const HOLD_KEY_PREFIX: &[u8] = b"h/";
 pub const ROOT_KEY_PREFIX: &[u8] = b"r/";
 pub const LOCK_KEY_PREFIX: &[u8] = b"l/";
 pub const SESSION_KEY_PREFIX: &[u8] = b"s/";
@@ -76,6 +78,13 @@ pub fn reply_key(id: SessionId, sequence: u64) -> Vec<u8> {
     key
 }
 
+pub fn hold_key(session: SessionId, id: ObjectId) -> Vec<u8> {
+    let mut key = HOLD_KEY_PREFIX.to_vec();
+    key.extend_from_slice(&session.to_be_bytes());
+    key.extend_from_slice(&id.to_be_bytes());
+    key
+}
+
 /// The id an object key (`o/` + 8-byte big-endian id) names, or `None` for any other key. The
 /// one parser of object keys: `load` and the server's change feed both use it.
 pub fn object_id_of_key(key: &[u8]) -> Option<ObjectId> {
@@ -95,6 +104,7 @@ enum ImageKey<'a> {
     Lock(&'a str),
     Session(SessionId),
     Reply(SessionId, u64),
+    Hold(SessionId, ObjectId),
     NextId,
     NextSessionId,
     Now,
@@ -130,6 +140,12 @@ fn parse_key(key: &[u8]) -> Result<ImageKey<'_>, ImageError> {
         let name = std::str::from_utf8(name_bytes).map_err(|_| unknown())?;
         return Ok(ImageKey::Lock(name));
     }
+    if let Some(rest) = key.strip_prefix(HOLD_KEY_PREFIX) {
+        let pair: [u8; 2 * U64_VALUE_BYTES] = rest.try_into().map_err(|_| unknown())?;
+        let (session, id) = pair.split_at(U64_VALUE_BYTES);
+        let number = |bytes: &[u8]| u64::from_be_bytes(bytes.try_into().expect("split at 8 bytes"));
+        return Ok(ImageKey::Hold(number(session), number(id)));
+    }
     if let Some(rest) = key.strip_prefix(SESSION_KEY_PREFIX) {
         let number = |bytes: &[u8]| -> Result<u64, ImageError> {
             let bytes: [u8; U64_VALUE_BYTES] = bytes.try_into().map_err(|_| unknown())?;
@@ -162,37 +178,66 @@ impl Heap {
     /// The whole state as key/value pairs in ascending key order: exactly the image that the
     /// writes emitted by every apply since `Heap::new()` build up.
     pub fn export(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
-        let capacity = 4 + self.locks.len() + self.objects.len() + self.roots.len() + self.sessions.len();
-        let mut pairs = Vec::with_capacity(capacity + self.replies.len());
-        // "l/..." < "m/applied" < "m/next_id" < "m/next_session_id" < "m/now_ms" < "o/..." <
-        // "r/..." < "s/...", and each map iterates in key order (strings compare bytewise).
-        for (name, lock) in &self.locks {
-            pairs.push((lock_key(name), encode_lock(lock)));
-        }
-        pairs.push((APPLIED_INDEX_KEY.to_vec(), u64_value(self.applied_index)));
-        pairs.push((NEXT_ID_KEY.to_vec(), u64_value(self.next_id)));
-        pairs.push((NEXT_SESSION_ID_KEY.to_vec(), u64_value(self.next_session_id)));
-        pairs.push((NOW_KEY.to_vec(), u64_value(self.now_ms)));
-        for (id, object) in &self.objects {
-            pairs.push((object_key(*id), encode_object(object)));
-        }
-        for (name, id) in &self.roots {
-            pairs.push((root_key(name), u64_value(*id)));
-        }
-        // Sessions and replies share the "s/" prefix: merge them by key.
-        let mut session_pairs: Vec<(Vec<u8>, Vec<u8>)> = self
-            .sessions
-            .iter()
-            .map(|(id, session)| (session_key(*id), encode_session(session)))
-            .chain(self.replies.iter().map(|((id, sequence), reply)| (reply_key(*id, *sequence), encode_reply(reply))))
-            .collect();
-        session_pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        pairs.extend(session_pairs);
+        let mut pairs = Vec::with_capacity(self.export_len());
+        self.export_each(&mut |key, value| pairs.push((key.to_vec(), value.to_vec())));
         assert!(
             pairs.windows(2).all(|pair| pair[0].0 < pair[1].0),
             "export must list keys in strictly ascending order"
         );
         pairs
+    }
+
+    /// How many pairs `export` has.
+    pub fn export_len(&self) -> usize {
+        const COUNTERS: usize = 4;
+        self.holds.len() as usize
+            + self.locks.len()
+            + COUNTERS
+            + self.objects.len()
+            + self.roots.len()
+            + self.sessions.len()
+            + self.replies.len()
+    }
+
+    /// The pairs of `export`, one at a time and in the same order, without a copy of the image:
+    /// "h/..." < "l/..." < "m/applied" < "m/next_id" < "m/next_session_id" < "m/now_ms" <
+    /// "o/..." < "r/..." < "s/...", and each map iterates in key order (strings compare bytewise).
+    pub fn export_each(&self, each: &mut dyn FnMut(&[u8], &[u8])) {
+        for (session, id) in self.holds.pairs() {
+            each(&hold_key(session, id), &[]);
+        }
+        for (name, lock) in &self.locks {
+            each(&lock_key(name), &encode_lock(lock));
+        }
+        each(APPLIED_INDEX_KEY, &u64_value(self.applied_index));
+        each(NEXT_ID_KEY, &u64_value(self.next_id));
+        each(NEXT_SESSION_ID_KEY, &u64_value(self.next_session_id));
+        each(NOW_KEY, &u64_value(self.now_ms));
+        for (id, encoded) in self.objects.iter_encoded() {
+            each(&object_key(id), encoded);
+        }
+        for (name, id) in &self.roots {
+            each(&root_key(name), &u64_value(*id));
+        }
+        self.export_sessions(each);
+    }
+
+    /// Sessions and their replies share the "s/" prefix: a session's header key is a prefix of
+    /// its replies' keys, so it comes just before them, and both maps are in session order.
+    fn export_sessions(&self, each: &mut dyn FnMut(&[u8], &[u8])) {
+        let mut replies = self.replies.iter().peekable();
+        for (id, session) in &self.sessions {
+            while let Some(((reply_session, sequence), reply)) = replies.next_if(|((session, _), _)| session < id) {
+                each(&reply_key(*reply_session, *sequence), &encode_reply(reply));
+            }
+            each(&session_key(*id), &encode_session(session));
+            while let Some(((reply_session, sequence), reply)) = replies.next_if(|((session, _), _)| session == id) {
+                each(&reply_key(*reply_session, *sequence), &encode_reply(reply));
+            }
+        }
+        for ((reply_session, sequence), reply) in replies {
+            each(&reply_key(*reply_session, *sequence), &encode_reply(reply));
+        }
     }
 
     /// Loads one pair of a persisted image into the heap (start from `clear()`). Checks each
@@ -216,7 +261,14 @@ impl Heap {
                 if object.body.values().any(|v| matches!(v, Value::NewRef(_))) {
                     return Err(invalid("the object holds an unresolved NewRef".to_string()));
                 }
-                self.objects.insert(id, object);
+                if self.objects.contains_key(&id) {
+                    return Err(invalid("the object is loaded twice".to_string()));
+                }
+                for to in object.references() {
+                    self.refs.add_reference(to);
+                }
+                self.objects.insert(id, value.to_vec());
+                self.refs.refresh(id, true);
             }
             ImageKey::Root(name) => {
                 check_name(NameKind::Root, name).map_err(|error| invalid(error.to_string()))?;
@@ -224,7 +276,10 @@ impl Heap {
                 if id < OBJECT_ID_FIRST {
                     return Err(invalid(format!("root names object {id}")));
                 }
-                self.roots.insert(name.to_string(), id);
+                if let Some(previous) = self.roots.insert(name.to_string(), id) {
+                    self.refs.remove_reference(previous);
+                }
+                self.refs.add_reference(id);
             }
             ImageKey::NextSessionId => {
                 let next_session_id = parse_u64(key, value)?;
@@ -246,6 +301,14 @@ impl Heap {
                 let session = decode_session(value).map_err(|error| invalid(error.to_string()))?;
                 self.index.update_session(id, Some(&session));
                 self.insert_session(id, session);
+            }
+            ImageKey::Hold(session, id) => {
+                if !value.is_empty() {
+                    return Err(invalid(format!("a hold has no value, but this one is {} bytes", value.len())));
+                }
+                if self.holds.insert(session, id, self.sessions.contains_key(&session)) {
+                    self.refs.add_hold(id);
+                }
             }
             ImageKey::Reply(id, sequence) => {
                 let reply = decode_reply(value).map_err(|error| invalid(error.to_string()))?;
@@ -339,7 +402,7 @@ mod tests {
         assert!(matches!(heap.load(b"l/a", b"\xff\xff"), Err(ImageError::InvalidValue { .. })));
         // An object stored under another object's key.
         let source = sample_heap();
-        let object = encode_object(source.get(1).unwrap());
+        let object = crate::codec::encode_object(&source.get(1).unwrap());
         let error = heap.load(&object_key(2), &object).unwrap_err();
         assert!(error.to_string().contains("rebuild from a peer"));
         assert_eq!(heap, Heap::new());

@@ -9,8 +9,11 @@ mod apply;
 mod codec;
 mod command;
 mod fencing;
+mod gc_info;
+mod gc_step;
 mod graph;
 mod heap;
+mod holds;
 mod image;
 mod index;
 mod limits;
@@ -19,6 +22,8 @@ mod lock_info;
 mod lock_step;
 mod names;
 mod object;
+mod object_store;
+mod refs;
 mod reply;
 mod session;
 mod session_info;
@@ -33,27 +38,30 @@ mod value;
 mod test_support;
 
 pub use codec::{
-    decode_envelope, decode_object, decode_reply, encode_envelope, encode_object, encode_reply, CodecError,
+    decode_envelope, decode_object, decode_reply, encode_envelope, encode_object, encode_reply, is_collected_reply,
+    CodecError,
 };
 pub use command::{
     Caller, Command, Envelope, LockMode, Op, SessionCommand, SessionId, SessionRequest, Target, Transaction,
     SESSION_ID_FIRST,
 };
 pub use fencing::{fencing_token, token_log_index};
+pub use gc_info::{CollectPlan, GcSummary};
 pub use graph::{Graph, GraphQuery};
 pub use heap::{Heap, Write};
 pub use image::{
-    lock_key, object_id_of_key, object_key, reply_key, root_key, session_key, ImageError, APPLIED_INDEX_KEY,
-    LOCK_KEY_PREFIX, NEXT_ID_KEY, NEXT_SESSION_ID_KEY, NOW_KEY, ROOT_KEY_PREFIX, SESSION_KEY_PREFIX,
+    hold_key, lock_key, object_id_of_key, object_key, reply_key, root_key, session_key, ImageError, APPLIED_INDEX_KEY,
+    HOLD_KEY_PREFIX, LOCK_KEY_PREFIX, NEXT_ID_KEY, NEXT_SESSION_ID_KEY, NOW_KEY, ROOT_KEY_PREFIX, SESSION_KEY_PREFIX,
 };
 pub use limits::{
-    Limit, COLLECTION_LENGTH_MAX, DECODE_CLAIM_BYTES_PER_INPUT_BYTE_MAX, ENVELOPE_DECODE_CLAIM_BYTES_MAX,
+    Limit, COLLECTION_LENGTH_MAX, COLLECT_OBJECTS_PER_STEP_MAX, COLLECT_REFS_PER_STEP_MAX,
+    DECODE_CLAIM_BYTES_PER_INPUT_BYTE_MAX, ENDED_HOLDS_DROPPED_PER_STEP_MAX, ENVELOPE_DECODE_CLAIM_BYTES_MAX,
     FIELDS_PER_OBJECT_MAX, GRAPH_QUERY_STARTS_MAX, GRAPH_READ_BYTES_MAX, GRAPH_READ_OBJECTS_MAX, HOLDERS_PER_LOCK_MAX,
-    ID_RANGE_MAX, LOCKS_MAX, LOCK_TIMEOUT_MS_MAX, NAME_LENGTH_BYTES_MAX, OBJECT_COUNT_MAX,
-    OBJECT_DECODE_CLAIM_BYTES_MAX, OBJECT_ID_MAX, OBJECT_SIZE_BYTES_MAX, REENTRANT_HOLDS_MAX, REPLIES_PER_SESSION_MAX,
-    SESSIONS_MAX, SESSIONS_PER_OWNER_MAX, SESSION_TTL_MS_MAX, SESSION_TTL_MS_MIN, TOKENS_PER_LOG_INDEX,
-    TRANSACTION_EXPECTS_MAX, TRANSACTION_FENCES_MAX, TRANSACTION_OPS_MAX, TRANSACTION_SIZE_BYTES_MAX,
-    WAITERS_PER_LOCK_MAX,
+    HOLDS_MAX, HOLDS_PER_SESSION_MAX, HOLD_IDS_PER_REQUEST_MAX, ID_RANGE_MAX, LOCKS_MAX, LOCK_TIMEOUT_MS_MAX,
+    NAME_LENGTH_BYTES_MAX, OBJECT_COUNT_MAX, OBJECT_DECODE_CLAIM_BYTES_MAX, OBJECT_ID_MAX, OBJECT_SIZE_BYTES_MAX,
+    REENTRANT_HOLDS_MAX, REPLIES_PER_SESSION_MAX, SESSIONS_MAX, SESSIONS_PER_OWNER_MAX, SESSION_TTL_MS_MAX,
+    SESSION_TTL_MS_MIN, TOKENS_PER_LOG_INDEX, TRANSACTION_EXPECTS_MAX, TRANSACTION_FENCES_MAX, TRANSACTION_OPS_MAX,
+    TRANSACTION_SIZE_BYTES_MAX, WAITERS_PER_LOCK_MAX,
 };
 pub use lock_info::{HolderInfo, LockInfo, WaiterInfo};
 pub use object::{Body, Object, ObjectKind};

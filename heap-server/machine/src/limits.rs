@@ -21,7 +21,7 @@ pub const TRANSACTION_EXPECTS_MAX: u64 = TRANSACTION_OPS_MAX;
 pub const TRANSACTION_FENCES_MAX: u64 = 1024;
 /// Largest encoded envelope; also the most bytes `decode_envelope` and `decode_reply` accept.
 pub const TRANSACTION_SIZE_BYTES_MAX: u64 = 4 * 1024 * 1024;
-/// Most objects in the heap. Objects are never deleted, so this also bounds `next_id`.
+/// Most objects in the heap at once (live plus not yet collected).
 pub const OBJECT_COUNT_MAX: u64 = 50_000_000;
 /// Ids one `AllocateIds` reserves at most (Terracotta clients leased 50,000 at a time).
 pub const ID_RANGE_MAX: u32 = 50_000;
@@ -49,6 +49,24 @@ pub const SESSIONS_PER_OWNER_MAX: u64 = 10_000;
 /// Most replies one session keeps for exactly-once retries (pending ones included); the client
 /// frees them by raising `acknowledged_below`.
 pub const REPLIES_PER_SESSION_MAX: u64 = 1024;
+/// Most object ids one `Command::Collect` names: bounds the work of one collection entry (the
+/// closure check and the frees are linear in it), so no entry stalls the apply loop.
+pub const COLLECT_OBJECTS_PER_STEP_MAX: u64 = 4_096;
+/// Most references the objects named by one `Command::Collect` may hold together (each is
+/// followed once by the closure check and once by the free).
+/// At least the references one largest object can hold, so every object fits in some batch.
+pub const COLLECT_REFS_PER_STEP_MAX: u64 = COLLECTION_LENGTH_MAX;
+/// Most holds of ended sessions one `Command::Collect` drops, so a session that ended holding
+/// a million objects releases them over many bounded entries, not in one.
+pub const ENDED_HOLDS_DROPPED_PER_STEP_MAX: u64 = 4_096;
+/// Most object ids one `Hold` or `Release` request names.
+pub const HOLD_IDS_PER_REQUEST_MAX: u64 = 10_000;
+/// Most objects one session holds at once (its creation holds included): a JVM keeps a hold
+/// for every shared object its code still references.
+pub const HOLDS_PER_SESSION_MAX: u64 = 1_000_000;
+/// Most holds of all sessions together, so sessions of many credentials cannot pin memory
+/// without bound (each hold costs about 100 bytes of every node's memory).
+pub const HOLDS_MAX: u64 = 10_000_000;
 /// Most locks in use (held, queued for or waited on) at once.
 pub const LOCKS_MAX: u64 = 1_000_000;
 /// Most holders of one lock (readers); further readers queue until one leaves.
@@ -112,6 +130,13 @@ const _: () = assert!(SESSIONS_PER_OWNER_MAX >= 1);
 // A session lasts at most its TTL without a request; the reply table must hold a client's
 // requests in flight over that time without acknowledgments getting through.
 const _: () = assert!(REPLIES_PER_SESSION_MAX >= 16);
+// A transaction may create TRANSACTION_OPS_MAX unreferenced objects, each a creation hold.
+const _: () = assert!(TRANSACTION_OPS_MAX <= HOLDS_PER_SESSION_MAX);
+const _: () = assert!(HOLD_IDS_PER_REQUEST_MAX <= HOLDS_PER_SESSION_MAX);
+const _: () = assert!(HOLDS_PER_SESSION_MAX <= HOLDS_MAX);
+// Every object, however many references it holds, fits in one Collect batch on its own.
+const _: () = assert!(COLLECT_REFS_PER_STEP_MAX >= COLLECTION_LENGTH_MAX);
+const _: () = assert!(COLLECT_REFS_PER_STEP_MAX >= FIELDS_PER_OBJECT_MAX);
 
 /// Which bound a `Rejection::LimitExceeded` hit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,6 +158,16 @@ pub enum Limit {
     /// Open sessions of one credential. Last, so the encoding of the older variants (stored
     /// replies in the image) stays as it was.
     SessionsPerOwner,
+    /// Objects held by one session (`HOLDS_PER_SESSION_MAX`).
+    HoldsPerSession,
+    /// Object ids in one Hold or Release request (`HOLD_IDS_PER_REQUEST_MAX`).
+    HoldIds,
+    /// Object ids in one Collect (`COLLECT_OBJECTS_PER_STEP_MAX`).
+    CollectObjects,
+    /// References held by the objects of one Collect (`COLLECT_REFS_PER_STEP_MAX`).
+    CollectRefs,
+    /// Holds of all sessions together (`HOLDS_MAX`).
+    Holds,
 }
 
 impl Limit {
@@ -154,6 +189,11 @@ impl Limit {
             Limit::Waiters => WAITERS_PER_LOCK_MAX,
             Limit::PendingReplies => REPLIES_PER_SESSION_MAX,
             Limit::ReentrantHolds => REENTRANT_HOLDS_MAX,
+            Limit::HoldsPerSession => HOLDS_PER_SESSION_MAX,
+            Limit::HoldIds => HOLD_IDS_PER_REQUEST_MAX,
+            Limit::CollectObjects => COLLECT_OBJECTS_PER_STEP_MAX,
+            Limit::CollectRefs => COLLECT_REFS_PER_STEP_MAX,
+            Limit::Holds => HOLDS_MAX,
         }
     }
 
@@ -180,6 +220,12 @@ impl Limit {
                 "raise acknowledged_below to acknowledge the replies received, then retry with the same sequence"
             }
             Limit::ReentrantHolds => "release the lock as often as it was acquired",
+            Limit::HoldsPerSession | Limit::Holds => {
+                "release holds of objects the process no longer references, or link new objects \
+                 into the heap (a root or a reachable object) in the transaction that creates them"
+            }
+            Limit::HoldIds => "send the ids in several Hold or Release requests",
+            Limit::CollectObjects | Limit::CollectRefs => "propose smaller Collect batches",
         }
     }
 }
@@ -202,6 +248,11 @@ impl fmt::Display for Limit {
             Limit::Waiters => "waiters of one lock (queued plus waiting on its condition)",
             Limit::PendingReplies => "stored replies of one session",
             Limit::ReentrantHolds => "reentrant holds of one lock by one thread",
+            Limit::HoldsPerSession => "objects held by one session",
+            Limit::HoldIds => "object ids per Hold or Release request",
+            Limit::CollectObjects => "object ids per Collect",
+            Limit::CollectRefs => "references of the objects of one Collect",
+            Limit::Holds => "object holds of all sessions",
         })
     }
 }

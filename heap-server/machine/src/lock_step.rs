@@ -110,7 +110,7 @@ impl Step<'_> {
             .and_then(|lock| lock.holder_position(session_id, thread))
             .ok_or_else(not_holder)?;
         let commit = match commit {
-            Some(transaction) => Some((self.log_index, self.transaction(transaction)?)),
+            Some(transaction) => Some((self.log_index, self.transaction(transaction, Some(session_id))?)),
             None => None,
         };
         // The transaction changed objects and roots only, so the holder is where it was.

@@ -53,6 +53,19 @@ pub enum Reply {
     Unlocked {
         commit: Option<(u64, Vec<(u32, ObjectId)>)>,
     },
+    /// `Hold`: every existing id is now held by the session; `missing` lists the ids that do
+    /// not exist (never created, or already collected).
+    Held {
+        missing: Vec<ObjectId>,
+    },
+    /// `Collect`: how many objects were freed, how many of the named ones were kept (something
+    /// outside the batch still references or holds them), and how many holds of ended sessions
+    /// were dropped.
+    Collected {
+        freed: u64,
+        kept: u64,
+        ended_holds_dropped: u64,
+    },
 }
 
 /// Why a command changed nothing. Every replica computes the same rejection for the same entry.

@@ -111,9 +111,9 @@ impl Step<'_> {
 
     fn session_command(&mut self, id: SessionId, sequence: u64, command: &SessionCommand) -> Reply {
         let outcome = match command {
-            SessionCommand::Transaction(transaction) => {
-                self.transaction(transaction).map(|created| Reply::Committed { log_index: self.log_index, created })
-            }
+            SessionCommand::Transaction(transaction) => self
+                .transaction(transaction, Some(id))
+                .map(|created| Reply::Committed { log_index: self.log_index, created }),
             SessionCommand::KeepAlive => Ok(Reply::Done),
             SessionCommand::Close => {
                 self.end_sessions(&[id]);
@@ -125,6 +125,8 @@ impl Step<'_> {
             SessionCommand::Unlock { name, thread, commit } => self.unlock(id, name, *thread, commit.as_ref()),
             SessionCommand::Wait { name, thread, timeout_ms } => self.wait(id, sequence, name, *thread, *timeout_ms),
             SessionCommand::Notify { name, thread, all } => self.notify(id, name, *thread, *all),
+            SessionCommand::Hold { ids } => self.hold(id, ids),
+            SessionCommand::Release { ids } => self.release(id, ids),
         };
         outcome.unwrap_or_else(Reply::Rejected)
     }
@@ -193,7 +195,8 @@ impl Step<'_> {
     /// dropped on every lock first, then each lock grants its queue, so nothing is granted to a
     /// session that is ending. Then the sessions and their reply tables are deleted; a request
     /// that was pending finds `UnknownSession`, which the server reports as `SessionExpired`.
-    /// Objects stay: they belong to the heap, not to sessions.
+    /// Their object holds end: `Command::Collect` drops them in bounded batches, after which
+    /// objects nothing else references or holds are collected.
     pub fn end_sessions(&mut self, ids: &[SessionId]) {
         let mut names = BTreeSet::new();
         for id in ids {

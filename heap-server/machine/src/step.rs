@@ -93,7 +93,7 @@ impl Heap {
 
 pub(crate) struct Step<'a> {
     pub heap: &'a mut Heap,
-    writes: &'a mut Vec<Write>,
+    pub(crate) writes: &'a mut Vec<Write>,
     pub log_index: u64,
     changed_locks: BTreeSet<String>,
     changed_sessions: BTreeSet<SessionId>,
@@ -127,7 +127,7 @@ impl<'a> Step<'a> {
 
     pub fn apply(&mut self, command: &Command) -> Reply {
         match command {
-            Command::Transaction(transaction) => match self.transaction(transaction) {
+            Command::Transaction(transaction) => match self.transaction(transaction, None) {
                 Ok(created) => Reply::Committed { log_index: self.log_index, created },
                 Err(rejection) => Reply::Rejected(rejection),
             },
@@ -138,6 +138,7 @@ impl<'a> Step<'a> {
             Command::Tick => self.tick(),
             Command::Grace => self.grace(),
             Command::AllocateIds { count } => self.allocate_ids(*count).unwrap_or_else(Reply::Rejected),
+            Command::Collect { ids } => self.collect(ids).unwrap_or_else(Reply::Rejected),
         }
     }
 
@@ -157,9 +158,18 @@ impl<'a> Step<'a> {
     }
 
     /// Applies a transaction whole or not at all; returns the created `(handle, id)` pairs.
-    pub fn transaction(&mut self, transaction: &Transaction) -> Result<Vec<(u32, ObjectId)>, Rejection> {
+    /// `holder` is the session sending it: it holds the objects the transaction creates and
+    /// leaves unreferenced, within the hold limits.
+    pub fn transaction(
+        &mut self,
+        transaction: &Transaction,
+        holder: Option<SessionId>,
+    ) -> Result<Vec<(u32, ObjectId)>, Rejection> {
         let staged = stage(self.heap, self.log_index, transaction)?;
-        Ok(self.heap.commit(self.log_index, staged, self.writes))
+        if let Some(session) = holder {
+            self.heap.check_new_holds(session, staged.unreferenced_creations(self.heap).len() as u64)?;
+        }
+        Ok(self.heap.commit(self.log_index, staged, holder, self.writes))
     }
 
     /// Call after changing a session (or deleting it): updates the index, writes it at the end.

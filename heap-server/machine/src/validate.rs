@@ -7,6 +7,7 @@ use crate::heap::Heap;
 use crate::limits::{OBJECT_COUNT_MAX, OBJECT_SIZE_BYTES_MAX};
 use crate::names::{check_name, NameKind};
 use crate::object::{Body, Object};
+use crate::refs::RefCounts;
 use crate::value::{ObjectId, Value, OBJECT_ID_FIRST};
 
 impl Heap {
@@ -22,8 +23,8 @@ impl Heap {
         if count > OBJECT_COUNT_MAX {
             return Err(format!("{count} objects, over the limit of {OBJECT_COUNT_MAX}"));
         }
-        for (id, object) in &self.objects {
-            self.validate_object(*id, object)?;
+        for (id, object) in self.objects.iter() {
+            self.validate_object(id, &object)?;
         }
         for (name, id) in &self.roots {
             check_name(NameKind::Root, name).map_err(|error| error.to_string())?;
@@ -31,7 +32,26 @@ impl Heap {
                 return Err(format!("root {name:?} names missing object {id}"));
             }
         }
-        self.validate_sessions_and_locks()
+        self.validate_sessions_and_locks()?;
+        self.validate_lifecycle()
+    }
+
+    /// Holds name existing objects; the derived hold bookkeeping and the reference counts
+    /// equal a fresh count of the whole state.
+    fn validate_lifecycle(&self) -> Result<(), String> {
+        if let Some((session, id)) = self.holds.pairs().find(|(_, id)| !self.objects.contains_key(id)) {
+            return Err(format!("session {session} holds missing object {id}"));
+        }
+        self.holds.validate(|session| self.sessions.contains_key(&session))?;
+        let fresh = RefCounts::build(
+            self.objects.iter(),
+            self.roots.values().copied(),
+            self.holds.pairs().map(|(_, id)| id),
+        );
+        if fresh != self.refs {
+            return Err("the reference counts differ from a fresh count of the heap".to_string());
+        }
+        Ok(())
     }
 
     /// One stored object: its id, version, names, references and limits.
@@ -93,7 +113,8 @@ impl Heap {
 mod tests {
     use crate::command::{Op, Target};
     use crate::heap::Heap;
-    use crate::object::{Body, ObjectKind};
+    use crate::codec::encode_object;
+    use crate::object::{Body, Object, ObjectKind};
     use crate::test_support::{apply_ops, create};
     use crate::value::Value;
 
@@ -114,8 +135,15 @@ mod tests {
         heap.validate().unwrap_err()
     }
 
-    fn list(heap: &mut Heap) -> &mut Vec<Value> {
-        match &mut heap.objects.get_mut(&1).unwrap().body {
+    /// Changes object 1 behind the heap's back (decode, change, store the new encoding).
+    fn change_object(heap: &mut Heap, change: impl FnOnce(&mut Object)) {
+        let mut object = heap.objects.get(&1).unwrap();
+        change(&mut object);
+        heap.objects.insert(1, encode_object(&object));
+    }
+
+    fn list(object: &mut Object) -> &mut Vec<Value> {
+        match &mut object.body {
             Body::List(elements) => elements,
             _ => unreachable!(),
         }
@@ -123,16 +151,17 @@ mod tests {
 
     #[test]
     fn each_broken_invariant_is_found() {
-        assert!(corrupt(|h| list(h).push(Value::Ref(9))).contains("missing object 9"));
-        assert!(corrupt(|h| list(h).push(Value::NewRef(0))).contains("NewRef"));
+        assert!(corrupt(|h| change_object(h, |o| list(o).push(Value::Ref(9)))).contains("missing object 9"));
+        assert!(corrupt(|h| change_object(h, |o| list(o).push(Value::NewRef(0)))).contains("NewRef"));
         assert!(corrupt(|h| h.applied_index = 0).contains("after the applied index"));
         assert!(corrupt(|h| h.next_id = 1).contains("not below next_id"));
-        assert!(corrupt(|h| h.objects.get_mut(&1).unwrap().id = 5).contains("stored under"));
+        assert!(corrupt(|h| change_object(h, |o| o.id = 5)).contains("stored under"));
         assert!(corrupt(|h| {
             h.roots.insert("gone".to_string(), 7);
         })
         .contains("missing object 7"));
-        assert!(corrupt(|h| { list(h).resize(crate::limits::COLLECTION_LENGTH_MAX as usize + 1, Value::Null) })
+        let too_long = crate::limits::COLLECTION_LENGTH_MAX as usize + 1;
+        assert!(corrupt(|h| change_object(h, |o| list(o).resize(too_long, Value::Null)))
             .contains("collection length"));
     }
 }

@@ -1,8 +1,9 @@
-//! The operators' `Admin` gRPC service: membership (`membership.rs`) and backups
-//! (`backup_stream.rs`). Every call needs a credential with the admin role. Any node accepts a
-//! call: a membership call is forwarded once to the leader (as `forward.rs` does for the heap
-//! service), with the caller's token, and authenticated again there; a backup is served by the
-//! leader only (the client asks `Members` where it is).
+//! The operators' `Admin` gRPC service: membership (`membership.rs`), backups
+//! (`backup_stream.rs`) and the collector (`gc/`). Every call needs a credential with the admin
+//! role. Any node accepts a call: a membership or collector call is forwarded once to the
+//! leader (as `forward.rs` does for the heap service), with the caller's token, and
+//! authenticated again there; a backup is served by the leader only (the client asks `Members`
+//! where it is).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,6 +24,8 @@ use crate::context::NodeContext;
 use crate::forward::authorization_of;
 use crate::forward::is_forwarded;
 use crate::forward::mark_forwarded;
+use crate::gc::status::gc_status;
+use crate::gc::GC_RUN_TIMEOUT_MS;
 use crate::limits::CLIENT_REQUEST_TIMEOUT_MS;
 use crate::membership;
 use crate::membership::MEMBER_CATCH_UP_TIMEOUT_MS;
@@ -71,6 +74,38 @@ impl AdminService {
 #[tonic::async_trait]
 impl Admin for AdminService {
     type SnapshotSaveStream = SnapshotSaveStream;
+
+    async fn gc_status(&self, request: Request<pb::GcStatusRequest>) -> Result<Response<pb::GcStatusResponse>, Status> {
+        match self.place(&request, "reading the collector's status").await? {
+            Place::Here => Ok(Response::new(gc_status(&self.node)?)),
+            Place::Leader(mut leader) => {
+                let authorization = authorization_of(&request);
+                leader.gc_status(mark_forwarded(request.into_inner(), authorization)).await
+            }
+        }
+    }
+
+    async fn gc_run(&self, request: Request<pb::GcRunRequest>) -> Result<Response<pb::GcRunResponse>, Status> {
+        match self.place(&request, "running a collection cycle").await? {
+            Place::Here => {
+                let already_running = self.node.gc_stats.figures().cycle_running;
+                let number = self.node.gc_trigger.request();
+                let timeout = Duration::from_millis(GC_RUN_TIMEOUT_MS);
+                if tokio::time::timeout(timeout, self.node.gc_trigger.served(number)).await.is_err() {
+                    return Err(Status::deadline_exceeded(format!(
+                        "the collection cycle did not finish within {GC_RUN_TIMEOUT_MS} ms (leadership may \
+                         have moved, or the heap is very large); see `heapctl gc status` and retry"
+                    )));
+                }
+                let status = gc_status(&self.node)?;
+                Ok(Response::new(pb::GcRunResponse { already_running, status: Some(status) }))
+            }
+            Place::Leader(mut leader) => {
+                let authorization = authorization_of(&request);
+                leader.gc_run(mark_forwarded(request.into_inner(), authorization)).await
+            }
+        }
+    }
 
     async fn members(&self, request: Request<pb::MembersRequest>) -> Result<Response<pb::MembersResponse>, Status> {
         match self.place(&request, "listing the members").await? {

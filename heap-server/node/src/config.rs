@@ -10,6 +10,8 @@ use serde::Deserialize;
 use crate::limits::DISK_MIN_FREE_BYTES_DEFAULT;
 use crate::limits::DISK_MIN_FREE_BYTES_FLOOR;
 use crate::limits::DISK_WARN_FREE_BYTES_DEFAULT;
+use crate::limits::GC_CYCLE_INTERVAL_MS_DEFAULT;
+use crate::limits::GC_CYCLE_INTERVAL_MS_MIN;
 use crate::limits::PEERS_MAX;
 use crate::limits::SNAPSHOT_SIZE_BYTES_CEILING;
 use crate::limits::SNAPSHOT_SIZE_BYTES_MAX_DEFAULT;
@@ -92,6 +94,11 @@ pub struct Args {
     /// (below --disk-warn-free-bytes; at least 16 MiB).
     #[arg(long)]
     pub disk_min_free_bytes: Option<u64>,
+    /// Time between the leader's collection cycles (a mark from the roots and holds, then a
+    /// sweep), which free garbage cycles; unreferenced objects go within seconds without one.
+    /// Default 300000 (5 min), at least 1000. `heapctl gc run` starts one at once.
+    #[arg(long)]
+    pub gc_cycle_interval_ms: Option<u64>,
     /// TEST ONLY: no TLS and no authentication; anyone who reaches the port may do anything.
     /// For test clusters on a closed machine. A flag only, so no config file can turn it on.
     #[arg(long)]
@@ -131,6 +138,7 @@ struct FileConfig {
     http_listen: Option<SocketAddr>,
     disk_warn_free_bytes: Option<u64>,
     disk_min_free_bytes: Option<u64>,
+    gc_cycle_interval_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -184,6 +192,8 @@ pub struct NodeConfig {
     pub disk_warn_free_bytes: u64,
     /// Free bytes below which the node refuses new client writes (`disk_guard.rs`).
     pub disk_min_free_bytes: u64,
+    /// Time between the leader's collection cycles (`gc/mod.rs`).
+    pub gc_cycle_interval_ms: u64,
     /// TEST ONLY (`--unsafe-stale-reads`): reads skip the read-index round and the forwarding to
     /// the leader and are served from local state. Breaks linearizability on purpose.
     pub unsafe_stale_reads: bool,
@@ -405,6 +415,10 @@ impl NodeConfig {
                 .disk_min_free_bytes
                 .or(file.disk_min_free_bytes)
                 .unwrap_or(DISK_MIN_FREE_BYTES_DEFAULT),
+            gc_cycle_interval_ms: args
+                .gc_cycle_interval_ms
+                .or(file.gc_cycle_interval_ms)
+                .unwrap_or(GC_CYCLE_INTERVAL_MS_DEFAULT),
             unsafe_stale_reads: args.unsafe_stale_reads,
             restore: args.restore,
         };
@@ -426,6 +440,13 @@ impl NodeConfig {
             return Err(ConfigError::Invalid("--snapshot-logs must be at least 1".into()));
         }
         validate_snapshot_size_bytes_max(self.snapshot_size_bytes_max)?;
+        if self.gc_cycle_interval_ms < GC_CYCLE_INTERVAL_MS_MIN {
+            return Err(ConfigError::Invalid(format!(
+                "--gc-cycle-interval-ms {}: give at least {GC_CYCLE_INTERVAL_MS_MIN} (the default is \
+                 {GC_CYCLE_INTERVAL_MS_DEFAULT})",
+                self.gc_cycle_interval_ms
+            )));
+        }
         validate_disk_thresholds(self.disk_warn_free_bytes, self.disk_min_free_bytes)
     }
 

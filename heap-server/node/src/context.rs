@@ -9,6 +9,8 @@ use std::sync::Arc;
 
 use crate::auth::Authenticator;
 use crate::disk_guard::DiskGuard;
+use crate::gc::stats::GcStats;
+use crate::gc::trigger::GcTrigger;
 use crate::machine_adapter::FeedEvent;
 use crate::machine_adapter::HeapMachine;
 use crate::node_metrics::NodeMetrics;
@@ -33,6 +35,10 @@ pub struct NodeContext {
     pub metrics: NodeMetrics,
     /// The data dir's free space: warns when low, refuses new writes when lower (`disk_guard.rs`).
     pub disk: Arc<DiskGuard>,
+    /// The collector's figures on this node (`gc/stats.rs`; the machine adapter records steps).
+    pub gc_stats: Arc<GcStats>,
+    /// How `heapctl gc run` asks this node's collector for a cycle (`gc/trigger.rs`).
+    pub gc_trigger: GcTrigger,
     /// TEST ONLY (`--unsafe-stale-reads`): `Read` is served from local state without confirming
     /// leadership. The planted bug the chaos tests must catch; false in every real deployment.
     pub unsafe_stale_reads: bool,

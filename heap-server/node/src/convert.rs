@@ -208,6 +208,8 @@ pub fn session_request_from_pb(
             hm::SessionCommand::Notify { name: notify.name.clone(), thread: notify.thread, all: notify.all }
         }
         C::Transaction(tx) => hm::SessionCommand::Transaction(transaction_from_pb(Some(tx))?),
+        C::Hold(hold) => hm::SessionCommand::Hold { ids: hold.ids.clone() },
+        C::Release(release) => hm::SessionCommand::Release { ids: release.ids.clone() },
     };
     Ok(hm::SessionRequest {
         session_id: request.session_id,
@@ -233,6 +235,13 @@ pub fn session_reply_to_pb(reply: hm::Reply) -> pb::SessionResponse {
                 Some((log_index, created)) => committed_to_pb(log_index, created),
                 None => pb::Committed::default(),
             }),
+        }),
+        hm::Reply::Held { missing } => R::Held(pb::Held { missing }),
+        // Never the answer to a session request: Collect is the leader's own command.
+        hm::Reply::Collected { .. } => R::Rejected(pb::Rejection {
+            kind: pb::RejectionKind::Unspecified as i32,
+            message: "unexpected Collected reply to a session request; this is a bug".to_string(),
+            ..Default::default()
         }),
     };
     pb::SessionResponse { result: Some(result) }

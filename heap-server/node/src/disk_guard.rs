@@ -82,10 +82,18 @@ pub fn is_refused_when_disk_low(command: &hm::Command) -> bool {
     use hm::SessionCommand as S;
     match command {
         hm::Command::Transaction(_) | hm::Command::AllocateIds { .. } | hm::Command::OpenSession { .. } => true,
-        hm::Command::Tick | hm::Command::Grace => false,
+        // Collect frees space; refusing it would make a full disk fuller.
+        hm::Command::Tick | hm::Command::Grace | hm::Command::Collect { .. } => false,
         hm::Command::Session(request) => match &request.command {
             S::Transaction(_) | S::Lock { .. } | S::Unlock { commit: Some(_), .. } => true,
-            S::KeepAlive | S::Close | S::Unlock { commit: None, .. } | S::Wait { .. } | S::Notify { .. } => false,
+            // A hold is a few bytes that keep a client's objects from the collector; a release frees.
+            S::KeepAlive
+            | S::Close
+            | S::Unlock { commit: None, .. }
+            | S::Wait { .. }
+            | S::Notify { .. }
+            | S::Hold { .. }
+            | S::Release { .. } => false,
         },
     }
 }

@@ -159,7 +159,7 @@ impl HeapService {
 }
 
 /// The role a session command needs: reading (keep-alive, close, read locks and their release
-/// without a commit) or writing (transactions, write locks, commits at release, wait and notify,
+/// without a commit, holds) or writing (transactions, write locks, commits at release, wait and notify,
 /// which work on write locks).
 fn session_role(command: &hm::SessionCommand) -> (Role, &'static str) {
     use hm::SessionCommand as C;
@@ -173,6 +173,9 @@ fn session_role(command: &hm::SessionCommand) -> (Role, &'static str) {
         C::Transaction(_) => (Role::Write, "a transaction"),
         C::Wait { .. } => (Role::Write, "Wait"),
         C::Notify { .. } => (Role::Write, "Notify"),
+        // Holding what one reads is part of reading: it keeps those objects from the collector.
+        C::Hold { .. } => (Role::Read, "Hold"),
+        C::Release { .. } => (Role::Read, "Release"),
     }
 }
 

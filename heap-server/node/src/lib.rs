@@ -16,6 +16,7 @@ pub mod disk_guard;
 pub mod disk_space;
 pub mod election_log;
 pub mod forward;
+pub mod gc;
 pub mod heap_service;
 pub mod http_server;
 pub mod leader_duties;

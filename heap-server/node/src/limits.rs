@@ -149,3 +149,10 @@ const _: () = assert!(DISK_MIN_FREE_BYTES_DEFAULT < DISK_WARN_FREE_BYTES_DEFAULT
 /// full speed (tens of MB/s of log) cross at most tens of MB between samples, well inside the
 /// default refusal margin.
 pub const DISK_CHECK_INTERVAL_MS: u64 = 1_000;
+
+/// Default time between the leader's collection cycles (`--gc-cycle-interval-ms`). Cycles only
+/// find garbage cycles (reference counting frees the rest within seconds), and a paced mark of
+/// ten million objects takes about a minute, so five minutes leaves the leader mostly to requests.
+pub const GC_CYCLE_INTERVAL_MS_DEFAULT: u64 = 300_000;
+/// Shortest time between collection cycles a node accepts: a cycle marks the whole heap.
+pub const GC_CYCLE_INTERVAL_MS_MIN: u64 = 1_000;

@@ -2,12 +2,18 @@
 //! which objects each applied entry changed (the feed behind the `Watch` RPC that clients use to
 //! invalidate their caches).
 
+use std::sync::Arc;
+use std::time::Instant;
+
+use heap_machine::is_collected_reply;
 use heap_machine::object_id_of_key;
 use heap_machine::Heap;
 use raft_store::ChangeSet;
 use raft_store::LoadError;
 use raft_store::Machine;
 use tokio::sync::broadcast;
+
+use crate::gc::stats::GcStats;
 
 /// Feed events buffered per subscriber; a subscriber that falls further behind gets a reset.
 pub const CHANGE_FEED_CAPACITY: usize = 4096;
@@ -25,18 +31,28 @@ pub enum FeedEvent {
 pub struct HeapMachine {
     pub heap: Heap,
     feed: broadcast::Sender<FeedEvent>,
+    /// Where the apply time of each Collect entry is recorded.
+    gc_stats: Arc<GcStats>,
 }
 
 impl HeapMachine {
-    pub fn new(feed: broadcast::Sender<FeedEvent>) -> Self {
-        Self { heap: Heap::default(), feed }
+    pub fn new(feed: broadcast::Sender<FeedEvent>, gc_stats: Arc<GcStats>) -> Self {
+        Self { heap: Heap::default(), feed, gc_stats }
     }
 }
 
 impl Machine for HeapMachine {
     fn apply(&mut self, log_index: u64, command: &[u8], changes: &mut ChangeSet) -> Vec<u8> {
         let written_before = changes.writes.len();
+        let started = Instant::now();
         let reply = self.heap.apply(log_index, command, &mut changes.writes);
+        if is_collected_reply(&reply) {
+            let freed = match heap_machine::decode_reply(&reply) {
+                Ok(heap_machine::Reply::Collected { freed, .. }) => freed,
+                _ => 0,
+            };
+            self.gc_stats.record_step(started.elapsed(), freed);
+        }
         let ids: Vec<u64> =
             changes.writes[written_before..].iter().filter_map(|(key, _)| object_id_of_key(key)).collect();
         if !ids.is_empty() {
@@ -59,6 +75,14 @@ impl Machine for HeapMachine {
         self.heap.export()
     }
 
+    fn export_len(&self) -> usize {
+        self.heap.export_len()
+    }
+
+    fn export_each(&self, each: &mut dyn FnMut(&[u8], &[u8])) {
+        self.heap.export_each(each);
+    }
+
     fn validate(&self) -> Result<(), LoadError> {
         self.heap.validate().map_err(|reason| LoadError { key: Vec::new(), reason })
     }
@@ -74,7 +98,7 @@ mod tests {
     #[test]
     fn applied_changes_are_published_with_their_log_index() {
         let (feed, mut events) = broadcast::channel(16);
-        let mut machine = HeapMachine::new(feed);
+        let mut machine = HeapMachine::new(feed, Arc::default());
         let envelope = hm::Envelope {
             leader_time_ms: 0,
             command: hm::Command::Transaction(hm::Transaction {

@@ -173,6 +173,48 @@ fn render_snapshots(node: &NodeContext, out: &mut String) {
     );
 }
 
+/// The collector: the heap's lifecycle figures and this node's collector figures (`gc/stats.rs`).
+fn render_gc(node: &NodeContext, out: &mut String) {
+    let Ok(summary) = node.store.read(|machine, _| machine.heap.gc_summary()) else {
+        return;
+    };
+    let figures = node.gc_stats.figures();
+    gauge(
+        out,
+        "sovereign_gc_unreferenced_objects",
+        "Objects nothing references or holds (freed next).",
+        summary.unreferenced,
+    );
+    gauge(out, "sovereign_gc_holds", "Objects held by sessions, as (session, object) pairs.", summary.holds);
+    gauge(out, "sovereign_gc_ended_holds", "Holds of ended sessions still to be dropped.", summary.ended_holds);
+    counter(
+        out,
+        "sovereign_gc_freed_objects_total",
+        "Objects freed by Collect entries this node applied.",
+        figures.freed_total,
+    );
+    counter(out, "sovereign_gc_collect_steps_total", "Collect entries this node applied.", figures.collect_steps);
+    gauge(
+        out,
+        "sovereign_gc_longest_step_seconds",
+        "The longest apply of one Collect entry on this node.",
+        figures.longest_step_us as f64 / 1e6,
+    );
+    counter(out, "sovereign_gc_cycles_total", "Collection cycles this node ran as leader.", figures.cycles);
+    gauge(
+        out,
+        "sovereign_gc_last_cycle_seconds",
+        "Duration of the last collection cycle.",
+        figures.last_cycle_ms as f64 / 1e3,
+    );
+    gauge(
+        out,
+        "sovereign_gc_live_bytes",
+        "Encoded bytes of the objects the last cycle's mark reached.",
+        figures.live_bytes,
+    );
+}
+
 pub fn render(node: &NodeContext) -> String {
     let mut out = String::with_capacity(8 * 1024);
     render_raft(node, &mut out);
@@ -182,6 +224,7 @@ pub fn render(node: &NodeContext) -> String {
         &mut out,
     );
     render_heap(node, &mut out);
+    render_gc(node, &mut out);
     render_snapshots(node, &mut out);
     gauge(
         &mut out,

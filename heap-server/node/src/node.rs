@@ -34,6 +34,9 @@ use crate::context::HeapRaft;
 use crate::context::NodeContext;
 use crate::disk_guard::DiskGuard;
 use crate::disk_guard::DiskThresholds;
+use crate::gc;
+use crate::gc::stats::GcStats;
+use crate::gc::trigger::GcTrigger;
 use crate::heap_service::HeapService;
 use crate::http_server;
 use crate::leader_duties;
@@ -117,7 +120,9 @@ async fn open_raft(
         .with_context(|| format!("cannot open the log in {}", config.data_dir.display()))?;
     let log_sync_latency = log_store.sync_latency();
     let (changes, _) = tokio::sync::broadcast::channel(CHANGE_FEED_CAPACITY);
-    let store = StateMachineStore::open(&config.data_dir.join("sm"), HeapMachine::new(changes.clone()))
+    let gc_stats = Arc::new(GcStats::default());
+    let machine = HeapMachine::new(changes.clone(), Arc::clone(&gc_stats));
+    let store = StateMachineStore::open(&config.data_dir.join("sm"), machine)
         .with_context(|| format!("cannot open the state machine in {}", config.data_dir.display()))?;
     let network = PeerNetwork::new(tls.clone());
     let raft = HeapRaft::new(config.id, raft_config(config)?, network, log_store, store.clone())
@@ -137,6 +142,8 @@ async fn open_raft(
             config.data_dir.clone(),
             DiskThresholds { warn_free_bytes: config.disk_warn_free_bytes, min_free_bytes: config.disk_min_free_bytes },
         )),
+        gc_stats,
+        gc_trigger: GcTrigger::default(),
         unsafe_stale_reads: config.unsafe_stale_reads,
     })
 }
@@ -215,6 +222,7 @@ struct Services {
     stop_server: tokio::sync::oneshot::Sender<()>,
     acceptor: tokio::task::JoinHandle<()>,
     duties: tokio::task::JoinHandle<()>,
+    collector: tokio::task::JoinHandle<()>,
     stop_duties: tokio::sync::watch::Sender<bool>,
 }
 
@@ -235,6 +243,9 @@ fn spawn_services(
     let proposer = Arc::new(Proposer::new(Arc::clone(context), Arc::clone(&router)));
     let (stop_duties, stop_duties_rx) = tokio::sync::watch::channel(false);
     tokio::spawn(Arc::clone(&context.disk).watch(stop_duties_rx.clone()));
+    let cycle_interval = Duration::from_millis(config.gc_cycle_interval_ms);
+    let collector = gc::run(Arc::clone(context), Arc::clone(&proposer), cycle_interval, stop_duties_rx.clone());
+    let collector = tokio::spawn(collector);
     let duties = tokio::spawn(leader_duties::run(Arc::clone(context), Arc::clone(&proposer), stop_duties_rx));
     let (stop_server, stop_server_rx) = tokio::sync::oneshot::channel::<()>();
     let (grpc_connections_tx, grpc_connections_rx) = tokio::sync::mpsc::channel(GRPC_ACCEPT_QUEUE_CONNECTIONS);
@@ -250,7 +261,7 @@ fn spawn_services(
         grpc_connections_rx,
         stop_server_rx,
     );
-    Services { gate, server, stop_server, acceptor, duties, stop_duties }
+    Services { gate, server, stop_server, acceptor, duties, collector, stop_duties }
 }
 
 /// The HTTP port's server (`/metrics`, the dashboard) if `--http-listen` is given, with the
@@ -293,7 +304,7 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> anyh
     member_check::check_at_start(&raft, &config).await?;
 
     let services = spawn_services(&config, &context, listener, tls_acceptor, open_files_limit);
-    let Services { gate, server, stop_server, acceptor, duties, stop_duties } = services;
+    let Services { gate, server, stop_server, acceptor, duties, collector, stop_duties } = services;
     let http = start_http(&config, &context).await?;
     let mut server = std::pin::pin!(server);
     let mut left_membership = None;
@@ -322,6 +333,7 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> anyh
     acceptor.abort();
     let _ = stop_duties.send(true);
     let _ = duties.await;
+    let _ = collector.await;
     let deadline = Duration::from_millis(SHUTDOWN_TIMEOUT_MS);
     if tokio::time::timeout(deadline, raft.shutdown()).await.is_err() {
         tracing::warn!("Raft did not stop within {SHUTDOWN_TIMEOUT_MS} ms");

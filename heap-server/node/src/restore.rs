@@ -11,6 +11,8 @@
 //! Nothing is written unless the file verifies; the state is written into a staging folder and
 //! moved into place only when complete. A data dir that holds anything is refused.
 
+use std::sync::Arc;
+
 use std::path::Path;
 
 use anyhow::Context;
@@ -43,7 +45,7 @@ pub async fn seed_from_backup(config: &NodeConfig) -> anyhow::Result<()> {
         &members,
         &staging.join(LOG_DIR_NAME),
         &staging.join(STATE_MACHINE_DIR_NAME),
-        HeapMachine::new(feed),
+        HeapMachine::new(feed, Arc::default()),
     )
     .await;
     let log_id = match seeded {

@@ -15,6 +15,7 @@ mod cluster {
     mod t38_backup;
     mod t39_membership;
     mod t40_bad_input;
+    mod t41_gc;
     mod t50_heapctl;
     mod t60_locks;
     mod t70_client_support;

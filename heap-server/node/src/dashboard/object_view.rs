@@ -106,7 +106,7 @@ fn object_view(object: &Object) -> ObjectView {
 
 /// Object `id` of `heap`, or `None` if it has none by that id.
 pub fn find_object(heap: &Heap, id: u64) -> Option<ObjectView> {
-    heap.get(id).map(object_view)
+    heap.get(id).as_ref().map(object_view)
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use heap_client::Session;
 use super::support::*;
 
 /// Families every node reports (the follower lag ones have samples on the leader only).
-const FAMILIES: [&str; 25] = [
+const FAMILIES: [&str; 34] = [
     "sovereign_node_id",
     "sovereign_raft_role",
     "sovereign_raft_stopped",
@@ -29,6 +29,15 @@ const FAMILIES: [&str; 25] = [
     "sovereign_heap_locks",
     "sovereign_heap_lock_waiters",
     "sovereign_snapshots_built_total",
+    "sovereign_gc_unreferenced_objects",
+    "sovereign_gc_holds",
+    "sovereign_gc_ended_holds",
+    "sovereign_gc_freed_objects_total",
+    "sovereign_gc_collect_steps_total",
+    "sovereign_gc_longest_step_seconds",
+    "sovereign_gc_cycles_total",
+    "sovereign_gc_last_cycle_seconds",
+    "sovereign_gc_live_bytes",
     "sovereign_snapshots_installed_total",
     "sovereign_snapshot_size_bytes",
     "sovereign_data_dir_bytes",

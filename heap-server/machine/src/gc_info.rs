@@ -1,0 +1,121 @@
+//! What the collector and operators ask about object lifecycle (part of `impl Heap`, see
+//! `heap.rs`): counts for `heapctl gc status`, the unreferenced objects, the starting points
+//! and edges of a mark, and `plan_collect`, which groups garbage candidates into one bounded
+//! `Command::Collect`. All reads; nothing here changes the heap.
+
+use std::collections::{BTreeSet, VecDeque};
+
+use serde::{Deserialize, Serialize};
+
+use crate::heap::Heap;
+use crate::limits::{COLLECT_OBJECTS_PER_STEP_MAX, COLLECT_REFS_PER_STEP_MAX};
+use crate::value::ObjectId;
+
+/// Object lifecycle figures at one applied index.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GcSummary {
+    pub objects: u64,
+    pub roots: u64,
+    /// Objects with no reference and no hold: garbage the collector frees next.
+    pub unreferenced: u64,
+    /// Objects some session holds.
+    pub held_objects: u64,
+    /// `(session, object)` holds, those of ended sessions included.
+    pub holds: u64,
+    /// Holds of sessions that ended, still to be dropped.
+    pub ended_holds: u64,
+    /// The id the next create receives: ids below it that no longer exist were collected.
+    pub next_id: ObjectId,
+}
+
+impl Heap {
+    pub fn gc_summary(&self) -> GcSummary {
+        GcSummary {
+            objects: self.objects.len() as u64,
+            roots: self.roots.len() as u64,
+            unreferenced: self.refs.unreferenced().len() as u64,
+            held_objects: self.refs.held_ids().count() as u64,
+            holds: self.holds.len(),
+            ended_holds: self.holds.ended_count(),
+            next_id: self.next_id,
+        }
+    }
+
+    /// References to `id`: values in object bodies (repeats counted) plus root bindings.
+    pub fn reference_count(&self, id: ObjectId) -> u32 {
+        self.refs.references_to(id)
+    }
+
+    pub fn is_unreferenced(&self, id: ObjectId) -> bool {
+        self.refs.unreferenced().contains(&id)
+    }
+
+    /// Up to `max` unreferenced objects with ids above `after`, in id order.
+    pub fn unreferenced_after(&self, after: ObjectId, max: usize) -> Vec<ObjectId> {
+        use std::ops::Bound::{Excluded, Unbounded};
+        self.refs.unreferenced().range((Excluded(after), Unbounded)).take(max).copied().collect()
+    }
+
+    /// Where a mark starts: every root's object and every held object, in that order.
+    pub fn mark_starts(&self) -> Vec<ObjectId> {
+        let mut starts: Vec<ObjectId> = self.roots.values().copied().collect();
+        starts.extend(self.refs.held_ids());
+        starts
+    }
+
+    /// The objects `id` references (repeats included), or `None` if it does not exist.
+    pub fn references_of(&self, id: ObjectId) -> Option<Vec<ObjectId>> {
+        self.objects.get(&id).map(|object| object.references().collect())
+    }
+
+    /// The encoded size of object `id` (what its image key holds), or `None` if it does not exist.
+    pub fn encoded_size_of(&self, id: ObjectId) -> Option<u64> {
+        self.objects.encoded(&id).map(|bytes| bytes.len() as u64)
+    }
+
+    /// Up to `max` existing object ids above `after`, in id order.
+    pub fn object_ids_after(&self, after: ObjectId, max: usize) -> Vec<ObjectId> {
+        self.objects.ids_after(after, max)
+    }
+
+    /// One `Command::Collect` batch: the seeds, then what they reach breadth-first through
+    /// objects `is_candidate` accepts, within `COLLECT_OBJECTS_PER_STEP_MAX` objects and
+    /// `COLLECT_REFS_PER_STEP_MAX` references. The first seed that exists always fits; seeds
+    /// that exist but do not fit come back as `deferred`, for the next batch.
+    pub fn plan_collect(&self, seeds: &[ObjectId], is_candidate: impl Fn(ObjectId) -> bool) -> CollectPlan {
+        let mut plan = CollectPlan::default();
+        let mut taken = BTreeSet::new();
+        let mut references_total = 0u64;
+        let mut queue: VecDeque<(ObjectId, bool)> = seeds.iter().map(|id| (*id, true)).collect();
+        while let Some((id, is_seed)) = queue.pop_front() {
+            if taken.contains(&id) {
+                continue;
+            }
+            let Some(object) = self.objects.get(&id) else {
+                continue;
+            };
+            let references = object.references().count() as u64;
+            let full = plan.batch.len() as u64 >= COLLECT_OBJECTS_PER_STEP_MAX
+                || references_total + references > COLLECT_REFS_PER_STEP_MAX;
+            if full {
+                if is_seed {
+                    plan.deferred.push(id);
+                }
+                continue;
+            }
+            references_total += references;
+            taken.insert(id);
+            plan.batch.push(id);
+            let next = object.references().filter(|to| !taken.contains(to) && is_candidate(*to));
+            queue.extend(next.map(|to| (to, false)));
+        }
+        plan
+    }
+}
+
+/// What `plan_collect` proposes, and the seeds left for the next batch.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CollectPlan {
+    pub batch: Vec<ObjectId>,
+    pub deferred: Vec<ObjectId>,
+}

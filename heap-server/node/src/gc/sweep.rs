@@ -1,0 +1,118 @@
+//! Turning garbage candidates into `Command::Collect` entries, proposed one at a time by the
+//! leader: the unreferenced objects of the previous poll (the fast path), a cycle's sweep over
+//! what its mark did not reach, and the holds of ended sessions. Each batch is planned under
+//! the state machine's read lock (`Heap::plan_collect`) and proves itself when applied, so a
+//! stale plan frees less, never more.
+
+use std::collections::VecDeque;
+
+use heap_machine as hm;
+use heap_machine::Heap;
+use heap_machine::ObjectId;
+use heap_machine::COLLECT_OBJECTS_PER_STEP_MAX;
+use tonic::Status;
+
+use crate::context::NodeContext;
+use crate::gc::mark::Marked;
+use crate::proposer::Proposer;
+
+/// Object ids the sweep reads per look at the state machine.
+pub const SWEEP_IDS_PER_READ_MAX: usize = 65_536;
+/// Most Collect entries of ended sessions' holds per poll (each drops up to 4,096 holds).
+pub const ENDED_HOLD_STEPS_PER_POLL_MAX: u32 = 64;
+
+/// What a run of Collect entries did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub steps: u64,
+    pub freed: u64,
+    pub kept: u64,
+}
+
+fn unreadable(error: impl std::fmt::Display) -> Status {
+    Status::internal(format!("the state machine could not be read: {error}; the node is stopping"))
+}
+
+/// Proposes one Collect and counts what it did.
+async fn propose(proposer: &Proposer, ids: Vec<ObjectId>, tally: &mut Tally) -> Result<u64, Status> {
+    match proposer.propose_here(hm::Command::Collect { ids }).await? {
+        hm::Reply::Collected { freed, kept, ended_holds_dropped } => {
+            tally.steps += 1;
+            tally.freed += freed;
+            tally.kept += kept;
+            Ok(ended_holds_dropped)
+        }
+        other => Err(Status::internal(format!("a Collect entry was answered with {other:?}; this is a bug"))),
+    }
+}
+
+/// Proposes batches until every seed was in one (or no longer exists). `is_candidate` says
+/// which objects a batch may grow into beyond its seeds.
+pub async fn collect_seeds(
+    node: &NodeContext,
+    proposer: &Proposer,
+    seeds: Vec<ObjectId>,
+    is_candidate: impl Fn(&Heap, ObjectId) -> bool,
+) -> Result<Tally, Status> {
+    let mut tally = Tally::default();
+    let mut remaining: VecDeque<ObjectId> = seeds.into();
+    while !remaining.is_empty() {
+        let take = remaining.len().min(COLLECT_OBJECTS_PER_STEP_MAX as usize);
+        let front: Vec<ObjectId> = remaining.drain(..take).collect();
+        let plan = node
+            .store
+            .read(|machine, _| machine.heap.plan_collect(&front, |id| is_candidate(&machine.heap, id)))
+            .map_err(unreadable)?;
+        // Deferred seeds go first next time, where the first one always fits: progress.
+        for id in plan.deferred.into_iter().rev() {
+            remaining.push_front(id);
+        }
+        if !plan.batch.is_empty() {
+            propose(proposer, plan.batch, &mut tally).await?;
+        }
+    }
+    Ok(tally)
+}
+
+/// Drops holds of ended sessions, a bounded number of entries per poll.
+pub async fn drop_ended_holds(node: &NodeContext, proposer: &Proposer) -> Result<Tally, Status> {
+    let mut tally = Tally::default();
+    for _ in 0..ENDED_HOLD_STEPS_PER_POLL_MAX {
+        let ended = node.store.read(|machine, _| machine.heap.gc_summary().ended_holds).map_err(unreadable)?;
+        if ended == 0 {
+            break;
+        }
+        propose(proposer, Vec::new(), &mut tally).await?;
+    }
+    Ok(tally)
+}
+
+/// The sweep of a cycle: every object below the mark's id boundary that the mark did not reach
+/// and that is referenced (unreferenced ones are the fast path's, after their grace) seeds a
+/// batch that grows through other unreached objects. Returns the tally and how many such
+/// objects there were.
+pub async fn sweep(node: &NodeContext, proposer: &Proposer, marked: &Marked) -> Result<(Tally, u64), Status> {
+    let unreached = |id: ObjectId| id < marked.id_boundary && !marked.live.contains(id);
+    let mut tally = Tally::default();
+    let mut garbage = 0;
+    let mut cursor = 0;
+    loop {
+        let (ids, seeds) = node
+            .store
+            .read(|machine, _| {
+                let ids = machine.heap.object_ids_after(cursor, SWEEP_IDS_PER_READ_MAX);
+                let seeds: Vec<ObjectId> =
+                    ids.iter().copied().filter(|id| unreached(*id) && !machine.heap.is_unreferenced(*id)).collect();
+                (ids, seeds)
+            })
+            .map_err(unreadable)?;
+        let Some(last) = ids.last() else { break };
+        cursor = *last;
+        garbage += seeds.len() as u64;
+        let done = collect_seeds(node, proposer, seeds, |_, id| unreached(id)).await?;
+        tally.steps += done.steps;
+        tally.freed += done.freed;
+        tally.kept += done.kept;
+    }
+    Ok((tally, garbage))
+}
