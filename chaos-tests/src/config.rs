@@ -1,6 +1,6 @@
 //! What a chaos run is asked to do (`RunConfig`, checked by `validate`), the planted bug it may
-//! start the servers with, whether the cluster is secured, the heap-server binary it runs, and
-//! what can stop a run (`RunError`).
+//! start the servers with, whether the cluster is secured, the workloads and collector pace, the
+//! heap-server binary it runs, and what can stop a run (`RunError`).
 
 use std::path::Path;
 use std::path::PathBuf;
@@ -10,6 +10,7 @@ use heap_testkit::ClusterError;
 use crate::nemesis::NemesisError;
 use crate::netns::NetError;
 use crate::schedule::Nemesis;
+use crate::workload::Workload;
 use crate::workload::WorkloadError;
 
 /// Longest run accepted (a day).
@@ -88,6 +89,11 @@ pub struct RunConfig {
     /// cluster (a CA and node certificates in `<data dir>/security`, clients with TLS and the
     /// admin token), as users run it.
     pub plaintext: bool,
+    /// The workloads whose workers run (every workload's objects exist regardless).
+    pub workloads: Vec<Workload>,
+    /// heap-server `--gc-cycle-interval-ms` (its default, 60 s, when None): 1000 lets the gc
+    /// workload's detached cycles be collected within its runs.
+    pub gc_cycle_interval_ms: Option<u64>,
 }
 
 impl RunConfig {
@@ -111,8 +117,8 @@ impl RunConfig {
         }
     }
 
-    /// heap-server flags of every node: the snapshot interval and log retention, and the planted
-    /// bug if any (the security flags are `LocalCluster`'s).
+    /// heap-server flags of every node: the snapshot interval and log retention, the collector's
+    /// cycle interval if given, and the planted bug if any (the security flags are `LocalCluster`'s).
     pub fn server_args(&self) -> Vec<String> {
         let mut args = vec![
             "--snapshot-logs".to_string(),
@@ -120,6 +126,10 @@ impl RunConfig {
             "--logs-to-keep".to_string(),
             (self.snapshot_logs / 10).to_string(),
         ];
+        if let Some(interval_ms) = self.gc_cycle_interval_ms {
+            args.push("--gc-cycle-interval-ms".into());
+            args.push(interval_ms.to_string());
+        }
         if self.plant == Some(Plant::StaleReads) {
             args.push("--unsafe-stale-reads".into());
         }
@@ -154,6 +164,8 @@ mod tests {
             net_slot: 1,
             snapshot_logs: 1_000,
             plaintext,
+            workloads: Workload::ALL.to_vec(),
+            gc_cycle_interval_ms: None,
         }
     }
 
@@ -166,5 +178,14 @@ mod tests {
             !args.iter().any(|a| a.contains("plaintext") || a.starts_with("--tls")),
             "security flags are LocalCluster's: {args:?}"
         );
+    }
+
+    #[test]
+    fn the_collector_pace_is_passed_on_when_given() {
+        assert!(!config(false).server_args().iter().any(|a| a.starts_with("--gc")));
+        let paced = RunConfig { gc_cycle_interval_ms: Some(1_000), ..config(false) };
+        let args = paced.server_args();
+        let at = args.iter().position(|a| a == "--gc-cycle-interval-ms").expect("the flag is there");
+        assert_eq!(args[at + 1], "1000");
     }
 }

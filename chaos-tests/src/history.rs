@@ -1,7 +1,7 @@
 //! `History`: every client operation of a run as invoke / ok / fail / info (indeterminate) events
 //! with monotonic timestamps, the process that ran it, the key it touched and its value; the
 //! checkers read nothing else. Keys are `model:name`: the model (`register`, `counter`, `list`,
-//! `lock`) tells the checker which rules apply. Saved as JSON lines, one event per line.
+//! `lock`, `gc`) tells the checker which rules apply. Saved as JSON lines, one event per line.
 
 use std::io::BufRead;
 use std::io::Write;
@@ -13,6 +13,9 @@ use std::time::Instant;
 
 use serde::Deserialize;
 use serde::Serialize;
+
+use crate::history_gc::GcEdge;
+use crate::history_gc::GcSeen;
 
 /// Events one history holds (a one-hour run at full speed stays well below). When full, the
 /// workers stop issuing operations and the report says so.
@@ -82,6 +85,53 @@ pub enum Op {
     ReadList {
         elements: Option<Vec<String>>,
     },
+    /// gc: one transaction creating `linked` objects (root `root` names handle 0; `edges` link
+    /// them) and `unlinked` lone objects (handles `linked..`) the session holds by creation;
+    /// `created` (the ids by handle) at `ok`.
+    GcBuild {
+        root: String,
+        linked: u32,
+        unlinked: u32,
+        edges: Vec<GcEdge>,
+        created: Option<Vec<u64>>,
+    },
+    /// gc: a linearizable read of `roots` and `ids` and what they reach within `depth`
+    /// references; `seen` at `ok`.
+    GcRead {
+        roots: Vec<String>,
+        ids: Vec<u64>,
+        depth: u32,
+        seen: Option<GcSeen>,
+    },
+    /// gc: the session holds `ids`; `missing` (the ids the cluster says do not exist) at `ok`.
+    GcHold {
+        ids: Vec<u64>,
+        missing: Option<Vec<u64>>,
+    },
+    /// gc: the session's holds of `ids` end.
+    GcRelease {
+        ids: Vec<u64>,
+    },
+    /// gc: root `root` is removed.
+    GcUnbind {
+        root: String,
+    },
+    /// gc: field `field` of object `from` is set to null, cutting that reference.
+    GcCut {
+        from: u64,
+        field: String,
+        /// Refused because `from` does not exist (set on `fail`).
+        unknown_object: bool,
+    },
+    /// gc: root `root` is bound to the existing object `id` (re-attaching it).
+    GcBind {
+        root: String,
+        id: u64,
+        /// Refused because `id` does not exist (set on `fail`).
+        unknown_object: bool,
+    },
+    /// gc: the session is closed (its holds end).
+    GcClose,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -109,6 +159,13 @@ pub struct Pending {
     process: u64,
     key: String,
     op: Op,
+}
+
+impl Pending {
+    /// The operation as invoked.
+    pub fn op(&self) -> &Op {
+        &self.op
+    }
 }
 
 /// The history of one run, shared by every worker.
@@ -190,6 +247,12 @@ impl History {
         self.push(pending.op_id, pending.process, EventType::Fail, &pending.key, pending.op, Some(note.into()));
     }
 
+    /// Completed and definitely did not take effect; `result` is the op with what the refusal
+    /// showed filled in (e.g. that the object named does not exist).
+    pub fn refused(&self, pending: Pending, result: Op, note: impl Into<String>) {
+        self.push(pending.op_id, pending.process, EventType::Fail, &pending.key, result, Some(note.into()));
+    }
+
     /// Outcome unknown: the operation stays open to the end of the history.
     pub fn info(&self, pending: Pending, note: impl Into<String>) {
         self.push(pending.op_id, pending.process, EventType::Info, &pending.key, pending.op, Some(note.into()));
@@ -258,7 +321,7 @@ pub struct Operation {
     /// None while indeterminate: the operation stays open to the end.
     pub complete_us: Option<u64>,
     pub status: Status,
-    /// The op with its result (for `ok`), else as invoked.
+    /// The op with its result (for `ok`) or what its refusal showed (for `fail`), else as invoked.
     pub op: Op,
 }
 
@@ -308,6 +371,8 @@ pub fn operations(events: &[Event]) -> Result<Vec<Operation>, HistoryError> {
                     EventType::Fail => {
                         operation.status = Status::Fail;
                         operation.complete_us = Some(event.time_us);
+                        // `fail` records the op as invoked, `refused` with what the refusal showed.
+                        operation.op = event.op.clone();
                     }
                     // Indeterminate: open to the end, whatever time the client gave up.
                     EventType::Info | EventType::Invoke => {}
@@ -352,6 +417,17 @@ mod tests {
         assert_eq!(ops[1].op, Op::Read { value: Some(1) });
         assert!(ops[2].complete_us.is_none());
         assert!(ops[0].complete_us.unwrap() >= ops[0].invoke_us);
+    }
+
+    #[test]
+    fn a_refused_operation_keeps_what_the_refusal_showed() {
+        let history = History::new();
+        let bind = Op::GcBind { root: "r".into(), id: 7, unknown_object: false };
+        let pending = history.invoke(1, "gc:w0", bind);
+        history.refused(pending, Op::GcBind { root: "r".into(), id: 7, unknown_object: true }, "no object 7");
+        let ops = operations(&history.events()).unwrap();
+        assert_eq!(ops[0].status, Status::Fail);
+        assert_eq!(ops[0].op, Op::GcBind { root: "r".into(), id: 7, unknown_object: true });
     }
 
     #[test]

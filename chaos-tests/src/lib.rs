@@ -2,7 +2,8 @@
 //! (invoke / ok / fail / indeterminate) while a seeded nemesis kills, pauses, partitions and
 //! restarts heap-server processes and adds, removes and replaces members; checkers then verify
 //! linearizability per key (Wing-Gong-Lowe), exactly-once counters, lock exclusion and fencing,
-//! and durability of every acknowledged write.
+//! durability of every acknowledged write, and that the garbage collector never frees an object
+//! still rooted or held and never leaves a reference dangling (the gc workload and checker).
 
 pub mod change;
 pub mod checker;
@@ -10,6 +11,7 @@ pub mod config;
 pub mod endpoints;
 pub mod evidence;
 pub mod history;
+pub mod history_gc;
 pub mod nemesis;
 pub mod netns;
 pub mod report;

@@ -16,6 +16,7 @@ use chaos_tests::report::OpCounts;
 use chaos_tests::report::Report;
 use chaos_tests::run::run;
 use chaos_tests::schedule::Nemesis;
+use chaos_tests::workload::Workload;
 use clap::Parser;
 use clap::Subcommand;
 
@@ -71,6 +72,12 @@ enum Command {
         /// Run the cluster without TLS and tokens (`--insecure-plaintext`) instead of secured.
         #[arg(long)]
         plaintext: bool,
+        /// Comma-separated: registers, counters, locks, users, gc, or all.
+        #[arg(long, default_value = "all")]
+        workload: String,
+        /// heap-server --gc-cycle-interval-ms (at least 1000; the server's default when absent).
+        #[arg(long)]
+        gc_cycle_interval_ms: Option<u64>,
     },
     /// Check a saved history (history.jsonl of an earlier run) again.
     Check {
@@ -99,6 +106,8 @@ async fn run_command(command: Command) -> anyhow::Result<Report> {
             net_slot,
             snapshot_logs,
             plaintext,
+            workload,
+            gc_cycle_interval_ms,
         } => {
             let plant = match plant.as_deref() {
                 None => None,
@@ -117,6 +126,8 @@ async fn run_command(command: Command) -> anyhow::Result<Report> {
                 net_slot,
                 snapshot_logs: snapshot_logs.max(1),
                 plaintext,
+                workloads: Workload::parse_list(&workload)?,
+                gc_cycle_interval_ms,
             };
             // On Ctrl-C or SIGTERM the run is dropped: its guards kill the nodes and delete the
             // network namespaces.

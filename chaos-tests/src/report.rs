@@ -6,6 +6,7 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::checker::gc::GcSummary;
 use crate::checker::Anomaly;
 use crate::checker::AnomalyKind;
 use crate::checker::Findings;
@@ -35,12 +36,30 @@ impl OpCounts {
     }
 }
 
+/// The leader's collector figures after a run with the gc workload (Admin `GcStatus`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct GcServerStatus {
+    pub leader_id: u64,
+    pub objects: u64,
+    pub roots: u64,
+    pub held_objects: u64,
+    /// Holds of ended sessions not dropped yet.
+    pub ended_holds: u64,
+    /// Collection cycles the leader completed since it last became leader.
+    pub cycles: u64,
+    /// Objects freed by the Collect entries the leader applied since it started.
+    pub freed_total: u64,
+    pub collect_steps: u64,
+}
+
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Report {
     pub seed: u64,
     pub nodes: u64,
     pub duration_s: u64,
     pub nemeses: Vec<String>,
+    /// The workloads whose workers ran.
+    pub workloads: Vec<String>,
     /// The planted bug, if any (`stale-reads`).
     pub plant: Option<String>,
     /// How the cluster ran: `tls+token` (secured, the default) or `plaintext`; None when a
@@ -64,6 +83,10 @@ pub struct Report {
     pub anomaly_details: Vec<Anomaly>,
     /// The linearizability verdict of each register key.
     pub registers: BTreeMap<String, String>,
+    /// What the gc checker saw, when the history has gc operations.
+    pub gc: Option<GcSummary>,
+    /// The final leader's collector figures, when the gc workload ran and the leader answered.
+    pub gc_status: Option<GcServerStatus>,
     /// Where the history (and node logs) were written, when there was an anomaly.
     pub history_dir: Option<String>,
     pub elapsed_s: f64,
@@ -89,6 +112,7 @@ impl Report {
             }
         }
         self.registers = findings.registers.clone();
+        self.gc = findings.gc.clone();
         self.clean = findings.anomalies.is_empty();
     }
 
@@ -108,6 +132,9 @@ impl fmt::Display for Report {
             "run", self.nodes, self.duration_s, self.elapsed_s
         )?;
         writeln!(f, "{:<28} {}", "nemeses", self.nemeses.join(","))?;
+        if !self.workloads.is_empty() {
+            writeln!(f, "{:<28} {}", "workloads", self.workloads.join(","))?;
+        }
         if let Some(plant) = &self.plant {
             writeln!(f, "{:<28} {plant} (planted bug)", "plant")?;
         }
@@ -127,6 +154,26 @@ impl fmt::Display for Report {
         writeln!(f, "{:<28} {}", "lost acknowledged writes", self.lost_acknowledged_writes)?;
         writeln!(f, "{:<28} {}", "duplicated writes", self.duplicated_writes)?;
         writeln!(f, "{:<28} {}", "lock violations", self.lock_violations)?;
+        if let Some(gc) = &self.gc {
+            writeln!(
+                f,
+                "{:<28} {} builds ({} objects), {} holds, {} re-attached, {} reads",
+                "gc workload", gc.builds, gc.objects, gc.holds, gc.reattached, gc.reads
+            )?;
+            writeln!(
+                f,
+                "{:<28} {} live objects found ({} kept only by a hold); collected: {} seen during the run, {} \
+                 more at the end",
+                "gc checked", gc.live_checked, gc.held_checked, gc.freed_observed, gc.freed_at_end
+            )?;
+        }
+        if let Some(status) = &self.gc_status {
+            writeln!(
+                f,
+                "{:<28} leader {}: {} freed in {} collect steps, {} cycles, {} objects left",
+                "gc status", status.leader_id, status.freed_total, status.collect_steps, status.cycles, status.objects
+            )?;
+        }
         if self.anomalies.is_empty() {
             writeln!(f, "{:<28} none", "anomalies")?;
         } else {

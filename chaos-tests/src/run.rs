@@ -1,8 +1,8 @@
 //! One chaos run from start to report, in phases: network (when partitions are wanted) and
 //! heap-server processes (secured unless `plaintext`: certificates for the addresses the nodes
 //! listen on, loopback or their namespace's IP); start (a leader, the workload objects, the workers); fault (the nemesis
-//! for the duration, then healing); read back (final reads, replica comparison); check (the
-//! checkers, the report, the history written out when anything was found).
+//! for the duration, then healing); read back (final reads, replica comparison, the collector's
+//! figures); check (the checkers, the report, the history written out when anything was found).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -18,6 +18,7 @@ use heap_testkit::LocalCluster;
 use tokio::task::JoinHandle;
 
 use crate::checker::check;
+use crate::checker::gc::rooted_at_end;
 use crate::checker::Anomaly;
 use crate::checker::AnomalyKind;
 use crate::config::RunConfig;
@@ -30,14 +31,17 @@ use crate::history::History;
 use crate::nemesis::Chaos;
 use crate::netns::Network;
 pub use crate::netns::NODE_PORT;
+use crate::report::GcServerStatus;
 use crate::report::OpCounts;
 use crate::report::Report;
 use crate::schedule::Nemesis;
 use crate::schedule::Schedule;
 use crate::workload::final_reads;
+use crate::workload::gc_final;
 use crate::workload::objects::create_objects;
 use crate::workload::spawn_all;
 use crate::workload::Context;
+use crate::workload::Workload;
 use crate::workload::WorkloadError;
 use crate::workload::CLIENT_DEADLINE_MS;
 use crate::workload::OP_DEADLINE_MS;
@@ -48,6 +52,9 @@ pub const STARTUP_TIMEOUT_MS: u64 = 60_000;
 pub const RECOVERY_TIMEOUT_MS: u64 = 60_000;
 /// Workers finish their operation in flight within this long after the stop (then are aborted).
 pub const WORKER_STOP_TIMEOUT_MS: u64 = 2 * OP_DEADLINE_MS;
+/// Gc objects (those certainly rooted at the end) added to the replica comparison, at most: with
+/// the workload's own objects well within one read's 10,000 ids.
+pub const GC_REPLICA_IDS_MAX: usize = 5_000;
 
 /// Where the nodes keep their data and logs.
 struct DataDir {
@@ -87,9 +94,11 @@ pub async fn run(config: &RunConfig) -> Result<Report, RunError> {
     let load = start(config, &mut cluster, &data_dir.path).await?;
     let history = Arc::clone(&load.history);
     let faults = fault_and_read_back(&mut cluster, network.as_mut(), load, &schedule, duration).await?;
+    let gc_status = gc_status_of(config, &cluster).await;
 
     let events = history.events();
     let mut report = report_of(config, &events, faults);
+    report.gc_status = gc_status;
     report.elapsed_s = run_started.elapsed().as_secs_f64();
     cluster.kill_all();
     if !report.clean {
@@ -189,7 +198,7 @@ async fn start(config: &RunConfig, cluster: &mut LocalCluster, data_dir: &Path) 
     let history = Arc::new(History::new());
     let shared_endpoints = Arc::new(Endpoints::new(endpoints));
     let context = Arc::new(Context::new(Arc::clone(&history), shared_endpoints, security, objects, config.seed));
-    let workers = spawn_all(&context)?;
+    let workers = spawn_all(&context, &config.workloads)?;
     eprintln!("chaos: {} workers started; faults for {} s", workers.len(), config.duration_s);
     Ok(Load { history, context, workers })
 }
@@ -220,12 +229,29 @@ async fn fault_and_read_back(
     let deadline = Duration::from_millis(CLIENT_DEADLINE_MS);
     let client = ClusterClient::connect(&endpoints, &load.context.security, deadline).map_err(WorkloadError::from)?;
     final_reads::read_back(&load.context, &client).await;
-    let ids = load.context.objects.all_ids();
+    gc_final::read_back(&load.context, &client).await;
+    let mut ids = load.context.objects.all_ids();
+    ids.extend(rooted_at_end(&load.history.events()).into_iter().take(GC_REPLICA_IDS_MAX));
     anomalies.extend(final_reads::compare_replicas(&endpoints, &load.context.security, &ids).await);
     chaos.heal_all()?;
     anomalies.append(&mut chaos.anomalies);
     let (by_nemesis, by_kind, skipped) = chaos.counts();
     Ok(Faults { anomalies, by_nemesis, by_kind, skipped })
+}
+
+/// The leader's collector figures after a run with the gc workload (None otherwise, or when no
+/// node answers: the report then has none, and the gc test fails on that).
+async fn gc_status_of(config: &RunConfig, cluster: &LocalCluster) -> Option<GcServerStatus> {
+    if !config.workloads.contains(&Workload::Gc) {
+        return None;
+    }
+    match gc_final::leader_status(&cluster.endpoints(), &cluster.client_security()).await {
+        Ok(status) => Some(status),
+        Err(e) => {
+            eprintln!("chaos: no collector figures from the leader: {e}");
+            None
+        }
+    }
 }
 
 /// Waits (bounded) for each worker to end its operation in flight; one that does not is aborted
@@ -258,6 +284,7 @@ fn report_of(config: &RunConfig, events: &[Event], faults: Faults) -> Report {
         nodes: config.nodes,
         duration_s: config.duration_s,
         nemeses: config.nemeses.iter().map(|n| n.name().to_string()).collect(),
+        workloads: config.workloads.iter().map(|w| w.name().to_string()).collect(),
         plant: config.plant.map(|p| p.name().to_string()),
         security: Some(config.security_mode().to_string()),
         ops: OpCounts::of(events),

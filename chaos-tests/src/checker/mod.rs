@@ -1,9 +1,12 @@
 //! The checkers: from a history alone, every anomaly of a run. Each key is checked by the rules
 //! of its model (`register` → linearizability, `counter` → bounds, `list`/`fencelog` →
-//! durability, `lock`/`fencelog` → mutual exclusion and token order).
+//! durability, `lock`/`fencelog` → mutual exclusion and token order); the `gc` keys together →
+//! nothing rooted or held is collected and no reference dangles.
 
 pub mod counter;
 pub mod durability;
+pub mod gc;
+pub mod gc_model;
 pub mod linearizable;
 pub mod locks;
 
@@ -54,6 +57,10 @@ pub enum AnomalyKind {
     ReplicaDivergence,
     /// A heap-server process exited without being killed.
     NodeCrashed,
+    /// An object that was rooted or held (and so had to exist) was found missing.
+    CollectedWhileLive,
+    /// A read returned an object referencing one that does not exist.
+    DanglingReference,
 }
 
 impl AnomalyKind {
@@ -87,6 +94,8 @@ pub struct Findings {
     /// Register keys checked for linearizability, with the verdict in words.
     pub registers: BTreeMap<String, String>,
     pub anomalies: Vec<Anomaly>,
+    /// What the gc checker saw, when the history has gc operations.
+    pub gc: Option<gc::GcSummary>,
 }
 
 impl Findings {
@@ -114,8 +123,18 @@ pub fn check(events: &[Event]) -> Findings {
         }
     };
     let mut by_key: BTreeMap<&str, Vec<Operation>> = BTreeMap::new();
+    let mut gc_ops = Vec::new();
     for operation in &operations {
-        by_key.entry(operation.key.as_str()).or_default().push(operation.clone());
+        if model_of(&operation.key) == gc::GC_MODEL {
+            gc_ops.push(operation.clone());
+        } else {
+            by_key.entry(operation.key.as_str()).or_default().push(operation.clone());
+        }
+    }
+    if !gc_ops.is_empty() {
+        let (anomalies, summary) = gc::check(&gc_ops);
+        findings.anomalies.extend(anomalies);
+        findings.gc = Some(summary);
     }
     for (key, ops) in &by_key {
         match model_of(key) {

@@ -72,7 +72,7 @@ pub struct Scene<'a> {
 }
 
 /// Calls `call` on each of `endpoints` until one answers; Err with every failure otherwise.
-async fn call_any<T, F, Fut>(endpoints: &[String], security: &ClientSecurity, call: F) -> Result<T, String>
+pub(crate) async fn call_any<T, F, Fut>(endpoints: &[String], security: &ClientSecurity, call: F) -> Result<T, String>
 where
     F: Fn(AdminStub) -> Fut,
     Fut: Future<Output = Result<T, String>>,

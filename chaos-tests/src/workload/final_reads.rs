@@ -22,7 +22,7 @@ use crate::workload::CLIENT_DEADLINE_MS;
 
 /// How long the final reads (and, separately, the replica comparison) keep retrying.
 pub const FINAL_READ_TIMEOUT_MS: u64 = 60_000;
-const FINAL_READ_RETRY_MS: u64 = 200;
+pub const FINAL_READ_RETRY_MS: u64 = 200;
 
 /// Reads every key back and records it.
 pub async fn read_back(context: &Context, client: &ClusterClient) {

@@ -7,7 +7,10 @@
 pub mod counters;
 mod error;
 pub mod final_reads;
+pub mod gc;
+pub mod gc_final;
 pub mod locks;
+mod mix;
 pub mod objects;
 pub mod registers;
 pub mod users;
@@ -28,6 +31,7 @@ use proto::heap as pb;
 use tokio::task::JoinHandle;
 
 pub use error::WorkloadError;
+pub use mix::Workload;
 
 use crate::endpoints::Endpoints;
 use crate::history::History;
@@ -59,6 +63,7 @@ pub const REGISTER_WORKERS: usize = 4;
 pub const COUNTER_WORKERS: usize = 2;
 pub const LOCK_WORKERS: usize = 3;
 pub const TABS_PER_USER: usize = 2;
+pub const GC_WORKERS: usize = 3;
 
 /// What every worker shares.
 pub struct Context {
@@ -120,6 +125,10 @@ pub enum Answer {
     Committed,
     Granted(u64),
     LockTimedOut,
+    /// A hold was taken of every id that exists; these do not.
+    Held {
+        missing: Vec<u64>,
+    },
     /// Applied and refused by the state machine: nothing changed.
     Refused {
         kind: i32,
@@ -148,6 +157,7 @@ pub fn classify(result: Result<Result<pb::SessionResponse, ClientError>, tokio::
         Some(R::Committed(_)) | Some(R::Unlocked(_)) | Some(R::Done(_)) => Answer::Committed,
         Some(R::Granted(granted)) => Answer::Granted(granted.token),
         Some(R::TimedOut(_)) => Answer::LockTimedOut,
+        Some(R::Held(held)) => Answer::Held { missing: held.missing },
         Some(R::Rejected(r)) => {
             let ambiguous = [
                 pb::RejectionKind::UnknownSession,
@@ -267,6 +277,17 @@ impl Worker {
         }
     }
 
+    /// Closes the session now (its locks and holds end); the next request opens a new one under
+    /// a new process id. None when there was none; Err(why) when the outcome is unknown.
+    pub async fn close_session(&mut self) -> Option<Result<(), String>> {
+        let session = self.session.take()?;
+        Some(match within(session.close()).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err(format!("no answer within {OP_DEADLINE_MS} ms")),
+        })
+    }
+
     /// Closes the session at the end of the run.
     pub async fn finish(&mut self) {
         if let Some(session) = self.session.take() {
@@ -277,12 +298,26 @@ impl Worker {
     /// Sends one session command with the operation deadline; an unknown outcome abandons the
     /// session. None when there is no session (the run is stopping).
     pub async fn request(&mut self, command: pb::session_request::Command) -> Option<Answer> {
+        self.request_with_response(command).await.map(|(answer, _)| answer)
+    }
+
+    /// `request`, with the response itself when one came (for what `Answer` leaves out, such
+    /// as the ids a transaction created).
+    pub async fn request_with_response(
+        &mut self,
+        command: pb::session_request::Command,
+    ) -> Option<(Answer, Option<pb::SessionResponse>)> {
         let session = self.session().await?;
-        let answer = classify(within(session.call(command)).await);
+        let result = within(session.call(command)).await;
+        let response = match &result {
+            Ok(Ok(response)) => Some(response.clone()),
+            _ => None,
+        };
+        let answer = classify(result);
         if matches!(answer, Answer::Unknown(_)) {
             self.abandon_session();
         }
-        Some(answer)
+        Some((answer, response))
     }
 
     /// A linearizable read of one object (with a client for the current addresses).
@@ -290,20 +325,28 @@ impl Worker {
         self.refresh_client();
         read_object(&self.client, id).await
     }
+
+    /// A linearizable graph read (with a client for the current addresses).
+    pub async fn read_graph(&mut self, request: pb::ReadRequest) -> Result<pb::ReadResponse, String> {
+        self.refresh_client();
+        read_graph(&self.client, request).await
+    }
+}
+
+/// A linearizable graph read with the operation deadline.
+pub async fn read_graph(client: &ClusterClient, request: pb::ReadRequest) -> Result<pb::ReadResponse, String> {
+    match within(client.read(request)).await {
+        Err(_) => Err(format!("no answer within {OP_DEADLINE_MS} ms")),
+        Ok(Err(e)) => Err(e.to_string()),
+        Ok(Ok(response)) => Ok(response),
+    }
 }
 
 /// A linearizable read of object `id` with the operation deadline.
 pub async fn read_object(client: &ClusterClient, id: u64) -> Result<pb::Object, String> {
     let request = pb::ReadRequest { ids: vec![id], ..Default::default() };
-    match within(client.read(request)).await {
-        Err(_) => Err(format!("no answer within {OP_DEADLINE_MS} ms")),
-        Ok(Err(e)) => Err(e.to_string()),
-        Ok(Ok(response)) => response
-            .objects
-            .into_iter()
-            .find(|o| o.id == id)
-            .ok_or_else(|| format!("object {id} missing from the read")),
-    }
+    let response = read_graph(client, request).await?;
+    response.objects.into_iter().find(|o| o.id == id).ok_or_else(|| format!("object {id} missing from the read"))
 }
 
 /// The int field `value` of a register or counter object.
@@ -334,28 +377,32 @@ pub fn string(text: &str) -> Option<pb::Value> {
     heap_client::tx::value(pb::value::Kind::StringValue(text.to_string()))
 }
 
-/// Starts every worker of every workload; they run until `Context::stop`.
-pub fn spawn_all(context: &Arc<Context>) -> Result<Vec<JoinHandle<()>>, WorkloadError> {
+/// Starts every worker of the chosen workloads; they run until `Context::stop`.
+pub fn spawn_all(context: &Arc<Context>, workloads: &[Workload]) -> Result<Vec<JoinHandle<()>>, WorkloadError> {
     let mut handles = Vec::new();
     let mut index = 0;
     let mut next = || {
         index += 1;
         index - 1
     };
-    for _ in 0..REGISTER_WORKERS {
+    let workers = |workload: Workload, count: usize| if workloads.contains(&workload) { count } else { 0 };
+    for _ in 0..workers(Workload::Registers, REGISTER_WORKERS) {
         handles.push(tokio::spawn(registers::run(Worker::new(Arc::clone(context), next(), "register")?)));
     }
-    for _ in 0..COUNTER_WORKERS {
+    for _ in 0..workers(Workload::Counters, COUNTER_WORKERS) {
         handles.push(tokio::spawn(counters::run(Worker::new(Arc::clone(context), next(), "counter")?)));
     }
-    for _ in 0..LOCK_WORKERS {
+    for _ in 0..workers(Workload::Locks, LOCK_WORKERS) {
         handles.push(tokio::spawn(locks::run(Worker::new(Arc::clone(context), next(), "lock")?)));
     }
-    for user in 0..context.objects.users.len() {
+    for user in 0..workers(Workload::Users, context.objects.users.len()) {
         for _ in 0..TABS_PER_USER {
             let worker = Worker::new(Arc::clone(context), next(), &format!("user{user}"))?;
             handles.push(tokio::spawn(users::run(worker, user)));
         }
+    }
+    for gc_worker in 0..workers(Workload::Gc, GC_WORKERS) {
+        handles.push(tokio::spawn(gc::run(Worker::new(Arc::clone(context), next(), "gc")?, gc_worker)));
     }
     Ok(handles)
 }
