@@ -4,7 +4,7 @@
 
 use std::io;
 
-use super::image_file::ImageError;
+use super::snapshot_error::ImageError;
 use crate::machine::LoadError;
 
 #[derive(Debug, thiserror::Error)]

@@ -11,20 +11,10 @@ use serde::Serialize;
 
 use super::snapshot_codec::encode_snapshot;
 use super::snapshot_codec::SnapshotView;
+use super::snapshot_error::ImageError;
+#[cfg(test)]
+use super::snapshot_error::SNAPSHOT_SIZE_BYTES_CEILING;
 use crate::types::SnapshotMeta;
-
-/// The largest snapshot the format allows. Snapshots are built, sent and installed as one buffer,
-/// so a node builds, keeps and reads back its own snapshots up to this (its heap is in memory
-/// already; refusing to snapshot it would stop the node). What a node accepts from a peer is the
-/// lower, configurable bound below, checked as the stream arrives (`check_received_snapshot`).
-pub const SNAPSHOT_SIZE_BYTES_CEILING: u64 = 64 * 1024 * 1024 * 1024;
-/// The bincode decoder's limit is a `usize`: a target where the ceiling does not fit fails here.
-const _: () = assert!(SNAPSHOT_SIZE_BYTES_CEILING <= usize::MAX as u64);
-
-/// The default for the largest snapshot a node accepts from a peer (heap-server's
-/// `--snapshot-size-bytes-max`): a received stream is held in memory whole before it is checked.
-pub const SNAPSHOT_SIZE_BYTES_MAX_DEFAULT: u64 = 1024 * 1024 * 1024;
-const _: () = assert!(SNAPSHOT_SIZE_BYTES_MAX_DEFAULT <= SNAPSHOT_SIZE_BYTES_CEILING);
 
 const SNAPSHOT_FILE_NAME: &str = "snapshot.bin";
 const SNAPSHOT_TMP_FILE_NAME: &str = "snapshot.bin.tmp";
@@ -34,19 +24,6 @@ const SNAPSHOT_TMP_FILE_NAME: &str = "snapshot.bin.tmp";
 pub struct SnapshotImage {
     pub meta: SnapshotMeta,
     pub pairs: Vec<(Vec<u8>, Vec<u8>)>,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ImageError {
-    #[error(
-        "snapshot is {size_bytes} bytes, over the limit of {size_bytes_max} bytes; raise \
-         --snapshot-size-bytes-max on every node (at most {SNAPSHOT_SIZE_BYTES_CEILING}) or shrink the heap"
-    )]
-    TooLarge { size_bytes: u64, size_bytes_max: u64 },
-    #[error("snapshot is corrupt: {0}; it is not installed (the sender will retry, or wipe this node's data dir)")]
-    Corrupt(String),
-    #[error("snapshot file i/o failed at {path}: {error}; check the disk, the node stops")]
-    Io { path: String, error: std::io::Error },
 }
 
 impl SnapshotImage {
@@ -69,15 +46,6 @@ impl SnapshotImage {
         let pairs = view.pairs().map(|(key, value)| (key.to_vec(), value.to_vec())).collect();
         Ok(SnapshotImage { meta: view.meta, pairs })
     }
-}
-
-pub(crate) fn check_size(size_bytes: usize, size_bytes_max: u64) -> Result<(), ImageError> {
-    // usize is at most 64 bits on every supported target (see the assert on the ceiling).
-    let size_bytes = size_bytes as u64;
-    if size_bytes > size_bytes_max {
-        return Err(ImageError::TooLarge { size_bytes, size_bytes_max });
-    }
-    Ok(())
 }
 
 /// Decodes a snapshot of at most `size_bytes_max` bytes and checks that it covers what its meta
@@ -134,6 +102,8 @@ pub fn read_snapshot_file(dir: &Path) -> Result<Option<Vec<u8>>, ImageError> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
+    use super::super::snapshot_codec::tests::pairs as codec_pairs;
+    use super::super::snapshot_codec::{config, encode_snapshot, SnapshotView, HEADER_SIZE_BYTES};
     use super::*;
 
     fn image() -> SnapshotImage {
@@ -177,5 +147,24 @@ mod tests {
         write_snapshot_file(dir.path(), b"one").unwrap();
         write_snapshot_file(dir.path(), b"two").unwrap();
         assert_eq!(read_snapshot_file(dir.path()).unwrap().unwrap(), b"two");
+    }
+
+    /// The streaming encoder writes exactly what `SnapshotImage`'s bincode encoding does, so
+    /// snapshots and backups written either way read back the same.
+    #[test]
+    fn the_stream_is_byte_for_byte_the_bincode_image() {
+        let meta = SnapshotMeta::default();
+        let streamed = encode_snapshot(&meta, codec_pairs().len() as u64, 0, |writer| {
+            for (key, value) in codec_pairs() {
+                writer.push(&key, &value);
+            }
+        })
+        .unwrap();
+        let body = bincode::serde::encode_to_vec(&SnapshotImage { meta: meta.clone(), pairs: codec_pairs() }, config());
+        assert_eq!(&streamed[HEADER_SIZE_BYTES..], &body.unwrap()[..]);
+        let view = SnapshotView::decode(&streamed, SNAPSHOT_SIZE_BYTES_CEILING).unwrap();
+        assert_eq!(view.pairs().count(), codec_pairs().len());
+        let read: Vec<(Vec<u8>, Vec<u8>)> = view.pairs().map(|(k, v)| (k.to_vec(), v.to_vec())).collect();
+        assert_eq!(read, codec_pairs());
     }
 }

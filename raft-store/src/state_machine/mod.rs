@@ -7,14 +7,15 @@ mod image_writer;
 mod keys;
 mod snapshot_activity;
 mod snapshot_codec;
+mod snapshot_error;
 mod store;
 
 pub use error::StateMachineError;
 pub use image_file::check_received_snapshot;
-pub use image_file::ImageError;
 /// For `backup::seed`, which installs a restored image as a new node's snapshot.
 pub(crate) use image_file::SnapshotImage;
-pub use image_file::SNAPSHOT_SIZE_BYTES_CEILING;
-pub use image_file::SNAPSHOT_SIZE_BYTES_MAX_DEFAULT;
 pub use snapshot_activity::SnapshotCounts;
+pub use snapshot_error::ImageError;
+pub use snapshot_error::SNAPSHOT_SIZE_BYTES_CEILING;
+pub use snapshot_error::SNAPSHOT_SIZE_BYTES_MAX_DEFAULT;
 pub use store::StateMachineStore;
