@@ -29,19 +29,34 @@
 //!   a log barrier and three fsyncs per apply batch. The state machine store owns its durability.
 //!
 //! # Memory
-//! Every entry after the purge point is held in memory (reads never touch disk), so memory is the
-//! size of the entries since the last purge; openraft purges after each snapshot.
+//! Memory does not grow with entry count times entry size. For every entry after the purge point
+//! the store keeps its log id (as leader runs) and its record's offset and size, about 8 bytes
+//! (`log_index.rs`); of the entries themselves it keeps only the most recent, up to
+//! `LogOptions::cache_bytes_max` (default and most `LOG_CACHE_BYTES_MAX`, 64 MiB; `cache.rs`).
+//! Reads take what they can from the cache and `pread` the older records from their segments,
+//! checking each record's checksum and that it is the entry the index expects; a mismatch is a
+//! `CorruptSegment` error that fails the store (`record_reader.rs`). Appended entries leave the
+//! cache even before they are fsynced: `pwrite`'s bytes are readable by `pread` at once. Reads
+//! plan under the state lock and copy from disk after it (`read_plan.rs`), so appends are not held
+//! up by a lagging follower's catch-up; truncation waits for such reads (`records_stable`).
+//! `limited_get_log_entries` (replication) and `entries_stream` (apply) read at most
+//! `LIMITED_READ_BYTES_MAX` at a time; `try_get_log_entries` returns whatever range it is asked.
 //!
 //! # Recovery
 //! See `recovery.rs`: only a torn tail of the last segment is cut (with a warning); any other
 //! damage or gap is a fatal `LogError` telling the operator to re-seed the node from a peer.
+//! Recovery reads one segment at a time and rebuilds the index and the cache as it goes.
 
+mod cache;
 mod disk;
 mod error;
 mod flusher;
+mod log_index;
 mod meta_file;
 mod options;
+mod read_plan;
 mod record;
+mod record_reader;
 mod recovery;
 mod segment;
 mod stats;

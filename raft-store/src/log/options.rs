@@ -1,4 +1,5 @@
-//! `LogOptions`: the tunables of a `LogStore`, validated against the bounds of the on-disk format.
+//! `LogOptions`: the tunables of a `LogStore`, validated against the bounds of the on-disk format
+//! and of its memory.
 
 use super::error::LogError;
 use super::record::RECORD_SIZE_BYTES_MAX;
@@ -15,6 +16,17 @@ const _: () = assert!(SEGMENT_SIZE_BYTES_MIN <= SEGMENT_SIZE_BYTES_MAX);
 // exceeds SEGMENT_SIZE_BYTES_MAX.
 const _: () = assert!(RECORD_SIZE_BYTES_MAX as u64 <= SEGMENT_SIZE_BYTES_MAX);
 
+/// Default and largest budget of the entry cache (`cache.rs`): the most recent entries are kept
+/// in memory up to this many bytes, counted as each entry's record size plus its in-memory
+/// struct; older entries are read back from their segment files. 64 MiB holds the last ~900
+/// entries of a bulk-write workload (~70 KB each), which covers replication to healthy followers
+/// and the apply path; only a lagging follower or a restart reads from disk.
+pub const LOG_CACHE_BYTES_MAX: u64 = 64 * 1024 * 1024;
+
+// One maximal record fits in the default budget, so the cache can hold at least the last entry
+// of any workload at the default.
+const _: () = assert!(RECORD_SIZE_BYTES_MAX as u64 <= LOG_CACHE_BYTES_MAX);
+
 /// Options of `LogStore::open_with`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LogOptions {
@@ -24,11 +36,18 @@ pub struct LogOptions {
     /// in `append` itself when nothing is queued for the flusher thread, which saves two thread
     /// wake-ups on the commit path. `None`: every append goes through the flusher.
     pub local_node: Option<NodeId>,
+    /// Bytes of recent entries kept in memory (at most `LOG_CACHE_BYTES_MAX`; 0 reads every
+    /// entry from disk). Everything else the log keeps in memory is a few bytes per entry.
+    pub cache_bytes_max: u64,
 }
 
 impl Default for LogOptions {
     fn default() -> Self {
-        LogOptions { segment_size_bytes: SEGMENT_SIZE_BYTES_MAX, local_node: None }
+        LogOptions {
+            segment_size_bytes: SEGMENT_SIZE_BYTES_MAX,
+            local_node: None,
+            cache_bytes_max: LOG_CACHE_BYTES_MAX,
+        }
     }
 }
 
@@ -47,6 +66,14 @@ impl LogOptions {
                 reason: format!(
                     "segment_size_bytes {} is over the maximum of {SEGMENT_SIZE_BYTES_MAX}",
                     self.segment_size_bytes
+                ),
+            });
+        }
+        if self.cache_bytes_max > LOG_CACHE_BYTES_MAX {
+            return Err(LogError::InvalidOptions {
+                reason: format!(
+                    "cache_bytes_max {} is over the maximum of {LOG_CACHE_BYTES_MAX}",
+                    self.cache_bytes_max
                 ),
             });
         }

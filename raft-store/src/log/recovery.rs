@@ -1,5 +1,10 @@
 //! Recovery on open: read the vote and purge point, scan every segment in order, verify checksums
-//! and index continuity, cut a torn tail off the last segment, and rebuild the in-memory log.
+//! and index continuity, cut a torn tail off the last segment, and rebuild the in-memory index of
+//! every entry and the cache of the most recent ones.
+//!
+//! Memory: one segment is read and decoded at a time (at most `SEGMENT_SIZE_BYTES_MAX` of file
+//! plus its entries, one at a time), each entry goes into the index (a few bytes) and the cache,
+//! which evicts the oldest as it goes, so recovery ends holding what a running store holds.
 //!
 //! Policy: the only damage repaired is a torn tail of the LAST segment (bytes of an append that
 //! was never fsynced, so never acknowledged). Anything else (a bad record in an earlier segment, a
@@ -7,13 +12,14 @@
 //! indexes) is fatal, because dropping it could drop an entry this node acknowledged.
 
 use std::collections::BTreeMap;
-use std::collections::VecDeque;
 use std::fs::OpenOptions;
 use std::path::Path;
 use std::path::PathBuf;
 
+use super::cache::EntryCache;
 use super::disk;
 use super::error::LogError;
+use super::log_index::LogIndex;
 use super::meta_file;
 use super::meta_file::PURGED_FILE_NAME;
 use super::meta_file::TMP_FILE_SUFFIX;
@@ -41,21 +47,25 @@ pub(crate) struct Recovered {
     pub(crate) vote: Option<Vote>,
     pub(crate) purged: Option<LogId>,
     pub(crate) segments: BTreeMap<u64, Segment>,
-    /// Entries after the purge point, contiguous.
-    pub(crate) entries: VecDeque<Entry>,
-    /// Byte offset of each entry's record within its segment, parallel to `entries`.
-    pub(crate) offsets: VecDeque<u64>,
+    /// Every entry after the purge point, contiguous.
+    pub(crate) index: LogIndex,
+    /// The most recent of them, within the cache budget.
+    pub(crate) cache: EntryCache,
 }
 
-/// The records of one segment and the length of its valid prefix.
+/// What scanning one segment found: its last valid record and the length of its valid prefix.
 struct Scanned {
-    records: Vec<(Entry, u64)>,
+    last_index: Option<u64>,
     valid_len_bytes: u64,
 }
 
+/// One valid record of a segment as the scan finds it: the entry, its offset and its size.
+type RecordSink<'a> = dyn FnMut(Entry, u64, usize) + 'a;
+
 /// Reads the log in `dir` back after a restart or crash: the vote, the purge point and every
-/// entry after it, repairing only a torn tail of the last segment.
-pub(crate) fn recover(dir: &Path, counters: &Counters) -> Result<Recovered, LogError> {
+/// entry after it (into the index, and the newest into a cache of `cache_bytes_max`), repairing
+/// only a torn tail of the last segment.
+pub(crate) fn recover(dir: &Path, counters: &Counters, cache_bytes_max: u64) -> Result<Recovered, LogError> {
     remove_tmp_files(dir, counters)?;
     let vote: Option<Vote> = meta_file::read_meta(dir, VOTE_FILE_NAME)?;
     let purged: Option<LogId> = meta_file::read_meta(dir, PURGED_FILE_NAME)?;
@@ -63,8 +73,13 @@ pub(crate) fn recover(dir: &Path, counters: &Counters) -> Result<Recovered, LogE
     if let Some(purged) = &purged {
         remove_purged_segment_files(dir, &mut names, purged, counters)?;
     }
-    let mut recovered =
-        Recovered { vote, purged, segments: BTreeMap::new(), entries: VecDeque::new(), offsets: VecDeque::new() };
+    let mut recovered = Recovered {
+        vote,
+        purged,
+        segments: BTreeMap::new(),
+        index: LogIndex::default(),
+        cache: EntryCache::new(cache_bytes_max),
+    };
     load_segments(dir, names, &mut recovered, counters)?;
     remove_segments_purged_past_the_end(dir, &mut recovered, counters)?;
     check_recovered(dir, &recovered)?;
@@ -114,34 +129,38 @@ fn load_segments(
                 });
             }
         }
-        let Some(scanned) = read_valid_records(dir, &path, first_index, is_last, counters)? else {
+        let purged_index = recovered.purged.map(|purged| purged.index);
+        let (index, cache) = (&mut recovered.index, &mut recovered.cache);
+        let mut keep = |entry: Entry, offset_bytes: u64, size_bytes: usize| {
+            if purged_index.is_some_and(|purged| entry.log_id.index <= purged) {
+                return;
+            }
+            index.push(&entry.log_id, offset_bytes, size_bytes);
+            cache.push(entry, size_bytes);
+        };
+        let Some(scanned) = read_valid_records(dir, &path, first_index, is_last, counters, &mut keep)? else {
             continue;
         };
-        let last_index = scanned.records.last().map(|(entry, _)| entry.log_id.index).expect("records is not empty");
+        let last_index = scanned.last_index.expect("a segment kept holds a record");
         expected_index = Some(last_index + 1);
-        for (entry, offset) in scanned.records {
-            if recovered.purged.as_ref().is_some_and(|p| entry.log_id.index <= p.index) {
-                continue;
-            }
-            recovered.entries.push_back(entry);
-            recovered.offsets.push_back(offset);
-        }
         recovered.segments.insert(first_index, Segment::open_existing(path, first_index, scanned.valid_len_bytes)?);
     }
     Ok(())
 }
 
-/// Reads and checks one segment, cutting a torn tail off the last one. Returns None when the last
-/// segment holds no record (after removing it); any other segment without a record is corrupt.
+/// Reads and checks one segment, handing each valid record to `sink` and cutting a torn tail off
+/// the last one. Returns None when the last segment holds no record (after removing it); any other
+/// segment without a record is corrupt.
 fn read_valid_records(
     dir: &Path,
     path: &Path,
     first_index: u64,
     is_last: bool,
     counters: &Counters,
+    sink: &mut RecordSink<'_>,
 ) -> Result<Option<Scanned>, LogError> {
     let bytes = read_segment(dir, path)?;
-    let scanned = scan_segment(dir, path, first_index, &bytes, is_last)?;
+    let scanned = scan_segment(dir, path, first_index, &bytes, is_last, sink)?;
     let file_len_bytes = bytes.len() as u64;
     if scanned.valid_len_bytes < file_len_bytes {
         assert!(is_last, "only the last segment may have a torn tail");
@@ -153,7 +172,7 @@ fn read_valid_records(
             "cut a torn tail off the last log segment: an append that was never fsynced, so never acknowledged"
         );
     }
-    if scanned.records.is_empty() {
+    if scanned.last_index.is_none() {
         if !is_last {
             return Err(corrupt(dir, path, 0, "an empty segment that is not the last".to_string()));
         }
@@ -172,7 +191,7 @@ fn remove_segments_purged_past_the_end(
     recovered: &mut Recovered,
     counters: &Counters,
 ) -> Result<(), LogError> {
-    if recovered.entries.is_empty() && !recovered.segments.is_empty() {
+    if recovered.index.is_empty() && !recovered.segments.is_empty() {
         assert!(recovered.purged.is_some(), "records exist but none kept: they must all be purged");
         for segment in recovered.segments.values() {
             segment::remove_segment_file(&segment.path)?;
@@ -183,28 +202,23 @@ fn remove_segments_purged_past_the_end(
     Ok(())
 }
 
-/// Checks the recovered log: the first entry follows the purge point (a hole there is a `Gap`),
-/// and the entries are contiguous with an offset each.
+/// Checks the recovered log: the first entry follows the purge point (a hole there is a `Gap`).
+/// Contiguity after it holds by construction (`LogIndex::push` asserts it).
 fn check_recovered(dir: &Path, recovered: &Recovered) -> Result<(), LogError> {
-    let Recovered { purged, segments, entries, offsets, .. } = recovered;
-    if let (Some(purged), Some(first)) = (purged, entries.front()) {
-        if first.log_id.index != purged.index + 1 {
+    let Recovered { purged, segments, index, .. } = recovered;
+    if let (Some(purged), Some(first)) = (purged, index.first_index()) {
+        if first != purged.index + 1 {
             let segment = segments.values().next().map(|s| s.path.clone()).unwrap_or_default();
             return Err(LogError::Gap {
                 dir: dir.to_path_buf(),
                 segment,
                 expected_index: purged.index + 1,
-                found_index: first.log_id.index,
+                found_index: first,
             });
         }
     }
-    if let Some(first) = entries.front() {
-        let first_index = first.log_id.index;
-        for (position, entry) in entries.iter().enumerate() {
-            assert_eq!(entry.log_id.index, first_index + position as u64, "entries are contiguous");
-        }
-    }
-    assert_eq!(entries.len(), offsets.len());
+    index.validate();
+    recovered.cache.validate();
     Ok(())
 }
 
@@ -270,9 +284,17 @@ fn read_segment(dir: &Path, path: &Path) -> Result<Vec<u8>, LogError> {
     std::fs::read(path).map_err(|e| LogError::io("reading", path, e))
 }
 
-/// Decodes the records of one segment. Stops at a torn tail only if `is_last`.
-fn scan_segment(dir: &Path, path: &Path, first_index: u64, bytes: &[u8], is_last: bool) -> Result<Scanned, LogError> {
-    let mut records = Vec::new();
+/// Decodes the records of one segment, handing each to `sink` once its index is checked. Stops at
+/// a torn tail only if `is_last`.
+fn scan_segment(
+    dir: &Path,
+    path: &Path,
+    first_index: u64,
+    bytes: &[u8],
+    is_last: bool,
+    sink: &mut RecordSink<'_>,
+) -> Result<Scanned, LogError> {
+    let mut last_index = None;
     let mut offset = 0usize;
     let mut expected_index = first_index;
     // Each record takes at least a header, which bounds the loop.
@@ -292,7 +314,8 @@ fn scan_segment(dir: &Path, path: &Path, first_index: u64, bytes: &[u8], is_last
                         found_index: index,
                     });
                 }
-                records.push((*entry, offset_bytes));
+                sink(*entry, offset_bytes, size_bytes);
+                last_index = Some(index);
                 offset += size_bytes;
                 expected_index += 1;
             }
@@ -324,7 +347,7 @@ fn scan_segment(dir: &Path, path: &Path, first_index: u64, bytes: &[u8], is_last
         }
     }
     assert!(offset <= bytes.len());
-    Ok(Scanned { records, valid_len_bytes: offset as u64 })
+    Ok(Scanned { last_index, valid_len_bytes: offset as u64 })
 }
 
 /// The index of the record right after a bad record at `offset` (whose header claims

@@ -37,12 +37,17 @@ pub struct LogStats {
     pub segment_count: u64,
     /// Bytes in all segment files.
     pub segment_bytes: u64,
-    /// Entries held in memory (every entry after the purge point).
+    /// Entries in the log (every entry after the purge point), cached or on disk only.
     pub entry_count: u64,
-    /// Index of the first entry held, if any.
+    /// Index of the first entry in the log, if any.
     pub first_index: Option<u64>,
-    /// Index of the last entry held, if any.
+    /// Index of the last entry in the log, if any.
     pub last_index: Option<u64>,
+    /// Most recent entries held in memory (`LogOptions::cache_bytes_max`).
+    pub cached_entry_count: u64,
+    /// What the cached entries are charged: record sizes plus the in-memory entry structs; at
+    /// most `LogOptions::cache_bytes_max`.
+    pub cached_bytes: u64,
     /// `fdatasync` calls on segment files (group commits, segment rolls, truncations).
     pub fdatasync_count: u64,
     /// `fsync` calls on metadata files and the directory.

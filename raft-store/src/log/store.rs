@@ -1,13 +1,13 @@
-//! `LogStore`: openraft's `RaftLogStorage` over fdatasync'd segment files, with every entry after
-//! the purge point held in memory so reads never touch the disk.
+//! `LogStore`: openraft's `RaftLogStorage` over fdatasync'd segment files. In memory it keeps an
+//! index of every entry after the purge point (log id and record location, a few bytes each) and
+//! the most recent entries up to a byte budget (`cache.rs`); older entries are read back from
+//! their segment files (`record_reader.rs`).
 
 use std::collections::BTreeMap;
-use std::collections::VecDeque;
 use std::fmt::Debug;
 use std::fs::File;
 use std::fs::OpenOptions;
 use std::io;
-use std::ops::Bound;
 use std::ops::RangeBounds;
 use std::path::Path;
 use std::path::PathBuf;
@@ -16,6 +16,12 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::MutexGuard;
+use std::sync::RwLock;
+use std::sync::RwLockReadGuard;
+use std::sync::RwLockWriteGuard;
+
+use futures::Stream;
+use futures::TryStreamExt;
 
 use openraft::storage::IOFlushed;
 use openraft::storage::LogState;
@@ -23,18 +29,23 @@ use openraft::storage::RaftLogStorage;
 use openraft::OptionalSend;
 use openraft::RaftLogReader;
 
+use super::cache::EntryCache;
 use super::disk;
 use super::error::LogError;
 use super::flusher;
 use super::flusher::FlushRequest;
 use super::flusher::Flusher;
+use super::log_index::LogIndex;
 use super::meta_file;
 use super::meta_file::PURGED_FILE_NAME;
 use super::meta_file::VOTE_FILE_NAME;
 use super::options::LogOptions;
+use super::read_plan;
+use super::read_plan::ReadLimit;
 use super::record::encode_record;
 use super::record::EncodeError;
 use super::record::RECORD_PAYLOAD_SIZE_BYTES_MAX;
+use super::record_reader;
 use super::recovery;
 use super::recovery::LOCK_FILE_NAME;
 use super::recovery::SEGMENT_COUNT_MAX;
@@ -48,8 +59,18 @@ use crate::types::LogId;
 use crate::types::TypeConfig;
 use crate::types::Vote;
 
-/// Most entries `limited_get_log_entries` returns at once.
+/// Most entries `limited_get_log_entries` returns at once, and most entries one step of
+/// `entries_stream` reads.
 pub(crate) const LIMITED_READ_ENTRIES_MAX: u64 = 4096;
+
+/// Most record bytes `limited_get_log_entries` returns at once (at least one entry whatever its
+/// size), and most one step of `entries_stream` reads: replication of a lagging follower and the
+/// apply path hold about this much of the log at a time, not a whole range of large entries.
+/// Matches heap-server's AppendEntries payload bound, which cuts a batch there anyway.
+pub(crate) const LIMITED_READ_BYTES_MAX: u64 = 16 * 1024 * 1024;
+
+const LIMITED_READ: ReadLimit =
+    ReadLimit { entries_max: LIMITED_READ_ENTRIES_MAX, record_bytes_max: LIMITED_READ_BYTES_MAX };
 
 /// The durable Raft log of one node: its entries, its vote and its purge point.
 ///
@@ -68,6 +89,11 @@ struct Inner {
     dir: PathBuf,
     options: LogOptions,
     state: Mutex<State>,
+    /// Held shared while a read copies records from segment files outside the state lock, and
+    /// exclusively by truncation, the one change that rewrites bytes at offsets the index once
+    /// pointed at (appends write past every indexed record; purge only unlinks files, which a
+    /// reader holding the `File` still reads). Taken before the state lock, never after it.
+    records_stable: RwLock<()>,
     counters: Arc<Counters>,
     /// Set by the first failed write or sync; the store then refuses every write.
     failed: Arc<AtomicBool>,
@@ -78,16 +104,16 @@ struct Inner {
     _lock_file: File,
 }
 
-/// The log as the store knows it: on disk and, after the purge point, in memory.
+/// The log as the store knows it: on disk, and in memory its index and its most recent entries.
 struct State {
     vote: Option<Vote>,
     purged: Option<LogId>,
     /// Segment files by first index; the last one is the active segment appends go to.
     segments: BTreeMap<u64, Segment>,
-    /// Every entry after the purge point, contiguous.
-    entries: VecDeque<Entry>,
-    /// Offset of each entry's record in its segment, parallel to `entries`.
-    offsets: VecDeque<u64>,
+    /// Every entry after the purge point, contiguous: its log id and where its record lies.
+    index: LogIndex,
+    /// The most recent entries, within `LogOptions::cache_bytes_max`.
+    cache: EntryCache,
 }
 
 impl LogStore {
@@ -102,19 +128,21 @@ impl LogStore {
         let counters = Arc::new(Counters::default());
         create_dir(dir, &counters)?;
         let lock_file = lock_dir(dir)?;
-        let recovered = recovery::recover(dir, &counters)?;
+        let recovered = recovery::recover(dir, &counters, options.cache_bytes_max)?;
         let state = State {
             vote: recovered.vote,
             purged: recovered.purged,
             segments: recovered.segments,
-            entries: recovered.entries,
-            offsets: recovered.offsets,
+            index: recovered.index,
+            cache: recovered.cache,
         };
         state.validate();
         tracing::info!(
             dir = %dir.display(),
             segment_count = state.segments.len(),
-            entry_count = state.entries.len(),
+            entry_count = state.index.len(),
+            cached_entry_count = state.cache.len(),
+            cached_bytes = state.cache.cached_bytes(),
             purged = ?state.purged,
             last_log_id = ?state.last_log_id(),
             "opened the raft log"
@@ -134,6 +162,7 @@ impl LogStore {
                 dir: dir.to_path_buf(),
                 options,
                 state: Mutex::new(state),
+                records_stable: RwLock::new(()),
                 counters,
                 failed,
                 flusher,
@@ -208,10 +237,7 @@ fn lock_dir(dir: &Path) -> Result<File, LogError> {
 
 impl State {
     fn last_log_id(&self) -> Option<LogId> {
-        match self.entries.back() {
-            Some(entry) => Some(entry.log_id),
-            None => self.purged,
-        }
+        self.index.last_log_id().or(self.purged)
     }
 
     /// The index the next appended entry must have; None if the log is empty and never purged.
@@ -221,44 +247,25 @@ impl State {
 
     /// O(1) invariants, checked after every change.
     fn validate(&self) {
-        assert_eq!(self.entries.len(), self.offsets.len(), "an offset per entry");
+        self.index.validate();
+        self.cache.validate();
         assert!(self.segments.len() <= SEGMENT_COUNT_MAX, "segment count bounded");
-        if let (Some(first), Some(last)) = (self.entries.front(), self.entries.back()) {
-            assert_eq!(last.log_id.index - first.log_id.index + 1, self.entries.len() as u64, "entries are contiguous");
+        if let (Some(first), Some(last)) = (self.index.first_index(), self.index.last_index()) {
             if let Some(purged) = &self.purged {
-                assert_eq!(purged.index + 1, first.log_id.index, "the first entry follows the purge point");
-                assert!(purged < &first.log_id, "purged before the first entry");
+                assert_eq!(purged.index + 1, first, "the first entry follows the purge point");
+                let first_id = self.index.log_id(first).expect("the log holds its first entry");
+                assert!(purged < &first_id, "purged before the first entry");
             }
             let (active_first, active) = self.segments.last_key_value().expect("entries live in segments");
             assert_eq!(*active_first, active.first_index, "segments are keyed by first index");
-            assert!(*active_first <= last.log_id.index, "the last entry is in the active segment");
+            assert!(*active_first <= last, "the last entry is in the active segment");
+            if let (Some(cache_first), Some(cache_last)) = (self.cache.first_index(), self.cache.last_index()) {
+                assert!(cache_first >= first, "only entries after the purge point are cached");
+                assert_eq!(cache_last, last, "the cache is a suffix of the log");
+            }
+        } else {
+            assert_eq!(self.cache.len(), 0, "nothing is cached of an empty log");
         }
-    }
-
-    fn read_entries<RB: RangeBounds<u64>>(&self, range: &RB) -> Vec<Entry> {
-        let (Some(first), Some(last)) = (self.entries.front(), self.entries.back()) else {
-            return Vec::new();
-        };
-        let (first_index, last_index) = (first.log_id.index, last.log_id.index);
-        let start = match range.start_bound() {
-            Bound::Included(start) => *start,
-            Bound::Excluded(start) => start.saturating_add(1),
-            Bound::Unbounded => 0,
-        }
-        .max(first_index);
-        let end_inclusive = match range.end_bound() {
-            Bound::Included(end) => *end,
-            Bound::Excluded(0) => return Vec::new(),
-            Bound::Excluded(end) => end - 1,
-            Bound::Unbounded => u64::MAX,
-        }
-        .min(last_index);
-        if start > end_inclusive {
-            return Vec::new();
-        }
-        let low = (start - first_index) as usize;
-        let high = (end_inclusive - first_index) as usize;
-        self.entries.range(low..=high).cloned().collect()
     }
 }
 
@@ -301,15 +308,39 @@ impl Inner {
         if let Ok(state) = self.state.lock() {
             stats.segment_count = state.segments.len() as u64;
             stats.segment_bytes = state.segments.values().map(|s| s.len_bytes).sum();
-            stats.entry_count = state.entries.len() as u64;
-            stats.first_index = state.entries.front().map(|e| e.log_id.index);
-            stats.last_index = state.entries.back().map(|e| e.log_id.index);
+            stats.entry_count = state.index.len();
+            stats.first_index = state.index.first_index();
+            stats.last_index = state.index.last_index();
+            stats.cached_entry_count = state.cache.len();
+            stats.cached_bytes = state.cache.cached_bytes();
         }
         stats
     }
 
-    fn read_entries<RB: RangeBounds<u64>>(&self, range: &RB) -> Result<Vec<Entry>, LogError> {
-        Ok(self.lock_state()?.read_entries(range))
+    fn read_records_stable(&self) -> Result<RwLockReadGuard<'_, ()>, LogError> {
+        self.records_stable.read().map_err(|_| LogError::Failed { dir: self.dir.clone() })
+    }
+
+    fn lock_records_stable(&self) -> Result<RwLockWriteGuard<'_, ()>, LogError> {
+        self.records_stable.write().map_err(|_| LogError::Failed { dir: self.dir.clone() })
+    }
+
+    /// The entries the log holds in `range`, cut at `limit`: the plan is made under the state
+    /// lock (so the read is one consistent view), the records are read from disk after it is
+    /// released (so appends go on meanwhile). A record that fails its checks fails the store.
+    fn read_entries<RB: RangeBounds<u64>>(&self, range: &RB, limit: ReadLimit) -> Result<Vec<Entry>, LogError> {
+        let _records_stable = self.read_records_stable()?;
+        let plan = {
+            let state = self.lock_state()?;
+            read_plan::plan_read(&state.index, &state.cache, &state.segments, range, limit)
+        };
+        let mut entries = Vec::with_capacity(plan.entry_count());
+        for run in &plan.disk_runs {
+            let result = record_reader::read_run(&self.dir, run, &mut entries);
+            self.fail_on_error(result)?;
+        }
+        entries.extend(plan.cached);
+        Ok(entries)
     }
 
     fn read_vote(&self) -> Result<Option<Vote>, LogError> {
@@ -370,8 +401,10 @@ impl Inner {
         let result = self.write_records(&mut state, &entries, &encoded, &record_bounds);
         let offsets = self.fail_on_error(result)?;
         let entry_count = entries.len() as u64;
-        state.entries.extend(entries);
-        state.offsets.extend(offsets);
+        for ((entry, offset_bytes), (_, size_bytes)) in entries.into_iter().zip(offsets).zip(record_bounds) {
+            state.index.push(&entry.log_id, offset_bytes, size_bytes);
+            state.cache.push(entry, size_bytes);
+        }
         state.validate();
         Counters::add(&self.counters.appended_entry_count, entry_count);
         Ok(state.segments.last_key_value().map(|(_, segment)| segment.file.clone()))
@@ -430,6 +463,8 @@ impl Inner {
     /// Removes every entry after `last` (all of them if None), durably, newest segment first so a
     /// crash never leaves a hole.
     fn truncate_after(&self, last: Option<LogId>) -> Result<(), LogError> {
+        // No read may be copying records this truncation frees for rewriting.
+        let _records_stable = self.lock_records_stable()?;
         let mut state = self.lock_state()?;
         self.check_writable()?;
         let first_removed = match &last {
@@ -443,23 +478,22 @@ impl Inner {
                 });
             }
         }
-        let (Some(first), Some(last_entry)) = (state.entries.front(), state.entries.back()) else {
+        let (Some(first), Some(last_index)) = (state.index.first_index(), state.index.last_index()) else {
             return Ok(());
         };
-        if first_removed > last_entry.log_id.index {
+        if first_removed > last_index {
             return Ok(());
         }
-        let position = first_removed.saturating_sub(first.log_id.index) as usize;
-        let result = self.truncate_at(&mut state, position);
+        let result = self.truncate_at(&mut state, first_removed.max(first));
         self.fail_on_error(result)?;
         state.validate();
         Ok(())
     }
 
-    /// Removes `entries[position..]` from disk and memory.
-    fn truncate_at(&self, state: &mut State, position: usize) -> Result<(), LogError> {
-        let removed_index = state.entries[position].log_id.index;
-        let offset = state.offsets[position];
+    /// Removes the entries from `removed_index` on from disk and memory.
+    fn truncate_at(&self, state: &mut State, removed_index: u64) -> Result<(), LogError> {
+        let offset =
+            u64::from(state.index.location(removed_index).expect("the log holds the first removed entry").offset_bytes);
         let (&holding_first, _) =
             state.segments.range(..=removed_index).next_back().expect("every entry is in a segment");
         let later: Vec<u64> = state.segments.range(holding_first + 1..).map(|(first, _)| *first).collect();
@@ -476,8 +510,8 @@ impl Inner {
             let segment = state.segments.get_mut(&holding_first).expect("found just above");
             segment.truncate(offset, &self.counters)?;
         }
-        state.entries.truncate(position);
-        state.offsets.truncate(position);
+        state.index.truncate_from(removed_index);
+        state.cache.truncate_from(removed_index);
         Ok(())
     }
 
@@ -491,13 +525,11 @@ impl Inner {
                 return Ok(());
             }
         }
-        if let Some(first) = state.entries.front() {
-            if let Some(entry) = state.entries.get(log_id.index.saturating_sub(first.log_id.index) as usize) {
-                if log_id.index >= first.log_id.index && entry.log_id != log_id {
-                    return Err(LogError::Contract {
-                        reason: format!("purge({log_id}) but the log holds {} at that index", entry.log_id),
-                    });
-                }
+        if let Some(held) = state.index.log_id(log_id.index) {
+            if held != log_id {
+                return Err(LogError::Contract {
+                    reason: format!("purge({log_id}) but the log holds {held} at that index"),
+                });
             }
         }
         let result = self.purge_upto(&mut state, log_id);
@@ -509,12 +541,10 @@ impl Inner {
     fn purge_upto(&self, state: &mut State, log_id: LogId) -> Result<(), LogError> {
         meta_file::write_meta(&self.dir, PURGED_FILE_NAME, &log_id, &self.counters)?;
         state.purged = Some(log_id);
-        while state.entries.front().is_some_and(|entry| entry.log_id.index <= log_id.index) {
-            state.entries.pop_front();
-            state.offsets.pop_front();
-        }
+        state.index.purge_through(log_id.index);
+        state.cache.purge_through(log_id.index);
         let mut removed = Vec::new();
-        match state.entries.front().map(|entry| entry.log_id.index) {
+        match state.index.first_index() {
             // Nothing is kept: every segment holds only purged entries.
             None => removed.extend(std::mem::take(&mut state.segments).into_values()),
             // A segment holds only purged entries iff its successor starts at or below the first kept.
@@ -547,7 +577,7 @@ macro_rules! impl_raft_log_reader {
                 &mut self,
                 range: RB,
             ) -> Result<Vec<Entry>, io::Error> {
-                Ok(self.inner.read_entries(&range)?)
+                Ok(self.inner.read_entries(&range, ReadLimit::NONE)?)
             }
 
             async fn read_vote(&mut self) -> Result<Option<Vote>, io::Error> {
@@ -555,8 +585,17 @@ macro_rules! impl_raft_log_reader {
             }
 
             async fn limited_get_log_entries(&mut self, start: u64, end: u64) -> Result<Vec<Entry>, io::Error> {
-                let end = end.min(start.saturating_add(LIMITED_READ_ENTRIES_MAX));
-                Ok(self.inner.read_entries(&(start..end))?)
+                Ok(self.inner.read_entries(&(start..end), LIMITED_READ)?)
+            }
+
+            async fn entries_stream<RB>(
+                &mut self,
+                range: RB,
+            ) -> impl Stream<Item = Result<Entry, io::Error>> + OptionalSend
+            where
+                RB: RangeBounds<u64> + Clone + Debug + OptionalSend,
+            {
+                entries_in_steps(Arc::clone(&self.inner), read_plan::inclusive_bounds(&range))
             }
         }
     };
@@ -564,6 +603,40 @@ macro_rules! impl_raft_log_reader {
 
 impl_raft_log_reader!(LogReader);
 impl_raft_log_reader!(LogStore);
+
+/// The entries of `bounds` (inclusive) as a stream read `LIMITED_READ` at a time, so applying a
+/// long range (after a restart, or a slow state machine) holds one step of it in memory, not all
+/// of it. openraft streams only committed entries, which no truncation touches; a purge cannot
+/// reach them either (it stops at the last snapshot, which is at or below what is applied), and
+/// a step that does not start where the last one ended is reported as an error, not skipped.
+fn entries_in_steps(inner: Arc<Inner>, bounds: Option<(u64, u64)>) -> impl Stream<Item = Result<Entry, io::Error>> {
+    futures::stream::try_unfold(bounds, move |remaining| {
+        let inner = Arc::clone(&inner);
+        async move {
+            let Some((next, end_inclusive)) = remaining else {
+                return Ok(None);
+            };
+            let step = inner.read_entries(&(next..=end_inclusive), LIMITED_READ)?;
+            // The first step may start after `next` (purged entries); a later one continues right
+            // after the entries already streamed, or finds nothing at the end of the log.
+            let is_first_step = remaining == bounds;
+            if let Some(first) = step.first().map(|entry| entry.log_id.index) {
+                if !is_first_step && first != next {
+                    return Err(io::Error::other(format!(
+                        "entries_stream expected entry {next} next but read {first}; the log changed \
+                         under a stream of committed entries, a bug: restart the node"
+                    )));
+                }
+            }
+            let Some(last) = step.last().map(|entry| entry.log_id.index) else {
+                return Ok(None);
+            };
+            let rest = (last < end_inclusive).then(|| (last + 1, end_inclusive));
+            Ok(Some((futures::stream::iter(step.into_iter().map(Ok)), rest)))
+        }
+    })
+    .try_flatten()
+}
 
 // Vote, truncate and purge do their fsyncs on the calling task: they are rare, and openraft needs
 // them durable before it continues anyway. Appends only write; the flusher thread syncs.
@@ -630,3 +703,7 @@ mod tests;
 #[cfg(test)]
 #[path = "inline_sync_test.rs"]
 mod inline_sync_tests;
+
+#[cfg(test)]
+#[path = "cache_read_test.rs"]
+mod cache_read_tests;

@@ -49,7 +49,8 @@ pub(crate) fn vote(term: u64, node_id: u64) -> Vote {
 }
 
 pub(crate) fn open_small(dir: &Path) -> LogStore {
-    LogStore::open_with(dir, LogOptions { segment_size_bytes: SMALL_SEGMENT_SIZE_BYTES, local_node: None }).unwrap()
+    LogStore::open_with(dir, LogOptions { segment_size_bytes: SMALL_SEGMENT_SIZE_BYTES, ..LogOptions::default() })
+        .unwrap()
 }
 
 /// How long a test waits for the flusher thread to reach a state before it fails.

@@ -1,5 +1,6 @@
-//! openraft's storage conformance suite run against `LogStore`: once on a fresh directory per
-//! test, and once with a store that is closed and reopened from disk after every write.
+//! openraft's storage conformance suite run against `LogStore`: on a fresh directory per test,
+//! with the default entry cache and with none (every read from the segment files), and with a
+//! store that is closed and reopened from disk after every write.
 
 use std::fmt::Debug;
 use std::io;
@@ -17,6 +18,7 @@ use openraft::RaftLogReader;
 use openraft::StorageError;
 use raft_store::Entry;
 use raft_store::LogId;
+use raft_store::LogOptions;
 use raft_store::LogStore;
 use raft_store::TypeConfig;
 use raft_store::Vote;
@@ -117,20 +119,29 @@ mod memory_state_machine {
     }
 }
 
-/// Each suite step gets a `LogStore` on a fresh temporary directory.
-struct FreshDirectoryBuilder;
+/// Each suite step gets a `LogStore` with `options` on a fresh temporary directory.
+struct FreshDirectoryBuilder {
+    options: LogOptions,
+}
 
 impl StoreBuilder<TypeConfig, LogStore, MemoryStateMachine, TempDir> for FreshDirectoryBuilder {
     async fn build(&self) -> Result<(TempDir, LogStore, MemoryStateMachine), StorageError<TypeConfig>> {
         let dir = tempfile::tempdir().unwrap();
-        let store = LogStore::open(dir.path()).unwrap();
+        let store = LogStore::open_with(dir.path(), self.options).unwrap();
         Ok((dir, store, MemoryStateMachine::default()))
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn log_store_passes_the_openraft_suite() {
-    Suite::test_all(FreshDirectoryBuilder).await.unwrap();
+    Suite::test_all(FreshDirectoryBuilder { options: LogOptions::default() }).await.unwrap();
+}
+
+/// With no entry cache every read decodes records from the segment files, checked record by record.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_store_without_a_cache_passes_the_openraft_suite() {
+    let options = LogOptions { cache_bytes_max: 0, ..LogOptions::default() };
+    Suite::test_all(FreshDirectoryBuilder { options }).await.unwrap();
 }
 
 /// A `LogStore` that is dropped and reopened from disk after every write, so every suite
