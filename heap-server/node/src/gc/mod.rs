@@ -8,8 +8,8 @@
 //!   it first) are freed with what only they referenced; and holds of ended sessions are
 //!   dropped. Reference counting alone frees everything but cycles.
 //! - a cycle, every `--gc-cycle-interval-ms` or on `heapctl gc run`: a mark from the roots and
-//!   held objects (`mark.rs`), then a sweep proposing what it did not reach (`sweep.rs`):
-//!   cycles, and garbage only cycles referenced.
+//!   held objects (`mark.rs`), the same grace, then a sweep proposing what it did not reach
+//!   (`sweep.rs`): cycles, and garbage only cycles referenced.
 
 pub mod id_set;
 pub mod mark;
@@ -80,6 +80,9 @@ fn read<R>(node: &NodeContext, read: impl FnOnce(&heap_machine::Heap) -> R) -> R
 async fn cycle(node: &NodeContext, proposer: &Proposer, paced: bool) -> Result<CycleOutcome, Status> {
     let started = Instant::now();
     let marked = mark::mark(&node.store, paced).await.map_err(|error| Status::internal(error.to_string()))?;
+    // The grace, as on the fast path: an object detached just before or during the mark may have
+    // been read by a client whose Hold is on its way; once it lands, Collect keeps the object.
+    tokio::time::sleep(Duration::from_millis(GC_POLL_INTERVAL_MS)).await;
     let (tally, garbage) = sweep::sweep(node, proposer, &marked).await?;
     Ok(CycleOutcome {
         duration: started.elapsed(),
