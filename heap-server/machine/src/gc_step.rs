@@ -149,10 +149,8 @@ impl Step<'_> {
         if count > COLLECT_OBJECTS_PER_STEP_MAX {
             return Err(limit_exceeded(Limit::CollectObjects, COLLECT_OBJECTS_PER_STEP_MAX, count));
         }
-        let batch: BTreeMap<ObjectId, Vec<ObjectId>> = ids
-            .iter()
-            .filter_map(|id| Some((*id, self.heap.objects.get(id)?.references().collect())))
-            .collect();
+        let batch: BTreeMap<ObjectId, Vec<ObjectId>> =
+            ids.iter().filter_map(|id| Some((*id, self.heap.objects.get(id)?.references().collect()))).collect();
         let references: u64 = batch.values().map(|references| references.len() as u64).sum();
         if references > COLLECT_REFS_PER_STEP_MAX {
             return Err(limit_exceeded(Limit::CollectRefs, COLLECT_REFS_PER_STEP_MAX, references));

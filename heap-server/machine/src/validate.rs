@@ -43,11 +43,8 @@ impl Heap {
             return Err(format!("session {session} holds missing object {id}"));
         }
         self.holds.validate(|session| self.sessions.contains_key(&session))?;
-        let fresh = RefCounts::build(
-            self.objects.iter(),
-            self.roots.values().copied(),
-            self.holds.pairs().map(|(_, id)| id),
-        );
+        let fresh =
+            RefCounts::build(self.objects.iter(), self.roots.values().copied(), self.holds.pairs().map(|(_, id)| id));
         if fresh != self.refs {
             return Err("the reference counts differ from a fresh count of the heap".to_string());
         }
@@ -111,9 +108,9 @@ impl Heap {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
+    use crate::codec::encode_object;
     use crate::command::{Op, Target};
     use crate::heap::Heap;
-    use crate::codec::encode_object;
     use crate::object::{Body, Object, ObjectKind};
     use crate::test_support::{apply_ops, create};
     use crate::value::Value;
@@ -161,7 +158,6 @@ mod tests {
         })
         .contains("missing object 7"));
         let too_long = crate::limits::COLLECTION_LENGTH_MAX as usize + 1;
-        assert!(corrupt(|h| change_object(h, |o| list(o).resize(too_long, Value::Null)))
-            .contains("collection length"));
+        assert!(corrupt(|h| change_object(h, |o| list(o).resize(too_long, Value::Null))).contains("collection length"));
     }
 }
