@@ -36,6 +36,7 @@ impl BlockingHeap {
         self.runtime.block_on(self.heap.root(thread, name, kind))
     }
 
+    /// A new object, its id pinned once for the caller (see `HeapClient::create`).
     pub fn create(&self, thread: u64, class_name: &str, kind: ObjectKind) -> Result<u64, HeapError> {
         self.runtime.block_on(self.heap.create(thread, class_name, kind))
     }
@@ -102,8 +103,29 @@ impl BlockingHeap {
         self.runtime.block_on(self.heap.notify(thread, name, all))
     }
 
+    /// Unbinds root `name`; what only it kept is then collected (see `HeapClient::delete_root`).
+    pub fn delete_root(&self, thread: u64, name: &str) -> Result<(), HeapError> {
+        self.runtime.block_on(self.heap.delete_root(thread, name))
+    }
+
+    /// One more live reference to object `id`; the session holds it until as many `unpin`s.
+    /// No I/O: it does not block.
+    pub fn pin(&self, id: u64) -> Result<(), HeapError> {
+        self.heap.pin(id)
+    }
+
+    /// One live reference to object `id` fewer; a no-op once the client is closed.
+    pub fn unpin(&self, id: u64) -> Result<(), HeapError> {
+        self.heap.unpin(id)
+    }
+
     /// Objects currently cached (for tests and measurements).
     pub fn cached_objects(&self) -> usize {
         self.heap.cached_objects()
+    }
+
+    /// Objects the hold table tracks (for tests and measurements).
+    pub fn tracked_objects(&self) -> usize {
+        self.heap.tracked_objects()
     }
 }

@@ -199,6 +199,46 @@ pub extern "system" fn Java_org_sovereign_heap_Native_create<'local>(
 }
 
 #[no_mangle]
+pub extern "system" fn Java_org_sovereign_heap_Native_pin<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    id: jlong,
+) {
+    entry(&mut env, |_| Ok(client(handle)?.pin(id as u64)?))
+}
+
+/// Called by the Cleaner of a dropped `HeapRef`, possibly after `close`: a closed or unknown
+/// handle makes it a no-op, never an exception (there is nobody to catch it).
+#[no_mangle]
+pub extern "system" fn Java_org_sovereign_heap_Native_unpin<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    id: jlong,
+) {
+    entry(&mut env, |_| match CLIENTS.get(handle as u64) {
+        Some(heap) => Ok(heap.unpin(id as u64)?),
+        None => Ok(()),
+    })
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sovereign_heap_Native_deleteRoot<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    thread: jlong,
+    name: JString<'local>,
+) {
+    entry(&mut env, |env| {
+        let heap = client(handle)?;
+        let name = string_arg(env, &name, "root name")?;
+        Ok(heap.delete_root(thread as u64, &name)?)
+    })
+}
+
+#[no_mangle]
 pub extern "system" fn Java_org_sovereign_heap_Native_kind<'local>(
     mut env: JNIEnv<'local>,
     _class: JClass<'local>,

@@ -1,6 +1,7 @@
 //! `HeapClient`: one application's connection to the heap — a session (lease, exactly-once
 //! requests), a cache kept honest by the change stream, leased id ranges, and per-thread lock
-//! state so that changes made under a cluster lock commit with its release.
+//! state so that changes made under a cluster lock commit with its release, and the hold table
+//! that keeps what the application references from being collected (`holds.rs`).
 //!
 //! Visibility rules (issue 4): after `lock` returns, the caller sees every change committed before
 //! the grant (the cache has been evicted up to the grant's log index, and uncached reads wait for
@@ -21,6 +22,9 @@ use tokio::task::JoinHandle;
 
 use super::cache::Cache;
 use super::error::HeapError;
+use super::hold_flusher;
+use super::holds::HoldTable;
+use super::holds::ServerHold;
 use super::ids::IdPool;
 use super::ids::ID_LEASE_SIZE;
 use super::threads::ThreadState;
@@ -46,7 +50,7 @@ const ROOT_CLASS: &str = "java.lang.Object";
 
 pub struct HeapClient {
     cluster: Arc<ClusterClient>,
-    session: Session,
+    session: Arc<Session>,
     cache: Arc<Mutex<Cache>>,
     seen: watch::Receiver<u64>,
     ids: tokio::sync::Mutex<IdPool>,
@@ -55,6 +59,9 @@ pub struct HeapClient {
     min_read_index: AtomicU64,
     closed: AtomicBool,
     watcher: JoinHandle<()>,
+    /// What the application references and what the server holds for this session.
+    holds: Arc<Mutex<HoldTable>>,
+    hold_flusher: JoinHandle<()>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> Result<MutexGuard<'_, T>, HeapError> {
@@ -77,7 +84,9 @@ impl HeapClient {
             endpoints.split(',').map(str::trim).filter(|e| !e.is_empty()).map(String::from).collect();
         let deadline = Duration::from_millis(CONNECT_DEADLINE_MS);
         let cluster = Arc::new(ClusterClient::connect(&endpoints, security, deadline)?);
-        let session = Session::open(Arc::clone(&cluster), "heap-client", SESSION_TTL_MS_DEFAULT).await?;
+        let session = Arc::new(Session::open(Arc::clone(&cluster), "heap-client", SESSION_TTL_MS_DEFAULT).await?);
+        let holds = Arc::new(Mutex::new(HoldTable::default()));
+        let hold_flusher = tokio::spawn(hold_flusher::run(Arc::clone(&session), Arc::clone(&holds)));
         let cache = Arc::new(Mutex::new(Cache::default()));
         let (seen_sender, seen) = watch::channel(0);
         let watcher = tokio::spawn(watcher::run(Arc::clone(&cluster), Arc::clone(&cache), Arc::new(seen_sender)));
@@ -91,6 +100,8 @@ impl HeapClient {
             min_read_index: AtomicU64::new(0),
             closed: AtomicBool::new(false),
             watcher,
+            holds,
+            hold_flusher,
         })
     }
 
@@ -101,12 +112,14 @@ impl HeapClient {
         Ok(())
     }
 
-    /// Ends the session (its locks are released) and stops the change stream. Idempotent.
+    /// Ends the session (its locks and holds are released) and stops the change stream.
+    /// Idempotent.
     pub async fn close(&self) -> Result<(), HeapError> {
         if self.closed.swap(true, Ordering::SeqCst) {
             return Ok(());
         }
         self.watcher.abort();
+        self.hold_flusher.abort();
         self.session.close().await.map_err(HeapError::from)
     }
 
@@ -125,6 +138,9 @@ impl HeapClient {
     /// The object `id` as this thread sees it: its own uncommitted changes, else the cache, else
     /// a read from the cluster (no older than the client's last write or the thread's last grant).
     async fn object(&self, thread: u64, id: u64) -> Result<pb::Object, HeapError> {
+        if lock(&self.holds)?.is_missing(id) {
+            return Err(collected(id));
+        }
         let grant_index = {
             let threads = lock(&self.threads)?;
             let state = threads.get(&thread);
@@ -146,11 +162,7 @@ impl HeapClient {
             .cluster
             .read(pb::ReadRequest { ids: vec![id], local: true, min_applied_index: min_index, ..Default::default() })
             .await?;
-        let object = read
-            .objects
-            .into_iter()
-            .next()
-            .ok_or_else(|| HeapError::Rejected(format!("object {id} does not exist")))?;
+        let object = read.objects.into_iter().next().ok_or_else(|| self.missing(id))?;
         lock(&self.cache)?.insert_read_at(object.clone(), read.applied_index);
         Ok(object)
     }
@@ -199,14 +211,91 @@ impl HeapClient {
         Ok(id)
     }
 
+    /// The error for a read that found no object `id`.
+    fn missing(&self, id: u64) -> HeapError {
+        match lock(&self.holds) {
+            Ok(holds) if holds.is_discarded(id) => HeapError::Rejected(format!(
+                "object {id} was never stored: the changes made under the cluster lock that created it were \
+                 refused; create it again"
+            )),
+            Ok(holds) if holds.is_missing(id) => collected(id),
+            _ => HeapError::Rejected(format!(
+                "object {id} does not exist: it was never created, or it was collected because nothing \
+                 referenced it and no session held it"
+            )),
+        }
+    }
+
     /// A new empty object; its id is known at once. Under a lock it is created with the release.
+    /// The id comes pinned once (see `pin`): the caller's reference, to `unpin` when it drops it.
+    /// Until then the session holds the object, linked or not.
     pub async fn create(&self, thread: u64, class_name: &str, kind: ObjectKind) -> Result<u64, HeapError> {
         self.check_open()?;
         let id = self.new_id().await?;
+        lock(&self.holds)?.create(id)?;
         let create = tx::create_with_id(id, class_name, kind.to_pb());
         let object = pb::Object { id, class_name: class_name.into(), kind: kind.to_pb() as i32, ..Default::default() };
-        self.change(thread, id, Some(object), vec![create]).await?;
+        match self.change(thread, Some(object), vec![create], Some(id)).await {
+            // A lone create: nothing references the object, so the server made a creation hold.
+            Ok(Recorded::Committed) => lock(&self.holds)?.committed(&[id], ServerHold::Yes),
+            Ok(Recorded::Pending) => {}
+            Err(error) => {
+                // The caller gets no id: drop its pin; whatever the server did, a Release settles it.
+                let mut holds = lock(&self.holds)?;
+                holds.committed(&[id], ServerHold::Maybe);
+                holds.unpin(id)?;
+                return Err(error);
+            }
+        }
         Ok(id)
+    }
+
+    // ---- holds ----
+
+    /// One more live reference to object `id` in the application: until as many `unpin`s, this
+    /// client's session holds the object (within `HOLD_FLUSH_INTERVAL_MS`), so it is not
+    /// collected even when nothing in the heap references it. No I/O. Fails only when the client
+    /// already tracks `HOLD_TABLE_IDS_MAX` objects.
+    pub fn pin(&self, id: u64) -> Result<(), HeapError> {
+        self.check_open()?;
+        lock(&self.holds)?.pin(id)
+    }
+
+    /// One live reference fewer; at zero the session releases the object (batched), and it is
+    /// collected if nothing else references or holds it. A no-op once the client is closed.
+    pub fn unpin(&self, id: u64) -> Result<(), HeapError> {
+        if self.closed.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        lock(&self.holds)?.unpin(id)
+    }
+
+    /// Objects the hold table tracks: referenced by the application, or released and not yet
+    /// acknowledged (for tests and measurements).
+    pub fn tracked_objects(&self) -> usize {
+        self.holds.lock().map(|holds| holds.len()).unwrap_or(0)
+    }
+
+    /// Unbinds root `name` (unbinding an unbound name changes nothing): committed at once, or
+    /// under a lock with its release. The objects only that root kept are then collected, once
+    /// no session holds them.
+    pub async fn delete_root(&self, thread: u64, name: &str) -> Result<(), HeapError> {
+        self.check_open()?;
+        self.change(thread, None, vec![tx::unbind_root(name)], None).await.map(|_| ())
+    }
+
+    /// Records how the commit of objects created under a lock ended.
+    fn creates_ended(&self, created: &[u64], outcome: CreatesEnded) -> Result<(), HeapError> {
+        if created.is_empty() {
+            return Ok(());
+        }
+        let mut holds = lock(&self.holds)?;
+        match outcome {
+            // The transaction may reference them, so the server may not hold them.
+            CreatesEnded::Committed | CreatesEnded::Unknown => holds.committed(created, ServerHold::Maybe),
+            CreatesEnded::Refused => holds.discarded(created),
+        }
+        Ok(())
     }
 
     // ---- reads ----
@@ -259,7 +348,7 @@ impl HeapClient {
             }
         };
         object.entries.insert(key.to_string(), value.to_pb());
-        self.change(thread, id, Some(object), vec![change]).await
+        self.change(thread, Some(object), vec![change], None).await.map(|_| ())
     }
 
     pub async fn remove(&self, thread: u64, id: u64, key: &str) -> Result<(), HeapError> {
@@ -273,7 +362,7 @@ impl HeapClient {
             }
         };
         object.entries.remove(key);
-        self.change(thread, id, Some(object), vec![change]).await
+        self.change(thread, Some(object), vec![change], None).await.map(|_| ())
     }
 
     pub async fn list_push(&self, thread: u64, id: u64, value: Value) -> Result<(), HeapError> {
@@ -281,7 +370,7 @@ impl HeapClient {
         let mut list = self.list(thread, id).await?;
         list.items.push(value.to_pb());
         let change = tx::list_push(tx::id_target(id), Some(value.to_pb()));
-        self.change(thread, id, Some(list), vec![change]).await
+        self.change(thread, Some(list), vec![change], None).await.map(|_| ())
     }
 
     pub async fn list_insert(&self, thread: u64, id: u64, index: u32, value: Value) -> Result<(), HeapError> {
@@ -295,7 +384,7 @@ impl HeapClient {
         }
         list.items.insert(index as usize, value.to_pb());
         let change = tx::list_insert(tx::id_target(id), index, Some(value.to_pb()));
-        self.change(thread, id, Some(list), vec![change]).await
+        self.change(thread, Some(list), vec![change], None).await.map(|_| ())
     }
 
     pub async fn list_set(&self, thread: u64, id: u64, index: u32, value: Value) -> Result<(), HeapError> {
@@ -306,7 +395,7 @@ impl HeapClient {
         };
         *slot = value.to_pb();
         let change = tx::list_set(tx::id_target(id), index, Some(value.to_pb()));
-        self.change(thread, id, Some(list), vec![change]).await
+        self.change(thread, Some(list), vec![change], None).await.map(|_| ())
     }
 
     pub async fn list_remove(&self, thread: u64, id: u64, index: u32) -> Result<(), HeapError> {
@@ -317,18 +406,19 @@ impl HeapClient {
         }
         list.items.remove(index as usize);
         let change = tx::list_remove(tx::id_target(id), index);
-        self.change(thread, id, Some(list), vec![change]).await
+        self.change(thread, Some(list), vec![change], None).await.map(|_| ())
     }
 
-    /// Records a change: under a lock it joins the thread's pending transaction (and its view of
-    /// the object); otherwise it is committed before this returns.
+    /// Records a change: under a lock it joins the thread's pending transaction (with the
+    /// thread's view of the changed object, `updated`, and the id of an object it creates);
+    /// otherwise it is committed before this returns.
     async fn change(
         &self,
         thread: u64,
-        id: u64,
         updated: Option<pb::Object>,
         ops: Vec<pb::Op>,
-    ) -> Result<(), HeapError> {
+        created: Option<u64>,
+    ) -> Result<Recorded, HeapError> {
         {
             let mut threads = lock(&self.threads)?;
             if let Some(state) = threads.get_mut(&thread).filter(|s| s.holds_any()) {
@@ -339,13 +429,14 @@ impl HeapClient {
                 }
                 state.ops.extend(ops);
                 if let Some(object) = updated {
-                    state.overlay.insert(id, object);
+                    state.overlay.insert(object.id, object);
                 }
-                return Ok(());
+                state.created.extend(created);
+                return Ok(Recorded::Pending);
             }
         }
         match self.commit_now(tx::transaction(ops)).await {
-            Ok(()) => Ok(()),
+            Ok(()) => Ok(Recorded::Committed),
             Err(RootRace::Exists(existing)) => {
                 Err(HeapError::Internal(format!("unexpected root conflict on object {existing}")))
             }
@@ -416,7 +507,7 @@ impl HeapClient {
     /// Releases one hold; the outermost release commits the thread's pending changes with it.
     pub async fn unlock(&self, thread: u64, name: &str) -> Result<(), HeapError> {
         self.check_open()?;
-        let (outermost, ops, overlay_ids) = {
+        let (outermost, ops, overlay_ids, created) = {
             let mut threads = lock(&self.threads)?;
             let state = threads.get_mut(&thread).ok_or_else(|| not_held(name, thread))?;
             let count = state.holds.get_mut(name).ok_or_else(|| not_held(name, thread))?;
@@ -426,23 +517,31 @@ impl HeapClient {
                 state.holds.remove(name);
                 let ops = std::mem::take(&mut state.ops);
                 let overlay_ids: Vec<u64> = std::mem::take(&mut state.overlay).into_keys().collect();
+                let created = std::mem::take(&mut state.created);
                 if state.is_idle() {
                     threads.remove(&thread);
                 }
-                (true, ops, overlay_ids)
+                (true, ops, overlay_ids, created)
             } else {
-                (false, Vec::new(), Vec::new())
+                (false, Vec::new(), Vec::new(), Vec::new())
             }
         };
         let commit = if outermost && !ops.is_empty() { Some(tx::transaction(ops)) } else { None };
-        let response = self
-            .session
-            .call(pb::session_request::Command::Unlock(pb::Unlock {
-                name: name.into(),
-                thread,
-                commit: commit.clone(),
-            }))
-            .await?;
+        let command =
+            pb::session_request::Command::Unlock(pb::Unlock { name: name.into(), thread, commit: commit.clone() });
+        let response = match self.session.call(command).await {
+            Ok(response) => response,
+            Err(error) => {
+                self.creates_ended(&created, CreatesEnded::Unknown)?;
+                return Err(error.into());
+            }
+        };
+        let creates_outcome = match &response.result {
+            Some(pb::session_response::Result::Unlocked(_)) => CreatesEnded::Committed,
+            Some(pb::session_response::Result::Rejected(_)) => CreatesEnded::Refused,
+            _ => CreatesEnded::Unknown,
+        };
+        self.creates_ended(&created, creates_outcome)?;
         match response.result {
             Some(pb::session_response::Result::Unlocked(unlocked)) => {
                 let index = unlocked.commit.map(|c| c.log_index).unwrap_or(0);
@@ -470,18 +569,21 @@ impl HeapClient {
     /// was notified.
     pub async fn wait(&self, thread: u64, name: &str, timeout_ms: Option<u64>) -> Result<bool, HeapError> {
         self.check_open()?;
-        let ops = {
+        let (ops, created) = {
             let mut threads = lock(&self.threads)?;
             let state = threads.get_mut(&thread).ok_or_else(|| not_held(name, thread))?;
             if !state.holds.contains_key(name) {
                 return Err(not_held(name, thread));
             }
             state.overlay.clear();
-            std::mem::take(&mut state.ops)
+            (std::mem::take(&mut state.ops), std::mem::take(&mut state.created))
         };
         // Others must see these changes once the lock passes to them during the wait.
         if !ops.is_empty() {
-            match self.commit_now(tx::transaction(ops)).await {
+            let committed = self.commit_now(tx::transaction(ops)).await;
+            let outcome = if committed.is_ok() { CreatesEnded::Committed } else { CreatesEnded::Unknown };
+            self.creates_ended(&created, outcome)?;
+            match committed {
                 Ok(()) => {}
                 Err(RootRace::Error(e)) => return Err(e),
                 Err(RootRace::Exists(id)) => return Err(HeapError::Internal(format!("unexpected root conflict {id}"))),
@@ -524,7 +626,32 @@ impl HeapClient {
 impl Drop for HeapClient {
     fn drop(&mut self) {
         self.watcher.abort();
+        self.hold_flusher.abort();
     }
+}
+
+/// Where `change` left a change.
+enum Recorded {
+    /// Committed before `change` returned.
+    Committed,
+    /// Joined the thread's pending transaction, committed at the release of its lock.
+    Pending,
+}
+
+/// How the transaction that created objects under a lock ended.
+enum CreatesEnded {
+    Committed,
+    Refused,
+    /// No answer: it may have committed.
+    Unknown,
+}
+
+/// The error for using an object the server reported collected.
+fn collected(id: u64) -> HeapError {
+    HeapError::Rejected(format!(
+        "object {id} was collected: nothing referenced it and no session held it; keep a reference to \
+         objects still in use, or link them from a root or from a reachable object"
+    ))
 }
 
 /// A commit's outcome when it may race another client's root creation.

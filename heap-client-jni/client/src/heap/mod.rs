@@ -5,6 +5,8 @@
 mod cache;
 mod client;
 mod error;
+mod hold_flusher;
+mod holds;
 mod ids;
 mod threads;
 mod value;

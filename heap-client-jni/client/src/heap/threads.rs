@@ -18,6 +18,8 @@ pub struct ThreadState {
     pub ops: Vec<pb::Op>,
     /// This thread's view of the objects it changed: reads see its own uncommitted writes.
     pub overlay: BTreeMap<u64, pb::Object>,
+    /// Objects created by `ops`: the hold table learns how their create ended at the commit.
+    pub created: Vec<u64>,
 }
 
 impl ThreadState {
@@ -26,6 +28,6 @@ impl ThreadState {
     }
 
     pub fn is_idle(&self) -> bool {
-        self.holds.is_empty() && self.ops.is_empty() && self.overlay.is_empty()
+        self.holds.is_empty() && self.ops.is_empty() && self.overlay.is_empty() && self.created.is_empty()
     }
 }

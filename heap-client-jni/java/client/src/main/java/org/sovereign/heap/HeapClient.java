@@ -25,6 +25,11 @@ import java.util.concurrent.locks.ReadWriteLock;
  * }
  * }</pre>
  *
+ * <p>What is kept and what is collected: an object stays while a root reaches it or while some
+ * client's Java code holds a handle to it ({@link HeapObject}, {@link HeapMap}, {@link HeapList}),
+ * even one it created and never linked. Once neither is true (Java's garbage collector has cleared
+ * every handle to it, or their client was closed), the cluster frees it about a second later.
+ *
  * <p>Failures are unchecked {@link HeapException}s. A client that was closed (or collected) fails
  * every call with {@link HeapClosedException}; so do the handles it gave out.
  */
@@ -38,7 +43,15 @@ public final class HeapClient implements AutoCloseable {
     static final String MAP_CLASS = "java.util.HashMap";
     static final String LIST_CLASS = "java.util.ArrayList";
 
-    /** Closes the native client of a HeapClient that was garbage collected without close(). */
+    /** Whether the native call that returned an id already pinned it for the new handle (creates do). */
+    static final boolean PINNED = true;
+    static final boolean NOT_PINNED = false;
+
+    /**
+     * Closes the native client of a HeapClient that was garbage collected without close(), and unpins
+     * the id of every handle that became unreachable. One thread for the process: an unpin is a
+     * counter change in the native library, never a network call.
+     */
     private static final Cleaner CLEANER = Cleaner.create();
 
     private final String endpoints;
@@ -95,37 +108,50 @@ public final class HeapClient implements AutoCloseable {
      * {@link HeapTypeException} if the root is bound to a map or a list.
      */
     public HeapObject root(String name) {
-        return new HeapObject(this, Native.root(handle, thread(), Objects.requireNonNull(name, "name"), KIND_FIELDS));
+        return new HeapObject(this, Native.root(handle, thread(), Objects.requireNonNull(name, "name"), KIND_FIELDS),
+                NOT_PINNED);
     }
 
     /** The map bound to root {@code name}, created empty if absent ({@link HeapTypeException} if another kind). */
     public HeapMap rootMap(String name) {
-        return new HeapMap(this, Native.root(handle, thread(), Objects.requireNonNull(name, "name"), KIND_MAP));
+        return new HeapMap(this, Native.root(handle, thread(), Objects.requireNonNull(name, "name"), KIND_MAP),
+                NOT_PINNED);
     }
 
     /** The list bound to root {@code name}, created empty if absent ({@link HeapTypeException} if another kind). */
     public HeapList rootList(String name) {
-        return new HeapList(this, Native.root(handle, thread(), Objects.requireNonNull(name, "name"), KIND_LIST));
+        return new HeapList(this, Native.root(handle, thread(), Objects.requireNonNull(name, "name"), KIND_LIST),
+                NOT_PINNED);
     }
 
     /**
      * A new fields object of class {@code className}; its id is known at once. It is stored when it is
      * written (at once, or at the release of the lock the thread holds); reference it from a root or
-     * a reachable object to share it.
+     * a reachable object to share it. It is kept, linked or not, while the returned handle (or
+     * another handle to it) is reachable.
      */
     public HeapObject newObject(String className) {
         Objects.requireNonNull(className, "className");
-        return new HeapObject(this, Native.create(handle, thread(), className, KIND_FIELDS));
+        return new HeapObject(this, Native.create(handle, thread(), className, KIND_FIELDS), PINNED);
     }
 
     /** A new, empty map (see {@link #newObject}). */
     public HeapMap newMap() {
-        return new HeapMap(this, Native.create(handle, thread(), MAP_CLASS, KIND_MAP));
+        return new HeapMap(this, Native.create(handle, thread(), MAP_CLASS, KIND_MAP), PINNED);
     }
 
     /** A new, empty list (see {@link #newObject}). */
     public HeapList newList() {
-        return new HeapList(this, Native.create(handle, thread(), LIST_CLASS, KIND_LIST));
+        return new HeapList(this, Native.create(handle, thread(), LIST_CLASS, KIND_LIST), PINNED);
+    }
+
+    /**
+     * Unbinds root {@code name} (an unbound name is left as it is). Outside a cluster lock it is
+     * committed before this returns; while the thread holds one, with the lock's release. The objects
+     * only that root reached are then collected, except those some client still has handles to.
+     */
+    public void deleteRoot(String name) {
+        Native.deleteRoot(handle, thread(), Objects.requireNonNull(name, "name"));
     }
 
     /**
@@ -177,6 +203,20 @@ public final class HeapClient implements AutoCloseable {
         return handle;
     }
 
+    /**
+     * Pins {@code id} for {@code owner} (unless {@code pinned}: the native call already did) and
+     * unpins it once {@code owner} is unreachable. The action captures the two numbers only: a
+     * reference to the owner would keep it reachable forever. After {@link #close()} the unpin finds
+     * no client and does nothing.
+     */
+    void track(HeapRef owner, long id, boolean pinned) {
+        long handle = this.handle;
+        if (!pinned) {
+            Native.pin(handle, id);
+        }
+        CLEANER.register(owner, () -> Native.unpin(handle, id));
+    }
+
     /** The id cluster locks are held under: the calling Java thread's. */
     static long thread() {
         return Thread.currentThread().getId();
@@ -190,11 +230,11 @@ public final class HeapClient implements AutoCloseable {
         Ref ref = (Ref) value;
         switch (ref.kind) {
             case KIND_FIELDS:
-                return new HeapObject(this, ref.id);
+                return new HeapObject(this, ref.id, NOT_PINNED);
             case KIND_MAP:
-                return new HeapMap(this, ref.id);
+                return new HeapMap(this, ref.id, NOT_PINNED);
             case KIND_LIST:
-                return new HeapList(this, ref.id);
+                return new HeapList(this, ref.id, NOT_PINNED);
             default:
                 throw new HeapException("unknown object kind " + ref.kind + " for object " + ref.id
                         + "; the jar and its native library do not match");

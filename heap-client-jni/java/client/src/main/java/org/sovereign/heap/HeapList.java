@@ -9,8 +9,8 @@ import java.util.Objects;
  * when it is negative and {@link HeapRejectedException} when it is past the end.
  */
 public final class HeapList extends HeapRef {
-    HeapList(HeapClient client, long id) {
-        super(client, id);
+    HeapList(HeapClient client, long id, boolean pinned) {
+        super(client, id, pinned);
     }
 
     /** Appends {@code value}. */

@@ -10,8 +10,8 @@ import java.util.Set;
  * map). Values and commit rules are those of {@link HeapObject}.
  */
 public final class HeapMap extends HeapRef {
-    HeapMap(HeapClient client, long id) {
-        super(client, id);
+    HeapMap(HeapClient client, long id, boolean pinned) {
+        super(client, id, pinned);
     }
 
     /** Maps {@code key} to {@code value}; a null value removes the entry. */

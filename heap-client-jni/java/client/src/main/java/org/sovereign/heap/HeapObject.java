@@ -15,8 +15,8 @@ import java.util.Set;
  * releases the outermost hold. Reads see the thread's own writes at once.
  */
 public final class HeapObject extends HeapRef {
-    HeapObject(HeapClient client, long id) {
-        super(client, id);
+    HeapObject(HeapClient client, long id, boolean pinned) {
+        super(client, id, pinned);
     }
 
     /** Sets field {@code name}; null clears it. Throws {@link HeapTypeException} for a type the heap cannot hold. */

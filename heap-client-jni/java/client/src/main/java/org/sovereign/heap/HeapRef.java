@@ -9,14 +9,25 @@ import java.util.Objects;
  * Subclasses add the operations of the object's kind: {@link HeapObject} (named fields),
  * {@link HeapMap} (string keys) and {@link HeapList} (an ordered list). A handle may be stored as a
  * value in another object, which makes a reference between the two.
+ *
+ * <p>While a handle is reachable, the client's session holds its object, so the object is not
+ * collected even if nothing in the heap references it; once every handle to it is unreachable (and
+ * Java's garbage collector has found that out) the hold is released. See {@link HeapClient}.
  */
 public abstract class HeapRef {
     final HeapClient client;
     final long id;
 
-    HeapRef(HeapClient client, long id) {
+    /**
+     * A handle to object {@code id}. It pins the id in the client (the client's session holds the
+     * object while any handle to it is reachable) unless {@code pinned} says the native call that
+     * returned the id already did (a create), and registers the unpin for when this handle becomes
+     * unreachable.
+     */
+    HeapRef(HeapClient client, long id, boolean pinned) {
         this.client = client;
         this.id = id;
+        client.track(this, id, pinned);
     }
 
     /** The object's cluster-wide id; the same in every JVM. */

@@ -29,6 +29,14 @@ final class Native {
 
     static native int kind(long handle, long id);
 
+    /** One more live Java reference to object {@code id}: the client's session holds it (no I/O). */
+    static native void pin(long handle, long id);
+
+    /** One live Java reference fewer; a no-op on a closed or unknown handle (Cleaner actions call it). */
+    static native void unpin(long handle, long id);
+
+    static native void deleteRoot(long handle, long thread, String name);
+
     static native Object get(long handle, long thread, long id, String key);
 
     static native long getLong(long handle, long thread, long id, String key);

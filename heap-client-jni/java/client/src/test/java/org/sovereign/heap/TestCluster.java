@@ -181,10 +181,26 @@ final class TestCluster implements AutoCloseable {
      * standard error, shown only when it fails); fails on an error exit or a hang.
      */
     static String heapctl(String... args) throws Exception {
+        return runHeapctl(new ProcessBuilder(), List.of(args));
+    }
+
+    /**
+     * Runs heapctl aimed at this cluster (its endpoints, exactly its security: the admin token of a
+     * secured one) and returns what it printed on standard output, as {@link #heapctl} does.
+     */
+    String heapctlHere(String... args) throws Exception {
+        List<String> all = new ArrayList<>(List.of("--endpoints", endpoints()));
+        all.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder();
+        securityEnvironment(builder.environment());
+        return runHeapctl(builder, all);
+    }
+
+    private static String runHeapctl(ProcessBuilder builder, List<String> args) throws Exception {
         List<String> command = new ArrayList<>();
         command.add(binary("sovereign.heapctl.binary").toString());
-        command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command).start();
+        command.addAll(args);
+        Process process = builder.command(command).start();
         // Read on other threads so that a heapctl that hangs or fills a pipe cannot block the test.
         CompletableFuture<String> output = readAsync(process.getInputStream());
         CompletableFuture<String> errors = readAsync(process.getErrorStream());
