@@ -3,7 +3,8 @@
 //! `etcd`); `compare` measures the machine (`machine`), starts both systems' clusters, measures them
 //! in turn point by point and writes the results as JSON, markdown and SVG (`report`). `system`
 //! holds what the commands and the systems' sides share (`RunSpec`, `StartedCluster`), so the
-//! sides never import the commands.
+//! sides never import the commands. `memory` and `gc` are the object lifecycle scenarios
+//! (`lifecycle`): RSS and disk per live object, and the collector's speed and cost.
 
 mod channels;
 mod child_guard;
@@ -12,6 +13,7 @@ mod driver;
 mod error;
 mod etcd;
 mod leader;
+mod lifecycle;
 mod limits;
 mod machine;
 mod recorder;
@@ -24,7 +26,13 @@ mod workload;
 
 pub use compare::{compare, CompareOutcome, CompareSpec};
 pub use error::BenchError;
-pub use limits::{COMPARE_DURATION_S_DEFAULT, WARMUP_S_DEFAULT};
+pub use lifecycle::gc::gc;
+pub use lifecycle::memory::memory;
+pub use lifecycle::{GcSpec, LifecycleSpec};
+pub use limits::{
+    COMPARE_DURATION_S_DEFAULT, GARBAGE_CYCLES_DEFAULT, GC_THROUGHPUT_DURATION_S_DEFAULT, GC_THROUGHPUT_ROUNDS_DEFAULT,
+    ITEMS_PER_TRANSACTION_DEFAULT, WARMUP_S_DEFAULT,
+};
 pub use machine::MachineFigures;
 pub use report::record::Record;
 pub use run::run;

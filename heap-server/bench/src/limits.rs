@@ -90,3 +90,87 @@ pub const LOOPBACK_WARMUP_ROUNDS: usize = 200;
 pub const CLUSTER_START_TIMEOUT_MS: u64 = 30_000;
 /// Lines of a node's log shown when a cluster fails to start.
 pub const LOG_TAIL_LINES: usize = 20;
+
+// `memory` and `gc`: the object lifecycle scenarios (`lifecycle`).
+
+/// Most small objects one `memory` or `gc` run creates: room for the 10 million the issue asks
+/// for and twice that, well under the heap's `OBJECT_COUNT_MAX` (the gc run adds lists and
+/// garbage cycles).
+pub const LIFECYCLE_OBJECTS_MAX: u64 = 20_000_000;
+const _: () = assert!(2 * LIFECYCLE_OBJECTS_MAX <= heap_machine::OBJECT_COUNT_MAX);
+/// Small objects per creating transaction unless `--batch` says otherwise.
+pub const ITEMS_PER_TRANSACTION_DEFAULT: usize = 1_000;
+/// Ops one small object costs its transaction: a create, three fields, a push into the list.
+pub const OPS_PER_ITEM: usize = 5;
+/// Ops of a creating transaction besides its items: the list's create and its root's bind.
+pub const OPS_PER_ITEM_TRANSACTION_BASE: usize = 2;
+/// Most small objects per creating transaction: what fits the heap's ops per transaction.
+pub const ITEMS_PER_TRANSACTION_MAX: usize =
+    (heap_machine::TRANSACTION_OPS_MAX as usize - OPS_PER_ITEM_TRANSACTION_BASE) / OPS_PER_ITEM;
+const _: () = assert!(ITEMS_PER_TRANSACTION_DEFAULT <= ITEMS_PER_TRANSACTION_MAX);
+const _: () = assert!(ITEMS_PER_TRANSACTION_MAX as u64 <= heap_machine::COLLECTION_LENGTH_MAX);
+/// Creating transactions in flight at once: enough to keep the leader's pipeline full, and the
+/// load generator's memory independent of `--objects` (ids are never kept).
+pub const CREATE_TRANSACTIONS_IN_FLIGHT: usize = 4;
+/// Roots unbound per abandoning transaction (the issue's "up to 1000 unbinds per transaction").
+pub const UNBINDS_PER_TRANSACTION: usize = 1_000;
+const _: () = assert!(UNBINDS_PER_TRANSACTION as u64 <= heap_machine::TRANSACTION_OPS_MAX);
+/// Garbage cycles (two objects referencing each other, never rooted) per transaction: four ops
+/// each.
+pub const GARBAGE_CYCLES_PER_TRANSACTION: usize = 1_000;
+const _: () = assert!(4 * GARBAGE_CYCLES_PER_TRANSACTION as u64 <= heap_machine::TRANSACTION_OPS_MAX);
+/// Garbage cycles `gc` creates beside its live objects unless `--garbage-cycles` says otherwise.
+pub const GARBAGE_CYCLES_DEFAULT: u64 = 100_000;
+/// A creating, abandoning or garbage transaction gives up after this long (a 2,000-object
+/// commit applies in tens of milliseconds; this covers a snapshot build or an election).
+pub const LIFECYCLE_REQUEST_TIMEOUT_MS: u64 = 60_000;
+
+/// Every node's VmRSS is sampled this often, so the peak of a burst is seen.
+pub const RSS_SAMPLE_INTERVAL_MS: u64 = 250;
+/// The cluster is idle once applied indexes agree, and they, the snapshot counts and every RSS
+/// have stayed put, for this long.
+pub const SETTLE_STABLE_MS: u64 = 5_000;
+/// An RSS "stays put" while it moves less than this fraction of itself.
+pub const SETTLE_RSS_TOLERANCE: f64 = 0.02;
+/// Settling gives up after this long and the figures are reported as unsettled.
+pub const SETTLE_TIMEOUT_MS: u64 = 180_000;
+/// Idleness is looked at this often.
+pub const SETTLE_POLL_MS: u64 = 500;
+/// A restarted follower must have reloaded its state and caught up within this long.
+pub const RELOAD_TIMEOUT_MS: u64 = 600_000;
+/// The node's `/metrics` must answer within this long; its answer is at most this big.
+pub const METRICS_TIMEOUT_MS: u64 = 5_000;
+pub const METRICS_BYTES_MAX: usize = 1024 * 1024;
+
+/// Abandoned objects must be back to the baseline count within this long, else the run reports
+/// how many were left (three default collection cycles and a margin).
+pub const ABANDON_COLLECT_TIMEOUT_MS: u64 = 240_000;
+/// GcStatus is asked this often while abandoned objects are collected.
+pub const GC_STATUS_POLL_MS: u64 = 100;
+/// A `GcStatus` call gives up after this long.
+pub const GC_STATUS_TIMEOUT_MS: u64 = 10_000;
+/// A `GcRun` call gives up after this long (the leader allows its cycle 60 s, plus a forward).
+pub const GC_RUN_TIMEOUT_MS: u64 = 75_000;
+/// A cycle that outlives the `GcRun` call is waited for, by GcStatus, this long at most.
+pub const GC_CYCLE_WAIT_MS: u64 = 1_800_000;
+/// Default measured seconds of each put/get point of `gc`'s throughput comparison.
+pub const GC_THROUGHPUT_DURATION_S_DEFAULT: f64 = 10.0;
+/// Interleaved rounds of that comparison unless `--rounds` says otherwise (its figures are the
+/// medians), and the most a run may ask for.
+pub const GC_THROUGHPUT_ROUNDS_DEFAULT: usize = 3;
+pub const GC_THROUGHPUT_ROUNDS_MAX: usize = 20;
+const _: () = assert!(GC_THROUGHPUT_ROUNDS_DEFAULT <= GC_THROUGHPUT_ROUNDS_MAX);
+/// Closed-loop clients of that comparison (the issue's "64 clients").
+pub const GC_THROUGHPUT_CLIENTS: usize = 64;
+/// The busy collector's churn: every interval a transaction creates this many small objects
+/// under a new root, and this many garbage cycles, and unbinds the previous root.
+pub const CHURN_ITEMS_PER_TRANSACTION: usize = 100;
+pub const CHURN_CYCLES_PER_TRANSACTION: usize = 20;
+pub const CHURN_INTERVAL_MS: u64 = 50;
+const _: () = assert!(CHURN_ITEMS_PER_TRANSACTION <= ITEMS_PER_TRANSACTION_MAX);
+/// After a failed churn or GcRun call, the busy collector waits this long before the next.
+pub const CHURN_ERROR_BACKOFF_MS: u64 = 500;
+/// Points of RSS kept per node for the reports' time series: when full, every other point is
+/// dropped and the rest are recorded half as often, so a run of any length fits (a 10-minute
+/// run at 250 ms is 2,400 samples).
+pub const RSS_SERIES_POINTS_MAX: usize = 2_048;

@@ -2,6 +2,8 @@
 //! `compare` starts a fresh cluster of each, measures them in turn point by point and writes the
 //! results. Sovereign is reached securely: `run` finds the CA and token as `heapctl dev up` left
 //! them (`ClientSecurity::discover`), `compare` starts secured clusters unless `--plaintext`.
+//! `memory` and `gc` start a secured cluster of their own and measure object lifecycle: RSS and
+//! disk per live object, and how fast and at what cost the collector frees what was abandoned.
 //! Ctrl-C or SIGTERM stops it and every process it started.
 
 use std::path::PathBuf;
@@ -12,12 +14,20 @@ use clap::Args;
 use clap::Parser;
 use clap::Subcommand;
 use heap_bench::compare;
+use heap_bench::gc;
+use heap_bench::memory;
 use heap_bench::run;
 use heap_bench::CompareSpec;
+use heap_bench::GcSpec;
+use heap_bench::LifecycleSpec;
 use heap_bench::RunSpec;
 use heap_bench::System;
 use heap_bench::Workload;
 use heap_bench::COMPARE_DURATION_S_DEFAULT;
+use heap_bench::GARBAGE_CYCLES_DEFAULT;
+use heap_bench::GC_THROUGHPUT_DURATION_S_DEFAULT;
+use heap_bench::GC_THROUGHPUT_ROUNDS_DEFAULT;
+use heap_bench::ITEMS_PER_TRANSACTION_DEFAULT;
 use heap_bench::WARMUP_S_DEFAULT;
 use heap_client::ClientSecurity;
 
@@ -39,6 +49,46 @@ enum Command {
     Run(RunArgs),
     /// Fresh Sovereign and etcd clusters, every workload at every client count, results in --out.
     Compare(CompareArgs),
+    /// A fresh secured cluster: every node's RSS and data dir before, during and after creating
+    /// --objects small live objects, and a follower's RSS after a restart; results-memory.json.
+    Memory(LifecycleArgs),
+    /// A fresh secured cluster: --objects small objects created and abandoned (time to collect,
+    /// RSS and disk after), a full collection cycle over as many live ones, and put/get at 64
+    /// clients with the collector idle and busy; results-gc.json.
+    Gc(GcArgs),
+}
+
+#[derive(Debug, Args)]
+struct LifecycleArgs {
+    /// Small objects to create (up to 20 million).
+    #[arg(long)]
+    objects: u64,
+    /// Small objects per transaction (each transaction also creates the list they go in).
+    #[arg(long, default_value_t = ITEMS_PER_TRANSACTION_DEFAULT)]
+    batch: usize,
+    /// Directory for the results (and the cluster's data while it runs, in work/).
+    #[arg(long, default_value = "heap-bench-results")]
+    out: PathBuf,
+    /// The heap-server binary (default: the one next to heap-bench).
+    #[arg(long)]
+    server_bin: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct GcArgs {
+    #[command(flatten)]
+    common: LifecycleArgs,
+    /// Garbage cycles (two objects referencing each other) created beside the live objects
+    /// before the measured collection cycle.
+    #[arg(long, default_value_t = GARBAGE_CYCLES_DEFAULT)]
+    garbage_cycles: u64,
+    /// Seconds measured per put/get measurement (after 1 s of warm-up).
+    #[arg(long, default_value_t = GC_THROUGHPUT_DURATION_S_DEFAULT)]
+    duration: f64,
+    /// Interleaved rounds of idle, churning and busy measurements per workload; the summary
+    /// gives their medians.
+    #[arg(long, default_value_t = GC_THROUGHPUT_ROUNDS_DEFAULT)]
+    rounds: usize,
 }
 
 #[derive(Debug, Args)]
@@ -110,7 +160,20 @@ async fn execute(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Run(args) => run_command(args).await,
         Command::Compare(args) => compare_command(args).await,
+        Command::Memory(args) => {
+            memory(&lifecycle_spec(args)?).await?;
+            Ok(())
+        }
+        Command::Gc(args) => {
+            let spec = GcSpec::new(lifecycle_spec(args.common)?, args.garbage_cycles, args.duration, args.rounds)?;
+            gc(&spec).await?;
+            Ok(())
+        }
     }
+}
+
+fn lifecycle_spec(args: LifecycleArgs) -> anyhow::Result<LifecycleSpec> {
+    LifecycleSpec::new(args.objects, args.batch, args.out, args.server_bin)
 }
 
 /// `run`: one measurement; its summary on stdout, as a line or as JSON.

@@ -1,8 +1,10 @@
 //! `SovereignCluster`: a fresh three-node heap-server cluster on free loopback ports, for
-//! `compare`: secured (a CA, node certificates and tokens in `<dir>/security`, clients with TLS
-//! and the admin token) unless asked for plaintext. Its processes die with it (LocalCluster kills
+//! `compare`, `memory` and `gc` (which also restart its nodes and read their pids): secured (a
+//! CA, node certificates and tokens in `<dir>/security`, clients with TLS and the admin token)
+//! unless asked for plaintext. Its processes die with it (LocalCluster kills
 //! them on drop), its data dir, security folder included, is removed by `stop`.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -38,6 +40,16 @@ impl SovereignCluster {
     /// Starts `NODES` nodes with fresh data under `dir`, secured (`LocalCluster::new_secured`) or,
     /// with `plaintext`, with `--insecure-plaintext`, and waits for a leader.
     pub async fn start(binary: &Path, dir: &Path, plaintext: bool) -> Result<Self, BenchError> {
+        Self::start_with_node_args(binary, dir, plaintext, |_| Vec::new()).await
+    }
+
+    /// As `start`, node `id` also given the flags `node_args(id)` (its own `--http-listen`).
+    pub async fn start_with_node_args(
+        binary: &Path,
+        dir: &Path,
+        plaintext: bool,
+        node_args: impl Fn(u64) -> Vec<String>,
+    ) -> Result<Self, BenchError> {
         if dir.exists() {
             std::fs::remove_dir_all(dir).map_err(|e| BenchError::io(dir, e))?;
         }
@@ -48,12 +60,13 @@ impl SovereignCluster {
             .map(|port| format!("127.0.0.1:{port}"))
             .collect();
         // Dropped on any error below, which kills whatever nodes did start.
-        let mut cluster = if plaintext {
+        let cluster = if plaintext {
             LocalCluster::new(binary, dir, addrs, Vec::new())
         } else {
             LocalCluster::new_secured(binary, dir, addrs, Vec::new())
                 .map_err(|e| start_error(format!("cannot make the cluster's certificates and tokens: {e}")))?
         };
+        let mut cluster = cluster.with_node_args(node_args);
         cluster.start_all().map_err(|e| start_error(e.to_string()))?;
         let mut started = Self { cluster, dir: dir.into() };
         if let Err(e) = started.cluster.wait_for_leader(Duration::from_millis(CLUSTER_START_TIMEOUT_MS)).await {
@@ -73,6 +86,36 @@ impl SovereignCluster {
             text.push_str(&format!("\n--- {} ---\n{}", path.display(), log_tail(&path, LOG_TAIL_LINES)));
         }
         text
+    }
+
+    /// The nodes' ids (1, 2, 3: in the order of `endpoints`).
+    pub fn ids(&self) -> Vec<u64> {
+        self.cluster.ids()
+    }
+
+    /// The process id of every running node.
+    pub fn pids(&self) -> BTreeMap<u64, u32> {
+        self.cluster.ids().into_iter().filter_map(|id| self.cluster.pid(id).map(|pid| (id, pid))).collect()
+    }
+
+    pub fn node_data_dir(&self, id: u64) -> PathBuf {
+        self.cluster.node_data_dir(id)
+    }
+
+    /// Stops node `id` with SIGTERM (killed if it does not exit in time) and starts it again on
+    /// its data; returns its new pid and whether it had exited by itself.
+    pub fn restart(&mut self, id: u64) -> Result<(u32, bool), BenchError> {
+        let clean = self.cluster.terminate(id);
+        let pid = self.cluster.start(id).map_err(|e| start_error(format!("node {id} did not restart: {e}")))?;
+        Ok((pid, clean))
+    }
+
+    /// Waits until the running nodes agree on a leader; returns its id.
+    pub async fn wait_for_leader(&mut self) -> Result<u64, BenchError> {
+        match self.cluster.wait_for_leader(Duration::from_millis(CLUSTER_START_TIMEOUT_MS)).await {
+            Ok(id) => Ok(id),
+            Err(e) => Err(start_error(format!("{e}{}", self.diagnosis()))),
+        }
     }
 
     /// Kills the nodes and removes their data (their logs too; a failed run keeps them).

@@ -42,4 +42,13 @@ fn refuses_bad_input() {
         &["run", "--system", "sovereign", "--endpoints", "127.0.0.1:1", "--workload", "put", "--clients", "1"],
         "--duration",
     );
+    assert_refused(&["memory", "--out", out, "--objects", "0"], "--objects must be between 1 and 20000000");
+    assert_refused(&["gc", "--out", out, "--objects", "10", "--batch", "2000"], "--batch must be between 1 and 1999");
+    assert_refused(&["gc", "--out", out, "--objects", "10", "--duration", "0"], "--duration must be above 0");
+    assert_refused(&["gc", "--out", out, "--objects", "10", "--rounds", "0"], "--rounds must be between 1 and 20");
+    assert_refused(
+        &["memory", "--out", out, "--objects", "10", "--server-bin", "/nonexistent/heap-server"],
+        "/nonexistent/heap-server not found",
+    );
+    assert!(!dir.path().join("results-memory.json").exists(), "nothing measured");
 }
