@@ -34,7 +34,7 @@ impl Heap {
             objects: self.objects.len() as u64,
             roots: self.roots.len() as u64,
             unreferenced: self.refs.unreferenced().len() as u64,
-            held_objects: self.refs.held_ids().count() as u64,
+            held_objects: self.refs.held_object_count() as u64,
             holds: self.holds.len(),
             ended_holds: self.holds.ended_count(),
             next_id: self.next_id,

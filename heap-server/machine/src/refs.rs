@@ -37,6 +37,11 @@ impl RefCounts {
         &self.unreferenced
     }
 
+    /// How many objects some session holds.
+    pub fn held_object_count(&self) -> usize {
+        self.held.len()
+    }
+
     /// Objects some session holds, in id order.
     pub fn held_ids(&self) -> impl Iterator<Item = ObjectId> + '_ {
         self.held.keys().copied()
