@@ -1,10 +1,11 @@
 //! The contract between raft-store and an application state machine (the heap).
 //!
 //! The state machine is pure: `apply` gets the log index and the opaque command bytes and returns
-//! reply bytes, recording every key it changed in a `ChangeSet`. raft-store writes that change set
-//! to sled in the same atomic batch as the applied log id, and rebuilds the machine after a restart
-//! or snapshot install by `clear` + `load` of every persisted key. The machine's full state is
-//! therefore always equal to its key/value image (`export`), which is also the snapshot content.
+//! reply bytes, recording every key it changed in a `ChangeSet` (for the machine's own use, such
+//! as a change feed; raft-store does not store it). raft-store snapshots the machine's key/value
+//! image (`export_each`) and rebuilds the machine after a restart or snapshot install by `clear` +
+//! `load` of every pair, then re-applies the log after the snapshot. The machine's full state must
+//! therefore always equal its image.
 
 /// Every persisted key a machine changed while applying one batch of entries.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

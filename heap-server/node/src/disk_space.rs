@@ -32,7 +32,7 @@ pub fn disk_space(path: &Path) -> Option<DiskSpace> {
 }
 
 /// Files and folders `dir_size_bytes` visits at most: a data dir holds a few dozen (log segments,
-/// sled's files, snapshots); a tree far larger is not a data dir, and the walk stops there.
+/// snapshots); a tree far larger is not a data dir, and the walk stops there.
 pub const DIR_WALK_ENTRIES_MAX: usize = 10_000;
 
 /// Bytes the files under `dir` take (their lengths, following no symlinks), visiting at most

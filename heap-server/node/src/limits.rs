@@ -93,7 +93,7 @@ pub const CLIENT_CONNECTIONS_MAX: usize = 8_192;
 pub const CLIENT_CONNECTIONS_PER_IP_MAX: u32 = 1_024;
 const _: () = assert!((CLIENT_CONNECTIONS_PER_IP_MAX as usize) < CLIENT_CONNECTIONS_MAX);
 
-/// File descriptors kept free for storage (log segments, sled, snapshot files) and the peers'
+/// File descriptors kept free for storage (log segments, snapshot files) and the peers'
 /// outgoing connections: connections never use these, so a flood of connections cannot make a
 /// snapshot or log write fail with EMFILE.
 pub const FD_RESERVE: u64 = 512;
@@ -127,7 +127,7 @@ pub const GRPC_ACCEPT_QUEUE_CONNECTIONS: usize = 128;
 /// Default `--disk-warn-free-bytes`: below this much free space on the data dir's file system the
 /// node warns (log, `heapctl status`, `sovereign_disk_warning`). 2 GiB: room to write one more
 /// snapshot of the size followers accept by default (`SNAPSHOT_SIZE_BYTES_MAX_DEFAULT`, 1 GiB,
-/// beside the old one until the rename) with log segments and sled growth besides: at the default refusal point that
+/// beside the old one until the rename) with log segments besides: at the default refusal point that
 /// leaves the operator most of 2 GiB of writes to notice. An absolute amount, not a percentage: what
 /// the node needs does not grow with the disk.
 pub const DISK_WARN_FREE_BYTES_DEFAULT: u64 = 2 * 1024 * 1024 * 1024;
@@ -135,12 +135,12 @@ pub const DISK_WARN_FREE_BYTES_DEFAULT: u64 = 2 * 1024 * 1024 * 1024;
 /// Default `--disk-min-free-bytes`: below this much free space the node refuses new client writes
 /// (before the disk is full, not after). 256 MiB: what keeps running after the refusal (keep-alives,
 /// closes, the leader's Tick and Grace entries, followers' appends of entries already accepted) fits
-/// easily, as do a snapshot of a modest heap and sled's compaction.
+/// easily, as does a snapshot of a modest heap.
 pub const DISK_MIN_FREE_BYTES_DEFAULT: u64 = 256 * 1024 * 1024;
 
 /// The lowest `--disk-min-free-bytes` accepted: a thinner margin could be used up by the writes
 /// admitted between two samples (`DISK_CHECK_INTERVAL_MS`) and the entries still allowed after
-/// the refusal (keep-alives, Ticks) plus sled's next flush, before an operator can act.
+/// the refusal (keep-alives, Ticks), before an operator can act.
 pub const DISK_MIN_FREE_BYTES_FLOOR: u64 = 16 * 1024 * 1024;
 const _: () = assert!(DISK_MIN_FREE_BYTES_FLOOR <= DISK_MIN_FREE_BYTES_DEFAULT);
 const _: () = assert!(DISK_MIN_FREE_BYTES_DEFAULT < DISK_WARN_FREE_BYTES_DEFAULT);

@@ -8,7 +8,7 @@ mod cluster {
     mod t20_failover;
     mod t30_snapshot;
     mod t32_wiped_node;
-    mod t34_damaged_sled;
+    mod t34_restart_from_snapshot;
     mod t35_disk_full;
     mod t36_metrics;
     mod t37_dashboard;

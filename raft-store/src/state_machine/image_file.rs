@@ -1,22 +1,30 @@
 //! The snapshot format: a checksummed, bincode-encoded image of the state machine plus Raft meta,
-//! and its durable file (`snapshot.bin`, replaced by write-tmp + fsync + rename + fsync dir).
+//! and its durable file (`snapshot.bin`, replaced by write-tmp + fsync + rename + fsync dir), which
+//! a node streams its own snapshots into.
 
 use std::fs;
 use std::fs::File;
+use std::io::BufWriter;
 use std::io::Write;
+use std::os::unix::fs::FileExt;
 use std::path::Path;
+use std::path::PathBuf;
 
 use serde::Deserialize;
 use serde::Serialize;
 
 use super::snapshot_codec::encode_snapshot;
+use super::snapshot_codec::encode_snapshot_to;
+use super::snapshot_codec::PairWriter;
 use super::snapshot_codec::SnapshotView;
+use super::snapshot_codec::WriteFailure;
+use super::snapshot_codec::CRC_OFFSET;
 use super::snapshot_error::ImageError;
 #[cfg(test)]
 use super::snapshot_error::SNAPSHOT_SIZE_BYTES_CEILING;
 use crate::types::SnapshotMeta;
 
-const SNAPSHOT_FILE_NAME: &str = "snapshot.bin";
+pub(crate) const SNAPSHOT_FILE_NAME: &str = "snapshot.bin";
 const SNAPSHOT_TMP_FILE_NAME: &str = "snapshot.bin.tmp";
 
 /// What a snapshot holds: the Raft meta it covers and every key/value pair of the machine image.
@@ -74,6 +82,54 @@ pub fn check_received_snapshot(meta: &SnapshotMeta, data: &[u8], size_bytes_max:
 
 fn io_error(path: &Path, error: std::io::Error) -> ImageError {
     ImageError::Io { path: path.display().to_string(), error }
+}
+
+/// The write buffer of a streamed snapshot: large enough that writing a big image is a few
+/// thousand system calls, small beside the image.
+const SNAPSHOT_WRITE_BUFFER_BYTES: usize = 1024 * 1024;
+
+/// A snapshot streamed into the temporary file, not yet the node's snapshot: `commit` makes it
+/// durable and replaces the snapshot file. Dropped without `commit`, it leaves a stray temporary
+/// file that the next snapshot overwrites; the old snapshot stays.
+pub struct StreamedSnapshot {
+    file: File,
+    dir: PathBuf,
+    size_bytes: u64,
+}
+
+/// Streams a snapshot of `meta` and the `pair_count` pairs `write_pairs` pushes into `dir`'s
+/// temporary snapshot file. The image never exists in memory whole: a node's snapshot costs
+/// the write buffer, not a second copy of its heap. Not durable until `commit`.
+pub fn stream_snapshot_file(
+    dir: &Path,
+    meta: &SnapshotMeta,
+    pair_count: u64,
+    write_pairs: impl FnOnce(&mut PairWriter<BufWriter<File>>),
+) -> Result<StreamedSnapshot, ImageError> {
+    let tmp = dir.join(SNAPSHOT_TMP_FILE_NAME);
+    let file = File::create(&tmp).map_err(|e| io_error(&tmp, e))?;
+    let out = BufWriter::with_capacity(SNAPSHOT_WRITE_BUFFER_BYTES, file);
+    let (out, body) = encode_snapshot_to(out, meta, pair_count, write_pairs).map_err(|failure| match failure {
+        WriteFailure::Io(error) => io_error(&tmp, error),
+        WriteFailure::Image(error) => error,
+    })?;
+    let file = out.into_inner().map_err(|e| io_error(&tmp, e.into_error()))?;
+    file.write_all_at(&body.crc.to_le_bytes(), CRC_OFFSET as u64).map_err(|e| io_error(&tmp, e))?;
+    Ok(StreamedSnapshot { file, dir: dir.to_path_buf(), size_bytes: body.size_bytes })
+}
+
+impl StreamedSnapshot {
+    /// Makes the streamed snapshot durable and the node's snapshot file (fsync, rename, fsync of
+    /// the folder). Returns its size in bytes.
+    pub fn commit(self) -> Result<u64, ImageError> {
+        let tmp = self.dir.join(SNAPSHOT_TMP_FILE_NAME);
+        let path = self.dir.join(SNAPSHOT_FILE_NAME);
+        self.file.sync_all().map_err(|e| io_error(&tmp, e))?;
+        drop(self.file);
+        fs::rename(&tmp, &path).map_err(|e| io_error(&path, e))?;
+        File::open(&self.dir).and_then(|d| d.sync_all()).map_err(|e| io_error(&self.dir, e))?;
+        Ok(self.size_bytes)
+    }
 }
 
 /// Durably replaces the snapshot file in `dir` with `encoded`.
@@ -147,6 +203,27 @@ mod tests {
         write_snapshot_file(dir.path(), b"one").unwrap();
         write_snapshot_file(dir.path(), b"two").unwrap();
         assert_eq!(read_snapshot_file(dir.path()).unwrap().unwrap(), b"two");
+    }
+
+    /// A streamed snapshot file holds byte for byte what the in-memory encoder gives, and only
+    /// `commit` makes it the snapshot file.
+    #[test]
+    fn a_streamed_snapshot_is_the_encoded_image_once_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let meta = SnapshotMeta::default();
+        let push_all = |writer: &mut dyn FnMut(&[u8], &[u8])| {
+            for (key, value) in codec_pairs() {
+                writer(&key, &value);
+            }
+        };
+        let in_memory =
+            encode_snapshot(&meta, codec_pairs().len() as u64, 0, |w| push_all(&mut |k, v| w.push(k, v))).unwrap();
+        let streamed =
+            stream_snapshot_file(dir.path(), &meta, codec_pairs().len() as u64, |w| push_all(&mut |k, v| w.push(k, v)))
+                .unwrap();
+        assert!(read_snapshot_file(dir.path()).unwrap().is_none(), "not the snapshot before commit");
+        assert_eq!(streamed.commit().unwrap(), in_memory.len() as u64);
+        assert_eq!(read_snapshot_file(dir.path()).unwrap().unwrap(), in_memory);
     }
 
     /// The streaming encoder writes exactly what `SnapshotImage`'s bincode encoding does, so

@@ -1,10 +1,8 @@
-//! The state machine store: drives an application `Machine`, persists its image in sled, builds and
-//! installs snapshots.
+//! The state machine store: drives an application `Machine`, streams its image into durable
+//! snapshots and loads them back.
 
 mod error;
 mod image_file;
-mod image_writer;
-mod keys;
 mod snapshot_activity;
 mod snapshot_codec;
 mod snapshot_error;

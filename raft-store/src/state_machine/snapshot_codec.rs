@@ -7,6 +7,8 @@
 //! magic, CRC-32 of the body; body = meta, then the pair count and each pair as two byte strings
 //! (a varint length, then the bytes). A test keeps the two in step.
 
+use std::io::Write;
+
 use bincode::config::Configuration;
 
 use super::snapshot_error::check_size;
@@ -29,19 +31,32 @@ pub(crate) fn config() -> Configuration {
     bincode::config::standard()
 }
 
+/// Appends `value` as a bincode varint to `out` (tests compare it with bincode's own).
+#[cfg(test)]
 fn write_varint(out: &mut Vec<u8>, value: u64) {
+    let (bytes, length) = varint_bytes(value);
+    out.extend_from_slice(&bytes[..length]);
+}
+
+/// `value` as a bincode varint: the bytes and how many of them are used.
+fn varint_bytes(value: u64) -> ([u8; 9], usize) {
+    let mut bytes = [0u8; 9];
     if value < u64::from(VARINT_U16) {
-        out.push(value as u8);
-    } else if value <= u64::from(u16::MAX) {
-        out.push(VARINT_U16);
-        out.extend_from_slice(&(value as u16).to_le_bytes());
-    } else if value <= u64::from(u32::MAX) {
-        out.push(VARINT_U32);
-        out.extend_from_slice(&(value as u32).to_le_bytes());
-    } else {
-        out.push(VARINT_U64);
-        out.extend_from_slice(&value.to_le_bytes());
+        bytes[0] = value as u8;
+        return (bytes, 1);
     }
+    let width = if value <= u64::from(u16::MAX) {
+        bytes[0] = VARINT_U16;
+        2
+    } else if value <= u64::from(u32::MAX) {
+        bytes[0] = VARINT_U32;
+        4
+    } else {
+        bytes[0] = VARINT_U64;
+        8
+    };
+    bytes[1..1 + width].copy_from_slice(&value.to_le_bytes()[..width]);
+    (bytes, 1 + width)
 }
 
 /// Reads a varint at `*at`, moving `*at` past it; `None` if the bytes end or the marker is not
@@ -65,44 +80,114 @@ fn read_varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
     Some(u64::from_le_bytes(value))
 }
 
-/// Receives a machine's pairs for `encode_snapshot`.
-pub struct PairWriter {
-    out: Vec<u8>,
+/// Receives a machine's pairs for `encode_snapshot` / `encode_snapshot_to` and writes them to its
+/// output, keeping the body's checksum and size as it goes. The first write error is kept (a
+/// machine's export cannot stop half way) and reported when the encoding finishes.
+pub struct PairWriter<W: Write> {
+    out: W,
+    crc: crc32fast::Hasher,
+    size_bytes: u64,
     written: u64,
+    failed: Option<std::io::Error>,
 }
 
-impl PairWriter {
+impl<W: Write> PairWriter<W> {
+    fn write(&mut self, bytes: &[u8]) {
+        if self.failed.is_some() {
+            return;
+        }
+        match self.out.write_all(bytes) {
+            Ok(()) => {
+                self.crc.update(bytes);
+                self.size_bytes += bytes.len() as u64;
+            }
+            Err(error) => self.failed = Some(error),
+        }
+    }
+
+    fn write_varint(&mut self, value: u64) {
+        let (bytes, length) = varint_bytes(value);
+        self.write(&bytes[..length]);
+    }
+
     pub fn push(&mut self, key: &[u8], value: &[u8]) {
-        write_varint(&mut self.out, key.len() as u64);
-        self.out.extend_from_slice(key);
-        write_varint(&mut self.out, value.len() as u64);
-        self.out.extend_from_slice(value);
+        self.write_varint(key.len() as u64);
+        self.write(key);
+        self.write_varint(value.len() as u64);
+        self.write(value);
         self.written += 1;
     }
 }
 
+/// What `encode_snapshot_to` wrote after the header: the body's CRC-32 (to put in the header's
+/// checksum field) and the whole snapshot's size in bytes, header included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EncodedBody {
+    pub crc: u32,
+    pub size_bytes: u64,
+}
+
+/// Offset of the header's checksum field: a streamed snapshot writes a placeholder there and
+/// fills it in once the body is written.
+pub(crate) const CRC_OFFSET: usize = SNAPSHOT_MAGIC.len();
+
+/// Streams a snapshot of `meta` and the `pair_count` pairs `write_pairs` pushes into `out`, with
+/// the checksum field zero: the caller writes `EncodedBody::crc` at `CRC_OFFSET` afterwards. A
+/// machine that pushes another number of pairs than it announced is a bug: the node stops rather
+/// than write a snapshot it could not read back.
+pub fn encode_snapshot_to<W: Write>(
+    mut out: W,
+    meta: &SnapshotMeta,
+    pair_count: u64,
+    write_pairs: impl FnOnce(&mut PairWriter<W>),
+) -> Result<(W, EncodedBody), WriteFailure> {
+    out.write_all(SNAPSHOT_MAGIC).map_err(WriteFailure::Io)?;
+    out.write_all(&[0; CRC_BYTES]).map_err(WriteFailure::Io)?;
+    let meta_bytes = bincode::serde::encode_to_vec(meta, config())
+        .map_err(|e| WriteFailure::Image(ImageError::Corrupt(format!("cannot encode the snapshot meta: {e}"))))?;
+    let mut writer = PairWriter {
+        out,
+        crc: crc32fast::Hasher::new(),
+        size_bytes: HEADER_SIZE_BYTES as u64,
+        written: 0,
+        failed: None,
+    };
+    writer.write(&meta_bytes);
+    writer.write_varint(pair_count);
+    write_pairs(&mut writer);
+    let PairWriter { out, crc, size_bytes, written, failed } = writer;
+    if let Some(error) = failed {
+        return Err(WriteFailure::Io(error));
+    }
+    assert_eq!(written, pair_count, "the machine exported {written} pairs but announced {pair_count}");
+    check_size(usize::try_from(size_bytes).unwrap_or(usize::MAX), SNAPSHOT_SIZE_BYTES_CEILING)
+        .map_err(WriteFailure::Image)?;
+    Ok((out, EncodedBody { crc: crc.finalize(), size_bytes }))
+}
+
+/// Why streaming a snapshot failed: the output (a file) or the image itself.
+#[derive(Debug)]
+pub enum WriteFailure {
+    Io(std::io::Error),
+    Image(ImageError),
+}
+
 /// Encodes a snapshot of `meta` and the `pair_count` pairs `write_pairs` pushes, in one buffer.
-/// `size_hint_bytes` presizes it. A machine that pushes another number of pairs than it
-/// announced is a bug: the node stops rather than write a snapshot it could not read back.
+/// `size_hint_bytes` presizes it. For images already in memory (backups, tests); a node streams
+/// its own snapshots to the file (`image_file::SnapshotFileWriter`).
 pub fn encode_snapshot(
     meta: &SnapshotMeta,
     pair_count: u64,
     size_hint_bytes: usize,
-    write_pairs: impl FnOnce(&mut PairWriter),
+    write_pairs: impl FnOnce(&mut PairWriter<&mut Vec<u8>>),
 ) -> Result<Vec<u8>, ImageError> {
     let mut out = Vec::with_capacity(size_hint_bytes.max(HEADER_SIZE_BYTES));
-    out.extend_from_slice(SNAPSHOT_MAGIC);
-    out.extend_from_slice(&[0; CRC_BYTES]);
-    bincode::serde::encode_into_std_write(meta, &mut out, config())
-        .map_err(|e| ImageError::Corrupt(format!("cannot encode the snapshot meta: {e}")))?;
-    write_varint(&mut out, pair_count);
-    let mut writer = PairWriter { out, written: 0 };
-    write_pairs(&mut writer);
-    let PairWriter { mut out, written } = writer;
-    assert_eq!(written, pair_count, "the machine exported {written} pairs but announced {pair_count}");
-    check_size(out.len(), SNAPSHOT_SIZE_BYTES_CEILING)?;
-    let crc = crc32fast::hash(&out[HEADER_SIZE_BYTES..]);
-    out[SNAPSHOT_MAGIC.len()..HEADER_SIZE_BYTES].copy_from_slice(&crc.to_le_bytes());
+    let (_, body) = encode_snapshot_to(&mut out, meta, pair_count, write_pairs).map_err(|failure| match failure {
+        WriteFailure::Image(error) => error,
+        // Writing to a Vec cannot fail; if it ever did, say so rather than panic.
+        WriteFailure::Io(error) => ImageError::Corrupt(format!("cannot encode the snapshot in memory: {error}")),
+    })?;
+    out[CRC_OFFSET..HEADER_SIZE_BYTES].copy_from_slice(&body.crc.to_le_bytes());
     Ok(out)
 }
 

@@ -1,6 +1,7 @@
 //! The state machine store with a real `Machine`: openraft's suite against LogStore +
-//! StateMachineStore, restart from sled, snapshot build/install, recovery when sled is older than
-//! the durable snapshot, and refusal of corrupt snapshots and out-of-order entries.
+//! StateMachineStore, restart from the snapshot (the log replays the rest), streamed snapshot
+//! build and install, removal of an older version's sled image, and refusal of corrupt snapshots
+//! and out-of-order entries.
 
 use std::collections::BTreeMap;
 
@@ -99,18 +100,32 @@ async fn log_and_state_machine_stores_pass_the_openraft_suite() {
     Suite::test_all(RealStoresBuilder).await.unwrap();
 }
 
+/// A reopened store is at its last snapshot (empty before the first), and re-applying the log
+/// entries after it (what openraft does at start) gives exactly the state before the restart.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn applied_state_survives_reopen() {
+async fn a_reopened_store_is_at_its_snapshot_and_the_log_replays_the_rest() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(dir.path(), KvMachine::default()).unwrap();
-    apply(&mut store, vec![set(1, "a", "1"), set(2, "b", "2"), set(3, "a", "3")]).await.unwrap();
-    let before = image(&store);
-    assert_eq!(before.1, 3);
+    apply(&mut store, vec![set(1, "a", "1"), set(2, "b", "2")]).await.unwrap();
     drop(store);
     let mut reopened = Store::open(dir.path(), KvMachine::default()).unwrap();
-    assert_eq!(image(&reopened), before, "the image and applied index come back from sled");
-    let (applied, _) = reopened.applied_state().await.unwrap();
-    assert_eq!(applied, Some(log_id(1, 3)));
+    assert_eq!(image(&reopened), (vec![], 0), "no snapshot yet: the whole log replays");
+    assert_eq!(reopened.applied_state().await.unwrap().0, None);
+
+    apply(&mut reopened, vec![set(1, "a", "1"), set(2, "b", "2"), set(3, "a", "3")]).await.unwrap();
+    let snapshot = reopened.get_snapshot_builder().await.build_snapshot().await.unwrap();
+    assert_eq!(snapshot.meta.last_log_id, Some(log_id(1, 3)));
+    let at_snapshot = image(&reopened);
+    let after = vec![set(4, "c", "4"), set(5, "a", "5")];
+    apply(&mut reopened, after.clone()).await.unwrap();
+    let before_restart = image(&reopened);
+    drop(reopened);
+
+    let mut restarted = Store::open(dir.path(), KvMachine::default()).unwrap();
+    assert_eq!(image(&restarted), at_snapshot, "the image and applied index come back from the snapshot");
+    assert_eq!(restarted.applied_state().await.unwrap().0, Some(log_id(1, 3)));
+    apply(&mut restarted, after).await.unwrap();
+    assert_eq!(image(&restarted), before_restart, "the log after the snapshot brings the rest back");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -122,15 +137,19 @@ async fn out_of_order_entries_are_refused() {
     assert!(error.to_string().contains("in order"), "{error}");
 }
 
+/// A built snapshot is streamed to the file (openraft keeps only the meta; the bytes come from
+/// `get_current_snapshot`), installs on another store as the same image, and survives a reopen.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn snapshot_installs_elsewhere_and_recovers_a_store_that_lost_its_sled_data() {
+async fn a_streamed_snapshot_installs_elsewhere_and_survives_a_reopen() {
     let source_dir = tempfile::tempdir().unwrap();
     let mut source = Store::open(source_dir.path(), KvMachine::default()).unwrap();
     apply(&mut source, (1..=50).map(|i| set(i, &format!("k{}", i % 7), &format!("v{i}"))).collect()).await.unwrap();
-    let snapshot = source.get_snapshot_builder().await.build_snapshot().await.unwrap();
-    assert_eq!(snapshot.meta.last_log_id, Some(log_id(1, 50)));
+    let built = source.get_snapshot_builder().await.build_snapshot().await.unwrap();
+    assert_eq!(built.meta.last_log_id, Some(log_id(1, 50)));
+    let snapshot = source.get_current_snapshot().await.unwrap().expect("the built snapshot is the current one");
+    assert_eq!(snapshot.meta, built.meta);
+    assert_eq!(source.snapshot_counts().last_size_bytes, snapshot.snapshot.len() as u64);
 
-    // Install on a fresh store: identical image, and it survives a reopen.
     let target_dir = tempfile::tempdir().unwrap();
     let mut target = Store::open(target_dir.path(), KvMachine::default()).unwrap();
     apply(&mut target, vec![set(1, "stale", "x")]).await.unwrap();
@@ -139,15 +158,6 @@ async fn snapshot_installs_elsewhere_and_recovers_a_store_that_lost_its_sled_dat
     drop(target);
     let target = Store::open(target_dir.path(), KvMachine::default()).unwrap();
     assert_eq!(image(&target), image(&source));
-
-    // sled is not fsynced: if it loses everything, the durable snapshot brings the store back.
-    drop(source);
-    std::fs::remove_dir_all(source_dir.path().join("state")).unwrap();
-    let mut recovered = Store::open(source_dir.path(), KvMachine::default()).unwrap();
-    assert_eq!(image(&recovered).1, 50, "recovered from the snapshot");
-    assert_eq!(image(&recovered), image(&target));
-    let current = recovered.get_current_snapshot().await.unwrap().unwrap();
-    assert_eq!(current.meta, snapshot.meta);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -155,7 +165,8 @@ async fn corrupt_snapshots_and_images_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(dir.path(), KvMachine::default()).unwrap();
     apply(&mut store, vec![set(1, "a", "1")]).await.unwrap();
-    let snapshot = store.get_snapshot_builder().await.build_snapshot().await.unwrap();
+    store.get_snapshot_builder().await.build_snapshot().await.unwrap();
+    let snapshot = store.get_current_snapshot().await.unwrap().unwrap();
 
     // A flipped byte in a received snapshot: refused, nothing changed.
     let mut bad = snapshot.snapshot.clone();
@@ -165,7 +176,7 @@ async fn corrupt_snapshots_and_images_are_refused() {
     assert!(store.install_snapshot(&snapshot.meta, bad).await.is_err());
     assert_eq!(image(&store), before);
 
-    // A corrupt snapshot file on disk stops the node at open.
+    // A corrupt snapshot file on disk stops the node at open, saying what to do.
     drop(store);
     let path = dir.path().join("snapshot.bin");
     let mut bytes = std::fs::read(&path).unwrap();
@@ -173,39 +184,46 @@ async fn corrupt_snapshots_and_images_are_refused() {
     std::fs::write(&path, bytes).unwrap();
     let error = Store::open(dir.path(), KvMachine::default()).err().expect("corrupt snapshot refused");
     assert!(error.to_string().contains("corrupt"), "{error}");
+    assert!(error.to_string().contains("wipe this node's data dir"), "{error}");
 }
 
-/// sled is a cache of the snapshot and the log: an image that cannot be loaded (here one that
-/// breaks the machine's invariants, then sled files overwritten with garbage) is moved aside and
-/// rebuilt from the snapshot; Raft re-applies the log after it.
+/// A snapshot that loads but breaks the machine's invariants stops the node (it is the only
+/// image); a temporary file left by a crash while streaming is ignored and replaced.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_damaged_sled_image_is_rebuilt_from_the_snapshot() {
+async fn an_invalid_snapshot_stops_the_node_and_a_torn_stream_is_ignored() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(dir.path(), KvMachine::default()).unwrap();
-    apply(&mut store, (1..=20).map(|i| set(i, &format!("k{}", i % 5), &format!("v{i}"))).collect()).await.unwrap();
-    let snapshot = store.get_snapshot_builder().await.build_snapshot().await.unwrap();
-    let at_snapshot = image(&store);
-    apply(&mut store, vec![set(21, "empty", "")]).await.unwrap();
+    apply(&mut store, vec![set(1, "a", "1")]).await.unwrap();
+    store.get_snapshot_builder().await.build_snapshot().await.unwrap();
+    let good = image(&store);
+    apply(&mut store, vec![set(2, "empty", "")]).await.unwrap();
     drop(store);
 
-    let rebuilt = Store::open(dir.path(), KvMachine::default()).expect("the invalid image is rebuilt, not fatal");
-    assert_eq!(image(&rebuilt), at_snapshot, "the machine is the snapshot's; the log supplies the rest");
-    let moved: Vec<_> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
-        .filter(|name| name.starts_with("state.damaged-"))
-        .collect();
-    assert_eq!(moved.len(), 1, "the damaged image is kept aside for a post-mortem: {moved:?}");
-    drop(rebuilt);
+    std::fs::write(dir.path().join("snapshot.bin.tmp"), vec![0x5a; 4096]).unwrap();
+    let mut store = Store::open(dir.path(), KvMachine::default()).expect("a torn stream is not the snapshot");
+    assert_eq!(image(&store), good);
+    apply(&mut store, vec![set(2, "empty", "")]).await.unwrap();
+    store.get_snapshot_builder().await.build_snapshot().await.unwrap();
+    drop(store);
+    let error = Store::open(dir.path(), KvMachine::default()).err().expect("an invalid image stops the node");
+    assert!(error.to_string().contains("empty value"), "{error}");
+}
 
-    // Garbage over every sled file: rebuilt again, from the same snapshot.
-    for entry in std::fs::read_dir(dir.path().join("state")).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_file() {
-            std::fs::write(&path, vec![0x5a; 4096]).unwrap();
-        }
-    }
-    let mut rebuilt = Store::open(dir.path(), KvMachine::default()).expect("garbage sled files are rebuilt");
-    assert_eq!(image(&rebuilt), at_snapshot);
-    assert_eq!(rebuilt.get_current_snapshot().await.unwrap().unwrap().meta, snapshot.meta);
+/// An older version kept the machine image in sled beside the snapshot; the snapshot and the log
+/// hold everything it did, so the store removes it and loads the snapshot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_older_versions_sled_image_is_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path(), KvMachine::default()).unwrap();
+    apply(&mut store, vec![set(1, "a", "1")]).await.unwrap();
+    store.get_snapshot_builder().await.build_snapshot().await.unwrap();
+    let at_snapshot = image(&store);
+    drop(store);
+    let sled_dir = dir.path().join("state");
+    std::fs::create_dir_all(sled_dir.join("blobs")).unwrap();
+    std::fs::write(sled_dir.join("db"), vec![0x5a; 4096]).unwrap();
+
+    let store = Store::open(dir.path(), KvMachine::default()).unwrap();
+    assert!(!sled_dir.exists(), "the sled folder is gone");
+    assert_eq!(image(&store), at_snapshot);
 }

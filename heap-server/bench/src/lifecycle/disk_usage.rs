@@ -1,5 +1,5 @@
 //! How much a node's data dir holds on disk: in total and per top-level entry (`log` is the
-//! Raft log, `sm` the state machine's sled image and snapshots), counted as the files' lengths.
+//! Raft log, `sm` the state machine's snapshot), counted as the files' lengths.
 
 use std::collections::BTreeMap;
 use std::path::Path;
