@@ -18,10 +18,11 @@ const _: () = assert!(RECORD_SIZE_BYTES_MAX as u64 <= SEGMENT_SIZE_BYTES_MAX);
 
 /// Default and largest budget of the entry cache (`cache.rs`): the most recent entries are kept
 /// in memory up to this many bytes, counted as each entry's record size plus its in-memory
-/// struct; older entries are read back from their segment files. 64 MiB holds the last ~900
+/// struct; older entries are read back from their segment files. 32 MiB holds the last ~450
 /// entries of a bulk-write workload (~70 KB each), which covers replication to healthy followers
-/// and the apply path; only a lagging follower or a restart reads from disk.
-pub const LOG_CACHE_BYTES_MAX: u64 = 64 * 1024 * 1024;
+/// and the apply path; only a lagging follower or a restart reads from disk. Not more: every node
+/// keeps it full, and at a million small objects 64 MiB was a fifth of a node's memory.
+pub const LOG_CACHE_BYTES_MAX: u64 = 32 * 1024 * 1024;
 
 // One maximal record fits in the default budget, so the cache can hold at least the last entry
 // of any workload at the default.
