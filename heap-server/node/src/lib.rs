@@ -35,6 +35,7 @@ pub mod raft_service;
 pub mod replication;
 pub mod restore;
 pub mod router;
+pub mod shutdown_snapshot;
 pub mod tls;
 pub mod watch;
 pub mod watchdog;

@@ -334,6 +334,9 @@ pub async fn run(config: NodeConfig, shutdown: impl Future<Output = ()>) -> anyh
     let _ = stop_duties.send(true);
     let _ = duties.await;
     let _ = collector.await;
+    if left_membership.is_none() {
+        crate::shutdown_snapshot::snapshot_before_shutdown(&raft).await;
+    }
     let deadline = Duration::from_millis(SHUTDOWN_TIMEOUT_MS);
     if tokio::time::timeout(deadline, raft.shutdown()).await.is_err() {
         tracing::warn!("Raft did not stop within {SHUTDOWN_TIMEOUT_MS} ms");

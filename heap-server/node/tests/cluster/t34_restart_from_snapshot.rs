@@ -1,7 +1,8 @@
 //! A node's only image on disk is its snapshot: SIGKILLed after snapshots and writes beyond the
 //! last one, it restarts from the snapshot and the log and serves every acknowledged write. A
 //! damaged snapshot stops the node with a message that says what to do (it never serves a guess),
-//! and doing what it says (wiping the data dir) brings the node back with every write.
+//! and doing what it says (wiping the data dir) brings the node back with every write. A clean
+//! shutdown (SIGTERM) snapshots what was applied, so the next start loads it instead of replaying.
 
 use std::time::Duration;
 use std::time::Instant;
@@ -72,4 +73,29 @@ async fn a_node_restarts_from_its_snapshot_and_a_damaged_one_stops_it_until_wipe
     test.cluster.wait_for_applied(victim, last, CONDITION_TIMEOUT).await.expect("the wiped node catches up");
     check_roots_on_node(&test, victim, &acknowledged, last).await;
     test.phase(&format!("node {victim} wiped as told: caught up with every root"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clean_shutdown_snapshots_so_the_next_start_loads_instead_of_replaying() {
+    // The default --snapshot-logs (10,000): no snapshot but the shutdown's.
+    let mut test = TestCluster::start("shutdown-snapshot", 3, &[]);
+    test.leader().await;
+    let client = test.client();
+    let mut acknowledged = Vec::new();
+    let last = write_roots(&client, &mut acknowledged, 1, 150).await;
+    let leader = test.cluster.wait_for_leader(CONDITION_TIMEOUT).await.expect("a leader");
+    let victim = test.cluster.ids().into_iter().find(|id| *id != leader).expect("a follower");
+    test.cluster.wait_for_applied(victim, last, CONDITION_TIMEOUT).await.expect("in sync");
+    let snapshot = test.cluster.node_data_dir(victim).join("sm").join("snapshot.bin");
+    assert!(!snapshot.exists(), "no snapshot before the shutdown");
+    assert!(test.cluster.terminate(victim), "node {victim} stops on SIGTERM");
+    assert!(snapshot.is_file(), "the shutdown wrote {}", snapshot.display());
+    let log = test.cluster.log_tail(victim, 200);
+    assert!(log.contains("snapshot built at shutdown"), "the node says so: {log}");
+    test.phase(&format!("node {victim} snapshotted at SIGTERM"));
+
+    test.cluster.start(victim).expect("restart");
+    test.cluster.wait_for_applied(victim, last, CONDITION_TIMEOUT).await.expect("back at the last write");
+    check_roots_on_node(&test, victim, &acknowledged, last).await;
+    test.phase(&format!("node {victim} restarted from the shutdown snapshot with every root"));
 }
