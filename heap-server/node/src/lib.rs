@@ -36,6 +36,7 @@ pub mod replication;
 pub mod restore;
 pub mod router;
 pub mod shutdown_snapshot;
+pub mod snapshot_after_gc;
 pub mod tls;
 pub mod watch;
 pub mod watchdog;

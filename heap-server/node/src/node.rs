@@ -243,6 +243,7 @@ fn spawn_services(
     let proposer = Arc::new(Proposer::new(Arc::clone(context), Arc::clone(&router)));
     let (stop_duties, stop_duties_rx) = tokio::sync::watch::channel(false);
     tokio::spawn(Arc::clone(&context.disk).watch(stop_duties_rx.clone()));
+    tokio::spawn(crate::snapshot_after_gc::run(Arc::clone(context), stop_duties_rx.clone()));
     let cycle_interval = Duration::from_millis(config.gc_cycle_interval_ms);
     let collector = gc::run(Arc::clone(context), Arc::clone(&proposer), cycle_interval, stop_duties_rx.clone());
     let collector = tokio::spawn(collector);

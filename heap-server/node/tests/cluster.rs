@@ -16,6 +16,7 @@ mod cluster {
     mod t39_membership;
     mod t40_bad_input;
     mod t41_gc;
+    mod t42_gc_compaction;
     mod t50_heapctl;
     mod t60_locks;
     mod t70_client_support;
