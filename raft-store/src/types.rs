@@ -43,7 +43,5 @@ pub type LogId = openraft::alias::LogIdOf<TypeConfig>;
 pub type Vote = openraft::alias::VoteOf<TypeConfig>;
 pub type StoredMembership = openraft::alias::StoredMembershipOf<TypeConfig>;
 pub type SnapshotMeta = openraft::alias::SnapshotMetaOf<TypeConfig>;
-/// Snapshots travel and install as one byte buffer (bounded by `SNAPSHOT_SIZE_BYTES_CEILING`, and
-/// a received one by the node's `--snapshot-size-bytes-max`).
-pub type SnapshotData = Vec<u8>;
+pub use crate::state_machine::SnapshotData;
 pub type Snapshot = openraft::alias::SnapshotOf<TypeConfig, SnapshotData>;

@@ -6,6 +6,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::Stream;
 use openraft::errors::NetworkError;
 use openraft::errors::RPCError;
 use openraft::errors::ReplicationClosed;
@@ -182,6 +183,33 @@ fn limit_append_bytes(mut rpc: AppendEntriesRequest<TypeConfig>) -> (AppendEntri
     (rpc, last)
 }
 
+/// The chunks of `data` to send, `SNAPSHOT_CHUNK_SIZE_BYTES` each, the first one carrying `meta`.
+/// Read lazily (a snapshot file a chunk at a time, off the async threads), so a leader holds one
+/// chunk per follower, never the image. A read error ends the stream short: the follower refuses
+/// the cut snapshot and the leader sends it again later.
+fn snapshot_chunks(meta: Vec<u8>, data: SnapshotData, target: u64) -> impl Stream<Item = SnapshotChunk> + Send {
+    let chunk_count = data.len().div_ceil(SNAPSHOT_CHUNK_SIZE_BYTES as u64).max(1);
+    futures::stream::unfold((0u64, Some(meta), data), move |(i, meta, data)| async move {
+        if i == chunk_count {
+            return None;
+        }
+        let offset = i * SNAPSHOT_CHUNK_SIZE_BYTES as u64;
+        let reading = data.clone();
+        let read = tokio::task::spawn_blocking(move || reading.read_chunk(offset, SNAPSHOT_CHUNK_SIZE_BYTES)).await;
+        match read {
+            Ok(Ok(chunk)) => Some((SnapshotChunk { meta: meta.unwrap_or_default(), data: chunk }, (i + 1, None, data))),
+            Ok(Err(error)) => {
+                tracing::warn!(%error, target, offset, "cannot read the snapshot to send; the follower gets it later");
+                None
+            }
+            Err(error) => {
+                tracing::warn!(%error, target, offset, "the snapshot reader stopped; the follower gets it later");
+                None
+            }
+        }
+    })
+}
+
 impl RaftNetworkV2<TypeConfig> for PeerConnection {
     type SnapshotData = SnapshotData;
 
@@ -231,15 +259,7 @@ impl RaftNetworkV2<TypeConfig> for PeerConnection {
         let mut client = self.client()?;
         let meta = encode_raft(&(vote, snapshot.meta.clone()))
             .map_err(|e| NetworkError::new(&AnyError::error(e.to_string())))?;
-        let data = snapshot.snapshot;
-        // The first chunk carries the meta; chunks are cut lazily so the stream holds one at a time.
-        let chunk_count = data.len().div_ceil(SNAPSHOT_CHUNK_SIZE_BYTES).max(1);
-        let chunks = (0..chunk_count).map(move |i| {
-            let start = i * SNAPSHOT_CHUNK_SIZE_BYTES;
-            let end = (start + SNAPSHOT_CHUNK_SIZE_BYTES).min(data.len());
-            SnapshotChunk { meta: if i == 0 { meta.clone() } else { Vec::new() }, data: data[start..end].to_vec() }
-        });
-        let send = client.install_snapshot(tokio_stream::iter(chunks));
+        let send = client.install_snapshot(snapshot_chunks(meta, snapshot.snapshot, self.target));
         let target = self.target;
         tokio::select! {
             closed = cancel => Err(StreamingError::Closed(closed)),

@@ -135,7 +135,8 @@ impl RaftTransport for RaftService {
         .await
         .map_err(internal)?
         .map_err(|e| refused(&peer, "snapshot", e))?;
-        let reply = self.raft.install_full_snapshot(vote, Snapshot { meta, snapshot: data }).await.map_err(internal)?;
+        let reply =
+            self.raft.install_full_snapshot(vote, Snapshot { meta, snapshot: data.into() }).await.map_err(internal)?;
         Ok(Response::new(RaftMessage { payload: encode_raft(&reply).map_err(internal)? }))
     }
 }

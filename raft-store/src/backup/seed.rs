@@ -91,7 +91,7 @@ pub async fn seed<M: Machine>(
     // The state machine first: `install_snapshot` checks the image with the machine (every pair
     // and then `validate`) before it is the node's state.
     let mut store = StateMachineStore::open(sm_dir, machine).map_err(|e| seed_error(sm_dir, e))?;
-    store.install_snapshot(&meta, encoded).await.map_err(|e| seed_error(sm_dir, e))?;
+    store.install_snapshot(&meta, encoded.into()).await.map_err(|e| seed_error(sm_dir, e))?;
     drop(store);
 
     let mut log = LogStore::open(log_dir).map_err(|e| seed_error(log_dir, e))?;

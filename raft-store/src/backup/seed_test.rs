@@ -96,7 +96,7 @@ async fn the_same_backup_and_members_give_the_same_snapshot() {
         let (log_dir, sm_dir) = (dir.path().join(node).join("log"), dir.path().join(node).join("sm"));
         seed(backup(pairs()), &members(), &log_dir, &sm_dir, KvMachine::default()).await.unwrap();
         let mut store = StateMachineStore::open(&sm_dir, KvMachine::default()).unwrap();
-        snapshots.push(store.get_current_snapshot().await.unwrap().unwrap().snapshot);
+        snapshots.push(store.get_current_snapshot().await.unwrap().unwrap().snapshot.into_bytes().unwrap());
     }
     assert_eq!(snapshots[0], snapshots[1]);
 }

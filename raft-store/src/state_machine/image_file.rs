@@ -13,12 +13,16 @@ use std::path::PathBuf;
 use serde::Deserialize;
 use serde::Serialize;
 
+use super::snapshot_codec::decode_meta_from_head;
 use super::snapshot_codec::encode_snapshot;
 use super::snapshot_codec::encode_snapshot_to;
 use super::snapshot_codec::PairWriter;
 use super::snapshot_codec::SnapshotView;
 use super::snapshot_codec::WriteFailure;
 use super::snapshot_codec::CRC_OFFSET;
+use super::snapshot_codec::HEADER_SIZE_BYTES;
+use super::snapshot_codec::META_READ_BYTES_MAX;
+use super::snapshot_data::SnapshotData;
 use super::snapshot_error::ImageError;
 #[cfg(test)]
 use super::snapshot_error::SNAPSHOT_SIZE_BYTES_CEILING;
@@ -143,6 +147,17 @@ pub fn write_snapshot_file(dir: &Path, encoded: &[u8]) -> Result<(), ImageError>
     fs::rename(&tmp, &path).map_err(|e| io_error(&path, e))?;
     File::open(dir).and_then(|d| d.sync_all()).map_err(|e| io_error(dir, e))?;
     Ok(())
+}
+
+/// Opens the snapshot file at `path`, if there is one, and reads its meta from its head.
+pub fn open_snapshot(path: &Path) -> Result<Option<(SnapshotMeta, SnapshotData)>, ImageError> {
+    let data = match SnapshotData::open(path) {
+        Ok(data) => data,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_error(path, e)),
+    };
+    let head = data.read_chunk(0, HEADER_SIZE_BYTES + META_READ_BYTES_MAX).map_err(|e| io_error(path, e))?;
+    Ok(Some((decode_meta_from_head(&head)?, data)))
 }
 
 /// Reads the snapshot file in `dir`, if there is one.

@@ -191,6 +191,23 @@ pub fn encode_snapshot(
     Ok(out)
 }
 
+/// The most of a snapshot's head read for its meta alone: a membership of a few nodes is a few
+/// hundred bytes.
+pub(crate) const META_READ_BYTES_MAX: usize = 1024 * 1024;
+
+/// The meta of the snapshot whose first bytes are `head` (at most `META_READ_BYTES_MAX` of them),
+/// without reading or checking the rest: for openraft's questions about the current snapshot.
+/// The whole file is checked whenever it is loaded or received.
+pub(crate) fn decode_meta_from_head(head: &[u8]) -> Result<SnapshotMeta, ImageError> {
+    if head.len() < HEADER_SIZE_BYTES || &head[..SNAPSHOT_MAGIC.len()] != SNAPSHOT_MAGIC {
+        return Err(ImageError::Corrupt("missing snapshot header".into()));
+    }
+    let limited = config().with_limit::<META_READ_BYTES_MAX>();
+    bincode::serde::decode_from_slice::<SnapshotMeta, _>(&head[HEADER_SIZE_BYTES..], limited)
+        .map(|(meta, _)| meta)
+        .map_err(|e| ImageError::Corrupt(format!("cannot decode the snapshot meta: {e}")))
+}
+
 /// A checked snapshot: its meta, and its pairs as slices of the bytes.
 #[derive(Debug)]
 pub struct SnapshotView<'a> {

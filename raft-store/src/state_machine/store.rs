@@ -23,6 +23,7 @@ use openraft::OptionalSend;
 use openraft::RaftSnapshotBuilder;
 
 use super::error::StateMachineError;
+use super::image_file::open_snapshot;
 use super::image_file::read_snapshot_file;
 use super::image_file::stream_snapshot_file;
 use super::image_file::verify_snapshot;
@@ -31,6 +32,7 @@ use super::image_file::SNAPSHOT_FILE_NAME;
 use super::snapshot_activity::SnapshotActivity;
 use super::snapshot_activity::SnapshotCounts;
 use super::snapshot_codec::SnapshotView;
+use super::snapshot_data::SnapshotData;
 use super::snapshot_error::ImageError;
 use super::snapshot_error::SNAPSHOT_SIZE_BYTES_CEILING;
 use crate::machine::ChangeSet;
@@ -38,7 +40,6 @@ use crate::machine::Machine;
 use crate::types::LogId;
 use crate::types::Reply;
 use crate::types::Snapshot;
-use crate::types::SnapshotData;
 use crate::types::SnapshotMeta;
 use crate::types::StoredMembership;
 use crate::types::TypeConfig;
@@ -206,9 +207,7 @@ impl<M: Machine> RaftSnapshotBuilder<TypeConfig> for StateMachineStore<M> {
     /// encoding, which goes to the page cache, not for the disk), then makes it durable. The
     /// image is never in memory a second time.
     ///
-    /// The returned snapshot carries the meta and no bytes: openraft (pinned at 0.10.0-alpha.37,
-    /// `core/sm/worker.rs`) keeps only the meta of a built snapshot, and when a follower needs the
-    /// bytes it asks `get_current_snapshot`, which reads the file.
+    /// The returned snapshot is the file, opened (openraft keeps only the meta of a built one).
     async fn build_snapshot(&mut self) -> Result<Snapshot, io::Error> {
         let (meta, streamed) = {
             let applied = self.inner.applied.read().map_err(|_| StateMachineError::Poisoned)?;
@@ -227,7 +226,10 @@ impl<M: Machine> RaftSnapshotBuilder<TypeConfig> for StateMachineStore<M> {
             .map_err(StateMachineError::from)?;
         self.inner.snapshots.record_built(size_bytes);
         tracing::info!(last_log_id = ?meta.last_log_id, size_bytes, "snapshot built");
-        Ok(Snapshot { meta, snapshot: Vec::new() })
+        let path = self.inner.snapshot_dir.join(SNAPSHOT_FILE_NAME);
+        let snapshot = SnapshotData::open(&path)
+            .map_err(|error| StateMachineError::from(ImageError::Io { path: path.display().to_string(), error }))?;
+        Ok(Snapshot { meta, snapshot })
     }
 }
 
@@ -261,6 +263,8 @@ impl<M: Machine> RaftStateMachine<TypeConfig> for StateMachineStore<M> {
     }
 
     async fn install_snapshot(&mut self, meta: &SnapshotMeta, snapshot: SnapshotData) -> Result<(), io::Error> {
+        // Received snapshots are in memory already; a file (tests) is read whole.
+        let snapshot = tokio::task::spawn_blocking(move || snapshot.into_bytes()).await.map_err(io::Error::other)??;
         verify_snapshot(meta, &snapshot, SNAPSHOT_SIZE_BYTES_CEILING).map_err(StateMachineError::from)?;
         let dir = self.inner.snapshot_dir.clone();
         let size_bytes = snapshot.len() as u64;
@@ -275,16 +279,12 @@ impl<M: Machine> RaftStateMachine<TypeConfig> for StateMachineStore<M> {
         Ok(())
     }
 
+    /// The snapshot file as it is now, opened, with its meta read from its head: its bytes are
+    /// read only as they are sent (openraft asks for the current snapshot at start, twice, for
+    /// the meta alone; at 10 million objects each read was a 600 MB copy).
     async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot>, io::Error> {
-        let dir = self.inner.snapshot_dir.clone();
-        let bytes = tokio::task::spawn_blocking(move || read_snapshot_file(&dir))
-            .await
-            .map_err(io::Error::other)?
-            .map_err(StateMachineError::from)?;
-        let Some(bytes) = bytes else {
-            return Ok(None);
-        };
-        let meta = SnapshotView::decode(&bytes, SNAPSHOT_SIZE_BYTES_CEILING).map_err(StateMachineError::from)?.meta;
-        Ok(Some(Snapshot { meta, snapshot: bytes }))
+        let path = self.inner.snapshot_dir.join(SNAPSHOT_FILE_NAME);
+        let opened = tokio::task::spawn_blocking(move || open_snapshot(&path)).await.map_err(io::Error::other)?;
+        Ok(opened.map_err(StateMachineError::from)?.map(|(meta, snapshot)| Snapshot { meta, snapshot }))
     }
 }

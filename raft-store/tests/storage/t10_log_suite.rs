@@ -66,7 +66,7 @@ mod memory_state_machine {
         async fn build_snapshot(&mut self) -> Result<Snapshot, io::Error> {
             let mut state = self.state.lock().unwrap();
             let meta = SnapshotMeta { last_log_id: state.last_applied, last_membership: state.membership.clone() };
-            let data = Vec::new();
+            let data = SnapshotData::from_bytes(Vec::new());
             state.snapshot = Some((meta.clone(), data.clone()));
             Ok(Snapshot { meta, snapshot: data })
         }

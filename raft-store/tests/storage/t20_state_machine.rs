@@ -148,7 +148,7 @@ async fn a_streamed_snapshot_installs_elsewhere_and_survives_a_reopen() {
     assert_eq!(built.meta.last_log_id, Some(log_id(1, 50)));
     let snapshot = source.get_current_snapshot().await.unwrap().expect("the built snapshot is the current one");
     assert_eq!(snapshot.meta, built.meta);
-    assert_eq!(source.snapshot_counts().last_size_bytes, snapshot.snapshot.len() as u64);
+    assert_eq!(source.snapshot_counts().last_size_bytes, snapshot.snapshot.len());
 
     let target_dir = tempfile::tempdir().unwrap();
     let mut target = Store::open(target_dir.path(), KvMachine::default()).unwrap();
@@ -169,11 +169,11 @@ async fn corrupt_snapshots_and_images_are_refused() {
     let snapshot = store.get_current_snapshot().await.unwrap().unwrap();
 
     // A flipped byte in a received snapshot: refused, nothing changed.
-    let mut bad = snapshot.snapshot.clone();
+    let mut bad = snapshot.snapshot.clone().into_bytes().unwrap();
     let last = bad.len() - 1;
     bad[last] ^= 1;
     let before = image(&store);
-    assert!(store.install_snapshot(&snapshot.meta, bad).await.is_err());
+    assert!(store.install_snapshot(&snapshot.meta, bad.into()).await.is_err());
     assert_eq!(image(&store), before);
 
     // A corrupt snapshot file on disk stops the node at open, saying what to do.
