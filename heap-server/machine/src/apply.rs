@@ -394,6 +394,10 @@ impl<'h> Overlay<'h> {
         if self.exists(id) {
             return Err(Rejection::InvalidId { id, reason: "an object with this id exists".into() });
         }
+        // Its references are still being decremented under this id (`dying.rs`).
+        if self.heap.dying.contains(id) {
+            return Err(Rejection::InvalidId { id, reason: "the object with this id was collected".into() });
+        }
         let count = self.heap.objects.len() + self.created.len() + self.created_with_id.len() + 1;
         if count as u64 > OBJECT_COUNT_MAX {
             return Err(limit_exceeded(Limit::ObjectCount, OBJECT_COUNT_MAX, count));

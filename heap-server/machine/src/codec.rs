@@ -206,7 +206,13 @@ mod tests {
     /// The tag test must agree with the real encoding, for every reply kind.
     #[test]
     fn collected_replies_and_only_they_are_recognised() {
-        let collected = Reply::Collected { freed: 300, kept: 1, ended_holds_dropped: 70_000 };
+        let collected = Reply::Collected {
+            freed: 300,
+            kept: 1,
+            ended_holds_dropped: 70_000,
+            decremented: 4_096,
+            decrements_pending: 9,
+        };
         assert!(is_collected_reply(&encode_reply(&collected)));
         let others = [
             Reply::Done,

@@ -11,6 +11,12 @@ use crate::heap::Heap;
 use crate::limits::{COLLECT_OBJECTS_PER_STEP_MAX, COLLECT_REFS_PER_STEP_MAX};
 use crate::value::ObjectId;
 
+/// Most objects `plan_collect` decodes for one batch and then leaves out (they did not fit),
+/// and most references those hold together: a plan runs under the state machine's read lock,
+/// which applies wait for, so it reads at most about five batches' worth.
+const PLAN_WASTED_OBJECT_READS_MAX: u64 = COLLECT_OBJECTS_PER_STEP_MAX;
+const PLAN_WASTED_REFERENCE_READS_MAX: u64 = 4 * COLLECT_REFS_PER_STEP_MAX;
+
 /// Object lifecycle figures at one applied index.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GcSummary {
@@ -24,6 +30,10 @@ pub struct GcSummary {
     pub holds: u64,
     /// Holds of sessions that ended, still to be dropped.
     pub ended_holds: u64,
+    /// Freed objects whose references are not all decremented yet (`dying.rs`).
+    pub dying: u64,
+    /// References of dying objects still to be decremented by the next Collect entries.
+    pub decrements_pending: u64,
     /// The id the next create receives: ids below it that no longer exist were collected.
     pub next_id: ObjectId,
 }
@@ -37,6 +47,8 @@ impl Heap {
             held_objects: self.refs.held_object_count() as u64,
             holds: self.holds.len(),
             ended_holds: self.holds.ended_count(),
+            dying: self.dying.len(),
+            decrements_pending: self.dying.pending(),
             next_id: self.next_id,
         }
     }
@@ -78,26 +90,51 @@ impl Heap {
         self.objects.ids_after(after, max)
     }
 
-    /// One `Command::Collect` batch: the seeds, then what they reach breadth-first through
-    /// objects `is_candidate` accepts, within `COLLECT_OBJECTS_PER_STEP_MAX` objects and
-    /// `COLLECT_REFS_PER_STEP_MAX` references. The first seed that exists always fits; seeds
-    /// that exist but do not fit come back as `deferred`, for the next batch.
+    /// One `Command::Collect` batch: each seed in turn with what it reaches (breadth-first,
+    /// before the next seed) through objects `is_candidate` accepts, within
+    /// `COLLECT_OBJECTS_PER_STEP_MAX` objects and `COLLECT_REFS_PER_STEP_MAX` references. The
+    /// first seed that exists always fits, alone if it holds more references than that; seeds
+    /// that exist but do not fit, or that come after `PLAN_WASTED_OBJECT_READS_MAX` objects or
+    /// `PLAN_WASTED_REFERENCE_READS_MAX` references were read and left out, come back as
+    /// `deferred`, for the next batch.
     pub fn plan_collect(&self, seeds: &[ObjectId], is_candidate: impl Fn(ObjectId) -> bool) -> CollectPlan {
         let mut plan = CollectPlan::default();
         let mut taken = BTreeSet::new();
-        let mut references_total = 0u64;
-        let mut queue: VecDeque<(ObjectId, bool)> = seeds.iter().map(|id| (*id, true)).collect();
-        while let Some((id, is_seed)) = queue.pop_front() {
+        let (mut references_total, mut wasted_objects, mut wasted_references) = (0u64, 0u64, 0u64);
+        // What the batch reaches comes before further seeds: it is what frees with them.
+        let mut reached: VecDeque<ObjectId> = VecDeque::new();
+        let mut seeds = seeds.iter().copied();
+        loop {
+            let (id, is_seed) = match reached.pop_front() {
+                Some(id) => (id, false),
+                None => match seeds.next() {
+                    Some(id) => (id, true),
+                    None => break,
+                },
+            };
             if taken.contains(&id) {
+                continue;
+            }
+            // Full: not even an object without references fits, or reading more costs too
+            // much. Checked before the decode, so what is left costs a lookup each.
+            let full = plan.batch.len() as u64 >= COLLECT_OBJECTS_PER_STEP_MAX
+                || references_total > COLLECT_REFS_PER_STEP_MAX
+                || wasted_objects >= PLAN_WASTED_OBJECT_READS_MAX
+                || wasted_references >= PLAN_WASTED_REFERENCE_READS_MAX;
+            if full {
+                if is_seed && self.objects.contains_key(&id) {
+                    plan.deferred.push(id);
+                }
                 continue;
             }
             let Some(object) = self.objects.get(&id) else {
                 continue;
             };
             let references = object.references().count() as u64;
-            let full = plan.batch.len() as u64 >= COLLECT_OBJECTS_PER_STEP_MAX
-                || references_total + references > COLLECT_REFS_PER_STEP_MAX;
-            if full {
+            // An empty batch takes any object: one over the bound is collected alone.
+            if !plan.batch.is_empty() && references_total + references > COLLECT_REFS_PER_STEP_MAX {
+                wasted_objects += 1;
+                wasted_references += references;
                 if is_seed {
                     plan.deferred.push(id);
                 }
@@ -106,8 +143,10 @@ impl Heap {
             references_total += references;
             taken.insert(id);
             plan.batch.push(id);
-            let next = object.references().filter(|to| !taken.contains(to) && is_candidate(*to));
-            queue.extend(next.map(|to| (to, false)));
+            if references_total <= COLLECT_REFS_PER_STEP_MAX {
+                let next = object.references().filter(|to| !taken.contains(to) && is_candidate(*to));
+                reached.extend(next);
+            }
         }
         plan
     }

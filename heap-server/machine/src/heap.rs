@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 
 use crate::command::{SessionId, SESSION_ID_FIRST};
+use crate::dying::Dying;
 use crate::holds::Holds;
 use crate::index::Index;
 use crate::lock::Lock;
@@ -55,6 +56,8 @@ pub struct Heap {
     pub(crate) holds: Holds,
     /// Reference and hold counts per object; derived, never persisted (see `refs.rs`).
     pub(crate) refs: RefCounts,
+    /// Freed objects whose references are still being decremented (persisted), see `dying.rs`.
+    pub(crate) dying: Dying,
 }
 
 impl Default for Heap {
@@ -79,6 +82,7 @@ impl Heap {
             sessions_per_owner: BTreeMap::new(),
             holds: Holds::default(),
             refs: RefCounts::default(),
+            dying: Dying::default(),
         }
     }
 

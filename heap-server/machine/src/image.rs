@@ -5,6 +5,8 @@
 //! `l/` + lock name -> encoded lock state; `s/` + session id (8 bytes BE) -> encoded session
 //! header; `s/` + session id + sequence (8 bytes BE each) -> encoded stored reply;
 //! `h/` + session id + object id (8 bytes BE each) -> empty (the session holds the object);
+//! `d/` + id (8 bytes BE) + chunk (4 bytes BE) -> a chunk of the references a freed object
+//! still has to have decremented, 8 bytes BE each (see `dying.rs`);
 //! `m/next_id`, `m/next_session_id`, `m/now_ms` and `m/applied` (the applied log index) -> 8
 //! bytes BE. Big-endian numbers make key order equal numeric order, so a store's range scan sees
 //! objects in id order and a session's header just before its replies in sequence order.
@@ -17,11 +19,13 @@ use crate::codec::{
     decode_lock, decode_object, decode_reply, decode_session, encode_lock, encode_reply, encode_session,
 };
 use crate::command::{SessionId, SESSION_ID_FIRST};
+use crate::dying::{decode_references, encode_references, CHUNKS_PER_OBJECT_MAX};
 use crate::heap::Heap;
 use crate::names::{check_name, NameKind};
 use crate::value::{ObjectId, Value, OBJECT_ID_FIRST};
 
 const OBJECT_KEY_PREFIX: &[u8] = b"o/";
+pub const DYING_KEY_PREFIX: &[u8] = b"d/";
 pub const HOLD_KEY_PREFIX: &[u8] = b"h/";
 pub const ROOT_KEY_PREFIX: &[u8] = b"r/";
 pub const LOCK_KEY_PREFIX: &[u8] = b"l/";
@@ -51,6 +55,13 @@ pub enum ImageError {
 pub fn object_key(id: ObjectId) -> Vec<u8> {
     let mut key = OBJECT_KEY_PREFIX.to_vec();
     key.extend_from_slice(&id.to_be_bytes());
+    key
+}
+
+pub fn dying_key(id: ObjectId, chunk: u32) -> Vec<u8> {
+    let mut key = DYING_KEY_PREFIX.to_vec();
+    key.extend_from_slice(&id.to_be_bytes());
+    key.extend_from_slice(&chunk.to_be_bytes());
     key
 }
 
@@ -100,6 +111,7 @@ pub(crate) fn u64_value(value: u64) -> Vec<u8> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum ImageKey<'a> {
     Object(ObjectId),
+    Dying(ObjectId, u32),
     Root(&'a str),
     Lock(&'a str),
     Session(SessionId),
@@ -131,6 +143,12 @@ fn parse_key(key: &[u8]) -> Result<ImageKey<'_>, ImageError> {
     }
     if key.starts_with(OBJECT_KEY_PREFIX) {
         return object_id_of_key(key).map(ImageKey::Object).ok_or_else(unknown);
+    }
+    if let Some(rest) = key.strip_prefix(DYING_KEY_PREFIX) {
+        let pair: [u8; DYING_KEY_SUFFIX_BYTES] = rest.try_into().map_err(|_| unknown())?;
+        let (id, chunk) = pair.split_at(U64_VALUE_BYTES);
+        let id = ObjectId::from_be_bytes(id.try_into().expect("split at 8 bytes"));
+        return Ok(ImageKey::Dying(id, u32::from_be_bytes(chunk.try_into().expect("4 bytes left"))));
     }
     if let Some(name_bytes) = key.strip_prefix(ROOT_KEY_PREFIX) {
         let name = std::str::from_utf8(name_bytes).map_err(|_| unknown())?;
@@ -165,6 +183,8 @@ fn parse_key(key: &[u8]) -> Result<ImageKey<'_>, ImageError> {
 
 /// A reply key is the session key followed by the sequence.
 const REPLY_KEY_SUFFIX_BYTES: usize = 2 * U64_VALUE_BYTES;
+/// A dying key is the object id followed by the chunk number.
+const DYING_KEY_SUFFIX_BYTES: usize = U64_VALUE_BYTES + 4;
 
 fn parse_u64(key: &[u8], value: &[u8]) -> Result<u64, ImageError> {
     let bytes: [u8; U64_VALUE_BYTES] = value.try_into().map_err(|_| ImageError::InvalidValue {
@@ -184,13 +204,15 @@ impl Heap {
             pairs.windows(2).all(|pair| pair[0].0 < pair[1].0),
             "export must list keys in strictly ascending order"
         );
+        assert_eq!(pairs.len(), self.export_len(), "export_len counts what export_each gives (snapshots rely on it)");
         pairs
     }
 
     /// How many pairs `export` has.
     pub fn export_len(&self) -> usize {
         const COUNTERS: usize = 4;
-        self.holds.len() as usize
+        self.dying.chunk_count()
+            + self.holds.len() as usize
             + self.locks.len()
             + COUNTERS
             + self.objects.len()
@@ -200,9 +222,13 @@ impl Heap {
     }
 
     /// The pairs of `export`, one at a time and in the same order, without a copy of the image:
-    /// "h/..." < "l/..." < "m/applied" < "m/next_id" < "m/next_session_id" < "m/now_ms" <
-    /// "o/..." < "r/..." < "s/...", and each map iterates in key order (strings compare bytewise).
+    /// "d/..." < "h/..." < "l/..." < "m/applied" < "m/next_id" < "m/next_session_id" <
+    /// "m/now_ms" < "o/..." < "r/..." < "s/...", and each map iterates in key order (strings
+    /// compare bytewise, ids are big-endian).
     pub fn export_each(&self, each: &mut dyn FnMut(&[u8], &[u8])) {
+        for (id, chunk, references) in self.dying.chunks() {
+            each(&dying_key(id, chunk), &encode_references(references));
+        }
         for (session, id) in self.holds.pairs() {
             each(&hold_key(session, id), &[]);
         }
@@ -269,6 +295,21 @@ impl Heap {
                 }
                 self.objects.insert(id, value.to_vec());
                 self.refs.refresh(id, true);
+            }
+            ImageKey::Dying(id, chunk) => {
+                if id < OBJECT_ID_FIRST {
+                    return Err(invalid(format!("dying object {id} is below the first id {OBJECT_ID_FIRST}")));
+                }
+                if chunk >= CHUNKS_PER_OBJECT_MAX {
+                    return Err(invalid(format!("chunk {chunk}: an object has at most {CHUNKS_PER_OBJECT_MAX}")));
+                }
+                if self.dying.chunk(id, chunk).is_some() {
+                    return Err(invalid("the dying chunk is loaded twice".to_string()));
+                }
+                let references = decode_references(value).map_err(invalid)?;
+                references.iter().for_each(|to| self.refs.add_reference(*to));
+                let inserted = self.dying.load_chunk(id, chunk, references);
+                assert!(inserted, "a dying chunk not loaded before is new");
             }
             ImageKey::Root(name) => {
                 check_name(NameKind::Root, name).map_err(|error| invalid(error.to_string()))?;

@@ -49,16 +49,27 @@ pub const SESSIONS_PER_OWNER_MAX: u64 = 10_000;
 /// Most replies one session keeps for exactly-once retries (pending ones included); the client
 /// frees them by raising `acknowledged_below`.
 pub const REPLIES_PER_SESSION_MAX: u64 = 1024;
-/// Most object ids one `Command::Collect` names: bounds the work of one collection entry (the
-/// closure check and the frees are linear in it), so no entry stalls the apply loop.
-pub const COLLECT_OBJECTS_PER_STEP_MAX: u64 = 4_096;
-/// Most references the objects named by one `Command::Collect` may hold together (each is
-/// followed once by the closure check and once by the free).
-/// At least the references one largest object can hold, so every object fits in some batch.
-pub const COLLECT_REFS_PER_STEP_MAX: u64 = COLLECTION_LENGTH_MAX;
-/// Most holds of ended sessions one `Command::Collect` drops, so a session that ended holding
-/// a million objects releases them over many bounded entries, not in one.
-pub const ENDED_HOLDS_DROPPED_PER_STEP_MAX: u64 = 4_096;
+/// Most object ids one `Command::Collect` names, so at most this many objects are freed per
+/// entry. Freeing one costs about ten B-tree operations (the store, the counts, the unreferenced
+/// set), 0.3-1 us each at 10 million objects: about 1-5 ms per entry at most.
+pub const COLLECT_OBJECTS_PER_STEP_MAX: u64 = 1_024;
+/// Most references the objects named by one `Command::Collect` may hold together when it names
+/// more than one object: each is read once by the closure check and counted once. One object
+/// with more (a list of up to `COLLECTION_LENGTH_MAX` references) is collectable in a batch of
+/// its own, whose closure check reads its references once (a few ms for 100,000).
+pub const COLLECT_REFS_PER_STEP_MAX: u64 = 2_048;
+/// Most references one `Command::Collect` decrements, those left over by earlier entries and
+/// those of the objects it frees together: about 0.5-1 us each at 10 million objects. A freed
+/// object's references beyond this wait in the dying set (`dying.rs`) for the next entries.
+pub const COLLECT_DECREMENTS_PER_STEP_MAX: u64 = 4_096;
+/// Most references of freed objects still waiting to be decremented (8 bytes each on every
+/// node): a Collect that would leave more keeps its whole batch instead (keeping is always
+/// safe). Room for two largest objects, so with an empty backlog any batch can be freed.
+pub const DYING_REFERENCES_MAX: u64 = 2 * COLLECTION_LENGTH_MAX;
+/// Most holds of ended sessions one `Command::Collect` drops (about four B-tree operations
+/// each), so a session that ended holding a million objects releases them over many bounded
+/// entries, not in one.
+pub const ENDED_HOLDS_DROPPED_PER_STEP_MAX: u64 = 1_024;
 /// Most object ids one `Hold` or `Release` request names.
 pub const HOLD_IDS_PER_REQUEST_MAX: u64 = 10_000;
 /// Most objects one session holds at once (its creation holds included): a JVM keeps a hold
@@ -134,9 +145,14 @@ const _: () = assert!(REPLIES_PER_SESSION_MAX >= 16);
 const _: () = assert!(TRANSACTION_OPS_MAX <= HOLDS_PER_SESSION_MAX);
 const _: () = assert!(HOLD_IDS_PER_REQUEST_MAX <= HOLDS_PER_SESSION_MAX);
 const _: () = assert!(HOLDS_PER_SESSION_MAX <= HOLDS_MAX);
-// Every object, however many references it holds, fits in one Collect batch on its own.
-const _: () = assert!(COLLECT_REFS_PER_STEP_MAX >= COLLECTION_LENGTH_MAX);
+// Every entry that continues a backlog shrinks it: it decrements more than its batch can add
+// (a single largest object aside, which the collector lets the backlog absorb first).
+const _: () = assert!(COLLECT_DECREMENTS_PER_STEP_MAX >= 2 * COLLECT_REFS_PER_STEP_MAX);
+// A Fields object with every field a reference fits in a shared batch.
 const _: () = assert!(COLLECT_REFS_PER_STEP_MAX >= FIELDS_PER_OBJECT_MAX);
+// With an empty backlog, any batch (the largest object alone, or a shared batch) can be freed.
+const _: () = assert!(DYING_REFERENCES_MAX >= COLLECTION_LENGTH_MAX);
+const _: () = assert!(DYING_REFERENCES_MAX >= COLLECT_REFS_PER_STEP_MAX);
 
 /// Which bound a `Rejection::LimitExceeded` hit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -164,7 +180,8 @@ pub enum Limit {
     HoldIds,
     /// Object ids in one Collect (`COLLECT_OBJECTS_PER_STEP_MAX`).
     CollectObjects,
-    /// References held by the objects of one Collect (`COLLECT_REFS_PER_STEP_MAX`).
+    /// References held by the objects of one Collect of several objects
+    /// (`COLLECT_REFS_PER_STEP_MAX`).
     CollectRefs,
     /// Holds of all sessions together (`HOLDS_MAX`).
     Holds,
@@ -251,7 +268,7 @@ impl fmt::Display for Limit {
             Limit::HoldsPerSession => "objects held by one session",
             Limit::HoldIds => "object ids per Hold or Release request",
             Limit::CollectObjects => "object ids per Collect",
-            Limit::CollectRefs => "references of the objects of one Collect",
+            Limit::CollectRefs => "references of the objects of one Collect of several objects",
             Limit::Holds => "object holds of all sessions",
         })
     }

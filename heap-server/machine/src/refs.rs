@@ -1,13 +1,15 @@
-//! Reference counts: how many references (values in object bodies, repeats counted, plus root
-//! bindings) and how many session holds name each object, and the set of objects that have
-//! neither, which are garbage at once. Derived state: never persisted, rebuilt pair by pair by
-//! `load`, kept by every apply, checked by `validate` against a fresh count.
+//! Reference counts: how many references (values in object bodies, repeats counted, root
+//! bindings, and references of freed objects not decremented yet, see `dying.rs`) and how many
+//! session holds name each object, and the set of objects that have neither, which are garbage
+//! at once. Derived state: never persisted, rebuilt pair by pair by `load`, kept by every
+//! apply, checked by `validate` against a fresh count.
 //!
 //! Why counts: they make "nothing outside this set refers to it" a local check (a member's
 //! count equals the references from inside the set), which is how `Command::Collect` proves,
 //! in one bounded entry, that what it frees is unreachable, whoever proposed it and however
 //! stale the proposer's view was.
 
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::object::Object;
@@ -15,7 +17,8 @@ use crate::value::ObjectId;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct RefCounts {
-    /// References to each object (body values plus roots); objects with none are absent.
+    /// References to each object (body values, roots, dying references); objects with none
+    /// are absent. A freed object may still have an entry while dying objects reference it.
     referenced: BTreeMap<ObjectId, u32>,
     /// Sessions holding each object; objects nobody holds are absent.
     held: BTreeMap<ObjectId, u32>,
@@ -54,12 +57,17 @@ impl RefCounts {
     }
 
     /// Drops one reference to `to`; call `refresh(to, ..)` once the entry's changes are done.
-    pub fn remove_reference(&mut self, to: ObjectId) {
-        let count = self.referenced.get_mut(&to).expect("a reference being removed was counted");
-        *count -= 1;
-        if *count == 0 {
-            self.referenced.remove(&to);
+    /// True if it was the last one (only then can `to` become unreferenced).
+    pub fn remove_reference(&mut self, to: ObjectId) -> bool {
+        let Entry::Occupied(mut count) = self.referenced.entry(to) else {
+            panic!("a reference to {to} being removed was counted");
+        };
+        *count.get_mut() -= 1;
+        let last = *count.get() == 0;
+        if last {
+            count.remove();
         }
+        last
     }
 
     pub fn add_hold(&mut self, id: ObjectId) {
@@ -86,10 +94,12 @@ impl RefCounts {
         }
     }
 
-    /// Counts a whole state from scratch (for `validate`).
+    /// Counts a whole state from scratch (for `validate`); `dying` are the references of
+    /// freed objects not decremented yet.
     pub fn build(
         objects: impl Iterator<Item = (ObjectId, Object)> + Clone,
         roots: impl Iterator<Item = ObjectId>,
+        dying: impl Iterator<Item = ObjectId>,
         holds: impl Iterator<Item = ObjectId>,
     ) -> RefCounts {
         let mut counts = RefCounts::default();
@@ -97,6 +107,7 @@ impl RefCounts {
             object.references().for_each(|to| counts.add_reference(to));
         }
         roots.for_each(|to| counts.add_reference(to));
+        dying.for_each(|to| counts.add_reference(to));
         holds.for_each(|id| counts.add_hold(id));
         for (id, _) in objects {
             counts.refresh(id, true);
@@ -104,9 +115,10 @@ impl RefCounts {
         counts
     }
 
-    /// Forgets a freed object. Nothing may still reference or hold it.
+    /// Forgets a freed object: nobody may hold it. Its reference count may outlive it while
+    /// dying objects (freed with it or before) still hold references to it; those are
+    /// decremented later and the entry goes with the last.
     pub fn forget(&mut self, id: ObjectId) {
-        assert!(!self.referenced.contains_key(&id), "object {id} freed while referenced");
         assert!(!self.held.contains_key(&id), "object {id} freed while held");
         self.unreferenced.remove(&id);
     }

@@ -59,12 +59,15 @@ pub enum Reply {
         missing: Vec<ObjectId>,
     },
     /// `Collect`: how many objects were freed, how many of the named ones were kept (something
-    /// outside the batch still references or holds them), and how many holds of ended sessions
-    /// were dropped.
+    /// outside the batch still references or holds them, or the dying backlog was full), how
+    /// many holds of ended sessions were dropped, how many references of freed objects were
+    /// decremented, and how many are still waiting (the collector proposes more while any are).
     Collected {
         freed: u64,
         kept: u64,
         ended_holds_dropped: u64,
+        decremented: u64,
+        decrements_pending: u64,
     },
 }
 

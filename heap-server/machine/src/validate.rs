@@ -36,17 +36,42 @@ impl Heap {
         self.validate_lifecycle()
     }
 
-    /// Holds name existing objects; the derived hold bookkeeping and the reference counts
-    /// equal a fresh count of the whole state.
+    /// Holds name existing objects; dying objects are collected ids and reference ids that
+    /// were handed out; the derived hold and dying bookkeeping and the reference counts equal a
+    /// fresh count of the whole state (dying references included).
     fn validate_lifecycle(&self) -> Result<(), String> {
         if let Some((session, id)) = self.holds.pairs().find(|(_, id)| !self.objects.contains_key(id)) {
             return Err(format!("session {session} holds missing object {id}"));
         }
         self.holds.validate(|session| self.sessions.contains_key(&session))?;
-        let fresh =
-            RefCounts::build(self.objects.iter(), self.roots.values().copied(), self.holds.pairs().map(|(_, id)| id));
+        self.validate_dying()?;
+        let fresh = RefCounts::build(
+            self.objects.iter(),
+            self.roots.values().copied(),
+            self.dying.references(),
+            self.holds.pairs().map(|(_, id)| id),
+        );
         if fresh != self.refs {
             return Err("the reference counts differ from a fresh count of the heap".to_string());
+        }
+        Ok(())
+    }
+
+    /// A dying object was freed: its id was handed out and is no longer in the store. What
+    /// it still references was handed out too (it may be freed already: nobody reads it).
+    fn validate_dying(&self) -> Result<(), String> {
+        self.dying.validate()?;
+        let handed_out = |id: ObjectId| (OBJECT_ID_FIRST..self.next_id).contains(&id);
+        for (id, _, references) in self.dying.chunks() {
+            if !handed_out(id) {
+                return Err(format!("dying object {id} is not below next_id {}", self.next_id));
+            }
+            if self.objects.contains_key(&id) {
+                return Err(format!("dying object {id} is still in the heap"));
+            }
+            if let Some(to) = references.iter().find(|to| !handed_out(**to)) {
+                return Err(format!("dying object {id} refers to object {to}, which was never created"));
+            }
         }
         Ok(())
     }

@@ -5,8 +5,9 @@
 //! correct, and no entry's work is unbounded:
 //! - the fast path, every `GC_POLL_INTERVAL_MS`: objects that were unreferenced and unheld at
 //!   the previous poll (a grace of one interval, so a client that just read an object can hold
-//!   it first) are freed with what only they referenced; and holds of ended sessions are
-//!   dropped. Reference counting alone frees everything but cycles.
+//!   it first) are freed with what only they referenced; holds of ended sessions are dropped
+//!   and references of freed objects still pending are decremented (empty Collects).
+//!   Reference counting alone frees everything but cycles.
 //! - a cycle, every `--gc-cycle-interval-ms` or on `heapctl gc run`: a mark from the roots and
 //!   held objects (`mark.rs`), the same grace, then a sweep proposing what it did not reach
 //!   (`sweep.rs`): cycles, and garbage only cycles referenced.
@@ -37,7 +38,7 @@ pub const GC_POLL_INTERVAL_MS: u64 = 1_000;
 /// How long `heapctl gc run` waits for its cycle (a cycle over 10 million objects takes tens
 /// of seconds on two cores).
 pub const GC_RUN_TIMEOUT_MS: u64 = 60_000;
-/// Most unreferenced objects the fast path takes per poll (32 Collect entries).
+/// Most unreferenced objects the fast path takes per poll (128 Collect entries or more).
 pub const UNREFERENCED_PER_POLL_MAX: usize = 131_072;
 
 fn leads(node: &NodeContext) -> bool {
@@ -57,7 +58,7 @@ impl FastPath {
 
     /// Frees what was unreferenced a grace ago and still is, then looks again.
     async fn poll(&mut self, node: &NodeContext, proposer: &Proposer) -> Result<(), Status> {
-        sweep::drop_ended_holds(node, proposer).await?;
+        sweep::finish_pending_work(node, proposer).await?;
         if self.seen_at.elapsed() >= Duration::from_millis(GC_POLL_INTERVAL_MS) {
             let seen = std::mem::take(&mut self.seen);
             let seeds = read(node, |heap| seen.into_iter().filter(|id| heap.is_unreferenced(*id)).collect())?;

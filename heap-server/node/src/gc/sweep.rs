@@ -1,15 +1,19 @@
 //! Turning garbage candidates into `Command::Collect` entries, proposed one at a time by the
 //! leader: the unreferenced objects of the previous poll (the fast path), a cycle's sweep over
-//! what its mark did not reach, and the holds of ended sessions. Each batch is planned under
-//! the state machine's read lock (`Heap::plan_collect`) and proves itself when applied, so a
-//! stale plan frees less, never more.
+//! what its mark did not reach, and empty ones for the bounded work entries leave behind (holds
+//! of ended sessions, references of freed objects still to be decremented). Each batch is
+//! planned under the state machine's read lock (`Heap::plan_collect`) and proves itself when
+//! applied, so a stale plan frees less, never more.
 
 use std::collections::VecDeque;
 
 use heap_machine as hm;
 use heap_machine::Heap;
 use heap_machine::ObjectId;
+use heap_machine::COLLECTION_LENGTH_MAX;
+use heap_machine::COLLECT_DECREMENTS_PER_STEP_MAX;
 use heap_machine::COLLECT_OBJECTS_PER_STEP_MAX;
+use heap_machine::DYING_REFERENCES_MAX;
 use tonic::Status;
 
 use crate::context::NodeContext;
@@ -18,8 +22,16 @@ use crate::proposer::Proposer;
 
 /// Object ids the sweep reads per look at the state machine.
 pub const SWEEP_IDS_PER_READ_MAX: usize = 65_536;
-/// Most Collect entries of ended sessions' holds per poll (each drops up to 4,096 holds).
-pub const ENDED_HOLD_STEPS_PER_POLL_MAX: u32 = 64;
+/// Most empty Collect entries per poll for left-over work: each drops up to 1,024 holds of
+/// ended sessions and decrements up to 4,096 references of freed objects, so a poll drops
+/// 262,144 holds and uncounts 1,048,576 references at most.
+pub const PENDING_WORK_STEPS_PER_POLL_MAX: u32 = 256;
+/// A batch is proposed only with at most this many decrements pending: the largest object it
+/// can free (`COLLECTION_LENGTH_MAX` references) then still fits the state machine's
+/// `DYING_REFERENCES_MAX`, which would otherwise make the entry keep the whole batch.
+pub const PENDING_DECREMENTS_BEFORE_BATCH_MAX: u64 = DYING_REFERENCES_MAX - COLLECTION_LENGTH_MAX;
+/// Empty entries that bring the largest backlog below `PENDING_DECREMENTS_BEFORE_BATCH_MAX`.
+const DRAIN_STEPS_MAX: u64 = DYING_REFERENCES_MAX.div_ceil(COLLECT_DECREMENTS_PER_STEP_MAX);
 
 /// What a run of Collect entries did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -34,16 +46,29 @@ fn unreadable(error: impl std::fmt::Display) -> Status {
 }
 
 /// Proposes one Collect and counts what it did.
-async fn propose(proposer: &Proposer, ids: Vec<ObjectId>, tally: &mut Tally) -> Result<u64, Status> {
+async fn propose(proposer: &Proposer, ids: Vec<ObjectId>, tally: &mut Tally) -> Result<(), Status> {
     match proposer.propose_here(hm::Command::Collect { ids }).await? {
-        hm::Reply::Collected { freed, kept, ended_holds_dropped } => {
+        hm::Reply::Collected { freed, kept, .. } => {
             tally.steps += 1;
             tally.freed += freed;
             tally.kept += kept;
-            Ok(ended_holds_dropped)
+            Ok(())
         }
         other => Err(Status::internal(format!("a Collect entry was answered with {other:?}; this is a bug"))),
     }
+}
+
+/// Proposes empty Collects (which only continue pending decrements) until at most `max`
+/// decrements are pending.
+async fn drain_decrements(node: &NodeContext, proposer: &Proposer, max: u64, tally: &mut Tally) -> Result<(), Status> {
+    for _ in 0..DRAIN_STEPS_MAX {
+        let pending = node.store.read(|machine, _| machine.heap.gc_summary().decrements_pending).map_err(unreadable)?;
+        if pending <= max {
+            break;
+        }
+        propose(proposer, Vec::new(), tally).await?;
+    }
+    Ok(())
 }
 
 /// Proposes batches until every seed was in one (or no longer exists). `is_candidate` says
@@ -57,6 +82,7 @@ pub async fn collect_seeds(
     let mut tally = Tally::default();
     let mut remaining: VecDeque<ObjectId> = seeds.into();
     while !remaining.is_empty() {
+        drain_decrements(node, proposer, PENDING_DECREMENTS_BEFORE_BATCH_MAX, &mut tally).await?;
         let take = remaining.len().min(COLLECT_OBJECTS_PER_STEP_MAX as usize);
         let front: Vec<ObjectId> = remaining.drain(..take).collect();
         let plan = node
@@ -74,12 +100,13 @@ pub async fn collect_seeds(
     Ok(tally)
 }
 
-/// Drops holds of ended sessions, a bounded number of entries per poll.
-pub async fn drop_ended_holds(node: &NodeContext, proposer: &Proposer) -> Result<Tally, Status> {
+/// Finishes what earlier entries left (holds of ended sessions to drop, references of freed
+/// objects to decrement) with empty Collects, a bounded number per poll.
+pub async fn finish_pending_work(node: &NodeContext, proposer: &Proposer) -> Result<Tally, Status> {
     let mut tally = Tally::default();
-    for _ in 0..ENDED_HOLD_STEPS_PER_POLL_MAX {
-        let ended = node.store.read(|machine, _| machine.heap.gc_summary().ended_holds).map_err(unreadable)?;
-        if ended == 0 {
+    for _ in 0..PENDING_WORK_STEPS_PER_POLL_MAX {
+        let summary = node.store.read(|machine, _| machine.heap.gc_summary()).map_err(unreadable)?;
+        if summary.ended_holds == 0 && summary.decrements_pending == 0 {
             break;
         }
         propose(proposer, Vec::new(), &mut tally).await?;

@@ -2,8 +2,10 @@
 //! kept go within seconds; objects a session created unlinked stay while the session holds them
 //! and go after it closes; an explicitly held object survives being detached and is kept after
 //! it is re-attached and released; a detached cycle survives reference counting and is freed by
-//! `heapctl gc run`; nothing reachable is lost; and after the leader is SIGKILLed and every node
-//! restarts (each rebuilds its counts from disk and validates the image), the heap is the same.
+//! `heapctl gc run`; a list with more references than one Collect entry decrements goes at once
+//! and its items follow once the next entries uncounted them; nothing reachable is lost; and
+//! after the leader is SIGKILLed and every node restarts (each rebuilds its counts from disk
+//! and validates the image), the heap is the same.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,6 +26,10 @@ const SESSION_TTL_MS: u64 = 60_000;
 /// Collection cycles every second, so the test does not wait a minute for one.
 const CYCLE_INTERVAL_MS: &str = "1000";
 const POLL_INTERVAL: Duration = Duration::from_millis(100);
+/// Items of the big list: more references than one Collect entry decrements (4,096), and with
+/// their creates and pushes (two ops each) plus the list's create and bind within one
+/// transaction's 10,000 ops.
+const BIG_LIST_ITEMS: u32 = 4_999;
 
 fn heapctl_json(test: &TestCluster, args: &[&str]) -> Json {
     let output = test.heapctl().args(args).output().expect("heapctl runs");
@@ -146,6 +152,18 @@ async fn deleted_roots_released_holds_and_detached_cycles_are_collected_and_noth
     test.phase("closing the session ends its holds; its objects go");
     session.close().await.expect("close");
     wait_for_objects(&test, kept_objects, "after the session closed");
+
+    test.phase("a list of 4,999 items goes at once, its items once its references are uncounted");
+    let mut ops = vec![tx::create(0, "L", pb::ObjectKind::List), bind("big", new_target(0))];
+    for handle in 1..=BIG_LIST_ITEMS {
+        ops.push(create(handle));
+        ops.push(tx::list_push(new_target(0), tx::value(pb::value::Kind::NewRef(handle))));
+    }
+    let big = commit(&client, ops).await;
+    assert_eq!(gc_figure(&test, "objects"), kept_objects + 1 + u64::from(BIG_LIST_ITEMS));
+    commit(&client, vec![tx::unbind_root("big")]).await;
+    wait_for_objects(&test, kept_objects, "after the big list's root was unbound");
+    assert!(!exists(&client, big[0]).await && !exists(&client, big[1]).await, "the list and its items are gone");
 
     test.phase("SIGKILL the leader, restart every node: the heap is the same and still collects");
     let before = heapctl_ok(&test, &["root", "get", "kept"]);
