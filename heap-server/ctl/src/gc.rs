@@ -13,7 +13,7 @@ const GC_RUN_WAIT_MS: u64 = 75_000;
 
 /// Prints the status as `name value` lines, or one JSON document.
 fn print(status: &pb::GcStatusResponse, as_json: bool) {
-    let rows: [(&str, u64); 20] = [
+    let rows: [(&str, u64); 22] = [
         ("leader_id", status.leader_id),
         ("applied_index", status.applied_index),
         ("objects", status.objects),
@@ -22,6 +22,8 @@ fn print(status: &pb::GcStatusResponse, as_json: bool) {
         ("held_objects", status.held_objects),
         ("holds", status.holds),
         ("ended_holds", status.ended_holds),
+        ("dying", status.dying),
+        ("decrements_pending", status.decrements_pending),
         ("cycles", status.cycles),
         ("cycle_running", u64::from(status.cycle_running)),
         ("last_cycle_ms", status.last_cycle_ms),

@@ -187,6 +187,12 @@ fn render_gc(node: &NodeContext, out: &mut String) {
     );
     gauge(out, "sovereign_gc_holds", "Objects held by sessions, as (session, object) pairs.", summary.holds);
     gauge(out, "sovereign_gc_ended_holds", "Holds of ended sessions still to be dropped.", summary.ended_holds);
+    gauge(
+        out,
+        "sovereign_gc_decrements_pending",
+        "References of freed objects still to be uncounted (a bounded number per Collect entry).",
+        summary.decrements_pending,
+    );
     counter(
         out,
         "sovereign_gc_freed_objects_total",

@@ -34,5 +34,7 @@ pub fn gc_status(node: &NodeContext) -> Result<pb::GcStatusResponse, Status> {
         collect_steps: figures.collect_steps,
         longest_step_us: figures.longest_step_us,
         last_step_us: figures.last_step_us,
+        dying: summary.dying,
+        decrements_pending: summary.decrements_pending,
     })
 }

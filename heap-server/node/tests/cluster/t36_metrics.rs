@@ -11,7 +11,7 @@ use heap_client::Session;
 use super::support::*;
 
 /// Families every node reports (the follower lag ones have samples on the leader only).
-const FAMILIES: [&str; 34] = [
+const FAMILIES: [&str; 35] = [
     "sovereign_node_id",
     "sovereign_raft_role",
     "sovereign_raft_stopped",
@@ -32,6 +32,7 @@ const FAMILIES: [&str; 34] = [
     "sovereign_gc_unreferenced_objects",
     "sovereign_gc_holds",
     "sovereign_gc_ended_holds",
+    "sovereign_gc_decrements_pending",
     "sovereign_gc_freed_objects_total",
     "sovereign_gc_collect_steps_total",
     "sovereign_gc_longest_step_seconds",
