@@ -2,7 +2,8 @@
 # Builds the Java side and runs its tests: the native library (release, debug info stripped) for the
 # jar, the debug heap-server/heapctl the tests start, then the Maven reactor build from the parent pom
 # here, online against Maven Central with the default local repository (~/.m2; versions pinned in
-# pom.xml) (`package`: JUnit tests against real clusters, the client jar, the jar tested in Felix).
+# pom.xml) (`package`: JUnit tests against real clusters, the client jar, the jar tested in Felix, the
+# agent jar and the agent's multi-JVM tests run with it).
 # Usage: heap-client-jni/java/build.sh [extra mvn arguments]   (e.g. -Dtest=LockTest)
 set -euo pipefail
 java_dir="$(cd "$(dirname "$0")" && pwd)"
@@ -31,7 +32,9 @@ cd "$java_dir"
 # target/*.jar of a reactor module), so nothing needs to be written to ~/.m2. Building one such
 # module on its own takes `-pl MODULE -am` for the same reason.
 mvn -B "$@" package
-step_done "Maven package (Java tests, jar, Felix)"
+step_done "Maven package (Java tests, jars, Felix, agent JVMs)"
 echo "== the client jar:"
 ls -l "$java_dir"/client/target/heap-client-*.jar
+echo "== the agent jar (java -javaagent:JAR=config=app.toml):"
+ls -l "$java_dir"/agent/target/sovereign-agent-*.jar
 echo "== time: build.sh took $((SECONDS - started)) s"

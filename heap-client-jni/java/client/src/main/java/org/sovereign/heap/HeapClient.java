@@ -2,6 +2,7 @@ package org.sovereign.heap;
 
 import java.lang.ref.Cleaner;
 import java.util.Objects;
+import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReadWriteLock;
 
@@ -171,6 +172,22 @@ public final class HeapClient implements AutoCloseable {
      */
     public ReadWriteLock readWriteLock(String name) {
         return new ClusterReadWriteLock(this, Objects.requireNonNull(name, "name"));
+    }
+
+    /**
+     * For the Sovereign agent, not for applications (they use {@code lock(name).newCondition()}): waits
+     * on the condition of cluster lock {@code name} on behalf of the application thread whose
+     * {@link Thread#getId()} is {@code threadId}, from another thread. It is {@link Condition#await}
+     * for that thread: its changes commit, the lock is released completely, and on return (signalled,
+     * or after {@code timeoutMs}; -1 waits without timeout) the thread holds it again with the same
+     * hold count. The agent needs it because the application thread itself must sit in
+     * {@link Object#wait()}, releasing its JVM monitor, while the cluster wait runs.
+     *
+     * @return whether it was signalled (false: the timeout passed)
+     * @throws IllegalMonitorStateException if that thread does not hold the lock
+     */
+    public boolean awaitFor(long threadId, String name, long timeoutMs) {
+        return Native.await(handle, threadId, Objects.requireNonNull(name, "name"), timeoutMs);
     }
 
     /** How many objects this client holds in its cache (for monitoring and tests). */

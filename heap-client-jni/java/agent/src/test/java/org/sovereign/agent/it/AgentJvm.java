@@ -1,0 +1,122 @@
+package org.sovereign.agent.it;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * A JVM running demo application code (target/test-classes, which has no Sovereign classes), with or
+ * without {@code -javaagent:<the built agent jar>=config=<file>}, against a plaintext cluster
+ * ({@code SOVEREIGN_PLAINTEXT=1}, {@code SOVEREIGN_ENDPOINTS}, which overrides the config's
+ * endpoints). The test reads its standard output line by line; standard error goes to a log file.
+ */
+final class AgentJvm implements AutoCloseable {
+    /** How long one line may take to come (a JVM start plus a cluster round trip, on a loaded machine). */
+    static final long LINE_TIMEOUT_MS = 120_000;
+
+    private final String name;
+    private final Process process;
+    private final BufferedReader out;
+    private final PrintWriter in;
+    private final Path log;
+
+    private AgentJvm(String name, Process process, Path log) {
+        this.name = name;
+        this.process = process;
+        this.log = log;
+        this.out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        this.in = new PrintWriter(process.getOutputStream(), true, StandardCharsets.UTF_8);
+    }
+
+    /** The agent config the tests use: endpoints come from SOVEREIGN_ENDPOINTS, which overrides this one. */
+    static Path writeConfig(Path dir) throws IOException {
+        Path config = dir.resolve("app.toml");
+        Files.writeString(config, String.join("\n",
+                "endpoints  = \"127.0.0.1:1\"          # replaced by SOVEREIGN_ENDPOINTS",
+                "roots      = [\"demo.Counter.ROOT\", \"demo.Node.ROOT\"]",
+                "instrument = [\"demo.**\"]",
+                "transient  = []",
+                ""), StandardCharsets.UTF_8);
+        return config;
+    }
+
+    /** Starts {@code main} with {@code args}; with the agent unless {@code config} is null. */
+    static AgentJvm start(String name, HeapNodes cluster, Path config, String main, String... args) throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("-Xmx128m");
+        if (config != null) {
+            Path agent = HeapNodes.requiredFile("sovereign.agent.jar", "build it first: mvn package in heap-client-jni/java");
+            command.add("-javaagent:" + agent + "=config=" + config);
+        }
+        command.add("-cp");
+        command.add(HeapNodes.requiredFile("sovereign.test.classes", "run the tests with Maven").toString());
+        command.add(main);
+        command.addAll(List.of(args));
+        Path log = HeapNodes.workDir().resolve("jvm-" + name + "-" + System.nanoTime() + ".log");
+        ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        builder.environment().put("SOVEREIGN_PLAINTEXT", "1");
+        if (cluster != null) {
+            builder.environment().put("SOVEREIGN_ENDPOINTS", cluster.endpoints());
+        }
+        System.out.println("[jvm " + name + "] start: " + main + " " + String.join(" ", args)
+                + (config == null ? " (no agent)" : " (agent)") + ", stderr in " + log);
+        return new AgentJvm(name, builder.start(), log);
+    }
+
+    /** The next line the JVM prints; fails after {@link #LINE_TIMEOUT_MS} or if it exits first. */
+    String readLine() throws Exception {
+        CompletableFuture<String> line = CompletableFuture.supplyAsync(() -> {
+            try {
+                return out.readLine();
+            } catch (IOException e) {
+                return null;
+            }
+        });
+        String text;
+        try {
+            text = line.get(LINE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            throw new AssertionError("jvm " + name + " printed nothing for " + LINE_TIMEOUT_MS + " ms; its stderr: "
+                    + stderr());
+        }
+        if (text == null) {
+            throw new AssertionError("jvm " + name + " exited (status " + process.waitFor() + ") without a line; its "
+                    + "stderr: " + stderr());
+        }
+        System.out.println("[jvm " + name + "] " + text);
+        return text;
+    }
+
+    void send(String line) {
+        in.println(line);
+    }
+
+    /** Waits for the JVM to exit and returns its status. */
+    int awaitExit() throws Exception {
+        if (!process.waitFor(LINE_TIMEOUT_MS, TimeUnit.MILLISECONDS)) {
+            throw new AssertionError("jvm " + name + " did not exit within " + LINE_TIMEOUT_MS + " ms");
+        }
+        return process.exitValue();
+    }
+
+    String stderr() throws IOException {
+        return Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "(none)";
+    }
+
+    @Override
+    public void close() {
+        in.close();
+        process.destroyForcibly();
+        HeapNodes.awaitDeath(process);
+    }
+}
