@@ -8,8 +8,14 @@
 //! record written with `pwrite` is read back by `pread` on the same file from the page cache at
 //! once, and the record's checksum catches the one case where that could differ (pages dropped
 //! after a failed fdatasync, which has failed the store anyway).
+//!
+//! Entries also leave once they are older than `LOG_CACHE_ENTRY_AGE_MAX_MS` (`evict_older_than`,
+//! called by the log's sweeper thread): replication to a healthy follower and the apply path
+//! read an entry within moments of its append, so an idle node gives the memory back instead of
+//! holding its last 32 MiB of entries for good.
 
 use std::collections::VecDeque;
+use std::time::Instant;
 
 use crate::types::Entry;
 
@@ -19,8 +25,9 @@ const ENTRY_STRUCT_SIZE_BYTES: u64 = std::mem::size_of::<Entry>() as u64;
 /// The tail of the log held in memory.
 #[derive(Debug)]
 pub(crate) struct EntryCache {
-    /// Each cached entry with what it is charged, ascending by index, ending at the log's last.
-    entries: VecDeque<(Entry, u64)>,
+    /// Each cached entry with what it is charged and when it was cached, ascending by index,
+    /// ending at the log's last.
+    entries: VecDeque<(Entry, u64, Instant)>,
     cached_bytes: u64,
     cache_bytes_max: u64,
 }
@@ -40,12 +47,12 @@ impl EntryCache {
 
     /// Index of the oldest cached entry, if any.
     pub(crate) fn first_index(&self) -> Option<u64> {
-        self.entries.front().map(|(entry, _)| entry.log_id.index)
+        self.entries.front().map(|(entry, _, _)| entry.log_id.index)
     }
 
     /// Index of the newest cached entry, if any.
     pub(crate) fn last_index(&self) -> Option<u64> {
-        self.entries.back().map(|(entry, _)| entry.log_id.index)
+        self.entries.back().map(|(entry, _, _)| entry.log_id.index)
     }
 
     /// Adds the log's new last entry, whose record is `record_size_bytes` long, then evicts the
@@ -55,13 +62,25 @@ impl EntryCache {
             assert_eq!(entry.log_id.index, last + 1, "the cache is a contiguous suffix of the log");
         }
         let charge_bytes = record_size_bytes as u64 + ENTRY_STRUCT_SIZE_BYTES;
-        self.entries.push_back((entry, charge_bytes));
+        self.entries.push_back((entry, charge_bytes, Instant::now()));
         self.cached_bytes += charge_bytes;
         // Each pass removes one entry, which bounds the loop by the cache length.
         while self.cached_bytes > self.cache_bytes_max {
-            let (_, evicted_bytes) = self.entries.pop_front().expect("over budget means something is cached");
+            let (_, evicted_bytes, _) = self.entries.pop_front().expect("over budget means something is cached");
             self.cached_bytes -= evicted_bytes;
         }
+    }
+
+    /// Evicts the entries cached before `cutoff` (the oldest first, so a suffix stays); returns
+    /// how many.
+    pub(crate) fn evict_older_than(&mut self, cutoff: Instant) -> u64 {
+        let mut evicted = 0;
+        while self.entries.front().is_some_and(|(_, _, cached_at)| *cached_at < cutoff) {
+            let (_, evicted_bytes, _) = self.entries.pop_front().expect("checked non-empty above");
+            self.cached_bytes -= evicted_bytes;
+            evicted += 1;
+        }
+        evicted
     }
 
     /// Clones of the cached entries with indexes in `start..=end_inclusive`.
@@ -74,13 +93,13 @@ impl EntryCache {
             return Vec::new();
         }
         let range = (start - first) as usize..=(end_inclusive - first) as usize;
-        self.entries.range(range).map(|(entry, _)| entry.clone()).collect()
+        self.entries.range(range).map(|(entry, _, _)| entry.clone()).collect()
     }
 
     /// Forgets every cached entry at or after `index` (the log was truncated there).
     pub(crate) fn truncate_from(&mut self, index: u64) {
         while self.last_index().is_some_and(|last| last >= index) {
-            let (_, removed_bytes) = self.entries.pop_back().expect("checked non-empty above");
+            let (_, removed_bytes, _) = self.entries.pop_back().expect("checked non-empty above");
             self.cached_bytes -= removed_bytes;
         }
     }
@@ -88,7 +107,7 @@ impl EntryCache {
     /// Forgets every cached entry at or before `index` (the log was purged there).
     pub(crate) fn purge_through(&mut self, index: u64) {
         while self.first_index().is_some_and(|first| first <= index) {
-            let (_, removed_bytes) = self.entries.pop_front().expect("checked non-empty above");
+            let (_, removed_bytes, _) = self.entries.pop_front().expect("checked non-empty above");
             self.cached_bytes -= removed_bytes;
         }
     }
@@ -139,6 +158,22 @@ mod tests {
         // The next entry starts the suffix again.
         cache.push(entry(1, 3), RECORD_SIZE_BYTES);
         assert_eq!(cache.read(0, 10), vec![entry(1, 3)]);
+    }
+
+    /// Entries older than the cutoff leave, oldest first, and the newer ones stay a suffix.
+    #[test]
+    fn entries_older_than_the_cutoff_leave_and_a_suffix_stays() {
+        let mut cache = cache_of(10, 0..3);
+        let cutoff = Instant::now();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        cache.push(entry(1, 3), RECORD_SIZE_BYTES);
+        assert_eq!(cache.evict_older_than(cutoff), 3);
+        cache.validate();
+        assert_eq!((cache.first_index(), cache.last_index()), (Some(3), Some(3)));
+        assert_eq!(cache.cached_bytes(), CHARGE_BYTES);
+        assert_eq!(cache.evict_older_than(cutoff), 0, "nothing newer than the cutoff leaves");
+        assert_eq!(cache.evict_older_than(Instant::now() + std::time::Duration::from_secs(1)), 1);
+        assert_eq!(cache.cached_bytes(), 0);
     }
 
     #[test]

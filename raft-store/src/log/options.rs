@@ -24,6 +24,13 @@ const _: () = assert!(RECORD_SIZE_BYTES_MAX as u64 <= SEGMENT_SIZE_BYTES_MAX);
 /// keeps it full, and at a million small objects 64 MiB was a fifth of a node's memory.
 pub const LOG_CACHE_BYTES_MAX: u64 = 32 * 1024 * 1024;
 
+/// Cached entries older than this leave the cache (the log's sweeper thread checks every
+/// `LOG_CACHE_SWEEP_INTERVAL_MS`): a follower more than this far behind reads from the segments
+/// anyway, and an idle node does not keep its last entries in memory for good.
+pub const LOG_CACHE_ENTRY_AGE_MAX_MS: u64 = 10_000;
+/// How often the sweeper thread evicts entries older than `LOG_CACHE_ENTRY_AGE_MAX_MS`.
+pub const LOG_CACHE_SWEEP_INTERVAL_MS: u64 = 1_000;
+
 // One maximal record fits in the default budget, so the cache can hold at least the last entry
 // of any workload at the default.
 const _: () = assert!(RECORD_SIZE_BYTES_MAX as u64 <= LOG_CACHE_BYTES_MAX);

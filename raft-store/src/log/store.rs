@@ -19,6 +19,8 @@ use std::sync::MutexGuard;
 use std::sync::RwLock;
 use std::sync::RwLockReadGuard;
 use std::sync::RwLockWriteGuard;
+use std::time::Duration;
+use std::time::Instant;
 
 use futures::Stream;
 use futures::TryStreamExt;
@@ -40,6 +42,8 @@ use super::meta_file;
 use super::meta_file::PURGED_FILE_NAME;
 use super::meta_file::VOTE_FILE_NAME;
 use super::options::LogOptions;
+use super::options::LOG_CACHE_ENTRY_AGE_MAX_MS;
+use super::options::LOG_CACHE_SWEEP_INTERVAL_MS;
 use super::read_plan;
 use super::read_plan::ReadLimit;
 use super::record::encode_record;
@@ -88,7 +92,8 @@ pub struct LogReader {
 struct Inner {
     dir: PathBuf,
     options: LogOptions,
-    state: Mutex<State>,
+    /// Shared with the cache sweeper thread, which holds it weakly.
+    state: Arc<Mutex<State>>,
     /// Held shared while a read copies records from segment files outside the state lock, and
     /// exclusively by truncation, the one change that rewrites bytes at offsets the index once
     /// pointed at (appends write past every indexed record; purge only unlinks files, which a
@@ -102,6 +107,23 @@ struct Inner {
     #[cfg(test)]
     gate: Arc<super::flusher::SyncGate>,
     _lock_file: File,
+}
+
+/// Starts the thread that evicts cached entries older than `LOG_CACHE_ENTRY_AGE_MAX_MS`. It
+/// holds the state weakly and ends within one interval of the store being dropped.
+fn start_cache_sweeper(state: std::sync::Weak<Mutex<State>>) -> std::io::Result<()> {
+    let interval = Duration::from_millis(LOG_CACHE_SWEEP_INTERVAL_MS);
+    let age_max = Duration::from_millis(LOG_CACHE_ENTRY_AGE_MAX_MS);
+    std::thread::Builder::new().name("raft-log-cache-sweeper".into()).spawn(move || loop {
+        std::thread::sleep(interval);
+        let Some(state) = state.upgrade() else { return };
+        let Ok(mut state) = state.lock() else { return };
+        if let Some(cutoff) = Instant::now().checked_sub(age_max) {
+            state.cache.evict_older_than(cutoff);
+            state.validate();
+        }
+    })?;
+    Ok(())
 }
 
 /// The log as the store knows it: on disk, and in memory its index and its most recent entries.
@@ -147,6 +169,9 @@ impl LogStore {
             last_log_id = ?state.last_log_id(),
             "opened the raft log"
         );
+        let state = Arc::new(Mutex::new(state));
+        start_cache_sweeper(Arc::downgrade(&state))
+            .map_err(|e| LogError::io("starting the cache sweeper for", dir, e))?;
         let failed = Arc::new(AtomicBool::new(false));
         #[cfg(test)]
         let gate = Arc::new(super::flusher::SyncGate::default());
@@ -161,7 +186,7 @@ impl LogStore {
             inner: Arc::new(Inner {
                 dir: dir.to_path_buf(),
                 options,
-                state: Mutex::new(state),
+                state,
                 records_stable: RwLock::new(()),
                 counters,
                 failed,
