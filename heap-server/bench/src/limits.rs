@@ -142,6 +142,11 @@ pub const RELOAD_TIMEOUT_MS: u64 = 600_000;
 pub const METRICS_TIMEOUT_MS: u64 = 5_000;
 pub const METRICS_BYTES_MAX: usize = 1024 * 1024;
 
+/// How long `gc` waits, after the cluster settled following the collection, before it reads the
+/// leader's "after" RSS: longer than a node keeps a log entry in memory (raft-store's
+/// `LOG_CACHE_ENTRY_AGE_MAX_MS`, 10 s), so the figure is the idle node's, not its recent log's.
+pub const AFTER_COLLECTION_IDLE_MS: u64 = 15_000;
+
 /// Abandoned objects must be back to the baseline count within this long, else the run reports
 /// how many were left (three default collection cycles and a margin).
 pub const ABANDON_COLLECT_TIMEOUT_MS: u64 = 240_000;

@@ -36,6 +36,7 @@ use crate::lifecycle::population::Throughput;
 use crate::lifecycle::proc_status::load_average_1m;
 use crate::lifecycle::GcSpec;
 use crate::limits::ABANDON_COLLECT_TIMEOUT_MS;
+use crate::limits::AFTER_COLLECTION_IDLE_MS;
 use crate::limits::GC_STATUS_POLL_MS;
 use crate::limits::GC_THROUGHPUT_CLIENTS;
 use crate::limits::WARMUP_S_DEFAULT;
@@ -152,6 +153,7 @@ async fn abandon_all(
     let peak_rss_bytes = cluster.sampler().readings().get(&leader_id).map(|r| r.peak_rss_bytes).unwrap_or(0);
     cluster.phase("settle after collection; the leader's RSS and data dir".into());
     let settled = cluster.wait_idle().await?;
+    tokio::time::sleep(Duration::from_millis(AFTER_COLLECTION_IDLE_MS)).await;
     let after = footprint(cluster, leader_id)?;
     Ok(Abandonment {
         unbind,
