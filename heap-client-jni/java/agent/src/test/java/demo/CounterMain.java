@@ -11,8 +11,11 @@ import java.util.List;
  * without the agent). Prints one line per step for the test to read; usage:
  * <pre>
  * CounterMain solo INCREMENTS                 two threads increment, a third waits for both (no agent)
- * CounterMain inc INCREMENTS TARGET           prints the root, waits for "go", increments, awaits TARGET
- * CounterMain wait TARGET                     prints the root, waits for "go", awaits TARGET
+ * CounterMain inc NAME INCREMENTS TARGET      prints the root, waits for "go", increments (logging NAME-1,
+ *                                             NAME-2, ...), awaits TARGET, prints the summary
+ * CounterMain wait TARGET                     prints the root, waits for "go", awaits TARGET, prints the summary
+ * CounterMain summary                         prints the summary (count, log length, distinct entries)
+ * CounterMain logged ENTRY                    prints whether the log has ENTRY
  * CounterMain worker                          assigns a Thread to a shared field under the lock
  * CounterMain unlocked                        writes the shared count without the lock
  * CounterMain local INCREMENTS                a second thread of this JVM waits while this one increments
@@ -29,8 +32,10 @@ public final class CounterMain {
     public static void main(String[] args) throws Exception {
         switch (args[0]) {
             case "solo" -> solo(Integer.parseInt(args[1]));
-            case "inc" -> increment(Integer.parseInt(args[1]), Long.parseLong(args[2]));
+            case "inc" -> increment(args[1], Integer.parseInt(args[2]), Long.parseLong(args[3]));
             case "wait" -> awaitOnly(Long.parseLong(args[1]));
+            case "summary" -> System.out.println(Counter.ROOT.summary());
+            case "logged" -> System.out.println("logged " + args[1] + " " + Counter.ROOT.logged(args[1]));
             case "worker" -> worker();
             case "unlocked" -> unlocked();
             case "local" -> local(Integer.parseInt(args[1]));
@@ -44,9 +49,10 @@ public final class CounterMain {
         Thread waiter = start(() -> seen[0] = counter.awaitAtLeast(2L * increments));
         List<Thread> incrementers = new ArrayList<>();
         for (int i = 0; i < 2; i++) {
+            String name = "t" + i;
             incrementers.add(start(() -> {
-                for (int n = 0; n < increments; n++) {
-                    counter.inc();
+                for (int n = 1; n <= increments; n++) {
+                    counter.inc(name + "-" + n);
                 }
                 return 0;
             }));
@@ -56,24 +62,30 @@ public final class CounterMain {
         }
         waiter.join(STEP_TIMEOUT_MS);
         System.out.println("count " + seen[0] + " " + counter.read());
+        System.out.println(counter.summary());
     }
 
-    private static void increment(int increments, long target) throws Exception {
+    private static void increment(String name, int increments, long target) throws Exception {
         printRootAndAwaitGo();
-        for (int n = 0; n < increments; n++) {
-            Counter.ROOT.inc();
+        long started = System.nanoTime();
+        for (int n = 1; n <= increments; n++) {
+            Counter.ROOT.inc(name + "-" + n);
         }
         System.out.println("count " + Counter.ROOT.awaitAtLeast(target) + " " + Counter.ROOT.read());
+        System.out.println(Counter.ROOT.summary());
+        System.err.printf("%d increments in %d ms%n", increments, (System.nanoTime() - started) / 1_000_000);
     }
 
     private static void awaitOnly(long target) throws Exception {
         printRootAndAwaitGo();
         System.out.println("count " + Counter.ROOT.awaitAtLeast(target) + " " + Counter.ROOT.read());
+        System.out.println(Counter.ROOT.summary());
     }
 
     private static void printRootAndAwaitGo() throws Exception {
         Counter counter = Counter.ROOT;
         System.out.println("root count=" + counter.read() + " origin=" + counter.origin);
+        System.out.flush();
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         String line = in.readLine();
         if (!"go".equals(line)) {
@@ -91,7 +103,7 @@ public final class CounterMain {
         }
         // The failed write left the synchronized method by an exception: another thread must get the lock.
         Thread other = start(() -> {
-            counter.inc();
+            counter.inc("other");
             return 0;
         });
         other.join(LOCK_RELEASE_TIMEOUT_MS);
@@ -116,8 +128,8 @@ public final class CounterMain {
         long target = counter.read() + increments;
         long[] seen = new long[1];
         Thread waiter = start(() -> seen[0] = counter.awaitAtLeast(target));
-        for (int n = 0; n < increments; n++) {
-            counter.inc();
+        for (int n = 1; n <= increments; n++) {
+            counter.inc("local-" + n);
         }
         waiter.join(STEP_TIMEOUT_MS);
         System.out.println(waiter.isAlive() ? "waiter still waiting" : "waiter saw " + seen[0] + " of " + target);

@@ -2,6 +2,8 @@ package org.sovereign.agent;
 
 import java.lang.instrument.Instrumentation;
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.Set;
 import org.sovereign.agent.config.AgentConfig;
 import org.sovereign.agent.config.AgentConfigException;
 import org.sovereign.agent.runtime.AgentRuntime;
@@ -32,11 +34,24 @@ public final class SovereignAgent {
 
     private static void start(String arguments, Instrumentation instrumentation) {
         AgentConfig config = AgentConfig.load(configPath(arguments), System.getenv());
+        openJavaUtil(instrumentation);
         AgentRuntime runtime = new AgentRuntime(config);
         Hooks.install(runtime);
         instrumentation.addTransformer(new SovereignTransformer(config), false);
         Runtime.getRuntime().addShutdownHook(new Thread(runtime::close, "sovereign-agent-close"));
         System.err.println("[sovereign-agent] started: " + config);
+    }
+
+    /**
+     * Opens java.util to the agent for reflection, before any runtime class loads: sharing a
+     * LinkedHashMap reads its private accessOrder flag (an access-ordered one is refused).
+     */
+    private static void openJavaUtil(Instrumentation instrumentation) {
+        Module javaBase = Object.class.getModule();
+        if (instrumentation.isModifiableModule(javaBase)) {
+            instrumentation.redefineModule(javaBase, Set.of(), Map.of(),
+                    Map.of("java.util", Set.of(SovereignAgent.class.getModule())), Set.of(), Map.of());
+        }
     }
 
     static Path configPath(String arguments) {

@@ -1,5 +1,7 @@
 package org.sovereign.agent.runtime;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.locks.Lock;
 import java.util.function.Supplier;
 import org.sovereign.agent.config.AgentConfig;
@@ -12,11 +14,15 @@ import org.sovereign.heap.HeapRejectedException;
  * calls. Its rules:
  * <ul>
  *   <li>A shared object's cluster lock is taken before its JVM monitor and released after it is
- *       left, on every path; nested enters by the same thread only count.
- *   <li>When a thread takes an object's lock (or comes back from a wait), the object's fields are
- *       refreshed from the heap: reads in between are plain field reads.
- *   <li>A write to a shared object needs its write lock (or that the thread shared the object in the
- *       current transaction); it becomes a heap change that commits with the outermost release.
+ *       left, on every path; nested enters by the same thread only count (also a shared
+ *       collection's, which is its owner's lock).
+ *   <li>When a thread takes a lock (or comes back from a wait), what it guards is refreshed from the
+ *       heap: the owner's fields, and its collections and arrays if any changed ({@link ContainerSync});
+ *       reads in between are plain Java reads.
+ *   <li>A write to a shared object, or a change to a shared collection, needs the write lock that
+ *       guards it (or that the thread shared it in the current transaction); it becomes heap changes
+ *       that commit with the outermost release. Collections and arrays are compared with the heap
+ *       just before that release, and their differences recorded as logical operations.
  * </ul>
  */
 public final class AgentRuntime implements AutoCloseable {
@@ -25,7 +31,9 @@ public final class AgentRuntime implements AutoCloseable {
     private volatile HeapClient client;
     private final ClassValue<ClassMeta> metas;
     private final ThreadLocal<ThreadTransaction> transactions = ThreadLocal.withInitial(ThreadTransaction::new);
+    final LockGroups groups = new LockGroups();
     final Graph graph;
+    final ContainerSync sync;
     final Roots roots;
     final Waits waits;
 
@@ -44,6 +52,7 @@ public final class AgentRuntime implements AutoCloseable {
             }
         };
         this.graph = new Graph(this);
+        this.sync = new ContainerSync(graph);
         this.roots = new Roots(this);
         this.waits = new Waits();
     }
@@ -74,10 +83,10 @@ public final class AgentRuntime implements AutoCloseable {
         return config;
     }
 
-    /** Takes {@code object}'s cluster lock for this thread (or counts a nested enter) and refreshes its fields. */
+    /** Takes the cluster lock guarding {@code object} for this thread (or counts a nested enter) and refreshes what it guards. */
     void enter(Object object, SharedState state, boolean read) {
         ThreadTransaction transaction = transaction();
-        ThreadTransaction.Hold hold = transaction.hold(state);
+        ThreadTransaction.Hold hold = transaction.hold(state.lockName);
         if (hold != null) {
             if (hold.read && !read) {
                 throw new HeapRejectedException("thread \"" + Thread.currentThread().getName() + "\" holds the read lock "
@@ -89,24 +98,27 @@ public final class AgentRuntime implements AutoCloseable {
         }
         Lock lock = read ? state.readLock : state.writeLock;
         lock.lock();
-        transaction.held(state, read);
+        transaction.held(state.lockName, read, state.group);
         try {
-            graph.refresh(object, state);
+            sync.refresh(state.group);
         } catch (RuntimeException | Error e) {
-            transaction.released(state);
+            transaction.released(state.lockName);
             releaseAfterFailure(lock, transaction, e);
             throw e;
         }
     }
 
     /**
-     * Counts one exit of {@code state}'s lock; the outermost releases it, committing the thread's
-     * changes. Does nothing when the thread does not hold it (the object was shared inside the
-     * block, or this is the exception handler's second call after a failed release).
+     * Counts one exit of {@code state}'s lock; the outermost records the changes of the thread's
+     * containers and releases it, committing the thread's changes. Does nothing when the thread does
+     * not hold it (the object was shared inside the block, or this is the exception handler's second
+     * call after a failed release). When recording fails (a value that cannot be shared was put into
+     * a collection through a path the guard does not check), the lock is still released, with the
+     * thread's other changes, and the failing containers take the heap's contents back.
      */
     void exit(SharedState state) {
         ThreadTransaction transaction = transaction();
-        ThreadTransaction.Hold hold = transaction.hold(state);
+        ThreadTransaction.Hold hold = transaction.hold(state.lockName);
         if (hold == null) {
             return;
         }
@@ -114,41 +126,63 @@ public final class AgentRuntime implements AutoCloseable {
         if (hold.count > 0) {
             return;
         }
-        transaction.released(state);
-        release(hold.read ? state.readLock : state.writeLock, transaction);
+        Lock lock = hold.read ? state.readLock : state.writeLock;
+        try {
+            sync.flush(transaction);
+        } catch (RuntimeException | Error e) {
+            transaction.released(state.lockName);
+            List<RuntimeException> failures = new ArrayList<>();
+            sync.reloadAfterFailure(new ArrayList<>(transaction.changed()), failures);
+            transaction.clearChanged();
+            failures.forEach(e::addSuppressed);
+            releaseAfterFailure(lock, transaction, e);
+            throw e;
+        }
+        transaction.released(state.lockName);
+        release(lock, transaction);
     }
 
-    /** Checks and records a write of {@code value} to field {@code fieldKey} ("owner.name") of shared {@code object}. */
-    void beforeWrite(Object object, SharedState state, Object value, String fieldKey) {
+    /**
+     * Checks and records a write of {@code value} to field {@code fieldKey} ("owner.name") of shared
+     * {@code object}; returns what the field must hold: {@code value}, or the shared copy of a plain
+     * collection.
+     */
+    Object beforeWrite(Object object, SharedState state, Object value, String fieldKey) {
         FieldMeta field = state.meta.field(fieldKey);
         if (field == null) {
-            return; // transient or otherwise local: a plain write
+            return value; // transient or otherwise local: a plain write
         }
         ThreadTransaction transaction = transaction();
         if (!transaction.mayWrite(state)) {
-            ThreadTransaction.Hold hold = transaction.hold(state);
-            throw Portability.unlocked(state, field, hold != null && hold.read);
+            throw Portability.unlocked(state, field, transaction.holdsRead(state.lockName));
         }
         String path = state.path + "." + field.name;
-        Object stored = FieldCodec.encode(field, value, path,
-                (reference, referencePath) -> graph.share(reference, referencePath, transaction).heap);
+        Object[] kept = {value};
+        Object stored = FieldCodec.encode(field, value, path, (reference, referencePath) -> {
+            Sharing.Shared shared = graph.sharing.share(reference, referencePath, transaction, state.group,
+                    Graph.loaderOf(object.getClass()));
+            kept[0] = shared.value();
+            return shared.state().heap;
+        });
         state.heap.set(field.name, stored);
         transaction.wrote(object, state);
+        return kept[0];
     }
 
     /** {@code object.wait(timeoutMs)} (-1: no timeout) for a shared object whose write lock the thread holds. */
     void await(Object object, SharedState state, long timeoutMs) throws InterruptedException {
         ThreadTransaction transaction = transaction();
         requireWriteLock(state, "wait()");
+        sync.flush(transaction);
         Waits.Outcome outcome;
         try {
             outcome = waits.await(object, client(), state.lockName, timeoutMs);
         } catch (RuntimeException | Error e) {
-            transaction.failed(graph).forEach(e::addSuppressed);
+            transaction.failed(graph, sync).forEach(e::addSuppressed);
             throw e;
         }
         transaction.committed();
-        graph.refresh(object, state);
+        sync.refresh(state.group);
         if (outcome.interrupted()) {
             throw new InterruptedException();
         }
@@ -165,7 +199,7 @@ public final class AgentRuntime implements AutoCloseable {
     }
 
     private void requireWriteLock(SharedState state, String call) {
-        ThreadTransaction.Hold hold = transaction().hold(state);
+        ThreadTransaction.Hold hold = transaction().hold(state.lockName);
         if (hold == null || hold.read) {
             throw new IllegalMonitorStateException(call + " on shared object " + state.describe() + " needs its cluster "
                     + "write lock: call it inside synchronized (object) { ... }"
@@ -178,7 +212,7 @@ public final class AgentRuntime implements AutoCloseable {
         try {
             lock.unlock();
         } catch (RuntimeException | Error e) {
-            transaction.failed(graph).forEach(e::addSuppressed);
+            transaction.failed(graph, sync).forEach(e::addSuppressed);
             throw e;
         }
         transaction.committed();

@@ -64,8 +64,9 @@ final class ClassMeta {
                     return "its superclass " + k.getName() + " is not instrumented but declares field " + field.getName()
                             + ": add " + k.getName() + " to `instrument`, or mark the field transient";
                 }
-                if (field.getName().equals(CLASS_KEY)) {
-                    return "field " + k.getName() + "." + CLASS_KEY + " has the name the heap uses for the class; rename it";
+                if (ContainerKeys.isReserved(field.getName())) {
+                    return "field " + k.getName() + "." + field.getName() + " has a name the agent uses in the heap "
+                            + "(for the class or the lock's collections); rename it";
                 }
                 String other = declaredBy.putIfAbsent(field.getName(), k.getName());
                 if (other != null) {

@@ -1,16 +1,18 @@
 package org.sovereign.agent.runtime;
 
+import org.sovereign.agent.collections.SharedContainers;
 import org.sovereign.heap.HeapObject;
 import org.sovereign.heap.HeapTypeException;
 
 /**
  * Java field values to heap values and back, by the field's declared type ({@link FieldMeta.Kind}):
  * integral types and char as longs, float and double as doubles, enums by name, references to
- * instrumented objects as heap references. Fields of a loose type (Object, an interface) hold
- * references, or a String, Long, Double or Boolean as such. Everything else is not portable.
+ * instrumented objects, shared java.util collections and arrays as heap references. Fields of a
+ * loose type (Object, an interface) hold references, or a String, Long, Double or Boolean as such.
+ * Everything else is not portable.
  */
 final class FieldCodec {
-    /** Turns an instrumented object into its heap reference (sharing it if needed). */
+    /** Turns an instrumented object, collection or array into its heap reference (sharing it if needed). */
     interface Sharer {
         HeapObject share(Object object, String path);
     }
@@ -49,7 +51,7 @@ final class FieldCodec {
         if (value instanceof String || value instanceof Long || value instanceof Double || value instanceof Boolean) {
             return value;
         }
-        if (value instanceof Shareable) {
+        if (value instanceof Shareable || value.getClass().isArray() || SharedContainers.isSupported(value.getClass())) {
             return sharer.share(value, path);
         }
         throw Portability.nonPortable(value, path);

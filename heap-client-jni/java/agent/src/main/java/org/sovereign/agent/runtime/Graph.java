@@ -1,114 +1,45 @@
 package org.sovereign.agent.runtime;
 
+import java.lang.reflect.Array;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Deque;
-import java.util.IdentityHashMap;
-import java.util.List;
-import java.util.Map;
-import org.sovereign.heap.HeapClient;
-import org.sovereign.heap.HeapException;
+import org.sovereign.agent.collections.SharedContainers;
 import org.sovereign.heap.HeapObject;
 import org.sovereign.heap.HeapRejectedException;
 import org.sovereign.heap.HeapTypeException;
 
 /**
- * Moves object graphs between Java and the heap. {@link #share} makes a graph of unshared
- * instrumented objects shared: it checks every reachable value first (so a non-portable one leaves
- * nothing half-shared), then creates one heap object per Java object under the caller's lock.
- * {@link #load} makes the Java instances for a heap graph, eagerly, one per heap object
- * ({@link IdentityMap}), without running constructors. {@link #refresh} copies the heap's values
- * into a shared object's fields, after its lock is granted.
+ * The Java side of the shared graph in this JVM: one Java instance per heap object
+ * ({@link IdentityMap}; arrays are found by identity in {@link ArrayStates}), graphs loaded from the
+ * heap, eagerly, without running constructors, and the field refresh of an object after its lock is
+ * granted. Sharing new graphs is {@link Sharing}'s job.
  */
 final class Graph {
-    /**
-     * Most heap changes one share may make: the native client's limit for one lock's transaction
-     * ({@code PENDING_OPS_MAX} in heap-client-jni/client/src/heap/threads.rs). Each object costs a
-     * create, its class entry and one change per field.
-     */
-    static final int SHARE_CHANGES_MAX = 10_000;
-    /** Most objects one load or refresh brings in (each is one read, usually from the client's cache). */
+    /** Most objects and containers one load or refresh brings in (each is one read, usually from the client's cache). */
     static final int LOAD_OBJECTS_MAX = 100_000;
 
     private final AgentRuntime runtime;
     private final IdentityMap identity = new IdentityMap();
+    final ArrayStates arrays = new ArrayStates();
+    final Sharing sharing;
 
     Graph(AgentRuntime runtime) {
         this.runtime = runtime;
+        this.sharing = new Sharing(runtime, this);
     }
 
-    /**
-     * Shares {@code value} (an instrumented object) and every unshared object it reaches, as changes
-     * of the caller's transaction (the thread holds a cluster lock); returns its state.
-     */
-    SharedState share(Object value, String path, ThreadTransaction transaction) {
-        SharedState existing = Shareable.stateOf(value);
-        if (existing != null) {
-            return existing;
+    /** The shared state of {@code value} (an instrumented object, a shared collection or array), or null. */
+    SharedState stateOf(Object value) {
+        SharedState state = Shareable.stateOf(value);
+        if (state == null && value != null && value.getClass().isArray()) {
+            state = arrays.get(value);
         }
-        Map<Object, String> paths = new IdentityHashMap<>();
-        List<Object> objects = collect(value, path, paths);
-        HeapClient client = runtime.client();
-        for (Object object : objects) {
-            HeapObject heap = client.newObject(object.getClass().getName());
-            SharedState state = new SharedState(client, heap, paths.get(object), runtime.meta(object.getClass()), true);
-            ((Shareable) object).$sovereign$state(state);
-            identity.putIfAbsent(heap.id(), object);
-            transaction.shared(state, object);
-        }
-        for (Object object : objects) {
-            write(object, Shareable.stateOf(object));
-        }
-        return Shareable.stateOf(value);
+        return state;
     }
 
-    /** Phase one of a share: the unshared objects reachable from {@code value}, every value checked. */
-    private List<Object> collect(Object value, String path, Map<Object, String> paths) {
-        List<Object> objects = new ArrayList<>();
-        paths.put(value, path);
-        objects.add(value);
-        int changes = 0;
-        for (int next = 0; next < objects.size(); next++) {
-            Object object = objects.get(next);
-            String at = paths.get(object);
-            ClassMeta meta = runtime.meta(object.getClass());
-            if (meta.problem != null) {
-                throw Portability.notShareable(meta, at);
-            }
-            changes += 2 + meta.fields.size();
-            if (changes > SHARE_CHANGES_MAX) {
-                throw new HeapRejectedException("sharing " + path + " takes more than " + SHARE_CHANGES_MAX + " heap "
-                        + "changes (" + objects.size() + " new objects so far), more than one lock's commit may hold; "
-                        + "link the graph in parts, each under its own synchronized block");
-            }
-            for (FieldMeta field : meta.fields) {
-                FieldCodec.encode(field, field.get(object), at + "." + field.name, (reference, referencePath) -> {
-                    if (Shareable.stateOf(reference) == null && !paths.containsKey(reference)) {
-                        paths.put(reference, referencePath);
-                        objects.add(reference);
-                    }
-                    return null;
-                });
-            }
-        }
-        return objects;
-    }
-
-    /** Phase two of a share: the class entry and every field of a newly shared object. */
-    private void write(Object object, SharedState state) {
-        state.heap.set(ClassMeta.CLASS_KEY, object.getClass().getName());
-        for (FieldMeta field : state.meta.fields) {
-            Object value = FieldCodec.encode(field, field.get(object), state.path + "." + field.name,
-                    (reference, referencePath) -> {
-                        SharedState target = Shareable.stateOf(reference);
-                        if (target == null) {
-                            throw new HeapException(referencePath + " changed while its graph was being shared; "
-                                    + "change objects before linking them to a shared object, or under its lock");
-                        }
-                        return target.heap;
-                    });
-            state.heap.set(field.name, value);
-        }
+    /** Registers a newly shared instance as the one for heap object {@code id}. */
+    void register(long id, Object instance) {
+        identity.putIfAbsent(id, instance);
     }
 
     /** The Java instance for heap object {@code reference}: the known one, or a new one loaded with its graph. */
@@ -123,7 +54,7 @@ final class Graph {
         return instance;
     }
 
-    /** Copies the heap's values of {@code state}'s object into {@code object}'s fields. */
+    /** Copies the heap's values of {@code state}'s object (an instrumented one) into {@code object}'s fields. */
     void refresh(Object object, SharedState state) {
         state.awaitFilled();
         ClassLoader loader = loaderOf(object.getClass());
@@ -137,8 +68,10 @@ final class Graph {
 
     /** Makes {@code object} unshared again (its share did not commit). */
     void forget(Object object, SharedState state) {
-        if (Shareable.stateOf(object) == state) {
+        if (object instanceof Shareable && Shareable.stateOf(object) == state) {
             ((Shareable) object).$sovereign$state(null);
+        } else if (object != null && object.getClass().isArray()) {
+            arrays.remove(object);
         }
         identity.remove(state.id(), object);
     }
@@ -148,8 +81,12 @@ final class Graph {
         return identity.size();
     }
 
-    /** The instance for {@code reference}, registered but not filled yet when new (added to {@code unfilled}). */
-    private Object materialize(HeapObject reference, ClassLoader loader, String path, Deque<Object> unfilled) {
+    /**
+     * The instance for {@code reference}, registered but not filled yet when new (added to
+     * {@code unfilled}); its class decides what it is: an instrumented class, a supported
+     * collection class or an array class.
+     */
+    Object materialize(HeapObject reference, ClassLoader loader, String path, Deque<Object> unfilled) {
         Object known = identity.get(reference.id());
         if (known != null) {
             return known;
@@ -166,18 +103,57 @@ final class Graph {
             throw new HeapTypeException("the shared object at " + path + " is a " + className + ", which " + loader
                     + " cannot find; put the class on this JVM's class path");
         }
+        if (SharedContainers.isSupported(type) || type.isArray()) {
+            return materializeContainer(reference, type, loader, path, unfilled);
+        }
         ClassMeta meta = runtime.meta(type);
         if (meta.problem != null) {
             throw new HeapTypeException("the shared object at " + path + " cannot be loaded: " + meta.problem);
         }
         // May run the class's static initializer, which may load this very object first: then use that one.
         Object instance = meta.allocate();
-        SharedState state = new SharedState(runtime.client(), reference, path, meta, false);
+        LockGroup group = runtime.groups.forLock(SharedState.LOCK_PREFIX + reference.id(), reference);
+        SharedState state = new SharedState(runtime.client(), reference, path, meta, false, group);
         ((Shareable) instance).$sovereign$state(state);
         Object raced = identity.putIfAbsent(reference.id(), instance);
         if (raced != null) {
             return raced;
         }
+        group.owner(instance);
+        unfilled.add(instance);
+        return instance;
+    }
+
+    private Object materializeContainer(HeapObject reference, Class<?> type, ClassLoader loader, String path,
+            Deque<Object> unfilled) {
+        HeapObject owner = reference.getObject(ContainerKeys.OWNER);
+        HeapObject ownerHeap = owner != null ? owner : reference;
+        LockGroup group = runtime.groups.forLock(SharedState.LOCK_PREFIX + ownerHeap.id(), ownerHeap);
+        Object instance;
+        if (type.isArray()) {
+            long length = reference.getLong(ContainerKeys.LENGTH);
+            Mirror.checkLength(length, path);
+            instance = Array.newInstance(type.getComponentType(), (int) length);
+        } else {
+            instance = SharedContainers.newEmpty(type);
+        }
+        SharedState state = new SharedState(runtime.client(), reference, path, null, false, group);
+        // Loaded by a thread holding the group's lock: the contents and their version belong together.
+        boolean synced = runtime.transaction().holds(group.lockName);
+        state.container(new ContainerState(runtime, state, Mirror.of(type, reference), type, loader, instance, -1));
+        Object raced = identity.putIfAbsent(reference.id(), instance);
+        if (raced != null) {
+            return raced;
+        }
+        if (type.isArray()) {
+            arrays.put(instance, state);
+        } else {
+            ((Shareable) instance).$sovereign$state(state);
+        }
+        if (owner == null) {
+            group.owner(instance);
+        }
+        group.add(state.container(), synced);
         unfilled.add(instance);
         return instance;
     }
@@ -188,7 +164,7 @@ final class Graph {
         try {
             while (!unfilled.isEmpty()) {
                 Object object = unfilled.peek();
-                SharedState state = Shareable.stateOf(object);
+                SharedState state = stateOf(object);
                 if (++loaded > LOAD_OBJECTS_MAX) {
                     throw new HeapRejectedException("loading " + state.path + " brings in more than " + LOAD_OBJECTS_MAX
                             + " objects at once; share smaller graphs, or reach the rest through other roots");
@@ -199,12 +175,21 @@ final class Graph {
             }
         } finally {
             for (Object object : unfilled) {
-                Shareable.stateOf(object).markFilled();
+                stateOf(object).markFilled();
             }
         }
     }
 
     private void fill(Object object, SharedState state, ClassLoader loader, Deque<Object> unfilled) {
+        ContainerState container = state.container();
+        if (container != null) {
+            // No group monitor: until it is marked filled, no other thread touches a new container
+            // (refreshes wait for it outside the monitor, see ContainerSync), and its elements may
+            // register more containers of the group.
+            boolean synced = runtime.transaction().holds(state.lockName);
+            container.load(new ContainerIo(this, null, state.group, container.loader, unfilled), synced);
+            return;
+        }
         for (FieldMeta field : state.meta.fields) {
             Object stored = state.heap.get(field.name);
             field.set(object, FieldCodec.decode(field, stored, state.path + "." + field.name,

@@ -61,12 +61,17 @@ public final class Hooks {
         }
     }
 
-    /** Before a PUTFIELD on a shared object (the rewritten code checked the state for null): checks and records it. */
-    public static void beforeWrite(Object object, Object value, String fieldKey) {
+    /**
+     * Before a PUTFIELD on a shared object (the rewritten code checked the state for null): checks and
+     * records it, and returns what the field must hold: {@code value}, or (for a plain java.util
+     * collection) its shared copy. The rewritten code drops the result of a primitive write.
+     */
+    public static Object beforeWrite(Object object, Object value, String fieldKey) {
         SharedState state = Shareable.stateOf(object);
         if (state != null) {
-            runtime().beforeWrite(object, state, value, fieldKey);
+            return runtime().beforeWrite(object, state, value, fieldKey);
         }
+        return value;
     }
 
     /** After GETSTATIC of a root: what the read returns. */

@@ -12,7 +12,9 @@ import org.sovereign.heap.HeapTypeException;
  * access, and the root counts as assigned once the entry is set. The first assignment cluster-wide
  * wins: under the cluster lock {@code sovereign.root:<name>}, an unset entry is set to the newly
  * shared value, and a set one makes the assignment take the existing graph instead (as in DSO).
- * Assigning null never unsets a root.
+ * Assigning null never unsets a root. A root may be an instrumented object or a supported java.util
+ * collection (which then is its own lock's owner: {@code synchronized (ROOT)} guards it); the static
+ * field gets the shared copy of a plain collection.
  */
 final class Roots {
     /** The holder entry referencing the root's object. */
@@ -56,8 +58,9 @@ final class Roots {
             if (existing != null) {
                 result = runtime.graph.load(existing, Graph.loaderOf(owner), name);
             } else if (value != null) {
-                holder.set(VALUE_KEY, runtime.graph.share(value, name, transaction).heap);
-                result = value;
+                Sharing.Shared shared = runtime.graph.sharing.share(value, name, transaction, null, Graph.loaderOf(owner));
+                holder.set(VALUE_KEY, shared.state().heap);
+                result = shared.value();
             } else {
                 result = null;
             }

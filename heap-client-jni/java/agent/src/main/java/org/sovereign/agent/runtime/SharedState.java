@@ -7,40 +7,64 @@ import org.sovereign.heap.HeapObject;
 
 /**
  * What makes a Java object shared: its heap object (the handle keeps it held while the Java object
- * lives), its cluster lock and that lock's condition, how it was reached from a root (for error
- * messages) and its class's field layout. Created by the runtime only; opaque to rewritten code,
- * which only tests it for null.
+ * lives; for a container, its holder), the cluster lock that guards it and that lock's condition,
+ * how it was reached from a root (for error messages), and either its class's field layout (an
+ * instrumented object) or its {@link ContainerState} (a collection or array). An instrumented
+ * object and a root collection have a lock of their own; any other container uses its owner's
+ * ({@link LockGroup}). Created by the runtime only; opaque to rewritten code, which only tests it for
+ * null, and to the shared collection classes, which only ask it for their {@link #guard()}.
  */
 public final class SharedState {
-    /** Cluster lock names of shared objects: this prefix and the heap id. */
+    /** Cluster lock names of shared objects: this prefix and the owner's heap id. */
     static final String LOCK_PREFIX = "sovereign.object:";
 
     final HeapObject heap;
     final String path;
+    /** The field layout of an instrumented object; null for a container. */
     final ClassMeta meta;
+    final LockGroup group;
     final String lockName;
     final Lock writeLock;
     final Lock readLock;
     final Condition condition;
+    /** A container's state (set once, right after construction); null for an instrumented object. */
+    private volatile ContainerState container;
     /** Whether the fields were filled from the heap (guarded by this); loads fill after registering. */
     private boolean filled;
     /** The thread filling the fields while not yet filled: it may refresh without waiting for itself. */
     private Thread filler;
 
-    SharedState(HeapClient client, HeapObject heap, String path, ClassMeta meta, boolean filled) {
+    /** A state; {@code client} and {@code heap} are null only in the runtime's unit tests, which take no lock. */
+    SharedState(HeapClient client, HeapObject heap, String path, ClassMeta meta, boolean filled, LockGroup group) {
         this.heap = heap;
         this.path = path;
         this.meta = meta;
-        this.lockName = LOCK_PREFIX + heap.id();
-        this.writeLock = client.lock(lockName);
-        this.readLock = client.readWriteLock(lockName).readLock();
-        this.condition = writeLock.newCondition();
+        this.group = group;
+        this.lockName = group.lockName;
+        this.writeLock = client == null ? null : client.lock(lockName);
+        this.readLock = client == null ? null : client.readWriteLock(lockName).readLock();
+        this.condition = client == null ? null : writeLock.newCondition();
         this.filled = filled;
         this.filler = filled ? null : Thread.currentThread();
     }
 
     long id() {
-        return heap.id();
+        return heap == null ? -1 : heap.id();
+    }
+
+    void container(ContainerState state) {
+        container = state;
+    }
+
+    /** The container's state, or null for an instrumented object. */
+    ContainerState container() {
+        return container;
+    }
+
+    /** For the shared collection classes: the guard their mutators call ({@link ContainerGuard#NONE} for an object). */
+    public ContainerGuard guard() {
+        ContainerState state = container;
+        return state != null ? state : ContainerGuard.NONE;
     }
 
     /** Marks the fields filled and wakes the threads waiting for it. */
@@ -70,7 +94,10 @@ public final class SharedState {
 
     /** "demo.Counter.ROOT (a demo.Counter, heap object 17)": for messages. */
     String describe() {
-        return path + " (a " + meta.type.getName() + ", heap object " + heap.id() + ")";
+        ContainerState state = container;
+        String type = meta != null ? meta.type.getName()
+                : state != null ? Portability.typeName(state.type) : "container";
+        return path + " (a " + type + ", heap object " + id() + ")";
     }
 
     @Override

@@ -1,48 +1,79 @@
 package org.sovereign.agent.runtime;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
- * What one application thread holds and has changed: the cluster locks of shared objects it holds
- * (with the reentrant count and mode, so nested {@code synchronized} costs no round trip), the
- * objects it shared and the objects it wrote since its last commit. A commit (the release of an
- * outermost hold, or a wait) clears the changes; a failed one undoes them on the Java side.
+ * What one application thread holds and has changed: the cluster locks it holds, by name (with the
+ * reentrant count, mode and lock group, so nested {@code synchronized} costs no round trip, also
+ * when it is a shared collection's that uses its owner's lock), the objects and containers it
+ * shared, the objects it wrote and the containers it changed since its last commit. A commit (the
+ * release of an outermost hold, or a wait) clears the changes; a failed one undoes them on the Java
+ * side.
  */
 final class ThreadTransaction {
-    /** One held cluster lock: how many nested enters, and whether it is the read lock. */
+    /** One held cluster lock: how many nested enters, whether it is the read lock, and what it guards. */
     static final class Hold {
         int count = 1;
         final boolean read;
+        final LockGroup group;
 
-        Hold(boolean read) {
+        Hold(boolean read, LockGroup group) {
             this.read = read;
+            this.group = group;
         }
     }
 
-    private final Map<SharedState, Hold> holds = new IdentityHashMap<>();
-    /** Objects this thread shared since its last commit: writable without their own lock until then. */
+    private final Map<String, Hold> holds = new HashMap<>();
+    /** Objects and containers this thread shared since its last commit: writable without their lock until then. */
     private final Map<SharedState, Object> shared = new IdentityHashMap<>();
     /** Objects this thread wrote since its last commit: refreshed from the heap if the commit fails. */
     private final Map<Object, SharedState> written = new IdentityHashMap<>();
+    /** Containers whose guard let this thread change them since the last flush. */
+    private final Set<ContainerState> changed = new LinkedHashSet<>();
+    /** Containers whose changes went into the pending commit: reloaded from the heap if it fails. */
+    private final List<ContainerState> flushed = new ArrayList<>();
 
-    Hold hold(SharedState state) {
-        return holds.get(state);
+    Hold hold(String lockName) {
+        return holds.get(lockName);
     }
 
-    void held(SharedState state, boolean read) {
-        holds.put(state, new Hold(read));
+    boolean holds(String lockName) {
+        return holds.containsKey(lockName);
     }
 
-    void released(SharedState state) {
-        holds.remove(state);
+    boolean holdsRead(String lockName) {
+        Hold hold = holds.get(lockName);
+        return hold != null && hold.read;
     }
 
-    /** Whether this thread may write {@code state}'s fields: it holds its write lock, or shared it in this transaction. */
+    void held(String lockName, boolean read, LockGroup group) {
+        holds.put(lockName, new Hold(read, group));
+    }
+
+    void released(String lockName) {
+        holds.remove(lockName);
+    }
+
+    /** The groups whose write locks this thread holds. */
+    List<LockGroup> writeGroups() {
+        List<LockGroup> groups = new ArrayList<>();
+        for (Hold hold : holds.values()) {
+            if (!hold.read) {
+                groups.add(hold.group);
+            }
+        }
+        return groups;
+    }
+
+    /** Whether this thread may write {@code state}'s fields or contents: it holds its write lock, or shared it in this transaction. */
     boolean mayWrite(SharedState state) {
-        Hold hold = holds.get(state);
+        Hold hold = holds.get(state.lockName);
         return (hold != null && !hold.read) || shared.containsKey(state);
     }
 
@@ -54,18 +85,37 @@ final class ThreadTransaction {
         written.put(object, state);
     }
 
+    void changed(ContainerState container) {
+        changed.add(container);
+    }
+
+    Set<ContainerState> changed() {
+        return changed;
+    }
+
+    void clearChanged() {
+        changed.clear();
+    }
+
+    void flushed(ContainerState container) {
+        flushed.add(container);
+    }
+
     /** The changes reached the heap. */
     void committed() {
         shared.clear();
         written.clear();
+        changed.clear();
+        flushed.clear();
     }
 
     /**
-     * The changes did not reach the heap (or may not have): objects shared in this transaction become
-     * unshared again, and written objects take the heap's values back, so the Java side matches the
-     * heap. Returns the failures of those refreshes, for the caller to attach to its exception.
+     * The changes did not reach the heap (or may not have): objects and containers shared in this
+     * transaction become unshared again, and written objects and changed containers take the heap's
+     * values back, so the Java side matches the heap. Returns the failures of those refreshes, for
+     * the caller to attach to its exception.
      */
-    List<RuntimeException> failed(Graph graph) {
+    List<RuntimeException> failed(Graph graph, ContainerSync sync) {
         List<RuntimeException> failures = new ArrayList<>();
         for (Map.Entry<SharedState, Object> entry : shared.entrySet()) {
             graph.forget(entry.getValue(), entry.getKey());
@@ -79,6 +129,10 @@ final class ThreadTransaction {
                 }
             }
         }
+        Set<ContainerState> containers = new LinkedHashSet<>(flushed);
+        containers.addAll(changed);
+        containers.removeIf(container -> shared.containsKey(container.shared));
+        sync.reloadAfterFailure(containers, failures);
         committed();
         return failures;
     }

@@ -18,7 +18,8 @@ final class HookCalls {
     static final String MONITOR_EXIT = "monitorExit";
     static final String MONITOR_DESCRIPTOR = "(Ljava/lang/Object;)V";
     static final String BEFORE_WRITE = "beforeWrite";
-    static final String BEFORE_WRITE_DESCRIPTOR = "(Ljava/lang/Object;Ljava/lang/Object;Ljava/lang/String;)V";
+    /** Returns what the field must hold (the value, or a plain collection's shared copy). */
+    static final String BEFORE_WRITE_DESCRIPTOR = "(Ljava/lang/Object;Ljava/lang/Object;Ljava/lang/String;)Ljava/lang/Object;";
     static final String READ_ROOT = "readRoot";
     static final String ASSIGN_ROOT = "assignRoot";
     static final String ROOT_DESCRIPTOR = "(Ljava/lang/Object;Ljava/lang/Class;Ljava/lang/String;)Ljava/lang/Object;";

@@ -22,9 +22,10 @@ import org.sovereign.agent.runtime.Shareable;
  *   <li>MONITORENTER / MONITOREXIT: a hook call first (the cluster lock before the JVM monitor,
  *       released before it), the monitor instruction unchanged, so monitors stay balanced for the JIT;
  *   <li>PUTFIELD of an instrumented class's field: if the object's state is not null, a hook checks
- *       and records the write, then the plain PUTFIELD (an unshared object costs one null check);
- *       PUTFIELDs before the constructor's super() call stay plain (the object is not even
- *       initialized, let alone shared);
+ *       and records the write and returns the value to store (for a reference field: the value, or
+ *       the shared copy of a plain java.util collection; a primitive write drops it), then the plain
+ *       PUTFIELD (an unshared object costs one null check); PUTFIELDs before the constructor's
+ *       super() call stay plain (the object is not even initialized, let alone shared);
  *   <li>GETSTATIC / PUTSTATIC of a root: through the root hooks;
  *   <li>{@code wait/notify/notifyAll}: a hook with the receiver as first argument;
  *   <li>a synchronized instance method: made a synchronized block over its body
@@ -135,6 +136,13 @@ final class MethodRewriter implements Opcodes {
         box(check, type);
         check.add(new LdcInsnNode(put.owner.replace('/', '.') + "." + put.name));
         check.add(HookCalls.call(HookCalls.BEFORE_WRITE, HookCalls.BEFORE_WRITE_DESCRIPTOR));
+        if (type.getSort() == Type.OBJECT || type.getSort() == Type.ARRAY) {
+            // stack: owner, kept -> owner (the kept value replaces the parked one)
+            check.add(new TypeInsnNode(CHECKCAST, type.getInternalName()));
+            check.add(new VarInsnNode(ASTORE, slot));
+        } else {
+            check.add(new InsnNode(POP));
+        }
         check.add(plain);
         check.add(new VarInsnNode(type.getOpcode(ILOAD), slot));
         method.instructions.insertBefore(put, check);

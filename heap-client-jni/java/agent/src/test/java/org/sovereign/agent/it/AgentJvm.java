@@ -42,7 +42,7 @@ final class AgentJvm implements AutoCloseable {
         Path config = dir.resolve("app.toml");
         Files.writeString(config, String.join("\n",
                 "endpoints  = \"127.0.0.1:1\"          # replaced by SOVEREIGN_ENDPOINTS",
-                "roots      = [\"demo.Counter.ROOT\", \"demo.Node.ROOT\"]",
+                "roots      = [\"demo.Counter.ROOT\", \"demo.Node.ROOT\", \"demo.Catalog.ROOT\", \"demo.Catalog.TOTALS\"]",
                 "instrument = [\"demo.**\"]",
                 "transient  = []",
                 ""), StandardCharsets.UTF_8);
@@ -51,9 +51,16 @@ final class AgentJvm implements AutoCloseable {
 
     /** Starts {@code main} with {@code args}; with the agent unless {@code config} is null. */
     static AgentJvm start(String name, HeapNodes cluster, Path config, String main, String... args) throws IOException {
+        return start(name, cluster, config, List.of(), main, args);
+    }
+
+    /** As {@link #start(String, HeapNodes, Path, String, String...)}, with JVM options ({@code -Dname=value}) first. */
+    static AgentJvm start(String name, HeapNodes cluster, Path config, List<String> options, String main, String... args)
+            throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Xmx128m");
+        command.addAll(options);
         if (config != null) {
             Path agent = HeapNodes.requiredFile("sovereign.agent.jar", "build it first: mvn package in heap-client-jni/java");
             command.add("-javaagent:" + agent + "=config=" + config);
@@ -71,6 +78,22 @@ final class AgentJvm implements AutoCloseable {
         System.out.println("[jvm " + name + "] start: " + main + " " + String.join(" ", args)
                 + (config == null ? " (no agent)" : " (agent)") + ", stderr in " + log);
         return new AgentJvm(name, builder.start(), log);
+    }
+
+    /** Runs {@code main} with the agent to its end: its first {@code lines} lines, after checking it exited with 0. */
+    static String[] run(HeapNodes cluster, Path config, String name, String main, int lines, String... args)
+            throws Exception {
+        try (AgentJvm jvm = start(name, cluster, config, main, args)) {
+            String[] out = new String[lines];
+            for (int i = 0; i < lines; i++) {
+                out[i] = jvm.readLine();
+            }
+            if (jvm.awaitExit() != 0) {
+                throw new AssertionError("jvm " + name + " exited with " + jvm.process.exitValue() + "; stderr: "
+                        + jvm.stderr());
+            }
+            return out;
+        }
     }
 
     /** The next line the JVM prints; fails after {@link #LINE_TIMEOUT_MS} or if it exits first. */
@@ -95,6 +118,13 @@ final class AgentJvm implements AutoCloseable {
         }
         System.out.println("[jvm " + name + "] " + text);
         return text;
+    }
+
+    /** SIGKILL: the JVM dies at once, inside whatever it was doing ({@code destroyForcibly} is SIGKILL on Linux). */
+    void kill() {
+        process.destroyForcibly();
+        HeapNodes.awaitDeath(process);
+        System.out.println("[jvm " + name + "] killed (SIGKILL)");
     }
 
     void send(String line) {

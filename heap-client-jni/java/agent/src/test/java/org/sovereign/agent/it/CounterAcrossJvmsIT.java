@@ -8,13 +8,15 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.sovereign.heap.HeapClient;
+import org.sovereign.heap.HeapObject;
 import org.sovereign.heap.Security;
 
 /**
  * The issue's Counter across JVMs (cases i and ii): plain Java with {@code static Counter ROOT},
- * {@code synchronized inc()} (count++ then notifyAll) and {@code synchronized awaitAtLeast(n)}
- * (wait while count &lt; n). Without the agent it runs as ordinary Java in one JVM; with it, JVMs
- * A and B increment 1,000 times each while C waits, and all three end at exactly 2,000.
+ * {@code synchronized inc(who)} (count++, log.add(who), notifyAll) and {@code synchronized
+ * awaitAtLeast(n)} (wait while count &lt; n). Without the agent it runs as ordinary Java in one JVM;
+ * with it, JVMs A and B increment 1,000 times each while C waits, and all three end at exactly
+ * 2,000, with 2,000 different entries in the shared log.
  */
 @Timeout(1200)
 class CounterAcrossJvmsIT {
@@ -25,6 +27,7 @@ class CounterAcrossJvmsIT {
         try (AgentJvm solo = AgentJvm.start("solo", null, null, "demo.CounterMain", "solo", Integer.toString(INCREMENTS))) {
             assertEquals("count " + 2 * INCREMENTS + " " + 2 * INCREMENTS, solo.readLine(),
                     "two threads' increments, seen by the waiting thread and after");
+            assertEquals(summary(2 * INCREMENTS), solo.readLine(), "one log entry per increment");
             assertEquals(0, solo.awaitExit());
         }
     }
@@ -36,11 +39,11 @@ class CounterAcrossJvmsIT {
             String increments = Integer.toString(INCREMENTS);
             String target = Integer.toString(2 * INCREMENTS);
             System.out.println("[counter] start: A assigns the root first, then B and C load it");
-            try (AgentJvm a = AgentJvm.start("A", cluster, config, "demo.CounterMain", "inc", increments, target)) {
+            try (AgentJvm a = AgentJvm.start("A", cluster, config, "demo.CounterMain", "inc", "A", increments, target)) {
                 String rootA = a.readLine();
                 assertTrue(rootA.startsWith("root count=0 origin=constructed in pid"),
                         "A's assignment shared its new counter: " + rootA);
-                try (AgentJvm b = AgentJvm.start("B", cluster, config, "demo.CounterMain", "inc", increments, target);
+                try (AgentJvm b = AgentJvm.start("B", cluster, config, "demo.CounterMain", "inc", "B", increments, target);
                         AgentJvm c = AgentJvm.start("C", cluster, config, "demo.CounterMain", "wait", target)) {
                     assertEquals("root count=0 origin=null", b.readLine(),
                             "B's own assignment took A's counter, loaded with its transient field at the default");
@@ -53,10 +56,13 @@ class CounterAcrossJvmsIT {
                     a.send("go");
                     b.send("go");
 
-                    System.out.println("[counter] check: every JVM reads " + target);
+                    System.out.println("[counter] check: every JVM reads " + target + ", and as many log entries");
                     assertEquals("count " + target + " " + target, c.readLine(), "C's wait returned at the target");
+                    assertEquals(summary(2 * INCREMENTS), c.readLine(), "C's copy of the log has every entry once");
                     assertEquals("count " + target + " " + target, a.readLine(), "A sees every increment");
+                    assertEquals(summary(2 * INCREMENTS), a.readLine(), "A's copy of the log has every entry once");
                     assertEquals("count " + target + " " + target, b.readLine(), "B sees every increment");
+                    assertEquals(summary(2 * INCREMENTS), b.readLine(), "B's copy of the log has every entry once");
                     System.out.printf("[counter] %d increments from two JVMs in %d ms%n", 2 * INCREMENTS,
                             (System.nanoTime() - started) / 1_000_000);
                     assertEquals(0, a.awaitExit());
@@ -65,9 +71,17 @@ class CounterAcrossJvmsIT {
                 }
             }
             try (HeapClient client = HeapClient.connect(cluster.endpoints(), Security.plaintext())) {
-                long stored = client.root("demo.Counter.ROOT").getObject("value").getLong("count");
-                assertEquals(2L * INCREMENTS, stored, "the heap's counter, read with the explicit API");
+                HeapObject counter = client.root("demo.Counter.ROOT").getObject("value");
+                assertEquals(2L * INCREMENTS, counter.getLong("count"), "the heap's counter, read with the explicit API");
+                HeapObject log = counter.getObject("log");
+                assertEquals("java.util.ArrayList", log.getString("$class"), "the log's holder names its Java class");
+                assertEquals(2 * INCREMENTS, log.getList("$data").size(), "the heap's list has one element per increment");
             }
         }
+    }
+
+    /** What {@code Counter.summary()} prints for {@code count} increments, each logged once. */
+    static String summary(long count) {
+        return "count " + count + " log " + count + " distinct " + count;
     }
 }

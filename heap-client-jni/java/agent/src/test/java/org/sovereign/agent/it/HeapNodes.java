@@ -2,6 +2,7 @@ package org.sovereign.agent.it;
 
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -9,6 +10,8 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.sovereign.heap.HeapClient;
 import org.sovereign.heap.HeapException;
@@ -20,7 +23,7 @@ import org.sovereign.heap.Security;
  * logs under {@code target/test-work}. The client module's TestCluster does the same with more
  * (security, restarts); it is test code of another module, so the agent keeps this small copy.
  */
-final class HeapNodes implements AutoCloseable {
+public final class HeapNodes implements AutoCloseable {
     static final int NODES = 3;
     /** How long start-up may take before the test fails. */
     static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
@@ -34,7 +37,7 @@ final class HeapNodes implements AutoCloseable {
         this.dir = dir;
     }
 
-    static Path workDir() throws IOException {
+    public static Path workDir() throws IOException {
         Path base = Path.of(System.getProperty("sovereign.test.dir", "target/test-work"));
         Files.createDirectories(base);
         return base;
@@ -53,7 +56,7 @@ final class HeapNodes implements AutoCloseable {
     }
 
     /** Starts three nodes and waits until a client can write. */
-    static HeapNodes start() throws Exception {
+    public static HeapNodes start() throws Exception {
         HeapNodes cluster = new HeapNodes(Files.createTempDirectory(workDir(), "cluster-"));
         System.out.println("[cluster] start: 3 plaintext nodes in " + cluster.dir);
         List<ServerSocket> sockets = new ArrayList<>();
@@ -80,7 +83,7 @@ final class HeapNodes implements AutoCloseable {
         return cluster;
     }
 
-    String endpoints() {
+    public String endpoints() {
         StringBuilder endpoints = new StringBuilder();
         for (int id = 1; id <= NODES; id++) {
             endpoints.append(id == 1 ? "" : ",").append("127.0.0.1:").append(ports[id - 1]);
@@ -124,6 +127,38 @@ final class HeapNodes implements AutoCloseable {
         }
         throw new AssertionError("cluster at " + endpoints() + " not ready within " + READY_TIMEOUT + "; logs in " + dir,
                 last);
+    }
+
+    /** The id of the current leader, as {@code heapctl status --json} reports it. */
+    int leader() throws Exception {
+        Pattern leader = Pattern.compile("\"leader\"\\s*:\\s*(\\d+)");
+        Path heapctl = requiredFile("sovereign.heapctl.binary", "build it first: cargo build -p heapctl");
+        long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+        String output = "";
+        while (System.nanoTime() < deadline) {
+            ProcessBuilder builder = new ProcessBuilder(heapctl.toString(), "--endpoints", endpoints(), "status", "--json")
+                    .redirectErrorStream(true);
+            builder.environment().put("SOVEREIGN_PLAINTEXT", "1");
+            Process status = builder.start();
+            output = new String(status.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            status.waitFor(READY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            Matcher matcher = leader.matcher(output);
+            if (matcher.find() && Integer.parseInt(matcher.group(1)) > 0) {
+                return Integer.parseInt(matcher.group(1));
+            }
+            Thread.sleep(POLL_MS);
+        }
+        throw new AssertionError("no leader within " + READY_TIMEOUT + "; heapctl said: " + output);
+    }
+
+    /** SIGKILL: node {@code id} dies at once ({@code destroyForcibly} is SIGKILL on Linux). */
+    void kill(int id) {
+        Process node = nodes[id - 1];
+        if (node != null) {
+            node.destroyForcibly();
+            awaitDeath(node);
+            nodes[id - 1] = null;
+        }
     }
 
     @Override

@@ -36,14 +36,7 @@ class SharedObjectRulesIT {
     }
 
     private static String[] run(String name, String main, int lines, String... args) throws Exception {
-        try (AgentJvm jvm = AgentJvm.start(name, cluster, config, main, args)) {
-            String[] out = new String[lines];
-            for (int i = 0; i < lines; i++) {
-                out[i] = jvm.readLine();
-            }
-            assertEquals(0, jvm.awaitExit(), "exit status of " + name + "; stderr: " + jvm.stderr());
-            return out;
-        }
+        return AgentJvm.run(cluster, config, name, main, lines, args);
     }
 
     @Test

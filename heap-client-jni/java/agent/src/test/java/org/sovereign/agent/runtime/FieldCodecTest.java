@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.sovereign.heap.HeapTypeException;
@@ -90,20 +91,35 @@ class FieldCodecTest {
         assertTrue(thread.startsWith("cannot share a java.lang.Thread at demo.Board.ROOT.owner.thread: a Thread runs "
                 + "in this JVM only; mark the field transient"), thread);
         String list = assertThrows(NonPortableObjectException.class,
-                () -> FieldCodec.encode(field("loose"), new ArrayList<>(), "demo.Board.ROOT.topics", NO_SHARING))
+                () -> FieldCodec.encode(field("loose"), List.of("a"), "demo.Board.ROOT.topics", NO_SHARING))
                 .getMessage();
-        assertTrue(list.contains("java.util collections are shared by a later version"), list);
+        assertTrue(list.startsWith("cannot share a java.util.ImmutableCollections$List12 at demo.Board.ROOT.topics: it is "
+                + "not one of the java.util collections the agent shares (ArrayList, LinkedList, "), list);
+        assertTrue(list.contains("copy it into one of them, as in new ArrayList<>(list)"), list);
         String integer = assertThrows(NonPortableObjectException.class,
                 () -> FieldCodec.encode(field("loose"), 5, "demo.Board.ROOT.loose", NO_SHARING)).getMessage();
         assertTrue(integer.contains("declare the field with the value's own type"), integer);
-        String array = assertThrows(NonPortableObjectException.class,
-                () -> FieldCodec.encode(field("loose"), new int[1], "demo.Board.ROOT.loose", NO_SHARING)).getMessage();
-        assertTrue(array.startsWith("cannot share an array (int[])") && array.contains("arrays are shared by a later"),
-                array);
         String other = assertThrows(NonPortableObjectException.class,
                 () -> FieldCodec.encode(field("loose"), new StringBuilder(), "demo.Board.ROOT.loose", NO_SHARING))
                 .getMessage();
         assertTrue(other.contains("class java.lang.StringBuilder is not instrumented"), other);
+    }
+
+    @Test
+    void supportedCollectionsAndArraysInLooseFieldsGoToTheSharer() throws Exception {
+        List<Object> shared = new ArrayList<>();
+        FieldCodec.Sharer recording = (object, path) -> {
+            shared.add(object);
+            return null;
+        };
+        ArrayList<String> list = new ArrayList<>();
+        int[] numbers = new int[3];
+        String[] names = new String[1];
+        FieldCodec.encode(field("loose"), list, "p", recording);
+        FieldCodec.encode(field("loose"), numbers, "p", recording);
+        FieldCodec.encode(field("loose"), names, "p", recording);
+        assertEquals(3, shared.size(), "each went to the sharer, which shares (or copies) it");
+        assertTrue(shared.get(0) == list && shared.get(1) == numbers && shared.get(2) == names);
     }
 
     @Test

@@ -138,6 +138,29 @@ class ClassRewriterTest implements Opcodes {
     }
 
     @Test
+    void aReferenceWriteStoresWhatTheHookReturnsAndAPrimitiveWriteDropsIt() throws Exception {
+        MethodNode setAll = method(rewrittenNode("fixture.Account"), "setAll");
+        int references = 0;
+        int primitives = 0;
+        for (AbstractInsnNode node : setAll.instructions) {
+            if (!isHook(node, HookCalls.BEFORE_WRITE)) {
+                continue;
+            }
+            AbstractInsnNode next = node.getNext();
+            if (next.getOpcode() == CHECKCAST) {
+                // The hook may return a shared copy (a plain collection's): it replaces the parked value.
+                assertEquals(ASTORE, next.getNext().getOpcode(), "the kept value goes back to the scratch slot");
+                references++;
+            } else {
+                assertEquals(POP, next.getOpcode(), "a primitive write has nothing to replace");
+                primitives++;
+            }
+        }
+        assertEquals(5, references, "boxed, status, loose, partner, cache");
+        assertEquals(6, primitives, "branch, flags, grade, ratio, rate, open");
+    }
+
+    @Test
     void inheritedFieldsAreCheckedUnderTheirWritingClassName() throws Exception {
         MethodNode addInterest = method(rewrittenNode("fixture.Savings"), "addInterest");
         assertEquals(2, hookCalls(addInterest, HookCalls.BEFORE_WRITE), "balance (inherited) and interest");
