@@ -71,9 +71,11 @@ final class AgentJvm implements AutoCloseable {
         command.addAll(List.of(args));
         Path log = HeapNodes.workDir().resolve("jvm-" + name + "-" + System.nanoTime() + ".log");
         ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
-        builder.environment().put("SOVEREIGN_PLAINTEXT", "1");
         if (cluster != null) {
+            cluster.clientEnvironment(builder.environment());
             builder.environment().put("SOVEREIGN_ENDPOINTS", cluster.endpoints());
+        } else {
+            builder.environment().put("SOVEREIGN_PLAINTEXT", "1");
         }
         System.out.println("[jvm " + name + "] start: " + main + " " + String.join(" ", args)
                 + (config == null ? " (no agent)" : " (agent)") + ", stderr in " + log);

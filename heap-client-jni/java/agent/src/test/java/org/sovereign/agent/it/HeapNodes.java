@@ -18,7 +18,8 @@ import org.sovereign.heap.HeapException;
 import org.sovereign.heap.Security;
 
 /**
- * A real three-node plaintext cluster for the agent's multi-JVM tests: {@code heap-server} processes
+ * A real three-node cluster for the agent's multi-JVM tests, plaintext or secured (TLS and tokens,
+ * as {@code heap-server} runs by default): {@code heap-server} processes
  * (the binary the pom names in {@code sovereign.server.binary}) on free loopback ports, data and
  * logs under {@code target/test-work}. The client module's TestCluster does the same with more
  * (security, restarts); it is test code of another module, so the agent keeps this small copy.
@@ -30,11 +31,16 @@ public final class HeapNodes implements AutoCloseable {
     private static final long POLL_MS = 100;
 
     private final Path dir;
+    /** The CA, node certificates and tokens of a secured cluster; null for a plaintext one. */
+    private final Path securityDir;
+    /** The write-role token application JVMs use on a secured cluster. */
+    private String writeToken;
     private final int[] ports = new int[NODES];
     private final Process[] nodes = new Process[NODES];
 
-    private HeapNodes(Path dir) {
+    private HeapNodes(Path dir, boolean secured) {
         this.dir = dir;
+        this.securityDir = secured ? dir.resolve("security") : null;
     }
 
     public static Path workDir() throws IOException {
@@ -55,10 +61,25 @@ public final class HeapNodes implements AutoCloseable {
         return path;
     }
 
-    /** Starts three nodes and waits until a client can write. */
+    /** Starts three plaintext nodes and waits until a client can write. */
     public static HeapNodes start() throws Exception {
-        HeapNodes cluster = new HeapNodes(Files.createTempDirectory(workDir(), "cluster-"));
-        System.out.println("[cluster] start: 3 plaintext nodes in " + cluster.dir);
+        return start(false);
+    }
+
+    /**
+     * Starts three secured nodes (a CA and node certificates from {@code heapctl cert}, an admin and
+     * a write token from {@code heapctl token new}) and waits until a client can write.
+     */
+    public static HeapNodes startSecured() throws Exception {
+        return start(true);
+    }
+
+    private static HeapNodes start(boolean secured) throws Exception {
+        HeapNodes cluster = new HeapNodes(Files.createTempDirectory(workDir(), "cluster-"), secured);
+        System.out.println("[cluster] start: 3 " + (secured ? "secured" : "plaintext") + " nodes in " + cluster.dir);
+        if (secured) {
+            cluster.prepareSecurity();
+        }
         List<ServerSocket> sockets = new ArrayList<>();
         try {
             for (int i = 0; i < NODES; i++) {
@@ -97,9 +118,17 @@ public final class HeapNodes implements AutoCloseable {
             peers.append(peer == 1 ? "" : ",").append(peer).append("=127.0.0.1:").append(ports[peer - 1]);
         }
         Path binary = requiredFile("sovereign.server.binary", "build it first: cargo build -p heap-server");
-        List<String> command = List.of(binary.toString(), "--id", Integer.toString(id), "--listen",
+        List<String> command = new ArrayList<>(List.of(binary.toString(), "--id", Integer.toString(id), "--listen",
                 "127.0.0.1:" + ports[id - 1], "--peers", peers.toString(), "--data-dir",
-                dir.resolve("node" + id).toString(), "--insecure-plaintext");
+                dir.resolve("node" + id).toString()));
+        if (securityDir == null) {
+            command.add("--insecure-plaintext");
+        } else {
+            command.addAll(List.of("--tls-ca", securityDir.resolve("ca.pem").toString(),
+                    "--tls-cert", securityDir.resolve("node" + id + ".pem").toString(),
+                    "--tls-key", securityDir.resolve("node" + id + ".key").toString(),
+                    "--tokens", securityDir.resolve("tokens.toml").toString()));
+        }
         nodes[id - 1] = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("node" + id + ".log").toFile()))
@@ -116,7 +145,8 @@ public final class HeapNodes implements AutoCloseable {
                             + dir.resolve("node" + (i + 1) + ".log"));
                 }
             }
-            try (HeapClient client = HeapClient.connect(endpoints(), Security.plaintext())) {
+            Security security = securityDir == null ? Security.plaintext() : Security.fromDirectory(securityDir);
+            try (HeapClient client = HeapClient.connect(endpoints(), security)) {
                 client.root("test-cluster-ready").set("ready", true);
                 System.out.println("[cluster] ready at " + endpoints());
                 return;
@@ -129,6 +159,60 @@ public final class HeapNodes implements AutoCloseable {
                 last);
     }
 
+    /** Writes the CA, the node certificates and the tokens with heapctl (as an operator would). */
+    private void prepareSecurity() throws Exception {
+        Files.createDirectories(securityDir);
+        String folder = securityDir.toString();
+        runHeapctl("cert", "ca", "--dir", folder);
+        for (int id = 1; id <= NODES; id++) {
+            runHeapctl("cert", "node", "--dir", folder, "--id", Integer.toString(id), "--host", "127.0.0.1");
+        }
+        String tokens = securityDir.resolve("tokens.toml").toString();
+        String admin = runHeapctl("token", "new", "--name", "admin", "--role", "admin", "--tokens", tokens).strip();
+        writeToken = runHeapctl("token", "new", "--name", "app", "--role", "write", "--tokens", tokens).strip();
+        Files.writeString(securityDir.resolve(Security.ADMIN_TOKEN_FILE), admin + "\n", StandardCharsets.UTF_8);
+    }
+
+    /** Runs heapctl with {@code args}; returns its standard output, failing on an error exit. */
+    private static String runHeapctl(String... args) throws Exception {
+        Path heapctl = requiredFile("sovereign.heapctl.binary", "build it first: cargo build -p heapctl");
+        List<String> command = new ArrayList<>(List.of(heapctl.toString()));
+        command.addAll(List.of(args));
+        Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!process.waitFor(READY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS) || process.exitValue() != 0) {
+            throw new AssertionError("heapctl " + String.join(" ", args) + " failed");
+        }
+        return output;
+    }
+
+    /** The environment heapctl needs for this cluster (admin). */
+    private void heapctlEnvironment(java.util.Map<String, String> environment) {
+        environment.remove(Security.PLAINTEXT_ENV);
+        environment.remove(Security.TOKEN_ENV);
+        if (securityDir == null) {
+            environment.put(Security.PLAINTEXT_ENV, "1");
+        } else {
+            environment.put(Security.SECURITY_DIR_ENV, securityDir.toString());
+        }
+    }
+
+    /**
+     * The environment an application JVM needs for this cluster: plaintext, or the security folder
+     * (its CA) with the write-role token, found by the client's discovery rules as in production.
+     */
+    void clientEnvironment(java.util.Map<String, String> environment) {
+        environment.remove(Security.PLAINTEXT_ENV);
+        environment.remove(Security.SECURITY_DIR_ENV);
+        environment.remove(Security.TOKEN_ENV);
+        if (securityDir == null) {
+            environment.put(Security.PLAINTEXT_ENV, "1");
+        } else {
+            environment.put(Security.SECURITY_DIR_ENV, securityDir.toString());
+            environment.put(Security.TOKEN_ENV, writeToken);
+        }
+    }
+
     /** The id of the current leader, as {@code heapctl status --json} reports it. */
     int leader() throws Exception {
         Pattern leader = Pattern.compile("\"leader\"\\s*:\\s*(\\d+)");
@@ -138,7 +222,7 @@ public final class HeapNodes implements AutoCloseable {
         while (System.nanoTime() < deadline) {
             ProcessBuilder builder = new ProcessBuilder(heapctl.toString(), "--endpoints", endpoints(), "status", "--json")
                     .redirectErrorStream(true);
-            builder.environment().put("SOVEREIGN_PLAINTEXT", "1");
+            heapctlEnvironment(builder.environment());
             Process status = builder.start();
             output = new String(status.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             status.waitFor(READY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
