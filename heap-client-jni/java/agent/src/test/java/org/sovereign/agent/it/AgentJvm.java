@@ -100,6 +100,11 @@ final class AgentJvm implements AutoCloseable {
 
     /** The next line the JVM prints; fails after {@link #LINE_TIMEOUT_MS} or if it exits first. */
     String readLine() throws Exception {
+        return readLine(LINE_TIMEOUT_MS);
+    }
+
+    /** The next line the JVM prints; fails after {@code timeoutMs} or if it exits first. */
+    String readLine(long timeoutMs) throws Exception {
         CompletableFuture<String> line = CompletableFuture.supplyAsync(() -> {
             try {
                 return out.readLine();
@@ -109,9 +114,9 @@ final class AgentJvm implements AutoCloseable {
         });
         String text;
         try {
-            text = line.get(LINE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+            text = line.get(timeoutMs, TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
-            throw new AssertionError("jvm " + name + " printed nothing for " + LINE_TIMEOUT_MS + " ms; its stderr: "
+            throw new AssertionError("jvm " + name + " printed nothing for " + timeoutMs + " ms; its stderr: "
                     + stderr());
         }
         if (text == null) {
