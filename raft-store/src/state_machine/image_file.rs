@@ -92,9 +92,10 @@ fn io_error(path: &Path, error: std::io::Error) -> ImageError {
 /// thousand system calls, small beside the image.
 const SNAPSHOT_WRITE_BUFFER_BYTES: usize = 1024 * 1024;
 
-/// A snapshot streamed into the temporary file, not yet the node's snapshot: `commit` makes it
-/// durable and replaces the snapshot file. Dropped without `commit`, it leaves a stray temporary
-/// file that the next snapshot overwrites; the old snapshot stays.
+/// A snapshot written into the temporary file, not yet the node's snapshot: `commit` makes it
+/// durable and replaces the snapshot file (the one place that does, for built and received
+/// snapshots alike). Dropped without `commit`, it leaves a stray temporary file that the next
+/// snapshot overwrites; the old snapshot stays.
 pub struct StreamedSnapshot {
     file: File,
     dir: PathBuf,
@@ -139,14 +140,9 @@ impl StreamedSnapshot {
 /// Durably replaces the snapshot file in `dir` with `encoded`.
 pub fn write_snapshot_file(dir: &Path, encoded: &[u8]) -> Result<(), ImageError> {
     let tmp = dir.join(SNAPSHOT_TMP_FILE_NAME);
-    let path = dir.join(SNAPSHOT_FILE_NAME);
     let mut file = File::create(&tmp).map_err(|e| io_error(&tmp, e))?;
     file.write_all(encoded).map_err(|e| io_error(&tmp, e))?;
-    file.sync_all().map_err(|e| io_error(&tmp, e))?;
-    drop(file);
-    fs::rename(&tmp, &path).map_err(|e| io_error(&path, e))?;
-    File::open(dir).and_then(|d| d.sync_all()).map_err(|e| io_error(dir, e))?;
-    Ok(())
+    StreamedSnapshot { file, dir: dir.to_path_buf(), size_bytes: encoded.len() as u64 }.commit().map(|_| ())
 }
 
 /// Opens the snapshot file at `path`, if there is one, and reads its meta from its head.
