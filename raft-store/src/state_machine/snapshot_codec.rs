@@ -160,8 +160,7 @@ pub fn encode_snapshot_to<W: Write>(
         return Err(WriteFailure::Io(error));
     }
     assert_eq!(written, pair_count, "the machine exported {written} pairs but announced {pair_count}");
-    check_size(usize::try_from(size_bytes).unwrap_or(usize::MAX), SNAPSHOT_SIZE_BYTES_CEILING)
-        .map_err(WriteFailure::Image)?;
+    check_size(size_bytes, SNAPSHOT_SIZE_BYTES_CEILING).map_err(WriteFailure::Image)?;
     Ok((out, EncodedBody { crc: crc.finalize(), size_bytes }))
 }
 
@@ -221,7 +220,8 @@ impl<'a> SnapshotView<'a> {
     /// Checks a snapshot of at most `size_bytes_max` bytes whole (header, checksum, meta, every
     /// pair, no trailing bytes) without copying its pairs.
     pub fn decode(bytes: &'a [u8], size_bytes_max: u64) -> Result<Self, ImageError> {
-        check_size(bytes.len(), size_bytes_max)?;
+        // usize is at most 64 bits on every supported target (see the assert on the ceiling).
+        check_size(bytes.len() as u64, size_bytes_max)?;
         if bytes.len() < HEADER_SIZE_BYTES || &bytes[..SNAPSHOT_MAGIC.len()] != SNAPSHOT_MAGIC {
             return Err(ImageError::Corrupt("missing snapshot header".into()));
         }

@@ -28,9 +28,7 @@ pub enum ImageError {
     Io { path: String, error: std::io::Error },
 }
 
-pub(crate) fn check_size(size_bytes: usize, size_bytes_max: u64) -> Result<(), ImageError> {
-    // usize is at most 64 bits on every supported target (see the assert on the ceiling).
-    let size_bytes = size_bytes as u64;
+pub(crate) fn check_size(size_bytes: u64, size_bytes_max: u64) -> Result<(), ImageError> {
     if size_bytes > size_bytes_max {
         return Err(ImageError::TooLarge { size_bytes, size_bytes_max });
     }
