@@ -11,8 +11,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use std::time::Instant;
 
-use anyhow::Context;
-
 use crate::driver::Stop;
 use crate::lifecycle::churn::BusyCollector;
 use crate::lifecycle::churn::ChurnFigures;
@@ -34,6 +32,7 @@ use crate::lifecycle::population::create_items;
 use crate::lifecycle::population::ItemPlan;
 use crate::lifecycle::population::Throughput;
 use crate::lifecycle::proc_status::load_average_1m;
+use crate::lifecycle::scenario::run_scenario;
 use crate::lifecycle::GcSpec;
 use crate::limits::ABANDON_COLLECT_TIMEOUT_MS;
 use crate::limits::AFTER_COLLECTION_IDLE_MS;
@@ -41,7 +40,6 @@ use crate::limits::GC_STATUS_POLL_MS;
 use crate::limits::GC_THROUGHPUT_CLIENTS;
 use crate::limits::WARMUP_S_DEFAULT;
 use crate::run::run;
-use crate::sovereign::cluster::server_binary;
 use crate::system::connections_for;
 use crate::system::RunSpec;
 use crate::system::System;
@@ -52,27 +50,9 @@ const ABANDONED_PREFIX: &str = "mem";
 const LIVE_PREFIX: &str = "live";
 const CHURN_PREFIX: &str = "churn";
 
-fn phase(text: &str) {
-    println!("== {text}");
-}
-
 /// Runs the scenario; the report is also written to `<out>/results-gc.json`.
 pub async fn gc(spec: &GcSpec) -> anyhow::Result<GcReport> {
-    let server = server_binary(spec.common.server_binary.as_deref())?;
-    let out = &spec.common.out;
-    std::fs::create_dir_all(out).with_context(|| format!("cannot create --out {}", out.display()))?;
-    let work = out.join("work");
-    phase(&format!("start: three secured nodes of {} in {}", server.display(), work.display()));
-    let mut cluster = LifecycleCluster::start(&server, &work.join("gc")).await?;
-    let report = measure(spec, &mut cluster).await?;
-    cluster.check_running()?;
-    cluster.stop()?;
-    let _ = std::fs::remove_dir(&work);
-    let path = out.join("results-gc.json");
-    std::fs::write(&path, serde_json::to_string_pretty(&report)? + "\n")
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    println!("\n{}results in {}", gc_summary(&report), path.display());
-    Ok(report)
+    run_scenario(&spec.common, "gc", async |cluster| measure(spec, cluster).await, gc_summary).await
 }
 
 async fn measure(spec: &GcSpec, cluster: &mut LifecycleCluster) -> anyhow::Result<GcReport> {

@@ -21,32 +21,15 @@ use crate::lifecycle::population::create_items;
 use crate::lifecycle::population::ItemPlan;
 use crate::lifecycle::proc_status::load_average_1m;
 use crate::lifecycle::rss_sampler::NodeReading;
+use crate::lifecycle::scenario::run_scenario;
 use crate::lifecycle::LifecycleSpec;
-use crate::sovereign::cluster::server_binary;
 
 /// The root prefix of the objects `memory` creates.
 const ROOT_PREFIX: &str = "mem";
 
-fn phase(text: &str) {
-    println!("== {text}");
-}
-
 /// Runs the scenario; the report is also written to `<out>/results-memory.json`.
 pub async fn memory(spec: &LifecycleSpec) -> anyhow::Result<MemoryReport> {
-    let server = server_binary(spec.server_binary.as_deref())?;
-    std::fs::create_dir_all(&spec.out).with_context(|| format!("cannot create --out {}", spec.out.display()))?;
-    let work = spec.out.join("work");
-    phase(&format!("start: three secured nodes of {} in {}", server.display(), work.display()));
-    let mut cluster = LifecycleCluster::start(&server, &work.join("memory")).await?;
-    let report = measure(spec, &mut cluster).await?;
-    cluster.check_running()?;
-    cluster.stop()?;
-    let _ = std::fs::remove_dir(&work);
-    let path = spec.out.join("results-memory.json");
-    std::fs::write(&path, serde_json::to_string_pretty(&report)? + "\n")
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    println!("\n{}results in {}", memory_summary(&report), path.display());
-    Ok(report)
+    run_scenario(spec, "memory", async |cluster| measure(spec, cluster).await, memory_summary).await
 }
 
 async fn measure(spec: &LifecycleSpec, cluster: &mut LifecycleCluster) -> anyhow::Result<MemoryReport> {

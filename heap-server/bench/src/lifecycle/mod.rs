@@ -3,7 +3,7 @@
 //! follower's reload) and `gc` (abandoned objects collected, a full cycle's longest step,
 //! put/get with the collector idle and busy). The pieces: the cluster with its metrics ports and
 //! memory sampler (`cluster`, `rss_sampler`, `rss_series`, `proc_status`, `node_metrics`, `settle`,
-//! `disk_usage`), the objects (`population`), the collector's admin calls (`gc_admin`), the
+//! `disk_usage`), the run around each (`scenario`), the objects (`population`), the collector's admin calls (`gc_admin`), the
 //! busy collector (`churn`), and the reports (`memory_report`, `gc_report`, `per_object`).
 
 pub mod churn;
@@ -20,6 +20,7 @@ pub mod population;
 pub mod proc_status;
 pub mod rss_sampler;
 pub mod rss_series;
+pub mod scenario;
 pub mod settle;
 
 use std::path::PathBuf;
