@@ -55,7 +55,8 @@ pub struct Args {
     pub election_timeout_min_ms: Option<u64>,
     #[arg(long)]
     pub election_timeout_max_ms: Option<u64>,
-    /// Build a snapshot after this many log entries.
+    /// Build a snapshot after this many log entries; once the snapshot is 32 MiB or more, also
+    /// not before the log has grown by the snapshot's size (`snapshot_policy.rs`).
     #[arg(long)]
     pub snapshot_logs: Option<u64>,
     /// Log entries kept behind the snapshot.

@@ -2,6 +2,7 @@
 //! store and its security material. A leaf module (it imports no other module of the node), so the services, the
 //! router and the leader's duties depend on it and never on `node.rs`, which wires them together.
 
+use raft_store::LogReader;
 use raft_store::StateMachineStore;
 use raft_store::TypeConfig;
 
@@ -25,6 +26,8 @@ pub struct NodeContext {
     pub addr: String,
     pub raft: HeapRaft,
     pub store: HeapStore,
+    /// A read handle on the Raft log (the store itself belongs to Raft): its size and growth.
+    pub log: LogReader,
     /// Which objects each applied entry changed (see `machine_adapter::FeedEvent`).
     pub changes: tokio::sync::broadcast::Sender<FeedEvent>,
     /// This node's TLS material (`None` on a plaintext test cluster).

@@ -37,6 +37,7 @@ pub mod restore;
 pub mod router;
 pub mod shutdown_snapshot;
 pub mod snapshot_after_gc;
+pub mod snapshot_policy;
 pub mod tls;
 pub mod watch;
 pub mod watchdog;

@@ -67,7 +67,9 @@ fn raft_config(config: &NodeConfig) -> anyhow::Result<Arc<Config>> {
         election_timeout_min: config.election_timeout_min_ms,
         election_timeout_max: config.election_timeout_max_ms,
         max_payload_entries: RAFT_PAYLOAD_ENTRIES_MAX,
-        snapshot_policy: SnapshotPolicy::LogsSinceLast(config.snapshot_logs),
+        // `snapshot_policy.rs` triggers snapshots: by entries, and by log growth against the
+        // snapshot's size once it is large.
+        snapshot_policy: SnapshotPolicy::Never,
         max_in_snapshot_log_to_keep: config.logs_to_keep,
         // A leader that restarted must win a new election, not resume its old term: a resumed
         // leader's read index is its term's first entry, which can be below writes acknowledged
@@ -119,6 +121,7 @@ async fn open_raft(
     let log_store = LogStore::open_with(&config.data_dir.join("log"), log_options)
         .with_context(|| format!("cannot open the log in {}", config.data_dir.display()))?;
     let log_sync_latency = log_store.sync_latency();
+    let log = log_store.reader();
     let (changes, _) = tokio::sync::broadcast::channel(CHANGE_FEED_CAPACITY);
     let gc_stats = Arc::new(GcStats::default());
     let machine = HeapMachine::new(changes.clone(), Arc::clone(&gc_stats));
@@ -133,6 +136,7 @@ async fn open_raft(
         addr: config.own_addr().to_string(),
         raft,
         store,
+        log,
         changes,
         tls,
         authenticator,
@@ -244,6 +248,7 @@ fn spawn_services(
     let (stop_duties, stop_duties_rx) = tokio::sync::watch::channel(false);
     tokio::spawn(Arc::clone(&context.disk).watch(stop_duties_rx.clone()));
     tokio::spawn(crate::snapshot_after_gc::run(Arc::clone(context), stop_duties_rx.clone()));
+    tokio::spawn(crate::snapshot_policy::run(Arc::clone(context), config.snapshot_logs, stop_duties_rx.clone()));
     let cycle_interval = Duration::from_millis(config.gc_cycle_interval_ms);
     let collector = gc::run(Arc::clone(context), Arc::clone(&proposer), cycle_interval, stop_duties_rx.clone());
     let collector = tokio::spawn(collector);

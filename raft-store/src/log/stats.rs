@@ -16,6 +16,7 @@ pub(crate) struct Counters {
     pub(crate) flushed_callback_count: AtomicU64,
     pub(crate) inline_sync_count: AtomicU64,
     pub(crate) appended_entry_count: AtomicU64,
+    pub(crate) appended_bytes: AtomicU64,
     /// How long each fdatasync and fsync took (`disk.rs`); shared with the metrics exporter.
     pub(crate) sync_latency: Arc<Histogram>,
 }
@@ -62,6 +63,9 @@ pub struct LogStats {
     pub inline_sync_count: u64,
     /// Entries appended since open.
     pub appended_entry_count: u64,
+    /// Record bytes (headers and payloads) appended since open: how fast the log grows, for a
+    /// snapshot policy that weighs log growth against the snapshot's size.
+    pub appended_bytes: u64,
     /// Whether a write or sync failed and the store now refuses writes.
     pub failed: bool,
 }

@@ -327,6 +327,7 @@ impl Inner {
             flushed_callback_count: Counters::get(&counters.flushed_callback_count),
             inline_sync_count: Counters::get(&counters.inline_sync_count),
             appended_entry_count: Counters::get(&counters.appended_entry_count),
+            appended_bytes: Counters::get(&counters.appended_bytes),
             failed: self.failed.load(Ordering::SeqCst),
             ..LogStats::default()
         };
@@ -426,12 +427,14 @@ impl Inner {
         let result = self.write_records(&mut state, &entries, &encoded, &record_bounds);
         let offsets = self.fail_on_error(result)?;
         let entry_count = entries.len() as u64;
+        let appended_bytes = encoded.len() as u64;
         for ((entry, offset_bytes), (_, size_bytes)) in entries.into_iter().zip(offsets).zip(record_bounds) {
             state.index.push(&entry.log_id, offset_bytes, size_bytes);
             state.cache.push(entry, size_bytes);
         }
         state.validate();
         Counters::add(&self.counters.appended_entry_count, entry_count);
+        Counters::add(&self.counters.appended_bytes, appended_bytes);
         Ok(state.segments.last_key_value().map(|(_, segment)| segment.file.clone()))
     }
 
@@ -627,6 +630,13 @@ macro_rules! impl_raft_log_reader {
 }
 
 impl_raft_log_reader!(LogReader);
+
+impl LogReader {
+    /// Disk activity and size of the log, as `LogStore::stats` (the store itself moves into Raft).
+    pub fn stats(&self) -> LogStats {
+        self.inner.stats()
+    }
+}
 impl_raft_log_reader!(LogStore);
 
 /// The entries of `bounds` (inclusive) as a stream read `LIMITED_READ` at a time, so applying a

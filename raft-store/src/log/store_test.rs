@@ -32,6 +32,21 @@ async fn appended_entries_are_readable_at_once_and_survive_reopen() {
 }
 
 #[tokio::test]
+async fn appended_bytes_count_what_the_segments_grew_by_and_readers_see_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = LogStore::open(dir.path()).unwrap();
+    let reader = store.reader();
+    let before = store.stats();
+    let (sender, receiver) = TypeConfig::oneshot();
+    store.append(entries(1, 0..=9), IOFlushed::signal(sender)).await.unwrap();
+    receiver.await.unwrap().unwrap();
+    let after = reader.stats();
+    assert!(after.appended_bytes > 0, "ten records appended");
+    assert_eq!(after.appended_bytes - before.appended_bytes, after.segment_bytes - before.segment_bytes);
+    assert_eq!(after, store.stats(), "the reader sees the store's own figures");
+}
+
+#[tokio::test]
 async fn append_callback_completes_only_after_fdatasync() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = LogStore::open(dir.path()).unwrap();

@@ -29,6 +29,12 @@ impl SnapshotActivity {
         self.last_size_bytes.store(size_bytes, Ordering::Relaxed);
     }
 
+    /// The snapshot a start loaded: its size counts as the last one's, though none was built or
+    /// installed since start.
+    pub fn record_loaded(&self, size_bytes: u64) {
+        self.last_size_bytes.store(size_bytes, Ordering::Relaxed);
+    }
+
     pub fn record_installed(&self, size_bytes: u64) {
         self.installed_total.fetch_add(1, Ordering::Relaxed);
         self.last_size_bytes.store(size_bytes, Ordering::Relaxed);
@@ -48,8 +54,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn builds_and_installs_are_counted_and_the_last_size_kept() {
+    fn builds_and_installs_are_counted_and_the_last_size_kept_also_from_the_loaded_one() {
         let activity = SnapshotActivity::default();
+        activity.record_loaded(50);
+        assert_eq!(activity.counts(), SnapshotCounts { built_total: 0, installed_total: 0, last_size_bytes: 50 });
         activity.record_built(100);
         activity.record_built(300);
         activity.record_installed(200);

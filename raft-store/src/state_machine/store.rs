@@ -105,8 +105,10 @@ impl<M: Machine> StateMachineStore<M> {
         std::fs::create_dir_all(dir)
             .map_err(|e| StateMachineError::Snapshot(ImageError::Io { path: dir.display().to_string(), error: e }))?;
         machine.clear();
+        let snapshots = SnapshotActivity::default();
         let (last_applied, membership) = match read_snapshot_file(dir)? {
             Some(bytes) => {
+                snapshots.record_loaded(bytes.len() as u64);
                 let damaged = |reason: String| StateMachineError::DamagedSnapshot {
                     path: dir.join(SNAPSHOT_FILE_NAME).display().to_string(),
                     reason,
@@ -126,7 +128,7 @@ impl<M: Machine> StateMachineStore<M> {
                 applied: RwLock::new(Applied { machine, last_applied, membership }),
                 applied_index: tokio::sync::watch::Sender::new(last_applied.map(|id| id.index).unwrap_or(0)),
                 snapshot_dir: dir.to_path_buf(),
-                snapshots: SnapshotActivity::default(),
+                snapshots,
             }),
         })
     }
