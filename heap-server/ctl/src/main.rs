@@ -14,6 +14,7 @@ use heap_client::ClusterClient;
 use heap_testkit::DEV_VALIDITY_DAYS;
 
 mod dev;
+mod failover_phases;
 mod gc;
 mod lock;
 mod member;

@@ -24,6 +24,9 @@ use heap_testkit::free_ports;
 use heap_testkit::LocalCluster;
 use proto::heap as pb;
 
+use crate::failover_phases::PhaseWatch;
+use crate::failover_phases::Phases;
+
 /// Bounds of the probes, so a broken cluster ends a probe instead of hanging it.
 const TRIALS_MAX: u32 = 1_000;
 const WRITES_MAX: u32 = 1_000_000;
@@ -97,7 +100,8 @@ async fn put(client: &ClusterClient, id: u64, key: &str, value: pb::Value) -> an
     }
 }
 
-/// SIGKILLs the leader `trials` times and measures the time to the first successful write.
+/// SIGKILLs the leader `trials` times and measures the time to the first successful write, with
+/// the phases the survivors report (`failover_phases.rs`).
 pub async fn failover(trials: u32) -> anyhow::Result<()> {
     if trials == 0 || trials > TRIALS_MAX {
         bail!("--trials must be between 1 and {TRIALS_MAX}");
@@ -107,7 +111,7 @@ pub async fn failover(trials: u32) -> anyhow::Result<()> {
     let client = probe.cluster.client(Duration::from_millis(CLIENT_DEADLINE_MS))?;
     probe.cluster.wait_for_leader(timeout).await?;
     let id = create_maps(&client, "failover-probe", 1).await?[0];
-    let mut samples = Vec::new();
+    let mut samples = FailoverSamples::default();
     for trial in 1..=trials {
         let leader = probe.cluster.wait_for_leader(timeout).await?;
         let before =
@@ -115,24 +119,83 @@ pub async fn failover(trials: u32) -> anyhow::Result<()> {
         for node in probe.cluster.ids() {
             probe.cluster.wait_for_applied(node, before, timeout).await?;
         }
+        let old_term = probe.cluster.status(leader).await.context("the leader does not answer")?.term;
+        let survivors = probe
+            .cluster
+            .ids()
+            .into_iter()
+            .filter(|&node| node != leader)
+            .map(|node| probe.cluster.node_client(node, Duration::from_millis(CLIENT_DEADLINE_MS)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let watch = PhaseWatch::new(survivors, old_term);
         probe.cluster.kill(leader);
         let killed = Instant::now();
-        let index =
-            put(&client, id, "after-kill", pb::Value { kind: Some(pb::value::Kind::IntValue(trial.into())) }).await?;
-        let elapsed = killed.elapsed();
-        samples.push(elapsed);
-        println!("trial {trial}: killed leader node {leader}; first write committed after {}", ms(elapsed));
+        let write = async {
+            let value = pb::Value { kind: Some(pb::value::Kind::IntValue(trial.into())) };
+            let index = put(&client, id, "after-kill", value).await;
+            (index, killed.elapsed())
+        };
+        let ((index, elapsed), phases) = tokio::join!(write, watch.watch(killed, timeout));
+        let index = index?;
+        println!(
+            "trial {trial}: killed leader node {leader}; election started {}, leader elected {}, leader's first \
+             commit {}, client's first write committed {}",
+            phase_ms(phases.election_started),
+            phase_ms(phases.leader_elected),
+            phase_ms(phases.leader_committed),
+            ms(elapsed)
+        );
+        samples.record(phases, elapsed);
         probe.cluster.start(leader)?;
         probe.cluster.wait_for_applied(leader, index, timeout).await?;
     }
-    samples.sort();
-    println!(
-        "failover over {trials} trials: median {}, min {}, max {}",
-        ms(percentile(&samples, 0.5)),
-        ms(samples[0]),
-        ms(samples[samples.len() - 1])
-    );
+    samples.print(trials);
     Ok(())
+}
+
+fn phase_ms(at: Option<Duration>) -> String {
+    at.map_or_else(|| "(not seen)".to_string(), ms)
+}
+
+/// Every trial's phases, for the summary.
+#[derive(Default)]
+struct FailoverSamples {
+    election_started: Vec<Duration>,
+    leader_elected: Vec<Duration>,
+    leader_committed: Vec<Duration>,
+    write_committed: Vec<Duration>,
+}
+
+impl FailoverSamples {
+    fn record(&mut self, phases: Phases, write_committed: Duration) {
+        self.election_started.extend(phases.election_started);
+        self.leader_elected.extend(phases.leader_elected);
+        self.leader_committed.extend(phases.leader_committed);
+        self.write_committed.push(write_committed);
+    }
+
+    fn print(mut self, trials: u32) {
+        println!("failover over {trials} trials, from the SIGKILL (p50 / p99 / max):");
+        for (name, samples) in [
+            ("election started", &mut self.election_started),
+            ("leader elected", &mut self.leader_elected),
+            ("leader's first commit", &mut self.leader_committed),
+            ("client's first write", &mut self.write_committed),
+        ] {
+            samples.sort();
+            let Some(max) = samples.last() else {
+                println!("  {name:<22} not seen");
+                continue;
+            };
+            println!(
+                "  {name:<22} {} / {} / {} ({} trials)",
+                ms(percentile(samples, 0.5)),
+                ms(percentile(samples, 0.99)),
+                ms(*max),
+                samples.len()
+            );
+        }
+    }
 }
 
 /// One client writes `writes` 256-byte values, one after another, each to one of
