@@ -24,6 +24,7 @@ pub mod limits;
 pub mod machine_adapter;
 pub mod member_check;
 pub mod membership;
+pub mod memory_release;
 pub mod metrics;
 pub mod network;
 pub mod node;

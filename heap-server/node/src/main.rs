@@ -39,7 +39,12 @@ fn main() -> anyhow::Result<()> {
         LogFormat::Text => tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init(),
         LogFormat::Json => tracing_subscriber::fmt().json().with_env_filter(filter).with_writer(std::io::stderr).init(),
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("heap-server").build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("heap-server")
+        // After a large collection, each worker returns its freed pages when it next goes idle.
+        .on_thread_park(heap_server::memory_release::on_worker_park)
+        .build()?;
     let result = runtime.block_on(heap_server::node::run(config, shutdown_signal()));
     if let Err(error) = &result {
         // A restart cannot fix a node the membership does not name: a distinct status, so

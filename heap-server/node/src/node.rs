@@ -248,6 +248,7 @@ fn spawn_services(
     let (stop_duties, stop_duties_rx) = tokio::sync::watch::channel(false);
     tokio::spawn(Arc::clone(&context.disk).watch(stop_duties_rx.clone()));
     tokio::spawn(crate::snapshot_after_gc::run(Arc::clone(context), stop_duties_rx.clone()));
+    tokio::spawn(crate::memory_release::run(Arc::clone(context), stop_duties_rx.clone()));
     tokio::spawn(crate::snapshot_policy::run(Arc::clone(context), config.snapshot_logs, stop_duties_rx.clone()));
     let cycle_interval = Duration::from_millis(config.gc_cycle_interval_ms);
     let collector = gc::run(Arc::clone(context), Arc::clone(&proposer), cycle_interval, stop_duties_rx.clone());
