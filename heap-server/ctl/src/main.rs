@@ -270,6 +270,12 @@ enum DevCommand {
     ProbeFailover {
         #[arg(long, default_value_t = 10)]
         trials: u32,
+        /// Clients writing continuously through every trial (0: an idle cluster).
+        #[arg(long, default_value_t = 0)]
+        load_clients: u32,
+        /// Extra heap-server flags, space separated, e.g. "--election-timeout-min-ms 100".
+        #[arg(long, default_value = "")]
+        node_args: String,
     },
     /// Measure: uncontended lock+unlock latency, and holder death to next grant.
     ProbeLocks {
@@ -308,7 +314,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Dev { command: DevCommand::Up { nodes, data_dir, base_port, insecure_plaintext } } => {
             dev::up(nodes, &data_dir, base_port, insecure_plaintext).await
         }
-        Command::Dev { command: DevCommand::ProbeFailover { trials } } => probe::failover(trials).await,
+        Command::Dev { command: DevCommand::ProbeFailover { trials, load_clients, node_args } } => {
+            let node_args = node_args.split_whitespace().map(str::to_string).collect();
+            probe::failover(probe::FailoverProbe { trials, load_clients, node_args }).await
+        }
         Command::Dev { command: DevCommand::ProbeLocks { rounds, trials, ttl_ms } } => {
             probe::locks(rounds, trials, ttl_ms).await
         }

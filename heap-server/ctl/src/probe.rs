@@ -31,6 +31,7 @@ use crate::failover_phases::Phases;
 const TRIALS_MAX: u32 = 1_000;
 const WRITES_MAX: u32 = 1_000_000;
 const NODES_MAX: usize = 7;
+const LOAD_CLIENTS_MAX: u32 = 1_000;
 const CONDITION_TIMEOUT_MS: u64 = 30_000;
 const CLIENT_DEADLINE_MS: u64 = 15_000;
 /// The value written by the latency probe, as etcd's benchmark writes 256-byte values.
@@ -46,11 +47,16 @@ struct ProbeCluster {
 
 impl ProbeCluster {
     fn start(nodes: usize) -> anyhow::Result<Self> {
+        Self::start_with(nodes, Vec::new())
+    }
+
+    /// A fresh cluster whose nodes get `node_args` besides their own (e.g. Raft timings to try).
+    fn start_with(nodes: usize, node_args: Vec<String>) -> anyhow::Result<Self> {
         let server = heap_testkit::locate_server_binary(None)?;
         let dir = std::env::temp_dir().join(format!("sovereign-probe-{}", std::process::id()));
         std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let addrs = free_ports(nodes)?.into_iter().map(|p| format!("127.0.0.1:{p}")).collect();
-        let mut cluster = LocalCluster::new_secured(&server, &dir, addrs, Vec::new())?;
+        let mut cluster = LocalCluster::new_secured(&server, &dir, addrs, node_args)?;
         cluster.start_all()?;
         println!("cluster of {nodes} in {}", dir.display());
         Ok(Self { cluster, dir })
@@ -100,17 +106,31 @@ async fn put(client: &ClusterClient, id: u64, key: &str, value: pb::Value) -> an
     }
 }
 
+/// How a failover probe runs: trials, a background load, and extra node flags.
+pub struct FailoverProbe {
+    pub trials: u32,
+    /// Clients writing continuously through every trial (0: an idle cluster).
+    pub load_clients: u32,
+    /// Extra heap-server flags, e.g. Raft timings to compare.
+    pub node_args: Vec<String>,
+}
+
 /// SIGKILLs the leader `trials` times and measures the time to the first successful write, with
 /// the phases the survivors report (`failover_phases.rs`).
-pub async fn failover(trials: u32) -> anyhow::Result<()> {
+pub async fn failover(settings: FailoverProbe) -> anyhow::Result<()> {
+    let FailoverProbe { trials, load_clients, node_args } = settings;
     if trials == 0 || trials > TRIALS_MAX {
         bail!("--trials must be between 1 and {TRIALS_MAX}");
     }
-    let mut probe = ProbeCluster::start(3)?;
+    if load_clients > LOAD_CLIENTS_MAX {
+        bail!("--load-clients must be at most {LOAD_CLIENTS_MAX}");
+    }
+    let mut probe = ProbeCluster::start_with(3, node_args)?;
     let timeout = Duration::from_millis(CONDITION_TIMEOUT_MS);
     let client = probe.cluster.client(Duration::from_millis(CLIENT_DEADLINE_MS))?;
     probe.cluster.wait_for_leader(timeout).await?;
     let id = create_maps(&client, "failover-probe", 1).await?[0];
+    let load = BackgroundLoad::start(&probe.cluster, load_clients).await?;
     let mut samples = FailoverSamples::default();
     for trial in 1..=trials {
         let leader = probe.cluster.wait_for_leader(timeout).await?;
@@ -149,8 +169,55 @@ pub async fn failover(trials: u32) -> anyhow::Result<()> {
         probe.cluster.start(leader)?;
         probe.cluster.wait_for_applied(leader, index, timeout).await?;
     }
+    let load_writes = load.stop().await;
+    if load_clients > 0 {
+        println!("background load: {load_clients} clients committed {load_writes} writes during the trials");
+    }
     samples.print(trials);
     Ok(())
+}
+
+/// Clients that write continuously (each to its own object) until stopped; errors during a
+/// failover are expected and only counted out.
+struct BackgroundLoad {
+    stop: tokio::sync::watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<u64>>,
+}
+
+impl BackgroundLoad {
+    async fn start(cluster: &LocalCluster, clients: u32) -> anyhow::Result<Self> {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let mut tasks = Vec::new();
+        if clients > 0 {
+            let writer = cluster.client(Duration::from_millis(CLIENT_DEADLINE_MS))?;
+            let ids = create_maps(&writer, "failover-load", clients).await?;
+            for id in ids {
+                let client = cluster.client(Duration::from_millis(CLIENT_DEADLINE_MS))?;
+                let stopped = stopped.clone();
+                tasks.push(tokio::spawn(async move {
+                    let value = pb::Value { kind: Some(pb::value::Kind::StringValue("v".repeat(VALUE_SIZE_BYTES))) };
+                    let mut committed = 0;
+                    while !*stopped.borrow() {
+                        if put(&client, id, "load", value.clone()).await.is_ok() {
+                            committed += 1;
+                        }
+                    }
+                    committed
+                }));
+            }
+        }
+        Ok(Self { stop, tasks })
+    }
+
+    /// Stops the clients; returns how many writes they committed.
+    async fn stop(self) -> u64 {
+        let _ = self.stop.send(true);
+        let mut committed = 0;
+        for task in self.tasks {
+            committed += task.await.unwrap_or(0);
+        }
+        committed
+    }
 }
 
 fn phase_ms(at: Option<Duration>) -> String {
