@@ -1,6 +1,7 @@
 //! `BlockingHeap`: the blocking facade over `heap::HeapClient` that the JNI layer calls. It owns a
 //! small tokio runtime; any number of caller threads may block on it at once.
 
+pub use crate::heap::FieldWrite;
 use crate::heap::HeapClient;
 pub use crate::heap::HeapError;
 pub use crate::heap::ObjectKind;
@@ -83,6 +84,54 @@ impl BlockingHeap {
 
     pub fn list_remove(&self, thread: u64, id: u64, index: u32) -> Result<(), HeapError> {
         self.runtime.block_on(self.heap.list_remove(thread, id, index))
+    }
+
+    /// Makes `ids` (and what they reach within `depth`, at most `max_objects`) cached in one Read
+    /// per `PREFETCH_OBJECTS_MAX` missing ids, walking through what is cached when `walk`; returns
+    /// how many objects were read (see `HeapClient::prefetch`).
+    pub fn prefetch(
+        &self,
+        thread: u64,
+        ids: &[u64],
+        depth: u32,
+        max_objects: u32,
+        walk: bool,
+    ) -> Result<u32, HeapError> {
+        self.runtime.block_on(self.heap.prefetch(thread, ids, depth, max_objects, walk))
+    }
+
+    /// Elements `from..to` of list `id`, the objects they reference prefetched (see `HeapClient::list_values`).
+    pub fn list_values(
+        &self,
+        thread: u64,
+        id: u64,
+        from: u32,
+        to: u32,
+        depth: u32,
+        max_objects: u32,
+    ) -> Result<Vec<Value>, HeapError> {
+        self.runtime.block_on(self.heap.list_values(thread, id, from, to, depth, max_objects))
+    }
+
+    /// Every entry of object `id`, the objects they reference prefetched (see `HeapClient::entries`).
+    pub fn entries(
+        &self,
+        thread: u64,
+        id: u64,
+        depth: u32,
+        max_objects: u32,
+    ) -> Result<Vec<(String, Value)>, HeapError> {
+        self.runtime.block_on(self.heap.entries(thread, id, depth, max_objects))
+    }
+
+    /// Records `writes` as that many `set`s in one call (see `HeapClient::set_many`).
+    pub fn set_many(&self, thread: u64, writes: Vec<FieldWrite>) -> Result<(), HeapError> {
+        self.runtime.block_on(self.heap.set_many(thread, writes))
+    }
+
+    /// Read RPCs sent so far (every attempt): the round trips reads cost (for tests and measurements).
+    pub fn read_requests(&self) -> u64 {
+        self.heap.read_requests()
     }
 
     /// Returns false when the lock was not granted within `timeout_ms` (Some(0): try once).

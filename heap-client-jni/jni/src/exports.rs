@@ -42,7 +42,7 @@ static CLIENTS: Registry<BlockingHeap> = Registry::new();
 
 /// Runs one native method body: a panic or a failure becomes a pending Java exception and the
 /// method returns the type's default (0, false, null), which Java never sees as a result.
-fn entry<'local, R: Default>(
+pub(crate) fn entry<'local, R: Default>(
     env: &mut JNIEnv<'local>,
     body: impl FnOnce(&mut JNIEnv<'local>) -> Result<R, Failure>,
 ) -> R {
@@ -55,17 +55,18 @@ fn entry<'local, R: Default>(
     R::default()
 }
 
-fn client(handle: jlong) -> Result<Arc<BlockingHeap>, Failure> {
+pub(crate) fn client(handle: jlong) -> Result<Arc<BlockingHeap>, Failure> {
     CLIENTS.get(handle as u64).ok_or(Failure::Closed)
 }
 
 /// A `String` argument as Rust text; `what` names it in the error for null.
-fn string_arg(env: &mut JNIEnv, text: &JString, what: &str) -> Result<String, Failure> {
+pub(crate) fn string_arg(env: &mut JNIEnv, text: &JString, what: &str) -> Result<String, Failure> {
     if text.is_null() {
         return Err(Failure::Type(format!("{what} must not be null")));
     }
     // SAFETY: every String-typed parameter of the native methods is declared `String` in
-    // Native.java, so the JVM guarantees the reference is a java.lang.String (checked non-null).
+    // Native.java (or is an element of a `String[]` parameter, which the JVM's array store check
+    // keeps to Strings), so the reference is a java.lang.String (checked non-null).
     let java = unsafe { env.get_string_unchecked(text) }?;
     Ok(String::from(java))
 }
@@ -83,7 +84,7 @@ fn timeout_arg(timeout_ms: jlong) -> Option<u64> {
     u64::try_from(timeout_ms).ok()
 }
 
-fn index_arg(index: jint) -> Result<u32, Failure> {
+pub(crate) fn index_arg(index: jint) -> Result<u32, Failure> {
     u32::try_from(index).map_err(|_| Failure::Type(format!("list index {index} is negative")))
 }
 

@@ -2,7 +2,8 @@
 //! the security (CA and token) Java connects with, values crossing between Java and Rust, and Rust
 //! errors and panics turned into Java exceptions.
 //!
-//! Rules every entry point keeps (`exports.rs`):
+//! Rules every entry point keeps (`exports.rs`, and `batch_exports.rs` for the calls that carry
+//! many values at once):
 //! - it runs its body under `catch_unwind`; a panic becomes a `HeapException`, never an unwind
 //!   into the JVM;
 //! - every `HeapError` becomes one exception of the `org.sovereign.heap.HeapException` hierarchy
@@ -12,6 +13,7 @@
 //! - it never calls back into Java from a native thread: the client's runtime threads never touch
 //!   the JVM, only the Java thread that called in does.
 
+mod batch_exports;
 mod exports;
 mod failure;
 mod registry;

@@ -38,6 +38,11 @@ use crate::session::LockOutcome;
 use crate::session::Session;
 use crate::tx;
 
+mod batch;
+
+pub use batch::FieldWrite;
+pub use batch::PREFETCH_OBJECTS_MAX;
+
 /// The lease of a client's session: its locks are freed this long after the process dies.
 pub const SESSION_TTL_MS_DEFAULT: u64 = 10_000;
 /// How long `lock` waits for the change stream to reach the grant before it drops the whole cache
@@ -45,6 +50,10 @@ pub const SESSION_TTL_MS_DEFAULT: u64 = 10_000;
 const WATCH_CATCH_UP_MS: u64 = 2_000;
 /// How long connecting may take, retries included.
 const CONNECT_DEADLINE_MS: u64 = 10_000;
+/// How long `connect` waits for the change stream's first message, so the first reads are cached
+/// for good rather than dropped by the clear that message brings (correct either way; a stream
+/// that is slower costs only cache misses until it arrives).
+const WATCH_START_MS: u64 = 2_000;
 /// Class name of the objects `root` creates.
 const ROOT_CLASS: &str = "java.lang.Object";
 
@@ -90,6 +99,8 @@ impl HeapClient {
         let cache = Arc::new(Mutex::new(Cache::default()));
         let (seen_sender, seen) = watch::channel(0);
         let watcher = tokio::spawn(watcher::run(Arc::clone(&cluster), Arc::clone(&cache), Arc::new(seen_sender)));
+        let mut started = seen.clone();
+        let _ = tokio::time::timeout(Duration::from_millis(WATCH_START_MS), started.wait_for(|seen| *seen > 0)).await;
         Ok(Self {
             cluster,
             session,
@@ -281,7 +292,7 @@ impl HeapClient {
     /// no session holds them.
     pub async fn delete_root(&self, thread: u64, name: &str) -> Result<(), HeapError> {
         self.check_open()?;
-        self.change(thread, None, vec![tx::unbind_root(name)], None).await.map(|_| ())
+        self.change(thread, None::<pb::Object>, vec![tx::unbind_root(name)], None).await.map(|_| ())
     }
 
     /// Records how the commit of objects created under a lock ended.
@@ -340,13 +351,7 @@ impl HeapClient {
     pub async fn set(&self, thread: u64, id: u64, key: &str, value: Value) -> Result<(), HeapError> {
         self.check_open()?;
         let mut object = self.object(thread, id).await?;
-        let change = match ObjectKind::from_pb(object.kind)? {
-            ObjectKind::Fields => tx::set_field(tx::id_target(id), key, Some(value.to_pb())),
-            ObjectKind::Map => tx::map_put(tx::id_target(id), key, Some(value.to_pb())),
-            ObjectKind::List => {
-                return Err(HeapError::TypeMismatch(format!("object {id} is a list; use the list operations")))
-            }
-        };
+        let change = entry_change(&object, key, &value)?;
         object.entries.insert(key.to_string(), value.to_pb());
         self.change(thread, Some(object), vec![change], None).await.map(|_| ())
     }
@@ -415,7 +420,7 @@ impl HeapClient {
     async fn change(
         &self,
         thread: u64,
-        updated: Option<pb::Object>,
+        updated: impl IntoIterator<Item = pb::Object>,
         ops: Vec<pb::Op>,
         created: Option<u64>,
     ) -> Result<Recorded, HeapError> {
@@ -428,7 +433,7 @@ impl HeapClient {
                     )));
                 }
                 state.ops.extend(ops);
-                if let Some(object) = updated {
+                for object in updated {
                     state.overlay.insert(object.id, object);
                 }
                 state.created.extend(created);
@@ -617,6 +622,12 @@ impl HeapClient {
         }
     }
 
+    /// Read RPCs this client has sent (every attempt): the round trips its reads cost (for tests
+    /// and measurements).
+    pub fn read_requests(&self) -> u64 {
+        self.cluster.read_requests()
+    }
+
     /// Objects currently cached (for tests and measurements).
     pub fn cached_objects(&self) -> usize {
         self.cache.lock().map(|c| c.len()).unwrap_or(0)
@@ -658,6 +669,18 @@ fn collected(id: u64) -> HeapError {
 enum RootRace {
     Exists(u64),
     Error(HeapError),
+}
+
+/// The op that sets entry `key` of `object` (a field, or a map entry) to `value`.
+fn entry_change(object: &pb::Object, key: &str, value: &Value) -> Result<pb::Op, HeapError> {
+    let id = object.id;
+    Ok(match ObjectKind::from_pb(object.kind)? {
+        ObjectKind::Fields => tx::set_field(tx::id_target(id), key, Some(value.to_pb())),
+        ObjectKind::Map => tx::map_put(tx::id_target(id), key, Some(value.to_pb())),
+        ObjectKind::List => {
+            return Err(HeapError::TypeMismatch(format!("object {id} is a list; use the list operations")))
+        }
+    })
 }
 
 fn not_held(name: &str, thread: u64) -> HeapError {

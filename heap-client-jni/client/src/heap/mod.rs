@@ -12,7 +12,9 @@ mod threads;
 mod value;
 mod watcher;
 
+pub use client::FieldWrite;
 pub use client::HeapClient;
+pub use client::PREFETCH_OBJECTS_MAX;
 pub use client::SESSION_TTL_MS_DEFAULT;
 pub use error::HeapError;
 pub use value::ObjectKind;

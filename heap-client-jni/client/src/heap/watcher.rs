@@ -38,7 +38,7 @@ pub async fn run(cluster: Arc<ClusterClient>, cache: Arc<Mutex<Cache>>, seen: Ar
                         cache.clear();
                     }
                     for id in &changes.changed_ids {
-                        cache.remove(*id);
+                        cache.changed(*id, changes.applied_index);
                     }
                     cache.advance(changes.applied_index);
                 }

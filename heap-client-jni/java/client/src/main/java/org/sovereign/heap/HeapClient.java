@@ -44,6 +44,16 @@ public final class HeapClient implements AutoCloseable {
     static final String MAP_CLASS = "java.util.HashMap";
     static final String LIST_CLASS = "java.util.ArrayList";
 
+    /**
+     * Most objects one {@link #prefetch} round trip returns, and most ids it starts from: the
+     * cluster's limit for one graph read ({@code GRAPH_READ_OBJECTS_MAX}). More ids take more round
+     * trips.
+     */
+    public static final int PREFETCH_OBJECTS_MAX = 10_000;
+
+    /** Most writes one {@link #setAll} takes: what one lock's commit may hold ({@code PENDING_OPS_MAX}). */
+    public static final int SET_ALL_WRITES_MAX = 10_000;
+
     /** Whether the native call that returned an id already pinned it for the new handle (creates do). */
     static final boolean PINNED = true;
     static final boolean NOT_PINNED = false;
@@ -188,6 +198,97 @@ public final class HeapClient implements AutoCloseable {
      */
     public boolean awaitFor(long threadId, String name, long timeoutMs) {
         return Native.await(handle, threadId, Objects.requireNonNull(name, "name"), timeoutMs);
+    }
+
+    /**
+     * Makes {@code refs} cached, with what they reach through at most {@code depth} references
+     * (breadth-first, at most {@code maxObjects} objects in all, never fewer than {@code refs}), so
+     * reading that graph afterwards costs no round trip per object. It walks through what the cache
+     * (or the thread's uncommitted changes) already holds and reads everything it finds missing in
+     * one round trip (per {@link #PREFETCH_OBJECTS_MAX} missing objects). Later reads of what was
+     * prefetched come from the cache, which the cluster keeps current, so they see what a read
+     * would have seen.
+     *
+     * @return how many objects were read; 0 means no round trip was made
+     */
+    public int prefetch(int depth, int maxObjects, HeapRef... refs) {
+        return prefetch(depth, maxObjects, true, refs);
+    }
+
+    /**
+     * As {@link #prefetch}, but only from the {@code refs} that are not cached: a ref the cache
+     * holds costs nothing (not even a walk below it). For a caller that reads objects one by one
+     * and wants each miss to bring in what lies below it.
+     *
+     * @return how many objects were read; 0 means no round trip was made
+     */
+    public int prefetchMissing(int depth, int maxObjects, HeapRef... refs) {
+        return prefetch(depth, maxObjects, false, refs);
+    }
+
+    private int prefetch(int depth, int maxObjects, boolean walk, HeapRef... refs) {
+        if (depth < 0 || maxObjects < 0) {
+            throw new IllegalArgumentException("depth " + depth + " and maxObjects " + maxObjects + " must not be negative");
+        }
+        long[] ids = new long[refs.length];
+        for (int i = 0; i < refs.length; i++) {
+            ids[i] = own(refs[i]).id;
+        }
+        return Native.prefetch(handle, thread(), ids, depth, maxObjects, walk);
+    }
+
+    /**
+     * Writes {@code count} entries in one call into the native library, as that many calls of
+     * {@link HeapObject#set} (or {@link HeapMap#put} with a value) would, in order: entry
+     * {@code keys[i]} of {@code targets[i]} becomes {@code values[i]}. While the thread holds a
+     * cluster lock they join its pending changes, committed at the release; otherwise they are
+     * committed together, atomically, before this returns. All or nothing: if one cannot be written
+     * (a list as target, a value the heap cannot hold), none is.
+     *
+     * @throws HeapTypeException for a value type the heap cannot hold, before anything is written
+     * @throws HeapRejectedException for more than {@link #SET_ALL_WRITES_MAX} writes
+     */
+    public void setAll(HeapRef[] targets, String[] keys, Object[] values, int count) {
+        Objects.checkFromIndexSize(0, count, Math.min(targets.length, Math.min(keys.length, values.length)));
+        if (count > SET_ALL_WRITES_MAX) {
+            throw new HeapRejectedException(count + " writes in one setAll, more than the " + SET_ALL_WRITES_MAX
+                    + " changes one lock's commit may hold; release the lock more often");
+        }
+        long[] ids = new long[count];
+        int[] tags = new int[count];
+        long[] bits = new long[count];
+        String[] texts = new String[count];
+        byte[][] blobs = null;
+        for (int i = 0; i < count; i++) {
+            ids[i] = own(targets[i]).id;
+            Objects.requireNonNull(keys[i], "key");
+            Object value = values[i];
+            int tag = Values.tag(value);
+            tags[i] = tag;
+            bits[i] = Values.bits(value, tag);
+            texts[i] = Values.text(value, tag);
+            if (tag == Values.TAG_BYTES) {
+                blobs = blobs != null ? blobs : new byte[count][];
+                blobs[i] = Values.bytes(value, tag);
+            }
+        }
+        Native.setMany(handle, thread(), ids, keys, tags, bits, texts, blobs, count);
+    }
+
+    /**
+     * How many read requests this client has sent to the cluster (each attempt counted): the round
+     * trips its reads cost, for tests and measurements. Reads answered from the cache cost none.
+     */
+    public long readRequests() {
+        return Native.readRequests(handle);
+    }
+
+    /** {@code ref}, checked to be a handle of this client (a batch cannot mix clients). */
+    private HeapRef own(HeapRef ref) {
+        if (Objects.requireNonNull(ref, "ref").client != this) {
+            throw new IllegalArgumentException(ref + " belongs to another client; batch only this client's handles");
+        }
+        return ref;
     }
 
     /** How many objects this client holds in its cache (for monitoring and tests). */

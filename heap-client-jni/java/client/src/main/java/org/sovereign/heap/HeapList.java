@@ -48,6 +48,34 @@ public final class HeapList extends HeapRef {
         Native.listRemove(client.handle(), HeapClient.thread(), id, index);
     }
 
+    /**
+     * Every element, in order, in one call. The objects the elements reference are read with them:
+     * one round trip for all of those not cached, instead of one each.
+     */
+    public Object[] toArray() {
+        return toArray(0, Integer.MAX_VALUE, 0, 0);
+    }
+
+    /**
+     * Elements {@code from} (inclusive) to {@code to} (exclusive; past the end reads to the end), in
+     * one call. The objects they reference that are not cached are read first, with what those
+     * reach through {@code depth} more references, at most {@code maxObjects} objects (never fewer
+     * than the missing ones), in one round trip (see {@link HeapClient#prefetchMissing}).
+     */
+    public Object[] toArray(int from, int to, int depth, int maxObjects) {
+        if (from < 0 || to < 0) {
+            throw new IndexOutOfBoundsException("elements " + from + " to " + to + ": neither may be negative");
+        }
+        if (depth < 0 || maxObjects < 0) {
+            throw new IllegalArgumentException("depth " + depth + " and maxObjects " + maxObjects + " must not be negative");
+        }
+        Object[] values = Native.listValues(client.handle(), HeapClient.thread(), id, from, to, depth, maxObjects);
+        for (int i = 0; i < values.length; i++) {
+            values[i] = client.wrap(values[i]);
+        }
+        return values;
+    }
+
     /** The number of elements. */
     public int size() {
         return Native.listLen(client.handle(), HeapClient.thread(), id);

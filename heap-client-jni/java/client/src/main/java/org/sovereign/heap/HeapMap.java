@@ -2,6 +2,7 @@ package org.sovereign.heap;
 
 import java.util.Arrays;
 import java.util.LinkedHashSet;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -51,6 +52,24 @@ public final class HeapMap extends HeapRef {
     /** A snapshot of the keys (a copy; changing it does not change the map). */
     public Set<String> keySet() {
         return new LinkedHashSet<>(Arrays.asList(keyArray()));
+    }
+
+    /**
+     * Every entry, in key order, in one call (a copy). The objects the values reference are read
+     * with them: one round trip for all of those not cached, instead of one each.
+     */
+    public Map<String, Object> toMap() {
+        return toMap(0, 0);
+    }
+
+    /**
+     * Every entry, in key order, in one call (a copy). The objects the values reference that are not
+     * cached are read first, with what those reach through {@code depth} more references, at most
+     * {@code maxObjects} objects (never fewer than the missing ones), in one round trip (see
+     * {@link HeapClient#prefetchMissing}).
+     */
+    public Map<String, Object> toMap(int depth, int maxObjects) {
+        return entryMap(depth, maxObjects);
     }
 
     /** The number of entries. */

@@ -2,6 +2,7 @@ package org.sovereign.heap;
 
 import java.util.Arrays;
 import java.util.LinkedHashSet;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -72,6 +73,24 @@ public final class HeapObject extends HeapRef {
     /** Clears field {@code name}. */
     public void remove(String name) {
         removeValue(name);
+    }
+
+    /**
+     * Every field that is set, by name in name order, in one call (a copy). The objects the fields
+     * reference are read with them: one round trip for all of those not cached, instead of one each.
+     */
+    public Map<String, Object> fields() {
+        return fields(0, 0);
+    }
+
+    /**
+     * Every field that is set, as {@link #fields()}; the referenced objects that are not cached are
+     * read with what they reach through {@code depth} more references, at most {@code maxObjects}
+     * objects (never fewer than the missing ones), in one round trip (see
+     * {@link HeapClient#prefetchMissing}).
+     */
+    public Map<String, Object> fields(int depth, int maxObjects) {
+        return entryMap(depth, maxObjects);
     }
 
     /** The names of the fields that are set. */

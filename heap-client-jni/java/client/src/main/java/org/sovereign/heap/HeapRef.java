@@ -1,5 +1,7 @@
 package org.sovereign.heap;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -75,6 +77,19 @@ public abstract class HeapRef {
 
     final void removeValue(String key) {
         Native.remove(client.handle(), HeapClient.thread(), id, Objects.requireNonNull(key, "key"));
+    }
+
+    /** Every entry in key order, the missing referenced objects read in one round trip (see HeapMap.toMap). */
+    final Map<String, Object> entryMap(int depth, int maxObjects) {
+        if (depth < 0 || maxObjects < 0) {
+            throw new IllegalArgumentException("depth " + depth + " and maxObjects " + maxObjects + " must not be negative");
+        }
+        Object[] flat = Native.entries(client.handle(), HeapClient.thread(), id, depth, maxObjects);
+        Map<String, Object> entries = new LinkedHashMap<>(flat.length);
+        for (int i = 0; i + 1 < flat.length; i += 2) {
+            entries.put((String) flat[i], client.wrap(flat[i + 1]));
+        }
+        return entries;
     }
 
     final String[] keyArray() {

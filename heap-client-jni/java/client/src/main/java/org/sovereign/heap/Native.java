@@ -66,6 +66,27 @@ final class Native {
 
     static native void listRemove(long handle, long thread, long id, int index);
 
+    // Batches (batch_exports.rs): many values in one call.
+
+    /** Read RPCs the client has sent (every attempt): the round trips its reads cost. */
+    static native long readRequests(long handle);
+
+    /**
+     * Makes {@code ids} (and what they reach) cached in one graph read, walking through what is cached
+     * when {@code walk}; returns how many objects were read.
+     */
+    static native int prefetch(long handle, long thread, long[] ids, int depth, int maxObjects, boolean walk);
+
+    /** Elements {@code from..to} of a list, the objects they reference prefetched. */
+    static native Object[] listValues(long handle, long thread, long id, int from, int to, int depth, int maxObjects);
+
+    /** Every entry of a fields object or map as {@code [key0, value0, key1, value1, ...]}, references prefetched. */
+    static native Object[] entries(long handle, long thread, long id, int depth, int maxObjects);
+
+    /** {@code count} writes as {@link #set} would make them, in order; {@code blobs} may be null when no value is bytes. */
+    static native void setMany(long handle, long thread, long[] ids, String[] keys, int[] tags, long[] bits,
+            String[] texts, byte[][] blobs, int count);
+
     static native boolean lock(long handle, long thread, String name, boolean read, long timeoutMs);
 
     static native void unlock(long handle, long thread, String name);

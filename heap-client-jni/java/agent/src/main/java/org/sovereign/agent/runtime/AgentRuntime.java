@@ -148,25 +148,7 @@ public final class AgentRuntime implements AutoCloseable {
      * collection.
      */
     Object beforeWrite(Object object, SharedState state, Object value, String fieldKey) {
-        FieldMeta field = state.meta.field(fieldKey);
-        if (field == null) {
-            return value; // transient or otherwise local: a plain write
-        }
-        ThreadTransaction transaction = transaction();
-        if (!transaction.mayWrite(state)) {
-            throw Portability.unlocked(state, field, transaction.holdsRead(state.lockName));
-        }
-        String path = state.path + "." + field.name;
-        Object[] kept = {value};
-        Object stored = FieldCodec.encode(field, value, path, (reference, referencePath) -> {
-            Sharing.Shared shared = graph.sharing.share(reference, referencePath, transaction, state.group,
-                    Graph.loaderOf(object.getClass()));
-            kept[0] = shared.value();
-            return shared.state().heap;
-        });
-        state.heap.set(field.name, stored);
-        transaction.wrote(object, state);
-        return kept[0];
+        return FieldWrites.record(this, object, state, value, fieldKey);
     }
 
     /** {@code object.wait(timeoutMs)} (-1: no timeout) for a shared object whose write lock the thread holds. */

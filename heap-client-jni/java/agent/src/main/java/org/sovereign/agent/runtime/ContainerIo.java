@@ -1,12 +1,18 @@
 package org.sovereign.agent.runtime;
 
 import java.util.Deque;
+import java.util.Map;
 import org.sovereign.heap.HeapException;
+import org.sovereign.heap.HeapList;
+import org.sovereign.heap.HeapMap;
 
 /**
  * The {@link ElementIo} of one container for one operation: adopting shares values as changes of
  * the thread's transaction, owned by the container's lock group; decoding loads references either
- * completely (a refresh) or into the load in progress ({@code unfilled}, while a graph loads).
+ * completely (a refresh) or into the load in progress ({@code unfilled}, while a graph loads);
+ * reading the data brings the elements' missing objects in one batch of {@code batch}'s (the load
+ * in progress, or the refresh's), so a collection of a thousand objects costs one round trip for
+ * them, not a thousand.
  */
 final class ContainerIo implements ElementIo {
     private final Graph graph;
@@ -14,13 +20,32 @@ final class ContainerIo implements ElementIo {
     private final LockGroup group;
     private final ClassLoader loader;
     private final Deque<Object> unfilled;
+    /** The batches references are read in; null when this operation reads none (a flush, a share). */
+    private final LoadBatch batch;
 
-    ContainerIo(Graph graph, ThreadTransaction transaction, LockGroup group, ClassLoader loader, Deque<Object> unfilled) {
+    ContainerIo(Graph graph, ThreadTransaction transaction, LockGroup group, ClassLoader loader, Deque<Object> unfilled,
+            LoadBatch batch) {
         this.graph = graph;
         this.transaction = transaction;
         this.group = group;
         this.loader = loader;
         this.unfilled = unfilled;
+        this.batch = batch;
+    }
+
+    @Override
+    public Object[] elements(HeapList list, int from, int to) {
+        return list.toArray(from, to, batch().depth(), batch().budget());
+    }
+
+    @Override
+    public Map<String, Object> entries(HeapMap map) {
+        return map.toMap(batch().depth(), batch().budget());
+    }
+
+    /** The batch of this operation, or a refresh's for an operation that was not expected to read (reads correctly either way). */
+    private LoadBatch batch() {
+        return batch != null ? batch : graph.refreshBatch();
     }
 
     @Override
@@ -46,8 +71,8 @@ final class ContainerIo implements ElementIo {
     @Override
     public Object decode(Object stored, String path) {
         return ElementCodec.decode(stored, loader, path, (reference, referencePath) -> unfilled != null
-                ? graph.materialize(reference, loader, referencePath, unfilled)
-                : graph.load(reference, loader, referencePath));
+                ? graph.materialize(reference, loader, referencePath, unfilled, batch())
+                : graph.load(reference, loader, referencePath, batch()));
     }
 
     @Override

@@ -8,9 +8,10 @@ import java.util.Set;
  * Keeps the shared containers of this JVM and the heap in step at the two moments that matter:
  * when a thread takes a lock ({@link #refresh}: the owner's fields and, if any of the group's
  * containers changed since this JVM last synced them, those containers) and just before a commit
- * ({@link #flush}: every container the thread changed, every array of the groups whose write
- * locks it holds, and any container of those groups whose size changed around its guard, compared
- * with the heap and their differences recorded as the transaction's logical operations).
+ * ({@link #flush}: the thread's buffered field writes, then every container the thread changed,
+ * every array of the groups whose write locks it holds, and any container of those groups whose
+ * size changed around its guard, compared with the heap and their differences recorded as the
+ * transaction's logical operations).
  */
 final class ContainerSync {
     private final Graph graph;
@@ -39,15 +40,20 @@ final class ContainerSync {
             container.shared.awaitFilled();
         }
         synchronized (group) {
+            LoadBatch batch = graph.refreshBatch();
             for (ContainerState container : containers) {
-                container.refresh(new ContainerIo(graph, null, group, container.loader, null));
+                container.refresh(new ContainerIo(graph, null, group, container.loader, null, batch));
             }
             group.version(heapVersion);
         }
     }
 
-    /** Before the thread's commit (an outermost release, or a wait): its containers' changes as heap operations. */
+    /**
+     * Before the thread's commit (an outermost release, or a wait): its buffered field writes, then
+     * its containers' changes, as heap operations of the commit.
+     */
     void flush(ThreadTransaction transaction) {
+        graph.sendWrites(transaction);
         Set<ContainerState> candidates = new LinkedHashSet<>(transaction.changed());
         for (LockGroup group : transaction.writeGroups()) {
             for (ContainerState container : group.containers()) {
@@ -61,7 +67,7 @@ final class ContainerSync {
             for (ContainerState container : candidates) {
                 LockGroup group = container.shared.group;
                 synchronized (group) {
-                    if (container.flush(new ContainerIo(graph, transaction, group, container.loader, null))) {
+                    if (container.flush(new ContainerIo(graph, transaction, group, container.loader, null, null))) {
                         changed.add(group);
                         transaction.flushed(container);
                     }
@@ -82,7 +88,8 @@ final class ContainerSync {
             LockGroup group = container.shared.group;
             try {
                 synchronized (group) {
-                    container.reloadAfterFailure(new ContainerIo(graph, null, group, container.loader, null));
+                    container.reloadAfterFailure(new ContainerIo(graph, null, group, container.loader, null,
+                            graph.refreshBatch()));
                     group.version(-1);
                 }
             } catch (RuntimeException e) {

@@ -24,7 +24,19 @@ final class FieldCodec {
 
     private FieldCodec() {}
 
-    /** The heap value for {@code value} in {@code field}; {@code path} names the field from a root. */
+    /**
+     * Whether {@code value} in {@code field} encodes without a path or a sharer: everything but a
+     * reference in a loose field (which may need sharing, or an error naming its path).
+     */
+    static boolean isDirect(FieldMeta field, Object value) {
+        return value == null || field.kind != FieldMeta.Kind.REFERENCE || value instanceof String
+                || value instanceof Long || value instanceof Double || value instanceof Boolean;
+    }
+
+    /**
+     * The heap value for {@code value} in {@code field}; {@code path} names the field from a root
+     * ({@code path} and {@code sharer} are not used when {@link #isDirect}).
+     */
     static Object encode(FieldMeta field, Object value, String path, Sharer sharer) {
         if (value == null) {
             return null;
@@ -33,11 +45,12 @@ final class FieldCodec {
             case BOOLEAN:
                 return value;
             case INTEGRAL:
-                return ((Number) value).longValue();
+                // A long field's box is already the heap value: no second box.
+                return value instanceof Long ? value : (Object) ((Number) value).longValue();
             case CHAR:
                 return (long) (Character) value;
             case FLOATING:
-                return ((Number) value).doubleValue();
+                return value instanceof Double ? value : (Object) ((Number) value).doubleValue();
             case STRING:
                 return value;
             case ENUM:

@@ -3,6 +3,7 @@ package org.sovereign.agent.runtime;
 import java.lang.reflect.Array;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.Map;
 import org.sovereign.agent.collections.SharedContainers;
 import org.sovereign.heap.HeapObject;
 import org.sovereign.heap.HeapRejectedException;
@@ -11,11 +12,11 @@ import org.sovereign.heap.HeapTypeException;
 /**
  * The Java side of the shared graph in this JVM: one Java instance per heap object
  * ({@link IdentityMap}; arrays are found by identity in {@link ArrayStates}), graphs loaded from the
- * heap, eagerly, without running constructors, and the field refresh of an object after its lock is
- * granted. Sharing new graphs is {@link Sharing}'s job.
+ * heap, eagerly, without running constructors, in batches of reads ({@link LoadBatch}), and the
+ * field refresh of an object after its lock is granted. Sharing new graphs is {@link Sharing}'s job.
  */
 final class Graph {
-    /** Most objects and containers one load or refresh brings in (each is one read, usually from the client's cache). */
+    /** Most objects and containers one load or refresh brings in (read in batches into the client's cache). */
     static final int LOAD_OBJECTS_MAX = 100_000;
 
     private final AgentRuntime runtime;
@@ -42,28 +43,60 @@ final class Graph {
         identity.putIfAbsent(id, instance);
     }
 
-    /** The Java instance for heap object {@code reference}: the known one, or a new one loaded with its graph. */
+    /**
+     * The Java instance for heap object {@code reference}: the known one, or a new one loaded with
+     * its graph, as a root's first read loads it (the whole graph is expected to be new here).
+     */
     Object load(HeapObject reference, ClassLoader loader, String path) {
         Object known = identity.get(reference.id());
         if (known != null) {
             return known;
         }
+        return load(reference, loader, path, LoadBatch.forRoot(runtime.client()));
+    }
+
+    /** As {@link #load(HeapObject, ClassLoader, String)}, reading in {@code batch}'s batches. */
+    Object load(HeapObject reference, ClassLoader loader, String path, LoadBatch batch) {
+        Object known = identity.get(reference.id());
+        if (known != null) {
+            return known;
+        }
+        batch.start(reference);
         Deque<Object> unfilled = new ArrayDeque<>();
-        Object instance = materialize(reference, loader, path, unfilled);
-        drain(unfilled, loader);
+        Object instance = materialize(reference, loader, path, unfilled, batch);
+        drain(unfilled, loader, batch);
         return instance;
     }
 
-    /** Copies the heap's values of {@code state}'s object (an instrumented one) into {@code object}'s fields. */
+    /**
+     * Copies the heap's values of {@code state}'s object (an instrumented one) into {@code object}'s
+     * fields. The thread's buffered field writes go to the native client first, so the heap it
+     * reads has them (an object it shared in this transaction, then wrote, then locked).
+     */
     void refresh(Object object, SharedState state) {
+        ThreadTransaction transaction = runtime.transaction();
+        if (transaction.writes().size() > 0) {
+            sendWrites(transaction);
+        }
         state.awaitFilled();
         ClassLoader loader = loaderOf(object.getClass());
+        LoadBatch batch = LoadBatch.forRefresh(runtime.client());
         Deque<Object> unfilled = new ArrayDeque<>();
         try {
-            fill(object, state, loader, unfilled);
+            fill(object, state, loader, unfilled, batch);
         } finally {
-            drain(unfilled, loader);
+            drain(unfilled, loader, batch);
         }
+    }
+
+    /** Sends the thread's buffered field writes to the native client (before its commit, or a read of the heap for it). */
+    void sendWrites(ThreadTransaction transaction) {
+        transaction.writes().flush(runtime.client(), this);
+    }
+
+    /** A batch for what a refresh of containers meets (elements another JVM added). */
+    LoadBatch refreshBatch() {
+        return LoadBatch.forRefresh(runtime.client());
     }
 
     /** Makes {@code object} unshared again (its share did not commit). */
@@ -84,13 +117,14 @@ final class Graph {
     /**
      * The instance for {@code reference}, registered but not filled yet when new (added to
      * {@code unfilled}); its class decides what it is: an instrumented class, a supported
-     * collection class or an array class.
+     * collection class or an array class. A new one the client has not cached starts a batch.
      */
-    Object materialize(HeapObject reference, ClassLoader loader, String path, Deque<Object> unfilled) {
+    Object materialize(HeapObject reference, ClassLoader loader, String path, Deque<Object> unfilled, LoadBatch batch) {
         Object known = identity.get(reference.id());
         if (known != null) {
             return known;
         }
+        batch.before(reference);
         String className = reference.getString(ClassMeta.CLASS_KEY);
         if (className == null) {
             throw new HeapTypeException("heap object " + reference.id() + " at " + path + " has no " + ClassMeta.CLASS_KEY
@@ -159,7 +193,7 @@ final class Graph {
     }
 
     /** Fills every registered, unfilled instance (and those they bring in); each is marked filled even on failure. */
-    private void drain(Deque<Object> unfilled, ClassLoader loader) {
+    private void drain(Deque<Object> unfilled, ClassLoader loader, LoadBatch batch) {
         int loaded = 0;
         try {
             while (!unfilled.isEmpty()) {
@@ -169,7 +203,7 @@ final class Graph {
                     throw new HeapRejectedException("loading " + state.path + " brings in more than " + LOAD_OBJECTS_MAX
                             + " objects at once; share smaller graphs, or reach the rest through other roots");
                 }
-                fill(object, state, loader, unfilled);
+                fill(object, state, loader, unfilled, batch);
                 unfilled.poll();
                 state.markFilled();
             }
@@ -180,20 +214,22 @@ final class Graph {
         }
     }
 
-    private void fill(Object object, SharedState state, ClassLoader loader, Deque<Object> unfilled) {
+    private void fill(Object object, SharedState state, ClassLoader loader, Deque<Object> unfilled, LoadBatch batch) {
         ContainerState container = state.container();
         if (container != null) {
             // No group monitor: until it is marked filled, no other thread touches a new container
             // (refreshes wait for it outside the monitor, see ContainerSync), and its elements may
             // register more containers of the group.
             boolean synced = runtime.transaction().holds(state.lockName);
-            container.load(new ContainerIo(this, null, state.group, container.loader, unfilled), synced);
+            container.load(new ContainerIo(this, null, state.group, container.loader, unfilled, batch), synced);
             return;
         }
+        // All fields in one call (one copy of the object in the native client, not one per field),
+        // the objects they reference that are missing read in one batch of the load's.
+        Map<String, Object> stored = state.heap.fields(batch.depth(), batch.budget());
         for (FieldMeta field : state.meta.fields) {
-            Object stored = state.heap.get(field.name);
-            field.set(object, FieldCodec.decode(field, stored, state.path + "." + field.name,
-                    (reference, referencePath) -> materialize(reference, loader, referencePath, unfilled)));
+            field.set(object, FieldCodec.decode(field, stored.get(field.name), state.path + "." + field.name,
+                    (reference, referencePath) -> materialize(reference, loader, referencePath, unfilled, batch)));
         }
     }
 

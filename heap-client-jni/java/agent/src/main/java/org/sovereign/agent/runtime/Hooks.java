@@ -29,6 +29,11 @@ public final class Hooks {
         runtime = null;
     }
 
+    /** The installed runtime, or null (for {@link AgentCounters}). */
+    static AgentRuntime installed() {
+        return runtime;
+    }
+
     private static AgentRuntime runtime() {
         AgentRuntime installed = runtime;
         if (installed == null) {

@@ -14,6 +14,7 @@ import java.util.Set;
 import org.sovereign.heap.HeapClient;
 import org.sovereign.heap.HeapMap;
 import org.sovereign.heap.HeapObject;
+import org.sovereign.heap.HeapTypeException;
 
 /**
  * A shared map or set (HashMap, LinkedHashMap, TreeMap, ConcurrentHashMap, HashSet, LinkedHashSet,
@@ -71,13 +72,15 @@ final class KeyedMirror extends Mirror {
     @Override
     void reload(Object container, ElementIo io, String path) {
         long heapNext = linked ? holder.getLong(ContainerKeys.NEXT_SEQUENCE) : 0;
-        Set<String> texts = data().keySet();
-        checkLength(texts.size(), path);
-        List<Object[]> entries = new ArrayList<>(texts.size());
-        for (String text : texts) {
+        Map<String, Object> stored = io.entries(data());
+        checkLength(stored.size(), path);
+        Map<String, Object> sequenceOf = linked ? order().toMap() : Map.of();
+        List<Object[]> entries = new ArrayList<>(stored.size());
+        for (Map.Entry<String, Object> entry : stored.entrySet()) {
+            String text = entry.getKey();
             Object key = io.key(text, path);
-            Object value = javaValue(data().get(text), key, io, path);
-            entries.add(new Object[] {key, value, linked ? order().getLong(text) : 0L});
+            Object value = javaValue(entry.getValue(), key, io, path);
+            entries.add(new Object[] {key, value, linked ? sequence(sequenceOf.get(text), text, path) : 0L});
         }
         if (linked) {
             entries.sort(Comparator.comparingLong(entry -> (Long) entry[2]));
@@ -239,6 +242,15 @@ final class KeyedMirror extends Mirror {
             }
         }
         map.putAll(replaced);
+    }
+
+    /** A linked kind's insertion sequence number of key {@code text}, as its order map holds it. */
+    private long sequence(Object stored, String text, String path) {
+        if (!(stored instanceof Long)) {
+            throw new HeapTypeException(ElementCodec.at(path, text) + " has no insertion sequence number in the heap (found "
+                    + stored + "), so the agent did not write it; containers of the agent must be written through it only");
+        }
+        return (Long) stored;
     }
 
     private Object heapValue(Object key, Object value, ElementIo io, String path) {

@@ -38,14 +38,14 @@ final class ObjectArrayMirror extends Mirror {
     @Override
     void reload(Object array, ElementIo io, String path) {
         Object[] elements = (Object[]) array;
-        HeapList list = data();
-        int length = list.size();
+        Object[] stored = io.elements(data(), 0, Integer.MAX_VALUE);
+        int length = stored.length;
         if (length != elements.length) {
             throw new HeapTypeException(path + " is an array of " + elements.length + " here but has " + length
                     + " elements in the heap; the heap object was written by other code");
         }
         for (int i = 0; i < length; i++) {
-            store(elements, i, io.decode(list.get(i), ElementCodec.at(path, i)), path);
+            store(elements, i, io.decode(stored[i], ElementCodec.at(path, i)), path);
         }
         synced = elements.clone();
     }

@@ -15,7 +15,8 @@ import org.sovereign.heap.HeapObject;
  * changed middle (after the common prefix and suffix). The holder counts every append and head
  * removal ever made and notes the version of the last other change, so a JVM whose copy is behind
  * only by appends and head removals drops its first elements and reads the new tail, instead of
- * reading the whole list (each element read costs a copy of the list in the native client).
+ * reading the whole list. Reads take a range of elements in one call, with the objects they
+ * reference in one batch ({@link ElementIo#elements}).
  */
 final class SequenceMirror extends Mirror {
     /** How many head removals a commit's comparison tries before it falls back to the general diff. */
@@ -46,12 +47,10 @@ final class SequenceMirror extends Mirror {
     void reload(Object container, ElementIo io, String path) {
         long heapAppended = holder.getLong(ContainerKeys.APPENDED);
         long heapRemoved = holder.getLong(ContainerKeys.REMOVED_HEAD);
-        HeapList list = data();
-        int length = list.size();
-        checkLength(length, path);
-        Object[] elements = new Object[length];
-        for (int i = 0; i < length; i++) {
-            elements[i] = io.decode(list.get(i), ElementCodec.at(path, i));
+        Object[] elements = io.elements(data(), 0, Integer.MAX_VALUE);
+        checkLength(elements.length, path);
+        for (int i = 0; i < elements.length; i++) {
+            elements[i] = io.decode(elements[i], ElementCodec.at(path, i));
         }
         Collection<Object> target = elements(container);
         target.clear();
@@ -75,10 +74,10 @@ final class SequenceMirror extends Mirror {
         if (length != synced.length - removed + added) {
             return false; // not what the counters promise: read everything
         }
-        Object[] tail = new Object[(int) added];
+        int tailFrom = length - (int) added;
+        Object[] tail = io.elements(list, tailFrom, length);
         for (int i = 0; i < tail.length; i++) {
-            int index = length - tail.length + i;
-            tail[i] = io.decode(list.get(index), ElementCodec.at(path, index));
+            tail[i] = io.decode(tail[i], ElementCodec.at(path, tailFrom + i));
         }
         removeHead(container, (int) removed);
         Collection<Object> target = elements(container);

@@ -250,7 +250,7 @@ final class Sharing {
             if (group.ownerHeap != heap) {
                 heap.set(ContainerKeys.OWNER, group.ownerHeap);
             }
-            ContainerIo io = new ContainerIo(graph, transaction, group, node.loader, null);
+            ContainerIo io = new ContainerIo(graph, transaction, group, node.loader, null, null);
             node.state.container().create(client, () -> fill(node, found), io);
         }
     }

@@ -12,9 +12,12 @@ import java.util.Set;
  * What one application thread holds and has changed: the cluster locks it holds, by name (with the
  * reentrant count, mode and lock group, so nested {@code synchronized} costs no round trip, also
  * when it is a shared collection's that uses its owner's lock), the objects and containers it
- * shared, the objects it wrote and the containers it changed since its last commit. A commit (the
- * release of an outermost hold, or a wait) clears the changes; a failed one undoes them on the Java
- * side.
+ * shared, the objects it wrote and the containers it changed since its last commit, and its field
+ * writes not yet sent to the native client ({@link WriteBuffer}). A commit (the release of an
+ * outermost hold, or a wait) clears the changes; a failed one undoes them on the Java side. The
+ * write buffer is emptied by sending it (before each commit of this thread's own locks), or by a
+ * failure; a commit it was not sent for (a root's first assignment inside another lock) leaves it
+ * for the commit of the lock it was written under.
  */
 final class ThreadTransaction {
     /** One held cluster lock: how many nested enters, whether it is the read lock, and what it guards. */
@@ -38,6 +41,8 @@ final class ThreadTransaction {
     private final Set<ContainerState> changed = new LinkedHashSet<>();
     /** Containers whose changes went into the pending commit: reloaded from the heap if it fails. */
     private final List<ContainerState> flushed = new ArrayList<>();
+    /** Field writes not yet sent to the native client. */
+    private final WriteBuffer writes = new WriteBuffer();
 
     Hold hold(String lockName) {
         return holds.get(lockName);
@@ -97,6 +102,10 @@ final class ThreadTransaction {
         changed.clear();
     }
 
+    WriteBuffer writes() {
+        return writes;
+    }
+
     void flushed(ContainerState container) {
         flushed.add(container);
     }
@@ -105,6 +114,7 @@ final class ThreadTransaction {
     void committed() {
         shared.clear();
         written.clear();
+        writes.writtenInto(written); // still pending (not sent for this commit): written until theirs
         changed.clear();
         flushed.clear();
     }
@@ -116,6 +126,7 @@ final class ThreadTransaction {
      * the caller to attach to its exception.
      */
     List<RuntimeException> failed(Graph graph, ContainerSync sync) {
+        writes.clear(); // the written objects below take the heap's values back
         List<RuntimeException> failures = new ArrayList<>();
         for (Map.Entry<SharedState, Object> entry : shared.entrySet()) {
             graph.forget(entry.getValue(), entry.getKey());

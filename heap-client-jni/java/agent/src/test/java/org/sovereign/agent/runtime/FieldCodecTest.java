@@ -133,4 +133,21 @@ class FieldCodecTest {
                 () -> FieldCodec.decode(field("state"), "ASLEEP", "demo.X.ROOT.state", NO_LOADING)).getMessage();
         assertTrue(constant.contains("holds enum constant ASLEEP"), constant);
     }
+
+    @Test
+    void onlyALooseReferenceNeedsAPathOrASharerAndBoxesAreKept() throws Exception {
+        assertTrue(FieldCodec.isDirect(field("l"), 5L));
+        assertTrue(FieldCodec.isDirect(field("text"), "x"));
+        assertTrue(FieldCodec.isDirect(field("state"), Thread.State.NEW));
+        assertTrue(FieldCodec.isDirect(field("loose"), null));
+        assertTrue(FieldCodec.isDirect(field("loose"), "text"));
+        assertTrue(FieldCodec.isDirect(field("loose"), 2.5));
+        assertTrue(!FieldCodec.isDirect(field("loose"), new ArrayList<>()), "may need sharing");
+        assertTrue(!FieldCodec.isDirect(field("thread"), Thread.currentThread()), "needs the path for its error");
+        Long big = 1L << 40;
+        assertTrue(FieldCodec.encode(field("l"), big, null, null) == big, "a long's box is stored as it is");
+        Double pi = Math.PI;
+        assertTrue(FieldCodec.encode(field("d"), pi, null, null) == pi, "so is a double's");
+        assertEquals(7L, FieldCodec.encode(field("i"), 7, null, null));
+    }
 }
