@@ -53,7 +53,8 @@ if [ -z "${SOVEREIGN_ENDPOINTS:-}" ]; then
 fi
 
 echo "compiling samples/board into $work/classes"
-javac -d "$work/classes" "$samples"/board/*.java
+# The agent jar holds the annotations (org.sovereign.annotations) Board uses.
+javac -cp "$agent" -d "$work/classes" "$samples"/board/*.java
 # Any JVM: the agent with the sample's config (SOVEREIGN_ENDPOINTS overrides its endpoints).
 board() {
   java -Xmx64m -javaagent:"$agent"=config="$samples/board/app.toml" -cp "$work/classes" board.BoardMain "$@" \

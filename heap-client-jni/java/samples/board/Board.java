@@ -6,15 +6,19 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.sovereign.annotations.AutolockRead;
+import org.sovereign.annotations.Root;
 
 /**
- * Sample: a job board shared by several JVMs through the Sovereign agent, in plain Java (no
- * Sovereign import). Producers submit tasks to a queue; consumers, in any JVM, wait for a task
+ * Sample: a job board shared by several JVMs through the Sovereign agent, in plain Java (its only
+ * Sovereign imports are two annotations, which a JVM without the agent ignores). Producers submit tasks to a queue; consumers, in any JVM, wait for a task
  * ({@code wait()}), post its result to a topic and record it as done ({@code notifyAll()}). The
  * board's collections are the board's: they are changed inside its synchronized methods, so its
- * cluster lock guards them. With {@code roots = ["board.Board.ROOT"]}, every JVM has the same board.
+ * cluster lock guards them. {@code ROOT} is a root by {@code @Root} (the same as
+ * {@code roots = ["board.Board.ROOT"]} in app.toml), so every JVM has the same board.
  */
 public class Board {
+    @Root
     static Board ROOT = new Board();
 
     /** Topics by name: a map of shared objects, each with a list of its own (guarded by the topic's lock). */
@@ -66,7 +70,11 @@ public class Board {
         }
     }
 
-    /** The counts, and whether they agree: every task taken once and done once, every result posted once. */
+    /**
+     * The counts, and whether they agree: every task taken once and done once, every result posted
+     * once. It only reads, so it takes the board's cluster read lock ({@code @AutolockRead}).
+     */
+    @AutolockRead
     synchronized String report() {
         long posts = 0;
         for (Topic topic : topics.values()) {

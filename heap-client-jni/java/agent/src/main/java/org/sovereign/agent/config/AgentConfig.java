@@ -5,6 +5,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -18,24 +21,25 @@ import java.util.Set;
  * roots      = ["demo.Counter.ROOT"]            # static fields shared cluster-wide
  * instrument = ["demo.**"]                      # classes whose instances may be shared
  * transient  = ["demo.Counter.cache"]           # fields kept local, besides `transient` ones
+ * on-load    = ["demo.Board.afterLoad"]         # runs after an object of its class is loaded
  * [[autolock]]                                  # optional, repeatable
  * methods = "demo.Board.list*"                  # synchronized in these methods takes ...
  * level   = "read"                              # ... a read lock (default: write)
  * </pre>
  *
  * Every mistake (an unknown key, a wrong type, a root outside {@code instrument}) is an
- * {@link AgentConfigException} naming the file and line; the agent never guesses.
+ * {@link AgentConfigException} naming the file and line; the agent never guesses. The annotations
+ * the transformer finds in class files ({@link AnnotatedEntries}) add to the file's entries: the
+ * questions below answer with the union of both.
  */
 public final class AgentConfig {
     /** Environment variable that, when set, replaces {@code endpoints}. */
     public static final String ENDPOINTS_ENV = "SOVEREIGN_ENDPOINTS";
     /** Packages never instrumented, whatever the patterns say: the JDK, the agent and its client. */
     static final List<String> NEVER_INSTRUMENTED = List.of("java.", "javax.", "jdk.", "sun.", "com.sun.",
-            "org.sovereign.agent.", "org.sovereign.heap.");
-    /** The top-level keys this version reads. */
-    static final Set<String> KEYS = Set.of("endpoints", "roots", "instrument", "transient");
-    /** Keys of the issue's contract that a later version of the agent reads. */
-    static final Set<String> LATER_KEYS = Set.of("on-load");
+            "org.sovereign.agent.", "org.sovereign.heap.", "org.sovereign.annotations.");
+    /** The top-level keys, in the order error messages list them. */
+    static final List<String> KEYS = List.of("endpoints", "roots", "instrument", "transient", "on-load");
 
     /** The lock a synchronized method or block on a shared object takes. */
     public enum LockLevel { WRITE, READ }
@@ -43,19 +47,33 @@ public final class AgentConfig {
     /** One {@code [[autolock]]} entry: synchronized code in matching methods takes {@code level}. */
     public record Autolock(Glob methods, LockLevel level) {}
 
+    /** One {@code on-load} entry: {@code method} of class {@code className}, written on {@code line}. */
+    public record OnLoadEntry(String className, String method, int line) {
+        /** "demo.Board.afterLoad", as written. */
+        public String fullName() {
+            return className + "." + method;
+        }
+    }
+
+    private final String source;
     private final String endpoints;
     private final List<String> roots;
     private final List<Glob> instrument;
     private final List<Glob> transientFields;
     private final List<Autolock> autolocks;
+    /** The file's on-load entries by class name. */
+    private final Map<String, OnLoadEntry> onLoad;
+    private final AnnotatedEntries annotated = new AnnotatedEntries();
 
-    AgentConfig(String endpoints, List<String> roots, List<Glob> instrument, List<Glob> transientFields,
-            List<Autolock> autolocks) {
+    AgentConfig(String source, String endpoints, List<String> roots, List<Glob> instrument, List<Glob> transientFields,
+            List<Autolock> autolocks, Map<String, OnLoadEntry> onLoad) {
+        this.source = source;
         this.endpoints = endpoints;
         this.roots = List.copyOf(roots);
         this.instrument = List.copyOf(instrument);
         this.transientFields = List.copyOf(transientFields);
         this.autolocks = List.copyOf(autolocks);
+        this.onLoad = Collections.unmodifiableMap(new LinkedHashMap<>(onLoad));
     }
 
     /** Reads and checks {@code file}; {@code environment} supplies {@value #ENDPOINTS_ENV}. */
@@ -85,22 +103,18 @@ public final class AgentConfig {
             throw new AgentConfigException(source + ": `instrument` is missing or empty, so nothing could be shared; "
                     + "add instrument = [\"your.package.**\"]");
         }
-        AgentConfig config = new AgentConfig(endpoints(source, entries.get("endpoints"), environment),
+        AgentConfig config = new AgentConfig(source, endpoints(source, entries.get("endpoints"), environment),
                 strings(source, entries.get("roots")), instrument, globs(source, entries.get("transient")),
-                autolocks(document));
+                autolocks(document), onLoad(source, entries.get("on-load")));
         config.checkRoots(source, entries.get("roots"));
+        config.checkOnLoad(source);
         return config;
     }
 
     private static void checkKnown(String source, Toml.Entry entry) {
-        if (LATER_KEYS.contains(entry.key())) {
-            throw new AgentConfigException(source + ":" + entry.line() + ": `" + entry.key() + "` is not supported by "
-                    + "this version of the agent; remove it (see the README's list of what is not there yet)");
-        }
         if (!KEYS.contains(entry.key())) {
             throw new AgentConfigException(source + ":" + entry.line() + ": unknown key `" + entry.key()
-                    + "`; the keys are " + String.join(", ", List.of("endpoints", "roots", "instrument", "transient"))
-                    + " and [[autolock]] tables");
+                    + "`; the keys are " + String.join(", ", KEYS) + " and [[autolock]] tables");
         }
     }
 
@@ -141,6 +155,26 @@ public final class AgentConfig {
             globs.add(Glob.of(text, source + ":" + entry.line()));
         }
         return globs;
+    }
+
+    /** {@code on-load = ["demo.Board.afterLoad"]}: at most one method per class. */
+    private static Map<String, OnLoadEntry> onLoad(String source, Toml.Entry entry) {
+        Map<String, OnLoadEntry> byClass = new LinkedHashMap<>();
+        for (String name : strings(source, entry)) {
+            int dot = name.lastIndexOf('.');
+            if (dot <= 0 || dot == name.length() - 1 || !isJavaName(name)) {
+                throw new AgentConfigException(source + ":" + entry.line() + ": on-load \"" + name + "\" is not a "
+                        + "method's full name; write it as package.Class.method, like demo.Board.afterLoad");
+            }
+            OnLoadEntry onLoad = new OnLoadEntry(name.substring(0, dot), name.substring(dot + 1), entry.line());
+            OnLoadEntry other = byClass.putIfAbsent(onLoad.className(), onLoad);
+            if (other != null) {
+                throw new AgentConfigException(source + ":" + entry.line() + ": on-load names two methods of "
+                        + onLoad.className() + " (" + other.method() + " and " + onLoad.method() + "); a class has one "
+                        + "on-load method: keep one and call the other from it");
+            }
+        }
+        return byClass;
     }
 
     private static List<Autolock> autolocks(Toml.Document document) {
@@ -201,6 +235,17 @@ public final class AgentConfig {
         }
     }
 
+    /** Every on-load method's class is instrumented (only those objects are ever loaded from the heap). */
+    private void checkOnLoad(String source) {
+        for (OnLoadEntry entry : onLoad.values()) {
+            if (!isInstrumented(entry.className())) {
+                throw new AgentConfigException(source + ":" + entry.line() + ": on-load \"" + entry.fullName()
+                        + "\": its class " + entry.className() + " is not matched by `instrument`, so its objects are "
+                        + "never loaded from the heap; add it (or its package) to instrument");
+            }
+        }
+    }
+
     private static boolean isJavaName(String dotted) {
         for (String part : dotted.split("\\.", -1)) {
             if (part.isEmpty() || !Character.isJavaIdentifierStart(part.charAt(0))) {
@@ -215,6 +260,16 @@ public final class AgentConfig {
         return true;
     }
 
+    /** The config file's name, as errors and reports cite it. */
+    public String source() {
+        return source;
+    }
+
+    /** What annotations in the instrumented classes add; the transformer records into it. */
+    public AnnotatedEntries annotated() {
+        return annotated;
+    }
+
     /** "host:port,host:port": where the heap nodes answer. */
     public String endpoints() {
         return endpoints;
@@ -227,10 +282,8 @@ public final class AgentConfig {
 
     /** Whether instances of {@code dottedClassName} may be shared (its code is rewritten). */
     public boolean isInstrumented(String dottedClassName) {
-        for (String prefix : NEVER_INSTRUMENTED) {
-            if (dottedClassName.startsWith(prefix)) {
-                return false;
-            }
+        if (isNeverInstrumented(dottedClassName)) {
+            return false;
         }
         for (Glob glob : instrument) {
             if (glob.matches(dottedClassName)) {
@@ -240,14 +293,28 @@ public final class AgentConfig {
         return false;
     }
 
-    /** Whether static field {@code field} of {@code dottedClassName} is a root. */
-    public boolean isRoot(String dottedClassName, String field) {
-        return roots.contains(dottedClassName + "." + field);
+    /** Whether {@code dottedClassName} is a JDK or agent class, which no pattern can instrument. */
+    public boolean isNeverInstrumented(String dottedClassName) {
+        for (String prefix : NEVER_INSTRUMENTED) {
+            if (dottedClassName.startsWith(prefix)) {
+                return true;
+            }
+        }
+        return false;
     }
 
-    /** Whether the config keeps field {@code field} (declared by {@code dottedClassName}) local. */
+    /** Whether static field {@code field} of {@code dottedClassName} is a root (in the file, or by {@code @Root}). */
+    public boolean isRoot(String dottedClassName, String field) {
+        String name = dottedClassName + "." + field;
+        return roots.contains(name) || annotated.isRoot(name);
+    }
+
+    /** Whether the config (or {@code @Transient}) keeps field {@code field} (declared by {@code dottedClassName}) local. */
     public boolean isTransient(String dottedClassName, String field) {
         String name = dottedClassName + "." + field;
+        if (annotated.isTransient(name)) {
+            return true;
+        }
         for (Glob glob : transientFields) {
             if (glob.matches(name)) {
                 return true;
@@ -267,9 +334,30 @@ public final class AgentConfig {
         return LockLevel.WRITE;
     }
 
+    /**
+     * The name of the on-load method of class {@code dottedClassName} (not its superclasses'): the
+     * file's entry, else its {@code @OnLoad} method; null when it has neither.
+     */
+    public String onLoadMethod(String dottedClassName) {
+        OnLoadEntry entry = onLoad.get(dottedClassName);
+        return entry != null ? entry.method() : annotated.onLoadMethod(dottedClassName);
+    }
+
+    /** The file's on-load entries (what the agent checks against class files at start). */
+    public Collection<OnLoadEntry> onLoadEntries() {
+        return onLoad.values();
+    }
+
+    /** The file's on-load entry for class {@code dottedClassName}, or null. */
+    public OnLoadEntry onLoadEntry(String dottedClassName) {
+        return onLoad.get(dottedClassName);
+    }
+
     @Override
     public String toString() {
+        List<String> onLoadNames = new ArrayList<>();
+        onLoad.values().forEach(entry -> onLoadNames.add(entry.fullName()));
         return "endpoints " + endpoints + ", roots " + roots + ", instrument " + instrument + ", transient "
-                + transientFields + ", autolock " + autolocks;
+                + transientFields + ", on-load " + onLoadNames + ", autolock " + autolocks;
     }
 }

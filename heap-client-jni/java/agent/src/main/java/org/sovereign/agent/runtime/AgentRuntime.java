@@ -19,6 +19,8 @@ import org.sovereign.heap.HeapRejectedException;
  *   <li>When a thread takes a lock (or comes back from a wait), what it guards is refreshed from the
  *       heap: the owner's fields, and its collections and arrays if any changed ({@link ContainerSync});
  *       reads in between are plain Java reads.
+ *   <li>Objects loaded from the heap run their class's on-load method ({@link OnLoads}) before the
+ *       access that loaded them returns: a root read, a lock's or a wait's refresh.
  *   <li>A write to a shared object, or a change to a shared collection, needs the write lock that
  *       guards it (or that the thread shared it in the current transaction); it becomes heap changes
  *       that commit with the outermost release. Collections and arrays are compared with the heap
@@ -31,6 +33,7 @@ public final class AgentRuntime implements AutoCloseable {
     private volatile HeapClient client;
     private final ClassValue<ClassMeta> metas;
     private final ThreadLocal<ThreadTransaction> transactions = ThreadLocal.withInitial(ThreadTransaction::new);
+    final OnLoads onLoads = new OnLoads();
     final LockGroups groups = new LockGroups();
     final Graph graph;
     final ContainerSync sync;
@@ -48,7 +51,7 @@ public final class AgentRuntime implements AutoCloseable {
         this.metas = new ClassValue<>() {
             @Override
             protected ClassMeta computeValue(Class<?> type) {
-                return new ClassMeta(type, config);
+                return new ClassMeta(type, config, onLoads);
             }
         };
         this.graph = new Graph(this);
@@ -101,6 +104,7 @@ public final class AgentRuntime implements AutoCloseable {
         transaction.held(state.lockName, read, state.group);
         try {
             sync.refresh(state.group);
+            onLoads.run(graph);
         } catch (RuntimeException | Error e) {
             transaction.released(state.lockName);
             releaseAfterFailure(lock, transaction, e);
@@ -145,7 +149,7 @@ public final class AgentRuntime implements AutoCloseable {
     /**
      * Checks and records a write of {@code value} to field {@code fieldKey} ("owner.name") of shared
      * {@code object}; returns what the field must hold: {@code value}, or the shared copy of a plain
-     * collection.
+     * collection. Buffered in the thread's {@link WriteBuffer} until the commit ({@link FieldWrites}).
      */
     Object beforeWrite(Object object, SharedState state, Object value, String fieldKey) {
         return FieldWrites.record(this, object, state, value, fieldKey);
@@ -165,6 +169,14 @@ public final class AgentRuntime implements AutoCloseable {
         }
         transaction.committed();
         sync.refresh(state.group);
+        try {
+            onLoads.run(graph);
+        } catch (RuntimeException | Error e) {
+            if (outcome.interrupted()) {
+                Thread.currentThread().interrupt(); // the wait's interrupt is not lost
+            }
+            throw e;
+        }
         if (outcome.interrupted()) {
             throw new InterruptedException();
         }

@@ -15,9 +15,10 @@ import org.sovereign.heap.HeapException;
 
 /**
  * The shared layout of one instrumented class, found once by reflection: its shared fields (not
- * static, not {@code transient}, not in the config's {@code transient}), stored under their names,
- * and how to make an instance without running a constructor (objects loaded from the heap get
- * transient fields at their defaults). A class that cannot be shared carries the reason instead.
+ * static, not {@code transient}, not in the config's {@code transient} nor {@code @Transient}), stored
+ * under their names, its on-load method ({@link OnLoadMethod}), and how to make an instance without
+ * running a constructor (objects loaded from the heap get transient fields at their defaults, then
+ * their on-load method runs: {@link OnLoads}). A class that cannot be shared carries the reason instead.
  */
 final class ClassMeta {
     /** The heap entry naming an object's Java class (Java field names cannot start with $class by accident). */
@@ -27,14 +28,27 @@ final class ClassMeta {
     final List<FieldMeta> fields;
     /** Why instances cannot be shared (for {@link Portability}), or null. */
     final String problem;
+    /** What runs after an instance is loaded from the heap, or null. */
+    final OnLoadMethod onLoad;
+    /** Where {@link #allocate} queues instances for their on-load method; null in unit tests. */
+    private final OnLoads onLoads;
     /** Rewritten PUTFIELDs name a field as "owner.name"; the owner may be a subclass of the declaring class. */
     private final Map<String, Optional<FieldMeta>> byInstructionKey = new ConcurrentHashMap<>();
     private volatile Constructor<?> allocator;
 
+    /** The layout of {@code type}, allocating without queueing on-load methods (for tests). */
     ClassMeta(Class<?> type, AgentConfig config) {
+        this(type, config, null);
+    }
+
+    ClassMeta(Class<?> type, AgentConfig config, OnLoads onLoads) {
         this.type = type;
+        this.onLoads = onLoads;
         List<FieldMeta> found = new ArrayList<>();
-        this.problem = findFields(type, config, found);
+        String fieldsProblem = findFields(type, config, found);
+        OnLoadMethod.Found onLoadFound = fieldsProblem == null ? OnLoadMethod.find(type, config) : OnLoadMethod.Found.NONE;
+        this.problem = fieldsProblem != null ? fieldsProblem : onLoadFound.problem();
+        this.onLoad = onLoadFound.method();
         this.fields = List.copyOf(found);
     }
 
@@ -118,10 +132,17 @@ final class ClassMeta {
         return Optional.empty();
     }
 
-    /** A new instance with every field at its default; no constructor of the class runs. */
+    /**
+     * A new instance with every field at its default, to be filled from the heap; no constructor of
+     * the class runs. Queued for its on-load method, if the class has one.
+     */
     Object allocate() {
         try {
-            return allocator().newInstance();
+            Object instance = allocator().newInstance();
+            if (onLoad != null && onLoads != null) {
+                onLoads.loaded(instance);
+            }
+            return instance;
         } catch (InstantiationException | IllegalAccessException | InvocationTargetException e) {
             throw new HeapException("cannot create an instance of " + type.getName() + " to load a shared object into ("
                     + e + "); please report it", e);

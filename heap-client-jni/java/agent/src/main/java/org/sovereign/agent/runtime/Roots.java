@@ -14,7 +14,8 @@ import org.sovereign.heap.HeapTypeException;
  * shared value, and a set one makes the assignment take the existing graph instead (as in DSO).
  * Assigning null never unsets a root. A root may be an instrumented object or a supported java.util
  * collection (which then is its own lock's owner: {@code synchronized (ROOT)} guards it); the static
- * field gets the shared copy of a plain collection.
+ * field gets the shared copy of a plain collection. A loaded graph's on-load methods run before the
+ * read or assignment returns.
  */
 final class Roots {
     /** The holder entry referencing the root's object. */
@@ -42,6 +43,7 @@ final class Roots {
         }
         Object shared = runtime.graph.load(reference, Graph.loaderOf(owner), name);
         store(owner, field, shared);
+        runtime.onLoads.run(runtime.graph);
         return shared;
     }
 
@@ -70,6 +72,7 @@ final class Roots {
         }
         runtime.release(lock, transaction);
         check(owner, field, result);
+        runtime.onLoads.run(runtime.graph); // outside the root's lock: the methods may take locks of their own
         return result;
     }
 

@@ -26,30 +26,41 @@ import org.sovereign.agent.runtime.Shareable;
  *       the shared copy of a plain java.util collection; a primitive write drops it), then the plain
  *       PUTFIELD (an unshared object costs one null check); PUTFIELDs before the constructor's
  *       super() call stay plain (the object is not even initialized, let alone shared);
- *   <li>GETSTATIC / PUTSTATIC of a root: through the root hooks;
+ *   <li>GETSTATIC / PUTSTATIC of a root (config or {@code @Root}, see {@link RootFields}): through the root hooks;
  *   <li>{@code wait/notify/notifyAll}: a hook with the receiver as first argument;
  *   <li>a synchronized instance method: made a synchronized block over its body
  *       ({@link SynchronizedMethods}), so its lock follows the same order.
  * </ul>
+ * Its lock hooks take the read lock when an {@code [[autolock]]} entry makes the method read-level
+ * or it carries {@code @AutolockRead}.
  */
 final class MethodRewriter implements Opcodes {
+    /** Which static fields are roots, asked per GETSTATIC/PUTSTATIC of a reference type. */
+    interface RootFields {
+        /** Whether static field {@code field} of class {@code owner} (internal name) is a root. */
+        boolean isRoot(String owner, String field);
+    }
+
     private final AgentConfig config;
     private final String className;
     private final MethodNode method;
+    private final RootFields roots;
     /** Two local slots where a PUTFIELD's value waits while the state is checked; allocated on first use. */
     private int scratch = -1;
 
-    MethodRewriter(AgentConfig config, String className, MethodNode method) {
+    MethodRewriter(AgentConfig config, String className, MethodNode method, RootFields roots) {
         this.config = config;
         this.className = className;
         this.method = method;
+        this.roots = roots;
     }
 
     void rewrite() {
         if ((method.access & (ACC_ABSTRACT | ACC_NATIVE)) != 0) {
             return;
         }
-        boolean read = config.lockLevel(className.replace('/', '.'), method.name) == AgentConfig.LockLevel.READ;
+        boolean read = config.lockLevel(className.replace('/', '.'), method.name) == AgentConfig.LockLevel.READ
+                || ClassAnnotations.isAutolockRead(method);
         AbstractInsnNode superCall = method.name.equals("<init>") ? superConstructorCall(method) : null;
         boolean beforeSuper = superCall != null;
         for (AbstractInsnNode instruction : method.instructions.toArray()) {
@@ -174,8 +185,7 @@ final class MethodRewriter implements Opcodes {
 
     private void rootAccess(FieldInsnNode access) {
         Type type = Type.getType(access.desc);
-        if (!config.isRoot(access.owner.replace('/', '.'), access.name)
-                || (type.getSort() != Type.OBJECT && type.getSort() != Type.ARRAY)) {
+        if ((type.getSort() != Type.OBJECT && type.getSort() != Type.ARRAY) || !roots.isRoot(access.owner, access.name)) {
             return;
         }
         InsnList call = new InsnList();

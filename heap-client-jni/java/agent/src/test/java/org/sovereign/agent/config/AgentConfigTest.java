@@ -60,8 +60,8 @@ class AgentConfigTest {
         String base = "endpoints = \"x:1\"\n";
         String unknown = error(base + "instrument = [\"demo.**\"]\nrots = [\"demo.Counter.ROOT\"]\n", Map.of());
         assertTrue(unknown.startsWith("app.toml:3: unknown key `rots`; the keys are endpoints, roots"), unknown);
-        String later = error(base + "instrument = [\"demo.**\"]\non-load = \"init\"\n", Map.of());
-        assertTrue(later.startsWith("app.toml:3: `on-load` is not supported by this version"), later);
+        assertTrue(unknown.endsWith("the keys are endpoints, roots, instrument, transient, on-load and [[autolock]] tables"),
+                unknown);
         String noInstrument = error(base, Map.of());
         assertTrue(noInstrument.contains("`instrument` is missing or empty"), noInstrument);
         String rootOutside = error(base + "instrument = [\"demo.**\"]\nroots = [\"other.Main.STATE\"]\n", Map.of());
@@ -76,6 +76,39 @@ class AgentConfigTest {
         assertTrue(noMethods.startsWith("app.toml:3: [[autolock]] needs methods"), noMethods);
         String wrongType = error(base + "instrument = \"demo.**\"\n", Map.of());
         assertTrue(wrongType.startsWith("app.toml:2: `instrument` must be an array of strings"), wrongType);
+    }
+
+    @Test
+    void onLoadNamesOneMethodPerInstrumentedClass() {
+        AgentConfig config = AgentConfig.parse("app.toml", "endpoints = \"x:1\"\ninstrument = [\"demo.**\"]\n"
+                + "on-load = [\"demo.Board.afterLoad\", \"demo.model.Topic$Post.reindex\"]\n", Map.of());
+        assertEquals("afterLoad", config.onLoadMethod("demo.Board"));
+        assertEquals("reindex", config.onLoadMethod("demo.model.Topic$Post"));
+        assertEquals(null, config.onLoadMethod("demo.Other"), "none for other classes");
+        assertEquals(null, config.onLoadMethod("demo"), "not a prefix match");
+        assertEquals(List.of("demo.Board.afterLoad:3", "demo.model.Topic$Post.reindex:3"), config.onLoadEntries().stream()
+                .map(entry -> entry.fullName() + ":" + entry.line()).toList());
+        assertTrue(config.toString().contains("on-load [demo.Board.afterLoad, demo.model.Topic$Post.reindex]"),
+                config.toString());
+    }
+
+    @Test
+    void onLoadMistakesAreErrorsWithLineAndFix() {
+        String base = "endpoints = \"x:1\"\ninstrument = [\"demo.**\"]\n";
+        String notAName = error(base + "on-load = [\"afterLoad\"]\n", Map.of());
+        assertEquals("app.toml:3: on-load \"afterLoad\" is not a method's full name; write it as package.Class.method, "
+                + "like demo.Board.afterLoad", notAName);
+        String withParentheses = error(base + "on-load = [\"demo.Board.afterLoad()\"]\n", Map.of());
+        assertTrue(withParentheses.startsWith("app.toml:3: on-load \"demo.Board.afterLoad()\" is not a method's full name"),
+                withParentheses);
+        String outside = error(base + "on-load = [\"other.Board.afterLoad\"]\n", Map.of());
+        assertEquals("app.toml:3: on-load \"other.Board.afterLoad\": its class other.Board is not matched by `instrument`, "
+                + "so its objects are never loaded from the heap; add it (or its package) to instrument", outside);
+        String twice = error(base + "on-load = [\"demo.Board.a\",\n  \"demo.Board.b\"]\n", Map.of());
+        assertEquals("app.toml:3: on-load names two methods of demo.Board (a and b); a class has one on-load method: keep "
+                + "one and call the other from it", twice);
+        String notAnArray = error(base + "on-load = \"demo.Board.afterLoad\"\n", Map.of());
+        assertTrue(notAnArray.startsWith("app.toml:3: `on-load` must be an array of strings"), notAnArray);
     }
 
     @Test

@@ -57,14 +57,24 @@ final class AgentJvm implements AutoCloseable {
     /** As {@link #start(String, HeapNodes, Path, String, String...)}, with JVM options ({@code -Dname=value}) first. */
     static AgentJvm start(String name, HeapNodes cluster, Path config, List<String> options, String main, String... args)
             throws IOException {
+        return start(name, cluster, config, options, List.of(), main, args);
+    }
+
+    /**
+     * As {@link #start(String, HeapNodes, Path, List, String, String...)}, with {@code before} before
+     * the Sovereign agent's option and {@code after} after it (another -javaagent, say).
+     */
+    static AgentJvm start(String name, HeapNodes cluster, Path config, List<String> before, List<String> after,
+            String main, String... args) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Xmx128m");
-        command.addAll(options);
+        command.addAll(before);
         if (config != null) {
             Path agent = HeapNodes.requiredFile("sovereign.agent.jar", "build it first: mvn package in heap-client-jni/java");
             command.add("-javaagent:" + agent + "=config=" + config);
         }
+        command.addAll(after);
         command.add("-cp");
         command.add(HeapNodes.requiredFile("sovereign.test.classes", "run the tests with Maven").toString());
         command.add(main);

@@ -1,0 +1,6 @@
+package plain;
+
+/** A fixture for the annotation tests: a class outside `instrument` with no Sovereign annotation. */
+public class NotAnnotated {
+    static NotAnnotated CURRENT = new NotAnnotated();
+}
