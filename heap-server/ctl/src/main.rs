@@ -274,7 +274,7 @@ enum DevCommand {
         #[arg(long, default_value_t = 0)]
         load_clients: u32,
         /// Extra heap-server flags, space separated, e.g. "--election-timeout-min-ms 100".
-        #[arg(long, default_value = "")]
+        #[arg(long, default_value = "", allow_hyphen_values = true)]
         node_args: String,
     },
     /// Measure: uncontended lock+unlock latency, and holder death to next grant.
