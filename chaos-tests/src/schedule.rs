@@ -14,7 +14,7 @@ use crate::change::VOTERS_MAX;
 use crate::change::VOTERS_MIN;
 
 /// The longest election timeout heap-server uses by default (`--election-timeout-max-ms`).
-pub const ELECTION_TIMEOUT_MAX_MS: u64 = 600;
+pub const ELECTION_TIMEOUT_MAX_MS: u64 = 200;
 
 /// Quiet time between the end of one fault and the start of the next.
 pub const FAULT_GAP_MS_MIN: u64 = 300;
