@@ -2,8 +2,8 @@
 //! in that thread's heap until the thread allocates again, so a node that freed a million objects
 //! and then went quiet kept ~35 MiB more than it had before them (leader RSS 1.46x its size
 //! before, where issue 11 asks for at most 1.2x). Purging at every free
-//! (`MIMALLOC_PURGE_DELAY=0`) returns it to the byte but cost up to a fifth of get throughput in
-//! an A/B run. Instead, once a node has freed `FREED_OBJECTS_MIN` objects since the last release,
+//! (`MIMALLOC_PURGE_DELAY=0`) returns it to the byte but cost 22% and 42% of get throughput in
+//! two of three A/B pairs (docs/benchmarks.md). Instead, once a node has freed `FREED_OBJECTS_MIN` objects since the last release,
 //! each runtime worker collects its own mimalloc heap the next time it goes idle (tokio's
 //! `on_thread_park`), which is when the cost cannot delay a request.
 
