@@ -23,35 +23,11 @@ heapctl="$root/target/release/heapctl"
 [ -x "$heapctl" ] || { echo "missing heapctl: cargo build -p heapctl" >&2; exit 1; }
 
 work=$(mktemp -d)
-cluster_pid=""
-cleanup() {
-  if [ -n "$cluster_pid" ]; then
-    kill -INT "$cluster_pid" 2>/dev/null || true
-    wait "$cluster_pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
 # Always a fresh cluster: the roots are assigned once per cluster, and the load benchmark needs a
 # graph no benchmark JVM has cached.
-export SOVEREIGN_ENDPOINTS=127.0.0.1:7321,127.0.0.1:7322,127.0.0.1:7323
-unset SOVEREIGN_PLAINTEXT SOVEREIGN_TOKEN
-echo "starting a throwaway cluster at $SOVEREIGN_ENDPOINTS (data in $work/cluster)"
-"$heapctl" dev up --endpoints "$SOVEREIGN_ENDPOINTS" --base-port 7321 --data-dir "$work/cluster" \
-  >"$work/dev-up.log" 2>&1 &
-cluster_pid=$!
-# dev up writes the CA and the admin token there (the status loop waits for it).
-export SOVEREIGN_SECURITY_DIR="$work/cluster/security"
-ready=""
-for _ in $(seq 1 150); do
-  if "$heapctl" --endpoints "$SOVEREIGN_ENDPOINTS" --timeout-ms 1000 status 2>/dev/null | grep -q "leader: node"; then
-    ready=yes
-    break
-  fi
-  sleep 0.2
-done
-[ -n "$ready" ] || { echo "the throwaway cluster did not start; see $work/dev-up.log" >&2; cat "$work/dev-up.log" >&2; exit 1; }
+# shellcheck source=../samples/throwaway-cluster.sh
+. "$root/heap-client-jni/java/samples/throwaway-cluster.sh"
+throwaway_cluster "$heapctl" 7321 "$work"
 
 config="$work/bench.toml"
 cat >"$config" <<'TOML'

@@ -23,33 +23,12 @@ heapctl="$root/target/release/heapctl"
 [ -x "$heapctl" ] || { echo "missing heapctl: cargo build -p heapctl" >&2; exit 1; }
 
 work=$(mktemp -d)
-cluster_pid=""
-cleanup() {
-  if [ -n "$cluster_pid" ]; then
-    kill -INT "$cluster_pid" 2>/dev/null || true
-    wait "$cluster_pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
+# shellcheck source=throwaway-cluster.sh
+. "$samples/throwaway-cluster.sh"
 if [ -z "${SOVEREIGN_ENDPOINTS:-}" ]; then
-  export SOVEREIGN_ENDPOINTS=127.0.0.1:7301,127.0.0.1:7302,127.0.0.1:7303
-  echo "starting a throwaway cluster at $SOVEREIGN_ENDPOINTS (data in $work/cluster)"
-  "$heapctl" dev up --endpoints "$SOVEREIGN_ENDPOINTS" --base-port 7301 --data-dir "$work/cluster" \
-    >"$work/dev-up.log" 2>&1 &
-  cluster_pid=$!
-  # dev up writes the CA and the admin token there (on its first run, so the status loop waits for it).
-  export SOVEREIGN_SECURITY_DIR="$work/cluster/security"
-  ready=""
-  for _ in $(seq 1 150); do
-    if "$heapctl" --endpoints "$SOVEREIGN_ENDPOINTS" --timeout-ms 1000 status 2>/dev/null | grep -q "leader: node"; then
-      ready=yes
-      break
-    fi
-    sleep 0.2
-  done
-  [ -n "$ready" ] || { echo "the throwaway cluster did not start; see $work/dev-up.log" >&2; cat "$work/dev-up.log" >&2; exit 1; }
+  throwaway_cluster "$heapctl" 7301 "$work"
+else
+  trap 'rm -rf "$work"' EXIT
 fi
 
 echo "compiling samples/board into $work/classes"
