@@ -13,7 +13,7 @@ const GC_RUN_WAIT_MS: u64 = 75_000;
 
 /// Prints the status as `name value` lines, or one JSON document.
 fn print(status: &pb::GcStatusResponse, as_json: bool) {
-    let rows: [(&str, u64); 22] = [
+    let rows: [(&str, u64); 23] = [
         ("leader_id", status.leader_id),
         ("applied_index", status.applied_index),
         ("objects", status.objects),
@@ -35,6 +35,7 @@ fn print(status: &pb::GcStatusResponse, as_json: bool) {
         ("freed_total", status.freed_total),
         ("collect_steps", status.collect_steps),
         ("longest_step_us", status.longest_step_us),
+        ("longest_step_cpu_us", status.longest_step_cpu_us),
         ("last_step_us", status.last_step_us),
     ];
     if as_json {

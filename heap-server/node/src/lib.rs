@@ -39,6 +39,7 @@ pub mod router;
 pub mod shutdown_snapshot;
 pub mod snapshot_after_gc;
 pub mod snapshot_policy;
+pub mod thread_cpu;
 pub mod tls;
 pub mod watch;
 pub mod watchdog;

@@ -14,6 +14,7 @@ use raft_store::Machine;
 use tokio::sync::broadcast;
 
 use crate::gc::stats::GcStats;
+use crate::thread_cpu::thread_cpu_time;
 
 /// Feed events buffered per subscriber; a subscriber that falls further behind gets a reset.
 pub const CHANGE_FEED_CAPACITY: usize = 4096;
@@ -49,13 +50,14 @@ impl Machine for HeapMachine {
         // buffer with ids nobody caches: 8 KB per 1,000-object transaction, 4,096 events deep).
         let first_new_id = self.heap.next_id();
         let started = Instant::now();
+        let started_cpu = thread_cpu_time();
         let reply = self.heap.apply(log_index, command, &mut changes.writes);
         if is_collected_reply(&reply) {
             let freed = match heap_machine::decode_reply(&reply) {
                 Ok(heap_machine::Reply::Collected { freed, .. }) => freed,
                 _ => 0,
             };
-            self.gc_stats.record_step(started.elapsed(), freed);
+            self.gc_stats.record_step(started.elapsed(), thread_cpu_time().saturating_sub(started_cpu), freed);
         }
         let ids: Vec<u64> = changes.writes[written_before..]
             .iter()

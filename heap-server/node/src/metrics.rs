@@ -206,6 +206,12 @@ fn render_gc(node: &NodeContext, out: &mut String) {
         "The longest apply of one Collect entry on this node.",
         figures.longest_step_us as f64 / 1e6,
     );
+    gauge(
+        out,
+        "sovereign_gc_longest_step_cpu_seconds",
+        "The most thread CPU time one Collect entry's apply took on this node.",
+        figures.longest_step_cpu_us as f64 / 1e6,
+    );
     counter(out, "sovereign_gc_cycles_total", "Collection cycles this node ran as leader.", figures.cycles);
     gauge(
         out,

@@ -145,6 +145,7 @@ async fn abandon_all(
         collect_steps: now.collect_steps.saturating_sub(at_start.collect_steps),
         freed: now.freed_total.saturating_sub(at_start.freed_total),
         longest_step_us: now.longest_step_us,
+        longest_step_cpu_us: now.longest_step_cpu_us,
         rss_after_over_before: ratio(after.rss_bytes as f64, before.rss_bytes as f64),
         before,
         live,

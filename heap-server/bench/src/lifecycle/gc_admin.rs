@@ -43,6 +43,7 @@ pub struct GcFigures {
     pub collect_steps: u64,
     pub longest_step_us: u64,
     pub last_step_us: u64,
+    pub longest_step_cpu_us: u64,
 }
 
 impl From<pb::GcStatusResponse> for GcFigures {
@@ -66,6 +67,7 @@ impl From<pb::GcStatusResponse> for GcFigures {
             collect_steps: status.collect_steps,
             longest_step_us: status.longest_step_us,
             last_step_us: status.last_step_us,
+            longest_step_cpu_us: status.longest_step_cpu_us,
         }
     }
 }

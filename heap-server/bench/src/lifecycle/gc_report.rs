@@ -47,6 +47,8 @@ pub struct Abandonment {
     /// The longest Collect apply on the leader since it started (the abandonment's: nothing was
     /// collected before it).
     pub longest_step_us: u64,
+    /// The same apply's thread CPU time: the state machine's own cost, without waiting for a core.
+    pub longest_step_cpu_us: u64,
     pub before: LeaderFootprint,
     /// With the N objects live, after settling.
     pub live: LeaderFootprint,
@@ -202,8 +204,9 @@ fn abandonment_lines(text: &mut String, report: &GcReport) {
     };
     let _ = writeln!(
         text,
-        "{outcome}; {} collection cycles meanwhile; {} Collect entries freed {}; longest Collect apply {} us",
-        a.cycles_during, a.collect_steps, a.freed, a.longest_step_us
+        "{outcome}; {} collection cycles meanwhile; {} Collect entries freed {}; longest Collect apply {} us \
+         (most thread CPU time of one apply {} us)",
+        a.cycles_during, a.collect_steps, a.freed, a.longest_step_us, a.longest_step_cpu_us
     );
     let _ = writeln!(
         text,
@@ -270,9 +273,9 @@ pub fn gc_summary(report: &GcReport) -> String {
     let c = &report.cycle;
     let _ = writeln!(
         text,
-        "cycle over {} live objects and {} garbage cycles: {} ms (mark {} ms), {} unreachable found, {} freed, longest Collect apply {} us over {} entries",
+        "cycle over {} live objects and {} garbage cycles: {} ms (mark {} ms), {} unreachable found, {} freed, longest Collect apply {} us (CPU {} us) over {} entries",
         c.after.live_objects, c.garbage_cycles, c.after.last_cycle_ms, c.after.last_mark_ms, c.after.last_cycle_garbage,
-        c.after.last_cycle_freed, c.after.longest_step_us, c.after.collect_steps
+        c.after.last_cycle_freed, c.after.longest_step_us, c.after.longest_step_cpu_us, c.after.collect_steps
     );
     for point in &report.throughput {
         throughput_lines(&mut text, report, point);

@@ -33,6 +33,7 @@ pub fn gc_status(node: &NodeContext) -> Result<pb::GcStatusResponse, Status> {
         freed_total: figures.freed_total,
         collect_steps: figures.collect_steps,
         longest_step_us: figures.longest_step_us,
+        longest_step_cpu_us: figures.longest_step_cpu_us,
         last_step_us: figures.last_step_us,
         dying: summary.dying,
         decrements_pending: summary.decrements_pending,
