@@ -31,6 +31,7 @@ pub mod node;
 pub mod node_metrics;
 pub mod node_stream;
 pub mod open_files;
+pub mod periodic;
 pub mod proposer;
 pub mod raft_service;
 pub mod replication;

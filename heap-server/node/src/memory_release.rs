@@ -11,9 +11,9 @@ use std::cell::Cell;
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::context::NodeContext;
+use crate::periodic::wait_or_stop;
 
 /// How often a node compares what it freed with what it last released.
 pub const CHECK_INTERVAL_MS: u64 = 2_000;
@@ -50,14 +50,7 @@ fn collect_this_thread() {
 /// Runs until `stop` turns true, asking the workers to release memory after large frees.
 pub async fn run(context: Arc<NodeContext>, mut stop: tokio::sync::watch::Receiver<bool>) {
     let mut released_at_freed = context.gc_stats.figures().freed_total;
-    loop {
-        tokio::select! {
-            () = tokio::time::sleep(Duration::from_millis(CHECK_INTERVAL_MS)) => {}
-            _ = stop.changed() => return,
-        }
-        if *stop.borrow() {
-            return;
-        }
+    while wait_or_stop(&mut stop, CHECK_INTERVAL_MS).await {
         let freed = context.gc_stats.figures().freed_total;
         if freed.saturating_sub(released_at_freed) < FREED_OBJECTS_MIN {
             continue;

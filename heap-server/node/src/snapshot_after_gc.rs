@@ -6,11 +6,11 @@
 //! twice what it needs. Node-local: every node decides from what it applied itself.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use openraft::async_runtime::WatchReceiver;
 
 use crate::context::NodeContext;
+use crate::periodic::wait_or_stop;
 
 /// How often a node compares what it freed with what is live.
 pub const CHECK_INTERVAL_MS: u64 = 2_000;
@@ -41,14 +41,7 @@ pub async fn run(context: Arc<NodeContext>, mut stop: tokio::sync::watch::Receiv
     // holds none of what was freed after this count (counting from here may snapshot once more
     // than needed, never once less).
     let mut freed_at_previous_check = baseline.freed_total;
-    loop {
-        tokio::select! {
-            () = tokio::time::sleep(Duration::from_millis(CHECK_INTERVAL_MS)) => {}
-            _ = stop.changed() => return,
-        }
-        if *stop.borrow() {
-            return;
-        }
+    while wait_or_stop(&mut stop, CHECK_INTERVAL_MS).await {
         let (index, freed) = (snapshot_index(&context), freed_total(&context));
         if index != baseline.snapshot_index {
             baseline = Baseline { snapshot_index: index, freed_total: freed_at_previous_check };

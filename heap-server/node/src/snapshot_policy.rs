@@ -8,11 +8,11 @@
 //! replaces: Raft runs with `SnapshotPolicy::Never` and this task triggers the snapshots).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use openraft::async_runtime::WatchReceiver;
 
 use crate::context::NodeContext;
+use crate::periodic::wait_or_stop;
 
 /// How often a node checks whether a snapshot is due. Short next to how long a large snapshot
 /// takes to write, long next to the check's cost (two atomic reads and a mutex-guarded sum).
@@ -59,14 +59,7 @@ pub async fn run(context: Arc<NodeContext>, snapshot_logs: u64, mut stop: tokio:
         appended_bytes: stats.appended_bytes,
         carried_bytes: stats.segment_bytes,
     };
-    loop {
-        tokio::select! {
-            () = tokio::time::sleep(Duration::from_millis(CHECK_INTERVAL_MS)) => {}
-            _ = stop.changed() => return,
-        }
-        if *stop.borrow() {
-            return;
-        }
+    while wait_or_stop(&mut stop, CHECK_INTERVAL_MS).await {
         let appended_bytes = context.log.stats().appended_bytes;
         let index = snapshot_index(&context);
         if index != baseline.snapshot_index {
