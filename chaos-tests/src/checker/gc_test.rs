@@ -292,9 +292,16 @@ fn every_live_object_made_missing_in_a_clean_history_is_reported() {
 #[test]
 fn gc_histories_reach_the_checker_and_round_trip_through_json_lines() {
     let history = History::new();
+    // Timestamps are in microseconds: the next operation must start after this one completed,
+    // or the checker rightly takes the two as concurrent and can prove nothing (this test failed
+    // once in CI when six operations fell into one microsecond).
     let record = |op: Op, result: Op| {
         let pending = history.invoke(1, "gc:w0", op);
         history.ok(pending, result);
+        let completed_us = history.now_us();
+        while history.now_us() <= completed_us {
+            std::hint::spin_loop();
+        }
     };
     let built = build("r1", IDS, 3, CHAIN);
     let Op::GcBuild { root, linked, unlinked, edges, .. } = built.clone() else { unreachable!() };
