@@ -23,7 +23,7 @@ use crate::report::plots::latency_chart;
 use crate::report::plots::throughput_chart;
 use crate::report::record::results_json;
 use crate::report::record::Record;
-use crate::run::run;
+use crate::run::run_with_servers;
 use crate::sovereign::cluster::server_binary;
 use crate::sovereign::cluster::SovereignCluster;
 use crate::system::check_clients;
@@ -171,7 +171,7 @@ async fn run_point(
 ) -> Result<(), BenchError> {
     cluster.check_running()?;
     let point = spec.point(system, cluster, workload, clients)?;
-    let summary = run(&point).await?;
+    let summary = run_with_servers(&point, &cluster.server_processes()).await?;
     println!("{}", summary.line());
     records.push(Record::from(&summary));
     Ok(())

@@ -3,7 +3,7 @@
 //! `etcd`); `compare` measures the machine (`machine`), starts both systems' clusters, measures them
 //! in turn point by point and writes the results as JSON, markdown and SVG (`report`). `system`
 //! holds what the commands and the systems' sides share (`RunSpec`, `StartedCluster`), so the
-//! sides never import the commands. `memory` and `gc` are the object lifecycle scenarios
+//! sides never import the commands; `server_cpu` reads the servers' CPU time per request. `memory` and `gc` are the object lifecycle scenarios
 //! (`lifecycle`): RSS and disk per live object, and the collector's speed and cost.
 
 mod channels;
@@ -19,6 +19,7 @@ mod machine;
 mod recorder;
 mod report;
 mod run;
+mod server_cpu;
 mod sovereign;
 mod summary;
 mod system;

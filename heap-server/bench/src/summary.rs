@@ -1,12 +1,14 @@
-//! `Summary`: the outcome of one measurement (throughput, latency percentiles, errors) and how its
-//! clients reached the system (`security`), its one-line rendering and its JSON form for
-//! `run --json`.
+//! `Summary`: the outcome of one measurement (throughput, latency percentiles, errors, the
+//! servers' CPU time per operation) and how its clients reached the system (`security`), its
+//! one-line rendering and its JSON form for `run --json`.
 
 use std::time::Duration;
 
 use serde::Serialize;
 
 use crate::recorder::Recorder;
+use crate::server_cpu::cpu_us_per_op;
+use crate::server_cpu::ServerCpu;
 use crate::system::SecurityMode;
 use crate::system::System;
 use crate::workload::Workload;
@@ -32,7 +34,17 @@ pub struct Summary {
     pub p99_ms: f64,
     pub p999_ms: f64,
     pub max_ms: f64,
+    /// User + system CPU seconds of every server process together in the measured period;
+    /// `None` when not measured (`cpu_unavailable` says why).
+    pub server_cpu_s: Option<f64>,
+    /// `server_cpu_s` over `ops`, in microseconds: "CPU us/op".
+    pub cpu_us_per_op: Option<f64>,
+    /// Why `cpu_us_per_op` is `None`; `None` when it was measured.
+    pub cpu_unavailable: Option<String>,
 }
+
+/// The reason a summary gives before `with_server_cpu` says otherwise.
+const CPU_NOT_MEASURED: &str = "the servers' CPU time was not measured";
 
 impl Summary {
     pub fn new(
@@ -63,14 +75,44 @@ impl Summary {
             p99_ms: recorder.quantile_ms(0.99),
             p999_ms: recorder.quantile_ms(0.999),
             max_ms: recorder.max_ms(),
+            server_cpu_s: None,
+            cpu_us_per_op: None,
+            cpu_unavailable: Some(CPU_NOT_MEASURED.to_string()),
+        }
+    }
+
+    /// The servers' CPU time over the measured period, and per successful request in it.
+    pub fn with_server_cpu(mut self, cpu: ServerCpu) -> Self {
+        match cpu {
+            ServerCpu::Measured { cpu_s } => {
+                self.server_cpu_s = Some(cpu_s);
+                self.cpu_us_per_op = cpu_us_per_op(cpu_s, self.ops);
+                self.cpu_unavailable =
+                    self.cpu_us_per_op.is_none().then(|| "no request succeeded in the measured period".to_string());
+            }
+            ServerCpu::Unavailable(reason) => {
+                self.server_cpu_s = None;
+                self.cpu_us_per_op = None;
+                self.cpu_unavailable = Some(reason);
+            }
+        }
+        self
+    }
+
+    /// "CPU 512.3 us/op", or "CPU n/a (why)".
+    fn cpu_text(&self) -> String {
+        match (self.cpu_us_per_op, &self.cpu_unavailable) {
+            (Some(us), _) => format!("CPU {us:.1} us/op"),
+            (None, Some(reason)) => format!("CPU n/a ({reason})"),
+            (None, None) => "CPU n/a".to_string(),
         }
     }
 
     /// One line for people: system, workload, clients, security mode, throughput, latencies,
-    /// errors.
+    /// the servers' CPU per request, errors.
     pub fn line(&self) -> String {
         format!(
-            "{} {} clients={} connections={} security={}: {:.0} ops/s, p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms, errors {} ({} ops in {:.2} s)",
+            "{} {} clients={} connections={} security={}: {:.0} ops/s, p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms, {}, errors {} ({} ops in {:.2} s)",
             self.system,
             self.workload,
             self.clients,
@@ -80,6 +122,7 @@ impl Summary {
             self.p50_ms,
             self.p99_ms,
             self.max_ms,
+            self.cpu_text(),
             self.errors,
             self.ops,
             self.elapsed_s
@@ -123,6 +166,33 @@ mod tests {
         {
             assert!(line.contains(part), "{line:?} lacks {part:?}");
         }
+    }
+
+    #[test]
+    fn cpu_per_op_is_the_servers_cpu_over_the_successful_requests() {
+        // 200 successes and 3 errors; 0.05 s of CPU: 250 us per successful request.
+        let latencies: Vec<u64> = (1..=200).collect();
+        let measured =
+            summary_of(&latencies, 3, Duration::from_secs(2)).with_server_cpu(ServerCpu::Measured { cpu_s: 0.05 });
+        let per_op = measured.cpu_us_per_op.expect("measured");
+        assert!((per_op - 250.0).abs() < 1e-9, "{per_op}");
+        assert_eq!(measured.cpu_unavailable, None);
+        assert!(measured.line().contains("CPU 250.0 us/op"), "{}", measured.line());
+        let idle = summary_of(&[], 3, Duration::from_secs(2)).with_server_cpu(ServerCpu::Measured { cpu_s: 0.05 });
+        assert_eq!((idle.server_cpu_s, idle.cpu_us_per_op), (Some(0.05), None));
+        assert!(idle.line().contains("CPU n/a (no request succeeded"), "{}", idle.line());
+    }
+
+    #[test]
+    fn unavailable_cpu_says_why_and_never_a_number() {
+        let fresh = summary_of(&[1], 0, Duration::from_secs(1));
+        assert_eq!(fresh.cpu_unavailable.as_deref(), Some(CPU_NOT_MEASURED), "not measured until said otherwise");
+        let attached = fresh.with_server_cpu(ServerCpu::Unavailable("attached to running nodes".into()));
+        assert_eq!((attached.server_cpu_s, attached.cpu_us_per_op), (None, None));
+        assert!(attached.line().contains("CPU n/a (attached to running nodes)"), "{}", attached.line());
+        let json = serde_json::to_value(&attached).expect("serializes");
+        assert!(json["cpu_us_per_op"].is_null());
+        assert_eq!(json["cpu_unavailable"], "attached to running nodes");
     }
 
     #[test]

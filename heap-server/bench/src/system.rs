@@ -23,6 +23,7 @@ use crate::limits::ENDPOINTS_MAX;
 use crate::limits::OPS_MAX;
 use crate::limits::STOP_GRACE_MS;
 use crate::limits::WARMUP_S_MAX;
+use crate::server_cpu::ServerProcesses;
 use crate::workload::Workload;
 
 /// The system a measurement runs against.
@@ -218,6 +219,8 @@ pub trait StartedCluster {
     fn client_security(&self) -> ClientSecurity;
     /// Fails, naming the process and how it ended, if any of the cluster's processes exited.
     fn check_running(&mut self) -> Result<(), BenchError>;
+    /// Every node's process, whose CPU time a measurement reads.
+    fn server_processes(&self) -> ServerProcesses;
 }
 
 /// Distinguishes the root and lock names of one measurement from every other's.

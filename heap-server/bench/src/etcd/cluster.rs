@@ -22,12 +22,15 @@ use crate::etcd::discover::leader_once;
 use crate::limits::CLUSTER_START_TIMEOUT_MS;
 use crate::limits::LOG_TAIL_LINES;
 use crate::limits::POLL_INTERVAL_MS;
+use crate::server_cpu::ServerProcesses;
 use crate::system::StartedCluster;
 
 const MEMBERS: usize = 3;
 
 pub struct EtcdCluster {
     members: Vec<ChildGuard>,
+    /// The members' process ids, in `members`' order (their CPU time is read from /proc).
+    pids: Vec<u32>,
     logs: Vec<PathBuf>,
     endpoints: Vec<String>,
     dir: PathBuf,
@@ -71,6 +74,7 @@ impl EtcdCluster {
             .join(",");
         let mut cluster = Self {
             members: Vec::with_capacity(MEMBERS),
+            pids: Vec::with_capacity(MEMBERS),
             logs: Vec::with_capacity(MEMBERS),
             endpoints: client_ports.iter().map(|port| format!("127.0.0.1:{port}")).collect(),
             dir: dir.to_path_buf(),
@@ -93,6 +97,7 @@ impl EtcdCluster {
                 .stderr(log_err)
                 .spawn()
                 .map_err(|e| start_error(format!("cannot run {}: {e}", binary.display())))?;
+            cluster.pids.push(child.id());
             cluster.members.push(ChildGuard::new(child));
             cluster.logs.push(log_path);
         }
@@ -162,6 +167,10 @@ impl StartedCluster for EtcdCluster {
             return Ok(());
         }
         Err(BenchError::Died { system: "etcd".into(), message })
+    }
+
+    fn server_processes(&self) -> ServerProcesses {
+        ServerProcesses::Started(self.pids.clone())
     }
 }
 

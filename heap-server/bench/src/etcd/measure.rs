@@ -1,5 +1,6 @@
 //! One etcd measurement end to end: find the leader, write every key once (so gets find them),
-//! build the clients, run the closed loop, summarize. etcd is always reached without TLS or
+//! build the clients, run the closed loop (reading the members' CPU time over its measured
+//! period), summarize. etcd is always reached without TLS or
 //! authentication (`etcd_security`): the fair floor Sovereign is compared against.
 
 use std::sync::Arc;
@@ -20,13 +21,15 @@ use crate::etcd::kv_ops::KvRequests;
 use crate::leader::Leader;
 use crate::limits::OBJECTS_K;
 use crate::limits::SETUP_CONCURRENCY;
+use crate::server_cpu::during_measured_period;
+use crate::server_cpu::ServerProcesses;
 use crate::summary::Summary;
 use crate::system::seed;
 use crate::system::RunSpec;
 use crate::system::System;
 use crate::workload::Workload;
 
-pub async fn measure(spec: &RunSpec) -> Result<Summary, BenchError> {
+pub async fn measure(spec: &RunSpec, servers: &ServerProcesses) -> Result<Summary, BenchError> {
     if !System::Etcd.supports(spec.workload) {
         return Err(BenchError::Unsupported(spec.workload.to_string(), System::Etcd.to_string()));
     }
@@ -41,9 +44,11 @@ pub async fn measure(spec: &RunSpec) -> Result<Summary, BenchError> {
     let clients = (0..spec.clients)
         .map(|i| EtcdKvClient::new(i, Arc::clone(&leader), Arc::clone(&requests), seed.wrapping_add(i as u64)))
         .collect();
-    let measured = run_closed_loop::<EtcdKvClient>(clients, &spec.plan()).await?;
+    let plan = spec.plan();
+    let (measured, cpu) = during_measured_period(servers, &plan, run_closed_loop::<EtcdKvClient>(clients, &plan)).await;
+    let measured = measured?;
     let mode = spec.security_mode();
-    Ok(Summary::new(
+    let summary = Summary::new(
         spec.system,
         spec.workload,
         spec.clients,
@@ -51,7 +56,8 @@ pub async fn measure(spec: &RunSpec) -> Result<Summary, BenchError> {
         mode,
         &measured.recorder,
         measured.elapsed,
-    ))
+    );
+    Ok(summary.with_server_cpu(cpu))
 }
 
 /// Writes all `OBJECTS_K` keys, `SETUP_CONCURRENCY` at a time.

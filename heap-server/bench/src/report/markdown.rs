@@ -1,6 +1,7 @@
 //! `results.md`: the machine's figures, how the points were measured (security modes included),
-//! and one table row per workload and client count with Sovereign and etcd side by side and their
-//! throughput ratio.
+//! and one table row per workload and client count with Sovereign and etcd side by side, their
+//! throughput ratio and the ratio of their servers' CPU time per request, and why any CPU figure
+//! is missing.
 
 use std::fmt::Write;
 
@@ -39,31 +40,51 @@ pub fn security_text(sovereign: SecurityMode) -> String {
 }
 
 const MISSING: &str = "—";
+/// A CPU cell of a point measured without its servers' CPU time (the notes say why).
+const NOT_AVAILABLE: &str = "n/a";
 
 fn find(records: &[Record], system: System, workload: Workload, clients: usize) -> Option<&Record> {
     records.iter().find(|r| r.system == system.as_str() && r.workload == workload.as_str() && r.clients == clients)
 }
 
-/// Four cells: ops/s, p50, p99, errors (dashes when there is no record).
+/// Five cells: ops/s, p50, p99, CPU us/op, errors (dashes when there is no record).
 fn cells(record: Option<&Record>) -> String {
     match record {
-        Some(r) => format!("{:.0} | {:.2} | {:.2} | {}", r.throughput_ops_s, r.p50_ms, r.p99_ms, r.errors),
-        None => [MISSING; 4].join(" | "),
+        Some(r) => {
+            let cpu = r.cpu_us_per_op.map_or(NOT_AVAILABLE.to_string(), |us| format!("{us:.1}"));
+            format!("{:.0} | {:.2} | {:.2} | {cpu} | {}", r.throughput_ops_s, r.p50_ms, r.p99_ms, r.errors)
+        }
+        None => [MISSING; 5].join(" | "),
     }
 }
 
-fn ratio(sovereign: Option<&Record>, etcd: Option<&Record>) -> String {
-    match (sovereign, etcd) {
-        (Some(s), Some(e)) if e.throughput_ops_s > 0.0 => format!("{:.2}x", s.throughput_ops_s / e.throughput_ops_s),
-        _ => MISSING.to_string(),
+/// Sovereign's figure over etcd's as "2.50x": a dash without both records, `n/a` without both
+/// figures, a dash over a zero.
+fn ratio(sovereign: Option<&Record>, etcd: Option<&Record>, figure: impl Fn(&Record) -> Option<f64>) -> String {
+    let (Some(s), Some(e)) = (sovereign, etcd) else { return MISSING.to_string() };
+    match (figure(s), figure(e)) {
+        (Some(s), Some(e)) if e > 0.0 => format!("{:.2}x", s / e),
+        (Some(_), Some(_)) => MISSING.to_string(),
+        _ => NOT_AVAILABLE.to_string(),
     }
 }
 
-/// Just the table: rows by workload (in `Workload` order) and clients (ascending).
+/// One line per point without a CPU figure, saying why (empty when every point has one).
+fn cpu_notes(records: &[Record]) -> String {
+    let mut notes = String::new();
+    for r in records.iter().filter(|r| r.cpu_us_per_op.is_none()) {
+        let reason = r.cpu_unavailable.as_deref().unwrap_or("not recorded");
+        let _ = writeln!(notes, "- CPU us/op n/a for {} {} at {} clients: {reason}.", r.system, r.workload, r.clients);
+    }
+    notes
+}
+
+/// Just the table: rows by workload (in `Workload` order) and clients (ascending), then why any
+/// CPU figure is missing.
 pub fn table(records: &[Record]) -> String {
     let mut table = String::from(
-        "| workload | clients | Sovereign ops/s | p50 ms | p99 ms | errors | etcd ops/s | p50 ms | p99 ms | errors | Sovereign/etcd ops/s |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| workload | clients | Sovereign ops/s | p50 ms | p99 ms | CPU us/op | errors | etcd ops/s | p50 ms | p99 ms | CPU us/op | errors | Sovereign/etcd ops/s | Sovereign/etcd CPU/op |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for workload in Workload::ALL {
         let mut clients: Vec<usize> =
@@ -76,12 +97,18 @@ pub fn table(records: &[Record]) -> String {
             // Writing to a String cannot fail.
             let _ = writeln!(
                 table,
-                "| {workload} | {count} | {} | {} | {} |",
+                "| {workload} | {count} | {} | {} | {} | {} |",
                 cells(sovereign),
                 cells(etcd),
-                ratio(sovereign, etcd)
+                ratio(sovereign, etcd, |r| Some(r.throughput_ops_s)),
+                ratio(sovereign, etcd, |r| r.cpu_us_per_op)
             );
         }
+    }
+    let notes = cpu_notes(records);
+    if !notes.is_empty() {
+        table.push('\n');
+        table.push_str(&notes);
     }
     table
 }
@@ -102,7 +129,11 @@ pub fn markdown(machine: &MachineFigures, method: &Method, records: &[Record]) -
          leader. put: a durable write of a 256-byte value to one of 1000 keys/objects; get: a \
          linearizable read of one; lock-update (Sovereign only): lock, read, write at release, \
          one lock per client; graph-read (Sovereign only): a linearizable read of a 100-object \
-         subgraph. Latencies of successful requests; errors are failed or rejected requests.\n",
+         subgraph. Latencies of successful requests; errors are failed or rejected requests. \
+         CPU us/op: the user + system CPU time of the measured system's three server processes \
+         together (every thread; from /proc/PID/stat, in clock ticks, usually 10 ms) over the \
+         measured period, divided by the successful requests in it; the load generator's own CPU \
+         is not in it.\n",
         method.duration_s, method.warmup_s
     );
     let _ = writeln!(text, "{}\n", security_text(method.sovereign_security));
@@ -123,6 +154,9 @@ mod tests {
             p50_ms: 1.25,
             p99_ms: 4.5,
             errors: 0,
+            server_cpu_s: Some(1.0),
+            cpu_us_per_op: Some(throughput / 10.0),
+            cpu_unavailable: None,
         }
     }
 
@@ -151,13 +185,37 @@ mod tests {
         let table = table(&records);
         let lines: Vec<&str> = table.lines().collect();
         assert_eq!(lines.len(), 2 + 4, "header, separator and one row per workload and client count");
-        assert!(lines[0].starts_with("| workload | clients | Sovereign ops/s"));
-        assert_eq!(lines[2], "| put | 1 | 700 | 1.25 | 4.50 | 0 | — | — | — | — | — |");
-        assert_eq!(lines[3], "| put | 8 | 2500 | 1.25 | 4.50 | 0 | 1000 | 1.25 | 4.50 | 0 | 2.50x |");
-        assert_eq!(lines[4], "| get | 1 | — | — | — | — | 0 | 1.25 | 4.50 | 0 | — |", "no ratio over zero");
+        assert!(lines[0].starts_with("| workload | clients | Sovereign ops/s | p50 ms | p99 ms | CPU us/op |"));
+        assert!(lines[0].ends_with("| Sovereign/etcd ops/s | Sovereign/etcd CPU/op |"));
+        assert_eq!(lines[2], "| put | 1 | 700 | 1.25 | 4.50 | 70.0 | 0 | — | — | — | — | — | — | — |");
+        assert_eq!(
+            lines[3],
+            "| put | 8 | 2500 | 1.25 | 4.50 | 250.0 | 0 | 1000 | 1.25 | 4.50 | 100.0 | 0 | 2.50x | 2.50x |"
+        );
+        assert_eq!(
+            lines[4], "| get | 1 | — | — | — | — | — | 0 | 1.25 | 4.50 | 0.0 | 0 | — | — |",
+            "no ratio over zero"
+        );
         assert!(lines[5].starts_with("| lock-update | 1 | 300 |"));
         let columns = lines[0].matches('|').count();
         assert!(lines.iter().all(|l| l.matches('|').count() == columns), "every row has every column");
+    }
+
+    #[test]
+    fn a_missing_cpu_figure_is_n_a_with_its_reason_never_a_number() {
+        let mut attached = record("etcd", "put", 8, 1000.0);
+        attached.server_cpu_s = None;
+        attached.cpu_us_per_op = None;
+        attached.cpu_unavailable = Some("attached to running nodes".into());
+        let text = table(&[record("sovereign", "put", 8, 2500.0), attached]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[2],
+            "| put | 8 | 2500 | 1.25 | 4.50 | 250.0 | 0 | 1000 | 1.25 | 4.50 | n/a | 0 | 2.50x | n/a |"
+        );
+        assert_eq!(lines.last(), Some(&"- CPU us/op n/a for etcd put at 8 clients: attached to running nodes."));
+        let measured = table(&[record("sovereign", "put", 8, 2500.0)]);
+        assert!(!measured.contains("n/a"), "no notes when every figure is there: {measured}");
     }
 
     #[test]
@@ -169,6 +227,7 @@ mod tests {
         assert!(text.contains("Machine: 2 cores; 4 KiB write + fdatasync: p50 0.250 ms, p99 0.450 ms"));
         assert!(text.contains("10.0 s per point after 1.0 s of warm-up"));
         assert!(text.contains("| workload | clients |"));
+        assert!(text.contains("CPU us/op: the user + system CPU time of the measured system's three server processes"));
     }
 
     #[test]

@@ -101,6 +101,9 @@ mod tests {
             p50_ms: 1000.0 / throughput,
             p99_ms: 4000.0 / throughput,
             errors: 0,
+            server_cpu_s: None,
+            cpu_us_per_op: None,
+            cpu_unavailable: Some("not measured in these tests".into()),
         }
     }
 

@@ -1,5 +1,6 @@
 //! `Record`: one line of `results.json`, exactly `system`, `workload`, `clients`,
-//! `throughput_ops_s`, `p50_ms`, `p99_ms` and `errors`.
+//! `throughput_ops_s`, `p50_ms`, `p99_ms`, `errors`, and the servers' CPU time: `server_cpu_s`,
+//! `cpu_us_per_op` (both null when not measured) and `cpu_unavailable` (why, else null).
 
 use serde::Deserialize;
 use serde::Serialize;
@@ -17,6 +18,12 @@ pub struct Record {
     pub p50_ms: f64,
     pub p99_ms: f64,
     pub errors: u64,
+    /// User + system CPU seconds of the system's three server processes in the measured period.
+    pub server_cpu_s: Option<f64>,
+    /// `server_cpu_s` per successful request, in microseconds.
+    pub cpu_us_per_op: Option<f64>,
+    /// Why the CPU figures are null.
+    pub cpu_unavailable: Option<String>,
 }
 
 impl From<&Summary> for Record {
@@ -29,6 +36,9 @@ impl From<&Summary> for Record {
             p50_ms: summary.p50_ms,
             p99_ms: summary.p99_ms,
             errors: summary.errors,
+            server_cpu_s: summary.server_cpu_s,
+            cpu_us_per_op: summary.cpu_us_per_op,
+            cpu_unavailable: summary.cpu_unavailable.clone(),
         }
     }
 }
@@ -44,6 +54,7 @@ mod tests {
 
     use super::*;
     use crate::recorder::Recorder;
+    use crate::server_cpu::ServerCpu;
     use crate::system::SecurityMode;
     use crate::system::System;
     use crate::workload::Workload;
@@ -55,7 +66,8 @@ mod tests {
         recorder.error();
         let mode = SecurityMode::TlsToken;
         let summary =
-            Summary::new(System::Sovereign, Workload::LockUpdate, 8, 8, mode, &recorder, Duration::from_secs(1));
+            Summary::new(System::Sovereign, Workload::LockUpdate, 8, 8, mode, &recorder, Duration::from_secs(1))
+                .with_server_cpu(ServerCpu::Measured { cpu_s: 0.002 });
         let json = results_json(&[Record::from(&summary)]).expect("serializes");
         let parsed: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
         let records = parsed.as_array().expect("an array");
@@ -63,13 +75,37 @@ mod tests {
         let object = records[0].as_object().expect("an object");
         let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
         keys.sort_unstable();
-        assert_eq!(keys, ["clients", "errors", "p50_ms", "p99_ms", "system", "throughput_ops_s", "workload"]);
+        assert_eq!(
+            keys,
+            [
+                "clients",
+                "cpu_unavailable",
+                "cpu_us_per_op",
+                "errors",
+                "p50_ms",
+                "p99_ms",
+                "server_cpu_s",
+                "system",
+                "throughput_ops_s",
+                "workload"
+            ]
+        );
         assert_eq!(object["system"], "sovereign");
         assert_eq!(object["workload"], "lock-update");
         assert_eq!(object["clients"], 8);
         assert_eq!(object["errors"], 1);
         assert!(object["throughput_ops_s"].as_f64().is_some_and(|t| (t - 1.0).abs() < 1e-9));
+        // 2 ms of CPU over the one successful request.
+        assert!(object["cpu_us_per_op"].as_f64().is_some_and(|us| (us - 2_000.0).abs() < 1e-6));
+        assert!(object["cpu_unavailable"].is_null());
         let back: Vec<Record> = serde_json::from_str(&json).expect("round trips");
         assert_eq!(back[0], Record::from(&summary));
+    }
+
+    #[test]
+    fn records_written_before_the_cpu_column_still_read() {
+        let old = r#"[{"system":"etcd","workload":"put","clients":1,"throughput_ops_s":5.0,"p50_ms":1.0,"p99_ms":2.0,"errors":0}]"#;
+        let records: Vec<Record> = serde_json::from_str(old).expect("the CPU fields are optional");
+        assert_eq!((records[0].cpu_us_per_op, records[0].cpu_unavailable.as_deref()), (None, None));
     }
 }

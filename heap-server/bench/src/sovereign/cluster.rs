@@ -17,6 +17,7 @@ use crate::child_guard::log_tail;
 use crate::error::BenchError;
 use crate::limits::CLUSTER_START_TIMEOUT_MS;
 use crate::limits::LOG_TAIL_LINES;
+use crate::server_cpu::ServerProcesses;
 use crate::system::StartedCluster;
 
 /// Nodes of the cluster `compare` starts.
@@ -149,5 +150,14 @@ impl StartedCluster for SovereignCluster {
             ));
         }
         Err(BenchError::Died { system: "Sovereign".into(), message })
+    }
+
+    fn server_processes(&self) -> ServerProcesses {
+        let pids = self.pids();
+        if pids.len() == NODES {
+            ServerProcesses::Started(pids.into_values().collect())
+        } else {
+            ServerProcesses::Unknown(format!("{} of {NODES} nodes run", pids.len()))
+        }
     }
 }

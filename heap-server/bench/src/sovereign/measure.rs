@@ -1,5 +1,6 @@
 //! One Sovereign measurement end to end: find the leader, set up what the workload needs, build
-//! the clients, run the closed loop, summarize. Every connection is made as `spec.security` says
+//! the clients, run the closed loop (reading the nodes' CPU time over its measured period),
+//! summarize. Every connection is made as `spec.security` says
 //! (TLS and the admin token for a secured cluster), and the summary names that mode.
 
 use std::sync::Arc;
@@ -21,6 +22,9 @@ use crate::limits::GRAPH_COUNT;
 use crate::limits::GRAPH_OBJECTS;
 use crate::limits::OBJECTS_K;
 use crate::limits::SETUP_CONCURRENCY;
+use crate::server_cpu::during_measured_period;
+use crate::server_cpu::ServerCpu;
+use crate::server_cpu::ServerProcesses;
 use crate::sovereign::discover::SovereignDiscover;
 use crate::sovereign::heap_ops::stub;
 use crate::sovereign::heap_ops::HeapOpClient;
@@ -51,7 +55,7 @@ fn graph_request(root: u64) -> pb::ReadRequest {
     pb::ReadRequest { ids: vec![root], depth: 1, max_objects: GRAPH_OBJECTS as u32, local: false, ..Default::default() }
 }
 
-pub async fn measure(spec: &RunSpec) -> Result<Summary, BenchError> {
+pub async fn measure(spec: &RunSpec, servers: &ServerProcesses) -> Result<Summary, BenchError> {
     let discover = SovereignDiscover { security: spec.security.clone() };
     let leader = Arc::new(Leader::connect(discover, &spec.endpoints, spec.connections, &spec.security).await?);
     let interceptor = spec.security.interceptor()?;
@@ -76,8 +80,9 @@ pub async fn measure(spec: &RunSpec) -> Result<Summary, BenchError> {
         Workload::LockUpdate => {
             let ids = create_objects(&mut setup, OBJECTS_K.max(spec.clients), &nonce).await?;
             let clients = open_lock_clients(spec, &leader.current().leader, &ids, &nonce).await?;
-            let measured = run_closed_loop(clients, &spec.plan()).await?;
-            return Ok(summary(spec, &measured));
+            let plan = spec.plan();
+            let (measured, cpu) = during_measured_period(servers, &plan, run_closed_loop(clients, &plan)).await;
+            return Ok(summary(spec, &measured?, cpu));
         }
     };
     let requests = Arc::new(requests);
@@ -88,13 +93,15 @@ pub async fn measure(spec: &RunSpec) -> Result<Summary, BenchError> {
             HeapOpClient::new(i, Arc::clone(&leader), interceptor.clone(), Arc::clone(&requests), seed)
         })
         .collect();
-    let measured = run_closed_loop::<HeapOpClient>(clients, &spec.plan()).await?;
-    Ok(summary(spec, &measured))
+    let plan = spec.plan();
+    let (measured, cpu) = during_measured_period(servers, &plan, run_closed_loop::<HeapOpClient>(clients, &plan)).await;
+    Ok(summary(spec, &measured?, cpu))
 }
 
-fn summary(spec: &RunSpec, measured: &Measured) -> Summary {
+fn summary(spec: &RunSpec, measured: &Measured, cpu: ServerCpu) -> Summary {
     let mode = spec.security_mode();
     Summary::new(spec.system, spec.workload, spec.clients, spec.connections, mode, &measured.recorder, measured.elapsed)
+        .with_server_cpu(cpu)
 }
 
 /// One session per client, over `spec.connections` library clients that try the leader first;

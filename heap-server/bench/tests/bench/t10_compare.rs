@@ -29,8 +29,22 @@ fn compare_measures_both_systems_side_by_side() {
         let keys: BTreeSet<&str> = object.keys().map(String::as_str).collect();
         assert_eq!(
             keys,
-            BTreeSet::from(["system", "workload", "clients", "throughput_ops_s", "p50_ms", "p99_ms", "errors"])
+            BTreeSet::from([
+                "system",
+                "workload",
+                "clients",
+                "throughput_ops_s",
+                "p50_ms",
+                "p99_ms",
+                "errors",
+                "server_cpu_s",
+                "cpu_us_per_op",
+                "cpu_unavailable"
+            ])
         );
+        // compare started both clusters, so it read their processes' CPU time at every point.
+        assert!(object["cpu_us_per_op"].as_f64().is_some_and(|us| us >= 0.0), "no CPU figure: {record}");
+        assert!(object["cpu_unavailable"].is_null(), "{record}");
         assert!(object["throughput_ops_s"].as_f64().is_some_and(|t| t > 0.0), "no throughput: {record}");
         assert_eq!(object["errors"], 0, "errors: {record}");
         let p50 = object["p50_ms"].as_f64().expect("p50");
