@@ -158,6 +158,9 @@ pub const GC_STATUS_TIMEOUT_MS: u64 = 10_000;
 pub const GC_RUN_TIMEOUT_MS: u64 = 75_000;
 /// A cycle that outlives the `GcRun` call is waited for, by GcStatus, this long at most.
 pub const GC_CYCLE_WAIT_MS: u64 = 1_800_000;
+/// A `GcPause` call to one node gives up after this long (a node waits up to 5 s for a Collect
+/// proposed before the pause to commit).
+pub const GC_PAUSE_TIMEOUT_MS: u64 = 10_000;
 /// Default measured seconds of each put/get point of `gc`'s throughput comparison.
 pub const GC_THROUGHPUT_DURATION_S_DEFAULT: f64 = 10.0;
 /// Interleaved rounds of that comparison unless `--rounds` says otherwise (its figures are the

@@ -54,7 +54,7 @@ enum Command {
     Memory(LifecycleArgs),
     /// A fresh secured cluster: --objects small objects created and abandoned (time to collect,
     /// RSS and disk after), a full collection cycle over as many live ones, and put/get at 64
-    /// clients with the collector idle and busy; results-gc.json.
+    /// clients with the collector idle, paused and busy; results-gc.json.
     Gc(GcArgs),
 }
 
@@ -85,8 +85,8 @@ struct GcArgs {
     /// Seconds measured per put/get measurement (after 1 s of warm-up).
     #[arg(long, default_value_t = GC_THROUGHPUT_DURATION_S_DEFAULT)]
     duration: f64,
-    /// Interleaved rounds of idle, churning and busy measurements per workload; the summary
-    /// gives their medians.
+    /// Interleaved rounds of idle, churning paused, churning and busy measurements per
+    /// workload; the summary gives their medians.
     #[arg(long, default_value_t = GC_THROUGHPUT_ROUNDS_DEFAULT)]
     rounds: usize,
 }

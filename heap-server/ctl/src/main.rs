@@ -88,7 +88,7 @@ enum Command {
         #[command(subcommand)]
         command: MemberCommand,
     },
-    /// The garbage collector: status, and a collection cycle now (admin token).
+    /// The garbage collector: status, a collection cycle now, pause and resume (admin token).
     Gc {
         #[command(subcommand)]
         command: GcCommand,
@@ -147,6 +147,11 @@ enum GcCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Pause the collector on every node (endpoints and members): nothing is freed, garbage
+    /// waits until `gc resume`. Each node's own; a restarted node starts resumed.
+    Pause,
+    /// Resume the collector on every node; garbage that waited goes within seconds.
+    Resume,
 }
 
 #[derive(Debug, Subcommand)]
@@ -368,6 +373,8 @@ async fn run_client(
         },
         Command::Gc { command: GcCommand::Status { json } } => gc::status(endpoints, security, timeout, json).await,
         Command::Gc { command: GcCommand::Run { json } } => gc::run(endpoints, security, timeout, json).await,
+        Command::Gc { command: GcCommand::Pause } => gc::pause(endpoints, security, timeout, true).await,
+        Command::Gc { command: GcCommand::Resume } => gc::pause(endpoints, security, timeout, false).await,
         Command::Snapshot { command: SnapshotCommand::Save { file } } => {
             snapshot::save(endpoints, security, timeout, &file).await
         }

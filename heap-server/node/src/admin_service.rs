@@ -3,7 +3,7 @@
 //! role. Any node accepts a call: a membership or collector call is forwarded once to the
 //! leader (as `forward.rs` does for the heap service), with the caller's token, and
 //! authenticated again there; a backup is served by the leader only (the client asks `Members`
-//! where it is).
+//! where it is); a collector pause acts on the node that receives it (heapctl asks every node).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,7 +24,10 @@ use crate::context::NodeContext;
 use crate::forward::authorization_of;
 use crate::forward::is_forwarded;
 use crate::forward::mark_forwarded;
+use crate::gc;
 use crate::gc::status::gc_status;
+use crate::gc::sweep::paused_status;
+use crate::gc::GC_PAUSE_DRAIN_TIMEOUT_MS;
 use crate::gc::GC_RUN_TIMEOUT_MS;
 use crate::limits::CLIENT_REQUEST_TIMEOUT_MS;
 use crate::membership;
@@ -69,6 +72,51 @@ impl AdminService {
     fn members_here(&self) -> Response<pb::MembersResponse> {
         Response::new(membership::members_view(&self.node.raft))
     }
+
+    /// A cycle on this node, the leader: refused while the collector is paused, ended early if a
+    /// pause comes while it runs (the cycle proposes nothing more, so it would never finish).
+    async fn gc_run_here(&self) -> Result<pb::GcRunResponse, Status> {
+        let trigger = &self.node.gc_trigger;
+        if trigger.is_paused() {
+            return Err(paused_status(self.node.id));
+        }
+        let already_running = self.node.gc_stats.figures().cycle_running;
+        let number = trigger.request();
+        let timeout = Duration::from_millis(GC_RUN_TIMEOUT_MS);
+        tokio::select! {
+            served = tokio::time::timeout(timeout, trigger.served(number)) => {
+                if served.is_err() {
+                    return Err(Status::deadline_exceeded(format!(
+                        "the collection cycle did not finish within {GC_RUN_TIMEOUT_MS} ms (leadership may \
+                         have moved, or the heap is very large); see `heapctl gc status` and retry"
+                    )));
+                }
+            }
+            () = trigger.until_paused() => return Err(paused_status(self.node.id)),
+        }
+        let status = gc_status(&self.node)?;
+        Ok(pb::GcRunResponse { already_running, status: Some(status) })
+    }
+
+    /// Pauses or resumes this node's collector; a pause answers once no Collect proposed before
+    /// it is in flight, so nothing this node proposes commits after the answer.
+    async fn gc_pause_here(&self, paused: bool) -> Result<pb::GcPauseResponse, Status> {
+        let trigger = &self.node.gc_trigger;
+        let was_paused = trigger.set_paused(paused);
+        let node_id = self.node.id;
+        tracing::info!(node_id, paused, was_paused, "collector pause set by an operator");
+        if paused {
+            let drain = Duration::from_millis(GC_PAUSE_DRAIN_TIMEOUT_MS);
+            if tokio::time::timeout(drain, trigger.drained()).await.is_err() {
+                return Err(Status::deadline_exceeded(format!(
+                    "the collector of node {node_id} is paused, but a Collect entry it proposed before is still \
+                     uncommitted after {GC_PAUSE_DRAIN_TIMEOUT_MS} ms (is there a quorum?); it may still commit, \
+                     nothing more will be proposed; run `heapctl gc pause` again to check"
+                )));
+            }
+        }
+        Ok(pb::GcPauseResponse { node_id, paused, was_paused, leads: gc::leads(&self.node) })
+    }
 }
 
 #[tonic::async_trait]
@@ -87,24 +135,20 @@ impl Admin for AdminService {
 
     async fn gc_run(&self, request: Request<pb::GcRunRequest>) -> Result<Response<pb::GcRunResponse>, Status> {
         match self.place(&request, "running a collection cycle").await? {
-            Place::Here => {
-                let already_running = self.node.gc_stats.figures().cycle_running;
-                let number = self.node.gc_trigger.request();
-                let timeout = Duration::from_millis(GC_RUN_TIMEOUT_MS);
-                if tokio::time::timeout(timeout, self.node.gc_trigger.served(number)).await.is_err() {
-                    return Err(Status::deadline_exceeded(format!(
-                        "the collection cycle did not finish within {GC_RUN_TIMEOUT_MS} ms (leadership may \
-                         have moved, or the heap is very large); see `heapctl gc status` and retry"
-                    )));
-                }
-                let status = gc_status(&self.node)?;
-                Ok(Response::new(pb::GcRunResponse { already_running, status: Some(status) }))
-            }
+            Place::Here => self.gc_run_here().await.map(Response::new),
             Place::Leader(mut leader) => {
                 let authorization = authorization_of(&request);
                 leader.gc_run(mark_forwarded(request.into_inner(), authorization)).await
             }
         }
+    }
+
+    async fn gc_pause(&self, request: Request<pb::GcPauseRequest>) -> Result<Response<pb::GcPauseResponse>, Status> {
+        let credential = self.node.authenticator.authenticate(request.metadata())?;
+        let paused = request.into_inner().paused;
+        require(&credential, Role::Admin, if paused { "pausing the collector" } else { "resuming the collector" })?;
+        // Not forwarded: the pause is this node's, so it holds when this node leads later.
+        self.gc_pause_here(paused).await.map(Response::new)
     }
 
     async fn members(&self, request: Request<pb::MembersRequest>) -> Result<Response<pb::MembersResponse>, Status> {

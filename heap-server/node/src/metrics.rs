@@ -212,6 +212,12 @@ fn render_gc(node: &NodeContext, out: &mut String) {
         "The most thread CPU time one Collect entry's apply took on this node.",
         figures.longest_step_cpu_us as f64 / 1e6,
     );
+    gauge(
+        out,
+        "sovereign_gc_paused",
+        "1 while this node's collector is paused (`heapctl gc pause`): as leader it frees nothing.",
+        u64::from(node.gc_trigger.is_paused()),
+    );
     counter(out, "sovereign_gc_cycles_total", "Collection cycles this node ran as leader.", figures.cycles);
     gauge(
         out,

@@ -3,9 +3,11 @@
 //! many cycles ran meanwhile, the longest Collect apply, and the leader's RSS and data dir before,
 //! live and after; (2) after restarting the nodes (so the collector's figures start over), N live
 //! objects and M garbage cycles and one `GcRun`: the cycle's length, its mark and its longest
-//! apply step; (3) put and get at 64 clients with the collector idle, with objects churning, and
-//! with them churning and `GcRun` back to back (`churn.rs`), in interleaved rounds. The report goes to results-gc.json
-//! and a summary to stdout.
+//! apply step; (3) put and get at 64 clients with the collector idle, with objects churning and
+//! the collector paused on every node, with them churning (the collector running), and with them
+//! churning and `GcRun` back to back (`churn.rs`), in interleaved rounds: churning over churning
+//! paused is the collector's own cost, the churn's write load being in both. The report goes to
+//! results-gc.json and a summary to stdout.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -158,10 +160,16 @@ async fn abandon_all(
 /// Polls GcStatus until `objects` is at most `target` or `ABANDON_COLLECT_TIMEOUT_MS` passed;
 /// returns the last status.
 async fn wait_for_objects(admin: &GcAdmin, target: u64) -> anyhow::Result<GcFigures> {
+    wait_for_status(admin, |status| status.objects <= target).await
+}
+
+/// Polls GcStatus until `done` holds or `ABANDON_COLLECT_TIMEOUT_MS` passed; returns the last
+/// status.
+async fn wait_for_status(admin: &GcAdmin, done: impl Fn(&GcFigures) -> bool) -> anyhow::Result<GcFigures> {
     let started = Instant::now();
     loop {
         let status = admin.status().await?;
-        if status.objects <= target || started.elapsed() > Duration::from_millis(ABANDON_COLLECT_TIMEOUT_MS) {
+        if done(&status) || started.elapsed() > Duration::from_millis(ABANDON_COLLECT_TIMEOUT_MS) {
             return Ok(status);
         }
         tokio::time::sleep(Duration::from_millis(GC_STATUS_POLL_MS)).await;
@@ -183,13 +191,37 @@ async fn cycle_run(cluster: &mut LifecycleCluster, plan: ItemPlan, garbage_cycle
     Ok(CycleRun { live_create, garbage_cycles, garbage_create, after })
 }
 
-/// One measurement of `workload`, with `collector` (churn, and `GcRun` in a loop when it has an
-/// admin) running alongside if given.
+/// What runs beside the clients in one measurement.
+enum Beside {
+    /// Nothing: the collector has no work.
+    Nothing,
+    /// The churn, with the collector paused on every node (the caller pauses it).
+    ChurnPaused,
+    /// The churn, the collector's fast path freeing what it abandons.
+    Churn,
+    /// The churn and `GcRun` back to back.
+    ChurnAndCycles(Arc<GcAdmin>),
+}
+
+impl Beside {
+    /// The churn's root prefix, when there is one.
+    fn churn_prefix(&self, workload: Workload) -> Option<String> {
+        let mode = match self {
+            Beside::Nothing => return None,
+            Beside::ChurnPaused => "paused",
+            Beside::Churn => "churn",
+            Beside::ChurnAndCycles(_) => "busy",
+        };
+        Some(format!("{CHURN_PREFIX}/{workload}/{mode}"))
+    }
+}
+
+/// One measurement of `workload`, with `beside` running alongside.
 async fn measure_workload(
     cluster: &LifecycleCluster,
     workload: Workload,
     duration: Duration,
-    collector: Option<Option<Arc<GcAdmin>>>,
+    beside: Beside,
 ) -> anyhow::Result<Measurement> {
     let spec = RunSpec {
         system: System::Sovereign,
@@ -202,10 +234,20 @@ async fn measure_workload(
         security: cluster.security(),
     };
     let status_before = cluster.admin.status().await?;
+    let paused = matches!(beside, Beside::ChurnPaused);
+    anyhow::ensure!(
+        status_before.paused == paused,
+        "the leader's collector is {}paused before a measurement that needs it {}paused",
+        if status_before.paused { "" } else { "not " },
+        if paused { "" } else { "not " }
+    );
     let snapshots_before = snapshots_built(cluster).await?;
-    let busy = match collector {
-        Some(admin) => {
-            let prefix = format!("{CHURN_PREFIX}/{workload}/{}", if admin.is_some() { "busy" } else { "churn" });
+    let busy = match beside.churn_prefix(workload) {
+        Some(prefix) => {
+            let admin = match beside {
+                Beside::ChurnAndCycles(admin) => Some(admin),
+                _ => None,
+            };
             Some(BusyCollector::start(cluster.leader_stub().await?, admin, &prefix))
         }
         None => None,
@@ -222,8 +264,11 @@ async fn measure_workload(
     // A new leader's count started from zero: all of it is from this measurement.
     let cycles =
         if leader_changed { status_after.cycles } else { status_after.cycles.saturating_sub(status_before.cycles) };
+    // Every node applies every Collect, so this holds across a leader change too (unless a node
+    // restarted: its count starts over, and the difference is then 0).
+    let collect_steps = status_after.collect_steps.saturating_sub(status_before.collect_steps);
     println!("{}", summary.line());
-    Ok(Measurement { summary, cycles, leader_changed, snapshots_built, collector })
+    Ok(Measurement { summary, cycles, collect_steps, leader_changed, snapshots_built, collector })
 }
 
 /// Snapshots every node has built since it started, all together.
@@ -239,8 +284,38 @@ async fn clean_up(cluster: &mut LifecycleCluster) -> anyhow::Result<()> {
     cluster.check_running()
 }
 
-/// `workload` with the collector idle, with objects churning, and with them churning and
-/// `GcRun` back to back, in `rounds` interleaved rounds.
+/// The churn with the collector paused on every node (resumed afterwards, also when the
+/// measurement failed), then the garbage that waited is freed before the next measurement.
+async fn measure_paused(
+    cluster: &mut LifecycleCluster,
+    admin: &GcAdmin,
+    workload: Workload,
+    duration: Duration,
+) -> anyhow::Result<Measurement> {
+    admin.set_paused(true).await?;
+    let measured = measure_workload(cluster, workload, duration, Beside::ChurnPaused).await;
+    admin.set_paused(false).await?;
+    let measured = measured?;
+    anyhow::ensure!(
+        measured.collect_steps == 0,
+        "{} Collect entries were applied while the collector was paused; the pause does not hold",
+        measured.collect_steps
+    );
+    // The fast path first (objects the churn unbound), then a cycle for the garbage cycles they
+    // referenced, so the next measurement starts from the same state as after the others.
+    let status = wait_for_status(&cluster.admin, |status| status.unreferenced == 0).await?;
+    anyhow::ensure!(
+        status.unreferenced == 0,
+        "{} unreferenced objects were left {ABANDON_COLLECT_TIMEOUT_MS} ms after the collector resumed",
+        status.unreferenced
+    );
+    clean_up(cluster).await?;
+    Ok(measured)
+}
+
+/// `workload` with the collector idle, with objects churning and the collector paused, with
+/// them churning, and with them churning and `GcRun` back to back, in `rounds` interleaved
+/// rounds.
 async fn throughput_point(
     cluster: &mut LifecycleCluster,
     workload: Workload,
@@ -248,17 +323,20 @@ async fn throughput_point(
     rounds: usize,
 ) -> anyhow::Result<ThroughputPoint> {
     let admin = Arc::new(GcAdmin::new(cluster.endpoints(), cluster.security()));
-    let (mut idle, mut churn, mut busy) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut idle, mut paused, mut churn, mut busy) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for round in 1..=rounds {
         let at = format!("{workload} at {GC_THROUGHPUT_CLIENTS} clients, round {round}/{rounds}");
         cluster.phase(format!("{at}: collector idle"));
-        idle.push(measure_workload(cluster, workload, duration, None).await?);
+        idle.push(measure_workload(cluster, workload, duration, Beside::Nothing).await?);
+        cluster.phase(format!("{at}: objects churning, collector paused on every node"));
+        paused.push(measure_paused(cluster, &admin, workload, duration).await?);
         cluster.phase(format!("{at}: objects churning (fast path busy)"));
-        churn.push(measure_workload(cluster, workload, duration, Some(None)).await?);
+        churn.push(measure_workload(cluster, workload, duration, Beside::Churn).await?);
         clean_up(cluster).await?;
         cluster.phase(format!("{at}: churning and GcRun back to back (cycles busy)"));
-        busy.push(measure_workload(cluster, workload, duration, Some(Some(Arc::clone(&admin)))).await?);
+        busy.push(measure_workload(cluster, workload, duration, Beside::ChurnAndCycles(Arc::clone(&admin))).await?);
         clean_up(cluster).await?;
     }
-    Ok(ThroughputPoint::new(workload.as_str(), ModeRuns::new(idle), ModeRuns::new(churn), ModeRuns::new(busy)))
+    let modes = [idle, paused, churn, busy].map(ModeRuns::new);
+    Ok(ThroughputPoint::new(workload.as_str(), modes))
 }

@@ -1,7 +1,8 @@
 //! The collector as the `Admin` service shows it (admin token): `GcStatus` and `GcRun`, asked of
 //! any node in turn (a follower forwards to the leader), and a cycle waited for to its end even
 //! when it outlives the `GcRun` call (the leader gives a cycle 60 s; one over 10 million objects
-//! may take longer) or the leader changes under it (a new leader's counts start from zero).
+//! may take longer) or the leader changes under it (a new leader's counts start from zero); and
+//! `GcPause`, which is each node's own, so it is asked of every node.
 
 use std::time::Duration;
 use std::time::Instant;
@@ -14,6 +15,7 @@ use serde::Serialize;
 use crate::leader::leader_may_have_changed;
 use crate::limits::CONNECT_TIMEOUT_MS;
 use crate::limits::GC_CYCLE_WAIT_MS;
+use crate::limits::GC_PAUSE_TIMEOUT_MS;
 use crate::limits::GC_RUN_TIMEOUT_MS;
 use crate::limits::GC_STATUS_TIMEOUT_MS;
 use crate::limits::LEADER_WAIT_MS;
@@ -44,6 +46,8 @@ pub struct GcFigures {
     pub longest_step_us: u64,
     pub last_step_us: u64,
     pub longest_step_cpu_us: u64,
+    /// The leader's collector is paused (`GcPause`).
+    pub paused: bool,
 }
 
 impl From<pb::GcStatusResponse> for GcFigures {
@@ -68,6 +72,7 @@ impl From<pb::GcStatusResponse> for GcFigures {
             longest_step_us: status.longest_step_us,
             last_step_us: status.last_step_us,
             longest_step_cpu_us: status.longest_step_cpu_us,
+            paused: status.paused,
         }
     }
 }
@@ -111,6 +116,29 @@ impl GcAdmin {
                 Err(_) => tokio::time::sleep(Duration::from_millis(POLL_INTERVAL_MS)).await,
             }
         }
+    }
+
+    /// Pauses (`true`) or resumes the collector on every node (the bench's endpoints are all of
+    /// them); fails naming each node that did not answer.
+    pub async fn set_paused(&self, paused: bool) -> anyhow::Result<()> {
+        let timeout = Duration::from_millis(GC_PAUSE_TIMEOUT_MS);
+        let mut errors = Vec::new();
+        for addr in &self.endpoints {
+            let mut stub = admin_stub(&self.security, addr, Duration::from_millis(CONNECT_TIMEOUT_MS), timeout)?;
+            match tokio::time::timeout(timeout, stub.gc_pause(pb::GcPauseRequest { paused })).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(status)) => errors.push(format!("{addr}: {:?}: {}", status.code(), status.message())),
+                Err(_) => errors.push(format!("{addr}: no answer within {GC_PAUSE_TIMEOUT_MS} ms")),
+            }
+        }
+        anyhow::ensure!(
+            errors.is_empty(),
+            "GcPause (paused {paused}) failed on {} of {} nodes ({}); see the nodes' logs in the work dir",
+            errors.len(),
+            self.endpoints.len(),
+            errors.join("; ")
+        );
+        Ok(())
     }
 
     /// Runs a collection cycle now and returns the status after it. A cycle that outlives the

@@ -22,8 +22,20 @@ fn footprint(rss_mib: u64) -> LeaderFootprint {
 }
 
 fn measurement(ops: u64, cycles: u64, gc_runs: u64) -> Measurement {
+    stepped(ops, cycles, gc_runs, 0)
+}
+
+/// A measurement during which `collect_steps` Collect entries were applied.
+fn stepped(ops: u64, cycles: u64, gc_runs: u64, collect_steps: u64) -> Measurement {
     let collector = ChurnFigures { gc_runs, mean_cycle_ms: 1_000.0, churn_objects: 40_000, ..ChurnFigures::default() };
-    Measurement { summary: summary(ops), cycles, leader_changed: cycles > 5, snapshots_built: 1, collector }
+    Measurement {
+        summary: summary(ops),
+        cycles,
+        collect_steps,
+        leader_changed: cycles > 5,
+        snapshots_built: 1,
+        collector,
+    }
 }
 
 fn report(collected: bool) -> GcReport {
@@ -76,9 +88,12 @@ fn report(collected: bool) -> GcReport {
         duration_s: 10.0,
         throughput: vec![ThroughputPoint::new(
             "put",
-            ModeRuns::new(vec![measurement(1_000, 0, 0), measurement(400, 0, 0), measurement(1_100, 0, 0)]),
-            ModeRuns::new(vec![measurement(980, 0, 0), measurement(990, 0, 0), measurement(100, 0, 0)]),
-            ModeRuns::new(vec![measurement(930, 9, 9), measurement(900, 3, 3), measurement(950, 3, 3)]),
+            [
+                ModeRuns::new(vec![measurement(1_000, 0, 0), measurement(400, 0, 0), measurement(1_100, 0, 0)]),
+                ModeRuns::new(vec![measurement(960, 0, 0), measurement(800, 0, 0), measurement(970, 0, 0)]),
+                ModeRuns::new(vec![stepped(900, 0, 0, 40), stepped(910, 0, 0, 41), stepped(100, 0, 0, 5)]),
+                ModeRuns::new(vec![stepped(930, 9, 9, 60), stepped(900, 3, 3, 50), stepped(860, 3, 3, 50)]),
+            ],
         )],
         load_average_1m: [3.0, 4.5],
         phases: Vec::new(),
@@ -90,13 +105,19 @@ fn report(collected: bool) -> GcReport {
 fn ratios_are_of_the_medians_of_the_rounds() {
     let report = report(true);
     let point = &report.throughput[0];
-    assert_eq!((point.idle.median_ops_s, point.churn.median_ops_s, point.busy.median_ops_s), (1_000.0, 980.0, 930.0));
-    assert!((point.busy_over_idle - 0.93).abs() < 1e-9, "{}", point.busy_over_idle);
+    let medians =
+        (point.idle.median_ops_s, point.paused.median_ops_s, point.churn.median_ops_s, point.busy.median_ops_s);
+    assert_eq!(medians, (1_000.0, 960.0, 900.0, 900.0));
+    assert!((point.busy_over_idle - 0.90).abs() < 1e-9, "{}", point.busy_over_idle);
     assert!(
-        (point.churn_over_idle - 0.98).abs() < 1e-9,
+        (point.churn_over_idle - 0.90).abs() < 1e-9,
         "an outlier round does not move it: {}",
         point.churn_over_idle
     );
+    assert!((point.paused_over_idle - 0.96).abs() < 1e-9, "the churn's own load: {}", point.paused_over_idle);
+    assert!((point.churn_over_paused - 0.9375).abs() < 1e-9, "the collector's cost: {}", point.churn_over_paused);
+    assert!((point.busy_over_paused - 0.9375).abs() < 1e-9, "{}", point.busy_over_paused);
+    assert_eq!((point.paused.collect_steps, point.churn.collect_steps, point.busy.collect_steps), (0, 86, 160));
     assert_eq!(point.busy.cycles, 15);
     assert_eq!(point.busy.leader_changes, 1);
     assert_eq!(point.busy.gc_runs(), (15, 1_000.0));
@@ -121,10 +142,13 @@ fn the_summary_names_every_figure() {
         "cycle over 1001000 live objects and 100000 garbage cycles: 900 ms (mark 700 ms), 200000 unreachable found",
         "longest Collect apply 9500 us (CPU 1200 us) over 49 entries",
         "put at 64 clients, median of 3 rounds of 10 s: idle 1000 ops/s",
-        "churning 980 ops/s",
-        "0.98x); churning and GcRun back to back 930 ops/s",
-        "0.93x; 15 cycles, mean 1000 ms)",
-        "rounds: idle [1000, 400, 1100], churning [980, 990, 100], busy [930, 900, 950]; errors 0/0/0; leader changes 0/0/1; snapshots built 3/3/3",
+        "churning, collector paused 960 ops/s",
+        "0.96x idle); churning 900 ops/s",
+        "0.90x idle); churning and GcRun back to back 900 ops/s",
+        "0.90x idle; 15 cycles, mean 1000 ms)",
+        "the collector's own cost (same churn, collector running / paused): churning 0.94x, with GcRun back to back 0.94x",
+        "rounds: idle [1000, 400, 1100], churning paused [960, 800, 970], churning [900, 910, 100], busy [930, 900, 860]",
+        "errors 0/0/0/0; leader changes 0/0/0/1; snapshots built 3/3/3/3; Collect entries 0/0/86/160",
         "load average (1 min): 3.00 at the start, 4.50 at the end",
     ] {
         assert!(text.contains(part), "{text}\nlacks {part:?}");

@@ -80,13 +80,15 @@ fn gc_collects_what_was_abandoned_and_compares_throughput() {
     let workloads: Vec<&str> = points.iter().filter_map(|p| p["workload"].as_str()).collect();
     assert_eq!(workloads, ["put", "get"]);
     for point in points {
-        for mode in ["idle", "churn", "busy"] {
+        for mode in ["idle", "paused", "churn", "busy"] {
             assert_eq!(point[mode]["errors"], 0, "{mode}: {point}");
             assert!(point[mode]["median_ops_s"].as_f64().is_some_and(|t| t > 0.0), "{mode}: {point}");
         }
         let gc_runs = |mode: &str| point[mode]["rounds"][0]["collector"]["gc_runs"].as_u64();
         assert!(gc_runs("busy").is_some_and(|n| n > 0), "GcRun looped: {point}");
         assert_eq!(gc_runs("churn"), Some(0), "churning alone runs no cycles: {point}");
+        assert_eq!(point["paused"]["collect_steps"], 0, "a paused collector applies no Collect: {point}");
+        assert!(point["churn_over_paused"].as_f64().is_some_and(|r| r > 0.0), "the collector's cost: {point}");
     }
     assert!(!dir.path().join("work").exists(), "the cluster's data is removed");
 }

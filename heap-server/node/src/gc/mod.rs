@@ -11,6 +11,10 @@
 //! - a cycle, every `--gc-cycle-interval-ms` or on `heapctl gc run`: a mark from the roots and
 //!   held objects (`mark.rs`), the same grace, then a sweep proposing what it did not reach
 //!   (`sweep.rs`): cycles, and garbage only cycles referenced.
+//!
+//! `heapctl gc pause` stops both on the node (`trigger.rs`): no Collect is proposed while it is
+//! paused, not even by a cycle or poll already under way (`sweep.rs` checks before each entry),
+//! and garbage waits; `heapctl gc resume` lets the next poll take it.
 
 pub mod id_set;
 pub mod mark;
@@ -38,10 +42,14 @@ pub const GC_POLL_INTERVAL_MS: u64 = 1_000;
 /// How long `heapctl gc run` waits for its cycle (a cycle over 10 million objects takes tens
 /// of seconds on two cores).
 pub const GC_RUN_TIMEOUT_MS: u64 = 60_000;
+/// How long `heapctl gc pause` waits for a Collect proposed before it to be answered (one
+/// commit; longer only without a quorum, when the pause answers that the entry may still land).
+pub const GC_PAUSE_DRAIN_TIMEOUT_MS: u64 = 5_000;
 /// Most unreferenced objects the fast path takes per poll (128 Collect entries or more).
 pub const UNREFERENCED_PER_POLL_MAX: usize = 131_072;
 
-fn leads(node: &NodeContext) -> bool {
+/// Whether this node leads now (only the leader's collector acts).
+pub fn leads(node: &NodeContext) -> bool {
     node.raft.metrics().borrow_watched().state == ServerState::Leader
 }
 
@@ -116,7 +124,7 @@ async fn run_cycle(node: &NodeContext, proposer: &Proposer) {
             }
         }
         Err(error) => {
-            tracing::debug!(%error, "collection cycle cut short (leadership lost?)");
+            tracing::debug!(%error, "collection cycle cut short (leadership lost, or paused)");
             node.gc_stats.cycle_ended(None);
         }
     }
@@ -143,9 +151,14 @@ pub async fn run(
             last_cycle = None;
             continue;
         }
+        if node.gc_trigger.is_paused() {
+            // What the last poll saw may be stale by resume time: its grace starts over then.
+            fast_path = FastPath::new();
+            continue;
+        }
         let since = *last_cycle.get_or_insert_with(Instant::now);
         if let Err(error) = fast_path.poll(&node, &proposer).await {
-            tracing::debug!(%error, "collector poll cut short (leadership lost?)");
+            tracing::debug!(%error, "collector poll cut short (leadership lost, or paused)");
             fast_path = FastPath::new();
             continue;
         }

@@ -1,5 +1,5 @@
 //! The `GcStatus` answer: the heap's object lifecycle figures at this node's applied index and
-//! this node's collector figures (`stats.rs`).
+//! this node's collector figures (`stats.rs`) and whether it is paused (`trigger.rs`).
 
 use openraft::async_runtime::WatchReceiver;
 use proto::admin as pb;
@@ -37,5 +37,6 @@ pub fn gc_status(node: &NodeContext) -> Result<pb::GcStatusResponse, Status> {
         last_step_us: figures.last_step_us,
         dying: summary.dying,
         decrements_pending: summary.decrements_pending,
+        paused: node.gc_trigger.is_paused(),
     })
 }

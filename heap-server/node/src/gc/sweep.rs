@@ -41,12 +41,24 @@ pub struct Tally {
     pub kept: u64,
 }
 
+/// What a collector call is told while this node's collector is paused.
+pub fn paused_status(node_id: u64) -> Status {
+    Status::failed_precondition(format!(
+        "the collector is paused on node {node_id} (the leader); resume it with `heapctl gc resume` (every node), \
+         then try again"
+    ))
+}
+
 fn unreadable(error: impl std::fmt::Display) -> Status {
     Status::internal(format!("the state machine could not be read: {error}; the node is stopping"))
 }
 
-/// Proposes one Collect and counts what it did.
-async fn propose(proposer: &Proposer, ids: Vec<ObjectId>, tally: &mut Tally) -> Result<(), Status> {
+/// Proposes one Collect and counts what it did; refuses while the collector is paused, which
+/// ends the poll or cycle that asked (`gc::run` then waits for the resume).
+async fn propose(node: &NodeContext, proposer: &Proposer, ids: Vec<ObjectId>, tally: &mut Tally) -> Result<(), Status> {
+    let Some(_permit) = node.gc_trigger.collect_permit().await else {
+        return Err(paused_status(node.id));
+    };
     match proposer.propose_here(hm::Command::Collect { ids }).await? {
         hm::Reply::Collected { freed, kept, .. } => {
             tally.steps += 1;
@@ -66,7 +78,7 @@ async fn drain_decrements(node: &NodeContext, proposer: &Proposer, max: u64, tal
         if pending <= max {
             break;
         }
-        propose(proposer, Vec::new(), tally).await?;
+        propose(node, proposer, Vec::new(), tally).await?;
     }
     Ok(())
 }
@@ -94,7 +106,7 @@ pub async fn collect_seeds(
             remaining.push_front(id);
         }
         if !plan.batch.is_empty() {
-            propose(proposer, plan.batch, &mut tally).await?;
+            propose(node, proposer, plan.batch, &mut tally).await?;
         }
     }
     Ok(tally)
@@ -109,7 +121,7 @@ pub async fn finish_pending_work(node: &NodeContext, proposer: &Proposer) -> Res
         if summary.ended_holds == 0 && summary.decrements_pending == 0 {
             break;
         }
-        propose(proposer, Vec::new(), &mut tally).await?;
+        propose(node, proposer, Vec::new(), &mut tally).await?;
     }
     Ok(tally)
 }

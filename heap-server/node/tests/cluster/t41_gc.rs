@@ -5,7 +5,9 @@
 //! `heapctl gc run`; a list with more references than one Collect entry decrements goes at once
 //! and its items follow once the next entries uncounted them; nothing reachable is lost; and
 //! after the leader is SIGKILLed and every node restarts (each rebuilds its counts from disk
-//! and validates the image), the heap is the same.
+//! and validates the image), the heap is the same. And `heapctl gc pause`: a paused collector
+//! frees nothing (nor runs a cycle on request), also on a node that becomes leader while paused,
+//! and frees the garbage that waited once resumed; only an admin may pause it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,6 +19,7 @@ use heap_client::tx::id_target;
 use heap_client::tx::new_target;
 use heap_client::ClusterClient;
 use heap_client::Session;
+use heap_testkit::APP_TOKEN_NAME;
 use proto::heap as pb;
 use serde_json::Value as Json;
 
@@ -42,6 +45,10 @@ fn heapctl_ok(test: &TestCluster, args: &[&str]) -> String {
     assert!(output.status.success(), "heapctl {args:?}: {}", String::from_utf8_lossy(&output.stderr));
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
+
+/// How long a paused collector is watched for freeing nothing: three poll intervals and three
+/// cycle intervals, in which a running one frees a deleted root (the test above waits for that).
+const PAUSED_WATCH: Duration = Duration::from_millis(3_000);
 
 fn gc_figure(test: &TestCluster, name: &str) -> u64 {
     heapctl_json(test, &["gc", "status", "--json"])[name].as_u64().expect("a number")
@@ -181,4 +188,88 @@ async fn deleted_roots_released_holds_and_detached_cycles_are_collected_and_noth
     commit(&client, vec![create(0), bind("late", new_target(0))]).await;
     commit(&client, vec![tx::unbind_root("late")]).await;
     wait_for_objects(&test, kept_objects, "after restart");
+}
+
+/// Checks that the paused collector has freed nothing: the garbage is all still there.
+fn assert_nothing_freed(test: &TestCluster, objects: u64, freed_total: u64, what: &str) {
+    let status = heapctl_json(test, &["gc", "status", "--json"]);
+    assert_eq!(status["paused"].as_u64(), Some(1), "{what}: the leader reports its collector paused: {status}");
+    assert_eq!(status["objects"].as_u64(), Some(objects), "{what}: the garbage is still there: {status}");
+    assert_eq!(status["freed_total"].as_u64(), Some(freed_total), "{what}: nothing was freed: {status}");
+    assert!(status["unreferenced"].as_u64().unwrap_or(0) >= 1, "{what}: the deleted root waits: {status}");
+}
+
+/// Waits until `gc status` names `leader` as the leader.
+fn wait_for_leader_id(test: &TestCluster, leader: u64) {
+    let started = Instant::now();
+    while gc_figure(test, "leader_id") != leader {
+        assert!(started.elapsed() < CONDITION_TIMEOUT, "node {leader} did not take over the leadership");
+        std::thread::sleep(POLL_INTERVAL);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_collector_frees_nothing_even_on_a_new_leader_and_frees_it_all_once_resumed() {
+    let test = TestCluster::start("gc-pause", 3, &["--gc-cycle-interval-ms", CYCLE_INTERVAL_MS]);
+    let leader = test.leader().await;
+    let client = test.client();
+    heapctl_ok(&test, &["root", "set", "kept", r#"{"a":[1,2,{"b":3}]}"#]);
+    let kept = heapctl_ok(&test, &["root", "get", "kept"]);
+    let baseline = gc_figure(&test, "objects");
+
+    test.phase("a write token (the cluster's application credential) may not pause the collector");
+    let app_token = test.security().token_file(APP_TOKEN_NAME).expect("the app credential's token file");
+    let refused = test.heapctl().arg("--token-file").arg(&app_token).args(["gc", "pause"]).output().expect("runs");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "a write token paused the collector: {stderr}");
+    assert!(stderr.contains("needs role admin"), "the refusal names the role needed: {stderr}");
+    assert_eq!(gc_figure(&test, "paused"), 0, "the refused pause changed nothing");
+
+    test.phase("pause: every node answers");
+    let paused = heapctl_ok(&test, &["gc", "pause"]);
+    assert_eq!(paused.matches("collector paused").count(), 3, "{paused}");
+    assert!(paused.contains(&format!("node {leader} at ")) && paused.contains("(leader)"), "{paused}");
+
+    test.phase("garbage made while paused: a deleted root's 7 objects and a detached 2-object cycle");
+    heapctl_ok(&test, &["root", "set", "doomed", r#"{"x":[{"y":1},{"y":2},{"y":3}],"z":{"w":[]}}"#]);
+    heapctl_ok(&test, &["root", "delete", "doomed"]);
+    let ring = commit(
+        &client,
+        vec![
+            create(0),
+            create(1),
+            set_ref(new_target(0), "next", pb::value::Kind::NewRef(1)),
+            set_ref(new_target(1), "next", pb::value::Kind::NewRef(0)),
+            bind("ring", new_target(0)),
+        ],
+    )
+    .await;
+    commit(&client, vec![tx::unbind_root("ring")]).await;
+    let objects = gc_figure(&test, "objects");
+    assert_eq!(objects, baseline + 9, "the garbage is in the heap");
+    let freed_total = gc_figure(&test, "freed_total");
+    let run = test.heapctl().args(["gc", "run"]).output().expect("heapctl runs");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success(), "gc run ran a cycle while paused: {stderr}");
+    assert!(stderr.contains("paused") && stderr.contains("heapctl gc resume"), "and says how to resume: {stderr}");
+    // A negative needs a window: the collector must have had its chances to act.
+    tokio::time::sleep(PAUSED_WATCH).await;
+    assert_nothing_freed(&test, objects, freed_total, "paused on the first leader");
+
+    test.phase("leadership moves: the new leader was paused too and frees nothing");
+    let next = test.cluster.ids().into_iter().find(|id| *id != leader).expect("a second node");
+    heapctl_ok(&test, &["member", "transfer-leader", &next.to_string()]);
+    wait_for_leader_id(&test, next);
+    tokio::time::sleep(PAUSED_WATCH).await;
+    assert_nothing_freed(&test, objects, freed_total, "paused on the new leader");
+
+    test.phase("resume: the garbage that waited goes, the kept root stays");
+    let resumed = heapctl_ok(&test, &["gc", "resume"]);
+    assert_eq!(resumed.matches("collector resumed").count(), 3, "{resumed}");
+    wait_for_objects(&test, baseline, "after resume");
+    let status = heapctl_json(&test, &["gc", "status", "--json"]);
+    assert_eq!(status["paused"].as_u64(), Some(0), "{status}");
+    assert_eq!(status["freed_total"].as_u64(), Some(freed_total + 9), "{status}");
+    assert!(!exists(&client, ring[0]).await && !exists(&client, ring[1]).await, "the cycle was freed");
+    assert_eq!(heapctl_ok(&test, &["root", "get", "kept"]), kept, "nothing live was freed");
 }
