@@ -4,10 +4,12 @@
 //! in turn point by point and writes the results as JSON, markdown and SVG (`report`). `system`
 //! holds what the commands and the systems' sides share (`RunSpec`, `StartedCluster`), so the
 //! sides never import the commands; `server_cpu` reads the servers' CPU time per request. `memory` and `gc` are the object lifecycle scenarios
-//! (`lifecycle`): RSS and disk per live object, and the collector's speed and cost.
+//! (`lifecycle`): RSS and disk per live object, and the collector's speed and cost;
+//! `collect_steps` times the collector's entries on a heap built in process, without a cluster.
 
 mod channels;
 mod child_guard;
+mod collect_steps;
 mod compare;
 mod driver;
 mod error;
@@ -25,6 +27,7 @@ mod summary;
 mod system;
 mod workload;
 
+pub use collect_steps::{collect_steps, CollectStepsSpec, COLLECT_STEPS_OBJECTS_MAX};
 pub use compare::{compare, CompareOutcome, CompareSpec};
 pub use error::BenchError;
 pub use lifecycle::gc::gc;

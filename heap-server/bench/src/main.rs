@@ -13,10 +13,12 @@ use anyhow::Context;
 use clap::Args;
 use clap::Parser;
 use clap::Subcommand;
+use heap_bench::collect_steps;
 use heap_bench::compare;
 use heap_bench::gc;
 use heap_bench::memory;
 use heap_bench::run;
+use heap_bench::CollectStepsSpec;
 use heap_bench::CompareSpec;
 use heap_bench::GcSpec;
 use heap_bench::LifecycleSpec;
@@ -56,6 +58,23 @@ enum Command {
     /// RSS and disk after), a full collection cycle over as many live ones, and put/get at 64
     /// clients with the collector idle, paused and busy; results-gc.json.
     Gc(GcArgs),
+    /// No cluster: a heap of --objects live small objects built in this process, then four kinds
+    /// of garbage freed as the collector frees them, every Collect apply timed (wall and thread
+    /// CPU); results-collect-steps.json.
+    CollectSteps(CollectStepsArgs),
+}
+
+#[derive(Debug, Args)]
+struct CollectStepsArgs {
+    /// Live small objects (up to 20 million; about 1.3 GB of memory at 10 million).
+    #[arg(long)]
+    objects: u64,
+    /// Directory for the results.
+    #[arg(long, default_value = "heap-bench-results")]
+    out: PathBuf,
+    /// Threads spinning beside the applying one, as other processes compete on a cluster node.
+    #[arg(long, default_value_t = 0)]
+    competing_threads: usize,
 }
 
 #[derive(Debug, Args)]
@@ -167,6 +186,13 @@ async fn execute(command: Command) -> anyhow::Result<()> {
         Command::Gc(args) => {
             let spec = GcSpec::new(lifecycle_spec(args.common)?, args.garbage_cycles, args.duration, args.rounds)?;
             gc(&spec).await?;
+            Ok(())
+        }
+        Command::CollectSteps(args) => {
+            // Synchronous and CPU-bound: run it off the runtime's workers.
+            let spec =
+                CollectStepsSpec { objects: args.objects, out: args.out, competing_threads: args.competing_threads };
+            tokio::task::spawn_blocking(move || collect_steps(&spec)).await??;
             Ok(())
         }
     }
