@@ -3,7 +3,8 @@
 # jar, the debug heap-server/heapctl the tests start, then the Maven reactor build from the parent pom
 # here, online against Maven Central with the default local repository (~/.m2; versions pinned in
 # pom.xml) (`package`: JUnit tests against real clusters, the client jar, the jar tested in Felix, the
-# agent jar and the agent's multi-JVM tests run with it).
+# agent jar and the agent's multi-JVM tests run with it; the Tomcat session manager jar and its tests
+# on two real Tomcats behind HAProxy).
 # Usage: heap-client-jni/java/build.sh [extra mvn arguments]   (e.g. -Dtest=LockTest)
 set -euo pipefail
 java_dir="$(cd "$(dirname "$0")" && pwd)"
@@ -37,4 +38,6 @@ echo "== the client jar:"
 ls -l "$java_dir"/client/target/heap-client-*.jar
 echo "== the agent jar (java -javaagent:JAR=config=app.toml):"
 ls -l "$java_dir"/agent/target/sovereign-agent-*.jar
+echo "== the Tomcat session manager jar (Tomcat's lib/, beside the client jar):"
+ls -l "$java_dir"/tomcat/target/sovereign-tomcat-*.jar
 echo "== time: build.sh took $((SECONDS - started)) s"

@@ -1,0 +1,128 @@
+package org.sovereign.tomcat;
+
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import org.apache.catalina.Context;
+import org.apache.catalina.LifecycleException;
+import org.apache.catalina.connector.Request;
+import org.apache.catalina.connector.Response;
+import org.apache.catalina.valves.ValveBase;
+import org.apache.juli.logging.Log;
+import org.apache.juli.logging.LogFactory;
+import org.sovereign.heap.HeapException;
+
+/**
+ * Runs each request of a web application under its session's cluster lock, so that requests of one
+ * session run one at a time across every Tomcat, and saves the session's changes at the end of the
+ * request, committed with the lock's release before the response is completed. Declared in
+ * {@code context.xml} beside {@link SovereignSessionManager}:
+ *
+ * <pre>{@code
+ * <Valve className="org.sovereign.tomcat.SessionLockValve"
+ *        noLockPatterns="/static/*,*.css,*.js" readLockPatterns="/api/poll"/>
+ * }</pre>
+ *
+ * <p>{@code noLockPatterns}: requests that take no lock and save nothing (static resources; they see
+ * this node's copy of the session). {@code readLockPatterns}: requests that take the session's read
+ * lock, so they run side by side and never queue behind a slow writer; their attribute changes are
+ * not saved (their access time is). Every other request takes the write lock. Patterns are as in
+ * {@code web.xml} ({@code /prefix/*}, {@code *.ext}, {@code /exact}), matched against the path
+ * inside the context. Requests run on one thread from start to end: asynchronous servlets are not
+ * supported behind this valve. Bytes a servlet flushes itself leave before the commit.
+ */
+public class SessionLockValve extends ValveBase {
+    private static final Log log = LogFactory.getLog(SessionLockValve.class);
+
+    private String noLockPatterns = "";
+    private String readLockPatterns = "";
+    private volatile UrlPatterns noLock = UrlPatterns.parse("");
+    private volatile UrlPatterns readLock = UrlPatterns.parse("");
+
+    public SessionLockValve() {
+        super(false); // a request's locks are held by its thread
+    }
+
+    public void setNoLockPatterns(String patterns) {
+        this.noLock = UrlPatterns.parse(patterns);
+        this.noLockPatterns = patterns;
+    }
+
+    public String getNoLockPatterns() {
+        return noLockPatterns;
+    }
+
+    public void setReadLockPatterns(String patterns) {
+        this.readLock = UrlPatterns.parse(patterns);
+        this.readLockPatterns = patterns;
+    }
+
+    public String getReadLockPatterns() {
+        return readLockPatterns;
+    }
+
+    @Override
+    protected void startInternal() throws LifecycleException {
+        if (!(getContainer() instanceof Context)) {
+            throw new LifecycleException("SessionLockValve belongs in a web application's context.xml, next to "
+                    + "<Manager className=\"org.sovereign.tomcat.SovereignSessionManager\" .../>");
+        }
+        super.startInternal();
+    }
+
+    /** The lock a request for {@code path} (inside the context) takes. */
+    LockMode modeFor(String path) {
+        if (noLock.matches(path)) {
+            return LockMode.NONE;
+        }
+        return readLock.matches(path) ? LockMode.READ : LockMode.WRITE;
+    }
+
+    @Override
+    public void invoke(Request request, Response response) throws IOException, ServletException {
+        Context context = request.getContext();
+        if (context == null || !(context.getManager() instanceof SovereignSessionManager)) {
+            throw new ServletException("SessionLockValve needs <Manager className=\"org.sovereign.tomcat."
+                    + "SovereignSessionManager\" .../> in the same context.xml");
+        }
+        SovereignSessionManager manager = (SovereignSessionManager) context.getManager();
+        String uri = request.getDecodedRequestURI();
+        String path = uri.length() >= context.getPath().length() ? uri.substring(context.getPath().length()) : uri;
+        LockMode mode = modeFor(path.isEmpty() ? "/" : path);
+        boolean begun;
+        try {
+            begun = manager.beginRequest(request.getRequestedSessionId(), mode);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            response.sendError(HttpServletResponse.SC_SERVICE_UNAVAILABLE);
+            return;
+        } catch (HeapException e) {
+            log.warn("session lock for " + uri + " not taken: " + e.getMessage());
+            response.sendError(HttpServletResponse.SC_SERVICE_UNAVAILABLE);
+            return;
+        }
+        if (!begun) {
+            log.warn("session of " + uri + " still locked after " + manager.getLockWaitMs() + " ms; answered 503");
+            response.sendError(HttpServletResponse.SC_SERVICE_UNAVAILABLE);
+            return;
+        }
+        try {
+            getNext().invoke(request, response);
+        } finally {
+            end(manager, response, uri);
+        }
+    }
+
+    /** Saves and commits; if that fails and the response can still say so, it says 503. */
+    private static void end(SovereignSessionManager manager, Response response, String uri) throws IOException {
+        try {
+            manager.endRequest();
+        } catch (HeapException | IllegalArgumentException | IllegalStateException e) {
+            log.error("session changes of " + uri + " not saved: " + e.getMessage(), e);
+            if (!response.isCommitted()) {
+                response.reset();
+                response.sendError(HttpServletResponse.SC_SERVICE_UNAVAILABLE);
+            }
+        }
+    }
+}

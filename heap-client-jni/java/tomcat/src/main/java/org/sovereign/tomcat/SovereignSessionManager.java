@@ -1,0 +1,477 @@
+package org.sovereign.tomcat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Lock;
+import org.apache.catalina.Context;
+import org.apache.catalina.LifecycleException;
+import org.apache.catalina.LifecycleState;
+import org.apache.catalina.Session;
+import org.apache.catalina.session.ManagerBase;
+import org.apache.catalina.session.StandardSession;
+import org.apache.juli.logging.Log;
+import org.apache.juli.logging.LogFactory;
+import org.sovereign.heap.HeapClient;
+import org.sovereign.heap.HeapException;
+import org.sovereign.heap.HeapObject;
+import org.sovereign.heap.Security;
+
+/**
+ * A Tomcat 10.1 session manager that keeps every session on the Sovereign heap, so any Tomcat of the
+ * cluster serves any request (no sticky sessions) and a Tomcat that dies loses nothing that was
+ * committed. In {@code context.xml}:
+ *
+ * <pre>{@code
+ * <Manager className="org.sovereign.tomcat.SovereignSessionManager"
+ *          endpoints="127.0.0.1:7101,127.0.0.1:7102,127.0.0.1:7103"/>
+ * <Valve className="org.sovereign.tomcat.SessionLockValve"/>
+ * }</pre>
+ *
+ * <p>What is promised: a session id is unique cluster-wide; a request run by {@link SessionLockValve}
+ * holds the session's cluster lock and its changes (attributes, also values changed in place,
+ * {@code maxInactiveInterval}, the access time) commit atomically at its end, or not at all if its
+ * Tomcat dies first; {@code sessionCreated} fires once, on the node that created the session;
+ * {@code sessionDestroyed} fires on exactly one node per expired or invalidated session: the one that
+ * holds the session's lock when it removes the session from the heap (if that node dies before its
+ * commit, its lock lease ends and another node expires the session). Security: the {@code
+ * securityDir} and {@code tokenFile} attributes, or else the heap client's discovery
+ * ({@code SOVEREIGN_SECURITY_DIR}, {@code SOVEREIGN_TOKEN}, ...).
+ */
+public class SovereignSessionManager extends ManagerBase {
+    /** How long a request waits for its session's lock by default: above a dead holder's lease (10 s). */
+    static final long LOCK_WAIT_MS_DEFAULT = 60_000;
+    /** Most attempts at a session id no session has: 128 random bits collide practically never. */
+    static final int SESSION_ID_ATTEMPTS_MAX = 8;
+    /** Prefix of the root map's name; the context's host and path follow. */
+    static final String ROOT_PREFIX = "sovereign.tomcat.sessions:";
+
+    private static final Log log = LogFactory.getLog(SovereignSessionManager.class);
+    private static final String NAME = "SovereignSessionManager";
+
+    private String endpoints;
+    private String securityDir;
+    private String tokenFile;
+    private String rootName;
+    private long lockWaitMs = LOCK_WAIT_MS_DEFAULT;
+
+    private volatile HeapClient client;
+    private volatile SessionStore store;
+    private final ThreadLocal<RequestScope> scopes = new ThreadLocal<>();
+
+    // ---- configuration (context.xml attributes) ----
+
+    /** The heap nodes, {@code host:port,host:port,...} (required). */
+    public void setEndpoints(String endpoints) {
+        this.endpoints = endpoints;
+    }
+
+    public String getEndpoints() {
+        return endpoints;
+    }
+
+    /** A security folder ({@code ca.pem}, optionally {@code admin.token}); default: the client's discovery. */
+    public void setSecurityDir(String securityDir) {
+        this.securityDir = securityDir;
+    }
+
+    public String getSecurityDir() {
+        return securityDir;
+    }
+
+    /** A file holding the token to use (a write-role token is enough); default: the client's discovery. */
+    public void setTokenFile(String tokenFile) {
+        this.tokenFile = tokenFile;
+    }
+
+    public String getTokenFile() {
+        return tokenFile;
+    }
+
+    /** The heap root holding this application's sessions; default from the host and context path. */
+    public void setRootName(String rootName) {
+        this.rootName = rootName;
+    }
+
+    public String getRootName() {
+        return rootName;
+    }
+
+    /** How long a request waits for its session's lock before the valve answers 503. */
+    public void setLockWaitMs(long lockWaitMs) {
+        if (lockWaitMs <= 0) {
+            throw new IllegalArgumentException("lockWaitMs must be positive; it was " + lockWaitMs);
+        }
+        this.lockWaitMs = lockWaitMs;
+    }
+
+    public long getLockWaitMs() {
+        return lockWaitMs;
+    }
+
+    @Override
+    public String getName() {
+        return NAME;
+    }
+
+    // ---- lifecycle ----
+
+    @Override
+    protected void startInternal() throws LifecycleException {
+        super.startInternal();
+        if (endpoints == null || endpoints.isBlank()) {
+            throw new LifecycleException("SovereignSessionManager needs endpoints=\"host:port,...\" (the heap nodes) "
+                    + "in the <Manager> element of context.xml");
+        }
+        try {
+            client = HeapClient.connect(endpoints, security());
+        } catch (HeapException | IOException e) {
+            throw new LifecycleException("SovereignSessionManager could not connect to the heap at " + endpoints
+                    + ": " + e.getMessage(), e);
+        }
+        store = new SessionStore(client, rootName != null ? rootName : defaultRootName(getContext()));
+        log.info("sessions of " + getContext().getName() + " on the Sovereign heap at " + endpoints + ", root "
+                + store.rootName());
+        setState(LifecycleState.STARTING);
+    }
+
+    @Override
+    protected void stopInternal() throws LifecycleException {
+        setState(LifecycleState.STOPPING);
+        super.stopInternal();
+        HeapClient open = client;
+        client = null;
+        if (open != null) {
+            open.close();
+        }
+    }
+
+    private Security security() throws IOException {
+        if (securityDir == null && tokenFile == null) {
+            return Security.discover();
+        }
+        Security security = securityDir != null ? Security.fromDirectory(Path.of(securityDir)) : Security.discover();
+        if (tokenFile != null) {
+            security = security.withToken(Files.readString(Path.of(tokenFile), StandardCharsets.UTF_8));
+        }
+        return security;
+    }
+
+    static String defaultRootName(Context context) {
+        String host = context.getParent() != null ? context.getParent().getName() : "";
+        return ROOT_PREFIX + host + (context.getPath().isEmpty() ? "/" : context.getPath());
+    }
+
+    /** Sessions live on the heap: nothing to load at start. */
+    @Override
+    public void load() {
+    }
+
+    /** Sessions live on the heap: nothing to write at stop. */
+    @Override
+    public void unload() {
+    }
+
+    // ---- the request scope, driven by SessionLockValve ----
+
+    /**
+     * Starts a request for the thread: takes the requested session's cluster lock as {@code mode}
+     * says. Returns false, holding nothing, if the lock was not granted within {@link #getLockWaitMs()}.
+     */
+    boolean beginRequest(String requestedId, LockMode mode) throws InterruptedException {
+        if (scopes.get() != null) {
+            throw new IllegalStateException("a session scope is already open on this thread: is SessionLockValve "
+                    + "declared twice (context.xml and server.xml)? Declare it once, in context.xml");
+        }
+        RequestScope scope = new RequestScope(mode);
+        if (requestedId != null && mode != LockMode.NONE) {
+            Lock lock = mode == LockMode.WRITE ? store.writeLock(requestedId) : store.readLock(requestedId);
+            if (!lock.tryLock(lockWaitMs, TimeUnit.MILLISECONDS)) {
+                return false;
+            }
+            scope.hold(requestedId, lock, mode == LockMode.WRITE);
+        }
+        scopes.set(scope);
+        return true;
+    }
+
+    /**
+     * Ends the thread's request: saves each session it used that is still valid and covered by a
+     * write lock, then releases the locks, which commits all of it at once.
+     */
+    void endRequest() {
+        RequestScope scope = scopes.get();
+        if (scope == null) {
+            return;
+        }
+        scopes.remove();
+        long nowMs = System.currentTimeMillis();
+        try {
+            for (SovereignSession session : scope.touched()) {
+                if (session.isValid() && scope.coversWrite(session.getIdInternal())) {
+                    session.save(nowMs);
+                } else if (session.isValid()) {
+                    session.forgetLocalValues();
+                }
+            }
+        } finally {
+            scope.release();
+        }
+        if (scope.mode == LockMode.READ) {
+            touchAfterRead(scope, nowMs);
+        }
+    }
+
+    /**
+     * A read-locked request keeps its session alive too: its access time and deadline are written
+     * after the read lock is released (one commit; no lock, so a concurrent writer's later time may
+     * win, which only moves the deadline by the length of one request).
+     */
+    private void touchAfterRead(RequestScope scope, long nowMs) {
+        for (SovereignSession session : scope.touched()) {
+            HeapObject object = session.heapObject();
+            if (session.isValid() && object != null && !scope.coversWrite(session.getIdInternal())) {
+                try {
+                    store.touch(object, nowMs, session.getMaxInactiveInterval());
+                } catch (HeapException e) {
+                    log.debug("access time of session " + session.getIdInternal() + " not written: " + e.getMessage());
+                }
+            }
+        }
+    }
+
+    // ---- Manager ----
+
+    @Override
+    protected StandardSession getNewSession() {
+        return new SovereignSession(this);
+    }
+
+    @Override
+    public Session createSession(String requestedId) {
+        if (maxActiveSessions >= 0 && getActiveSessions() >= maxActiveSessions) {
+            rejectedSessions++;
+            throw new IllegalStateException("more than maxActiveSessions=" + maxActiveSessions + " sessions on this "
+                    + "Tomcat; raise maxActiveSessions or leave it unset");
+        }
+        long nowMs = System.currentTimeMillis();
+        SovereignSession session = (SovereignSession) createEmptySession();
+        session.setNew(true);
+        session.setValid(true);
+        session.setCreationTime(nowMs);
+        session.setMaxInactiveInterval(getContext().getSessionTimeout() * 60);
+        String id = requestedId != null && store.find(requestedId) == null ? requestedId : generateSessionId();
+        RequestScope scope = scopes.get();
+        if (scope != null && scope.holdsAnyWrite()) {
+            scope.cover(id); // committed with the request's lock
+            session.attach(store.create(id, nowMs, session.getMaxInactiveInterval()));
+        } else if (scope != null) {
+            Lock lock = store.writeLock(id);
+            lock.lock();
+            scope.hold(id, lock, true); // released, and so committed, at the request's end
+            session.attach(store.create(id, nowMs, session.getMaxInactiveInterval()));
+        } else {
+            Lock lock = store.writeLock(id);
+            lock.lock();
+            try {
+                session.attach(store.create(id, nowMs, session.getMaxInactiveInterval()));
+            } finally {
+                lock.unlock();
+            }
+        }
+        session.setId(id); // adds it locally and fires sessionCreated, here only
+        if (scope != null) {
+            scope.loaded(id, session);
+        }
+        return session;
+    }
+
+    /** A session id no session on the heap has (ids are 128 random bits; this checks anyway). */
+    @Override
+    protected String generateSessionId() {
+        for (int attempt = 0; attempt < SESSION_ID_ATTEMPTS_MAX; attempt++) {
+            String id = super.generateSessionId();
+            if (store.find(id) == null) {
+                return id;
+            }
+            log.warn("generated session id already on the heap; generating another");
+        }
+        throw new IllegalStateException(SESSION_ID_ATTEMPTS_MAX + " generated session ids were all taken on the heap; "
+                + "the random generator is broken: check secureRandomAlgorithm");
+    }
+
+    /**
+     * The session {@code id} as the heap has it now, or null if there is none (or it expired, in
+     * which case, holding its write lock, this node expires it). In a request the valve locked, the
+     * heap is read once per request; in a request without a lock, this node's copy is used if it
+     * has one.
+     */
+    @Override
+    public Session findSession(String id) throws IOException {
+        if (id == null) {
+            return null;
+        }
+        RequestScope scope = scopes.get();
+        if (scope != null && scope.isLoaded(id)) {
+            Session session = sessions.get(id);
+            return session != null && session.isValid() ? session : null;
+        }
+        if (scope != null && scope.mode == LockMode.NONE && sessions.get(id) != null) {
+            return sessions.get(id);
+        }
+        SovereignSession session = load(id, scope != null && scope.coversWrite(id));
+        if (scope != null && session != null) {
+            scope.loaded(id, session);
+        }
+        return session;
+    }
+
+    /**
+     * Reads session {@code id} from the heap into this node's copy. If its deadline passed: when
+     * {@code holdingWriteLock}, expires it (listeners here, removal from the heap at the lock's
+     * release); otherwise treats it as gone.
+     */
+    private SovereignSession load(String id, boolean holdingWriteLock) {
+        HeapObject object = store.find(id);
+        if (object == null) {
+            dropLocal(id);
+            return null;
+        }
+        SovereignSession session = (SovereignSession) sessions.get(id);
+        if (session == null) {
+            session = (SovereignSession) createEmptySession();
+            session.setValid(true);
+            session.setId(id, false); // local only: sessionCreated fired where it was created
+        }
+        session.refresh(object, webappClassLoader());
+        long expiresAtMs = session.expiresAtMs();
+        if (expiresAtMs > 0 && expiresAtMs <= System.currentTimeMillis()) {
+            if (holdingWriteLock) {
+                session.expire(true);
+            }
+            return null;
+        }
+        return session;
+    }
+
+    private void dropLocal(String id) {
+        Session local = sessions.remove(id);
+        if (local instanceof SovereignSession) {
+            ((SovereignSession) local).detach();
+        }
+    }
+
+    private ClassLoader webappClassLoader() {
+        Context context = getContext();
+        return context.getLoader() != null ? context.getLoader().getClassLoader()
+                : Thread.currentThread().getContextClassLoader();
+    }
+
+    /**
+     * Removes the session locally; if it is being expired or invalidated, also from the heap (under
+     * its write lock: the request's, or taken here), which is what makes that node the only one that
+     * fires {@code sessionDestroyed} for it.
+     */
+    @Override
+    public void remove(Session session, boolean update) {
+        super.remove(session, update);
+        if (!(session instanceof SovereignSession) || !((SovereignSession) session).isExpiringNow()) {
+            return;
+        }
+        SovereignSession removed = (SovereignSession) session;
+        String id = removed.getIdInternal();
+        RequestScope scope = scopes.get();
+        if (scope != null && scope.coversWrite(id)) {
+            store.remove(id);
+        } else {
+            Lock lock = store.writeLock(id);
+            lock.lock();
+            try {
+                store.remove(id);
+            } finally {
+                lock.unlock();
+            }
+        }
+        removed.detach();
+    }
+
+    /** Moves the session to {@code newId} on the heap (attributes kept), then locally. */
+    @Override
+    protected void changeSessionId(Session session, String newId, boolean notifySessionListeners,
+            boolean notifyContainerListeners) {
+        String oldId = session.getIdInternal();
+        RequestScope scope = scopes.get();
+        if (scope != null && scope.coversWrite(oldId)) {
+            store.rename(oldId, newId);
+            scope.cover(newId);
+        } else {
+            Lock lock = store.writeLock(oldId);
+            lock.lock();
+            try {
+                store.rename(oldId, newId);
+            } finally {
+                lock.unlock();
+            }
+        }
+        super.changeSessionId(session, newId, notifySessionListeners, notifyContainerListeners);
+        if (scope != null && session instanceof SovereignSession) {
+            scope.loaded(newId, (SovereignSession) session);
+        }
+    }
+
+    // ---- expiry ----
+
+    /**
+     * Expires every session whose heap deadline passed and whose lock is free now: whichever node
+     * takes the lock first fires {@code sessionDestroyed} and removes the session in one commit; the
+     * others then find it gone. A session a request holds is left to the next scan.
+     */
+    @Override
+    public void processExpires() {
+        long startMs = System.currentTimeMillis();
+        HeapClient open = client;
+        if (open == null || store == null) {
+            return;
+        }
+        int expired = 0;
+        try {
+            for (Map.Entry<String, Object> entry : store.all().entrySet()) {
+                if (!(entry.getValue() instanceof HeapObject)) {
+                    continue;
+                }
+                long expiresAtMs = ((HeapObject) entry.getValue()).getLong(SessionStore.EXPIRES_AT_MS);
+                if (expiresAtMs > 0 && expiresAtMs <= startMs && expireIfDue(entry.getKey())) {
+                    expired++;
+                }
+            }
+        } catch (HeapException e) {
+            log.warn("expiry scan of " + store.rootName() + " stopped: " + e.getMessage() + "; the next scan retries");
+        }
+        if (expired > 0 && log.isDebugEnabled()) {
+            log.debug(expired + " sessions expired by this node");
+        }
+        processingTime += System.currentTimeMillis() - startMs;
+    }
+
+    /** Expires session {@code id} if its lock is free and, read under it, it is still due. */
+    private boolean expireIfDue(String id) {
+        Lock lock = store.writeLock(id);
+        if (!lock.tryLock()) {
+            return false;
+        }
+        RequestScope scope = new RequestScope(LockMode.WRITE);
+        scope.hold(id, lock, true);
+        scopes.set(scope);
+        boolean gone;
+        try {
+            gone = load(id, true) == null && store.find(id) == null;
+        } finally {
+            scopes.remove();
+            scope.release();
+        }
+        return gone;
+    }
+}
