@@ -46,8 +46,19 @@ impl BlockingHeap {
         self.runtime.block_on(self.heap.kind(0, id))
     }
 
+    /// `get` when it needs no I/O (`HeapClient::get_local`); None when it must read from the
+    /// cluster. Never blocks on the network.
+    pub fn get_local(&self, thread: u64, id: u64, key: &str) -> Option<Result<Value, HeapError>> {
+        self.heap.get_local(thread, id, key)
+    }
+
+    /// Answered in the calling thread when no I/O is needed (`get_local`): a cached read does
+    /// not pay for entering the runtime.
     pub fn get(&self, thread: u64, id: u64, key: &str) -> Result<Value, HeapError> {
-        self.runtime.block_on(self.heap.get(thread, id, key))
+        match self.heap.get_local(thread, id, key) {
+            Some(answer) => answer,
+            None => self.runtime.block_on(self.heap.get(thread, id, key)),
+        }
     }
 
     pub fn set(&self, thread: u64, id: u64, key: &str, value: Value) -> Result<(), HeapError> {

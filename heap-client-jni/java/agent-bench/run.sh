@@ -6,6 +6,8 @@
 #   FieldAccessBenchmark  a field read of the loaded shared account against an unshared one; a field
 #                         write under a held cluster lock (buffered) against an unshared write
 #   GraphLoadBenchmark    the first read of the 1,000-object root in a fresh JVM: time, round trips
+#   ClientReadBenchmark   a cached HeapObject.getLong through the Java client API (issue 12: under
+#                         100 ns) against the cheapest native call (the bare JNI crossing)
 # Usage: heap-client-jni/java/agent-bench/run.sh [JMH arguments]   (default: every benchmark, as
 #        annotated; e.g. `run.sh FieldAccess -f 2`, `run.sh -h` for JMH's options)
 # Results: JMH's report on stdout, and as text in agent-bench/target/jmh-result.txt.

@@ -25,6 +25,7 @@ use jni::sys::jlong;
 use jni::JNIEnv;
 
 use crate::failure::Failure;
+use crate::keys::keys;
 use crate::registry::Registry;
 use crate::security::client_security;
 use crate::security::with_connect_hint;
@@ -100,11 +101,63 @@ fn typed_get<T>(
     zero: T,
     extract: impl FnOnce(Value) -> Result<T, Value>,
 ) -> Result<T, Failure> {
-    let heap = client(handle)?;
     let key = string_arg(env, key, "key")?;
-    match heap.get(thread as u64, id as u64, &key)? {
+    typed_read(handle, thread, id, &key, wanted, zero, extract)
+}
+
+/// `typed_get` of the key interned as `key_id` (`Native.internKey`): no string crosses JNI.
+fn typed_get_by_id<T>(
+    handle: jlong,
+    thread: jlong,
+    id: jlong,
+    key_id: jint,
+    wanted: &str,
+    zero: T,
+    extract: impl FnOnce(Value) -> Result<T, Value>,
+) -> Result<T, Failure> {
+    typed_read(handle, thread, id, keys().key(key_id)?, wanted, zero, extract)
+}
+
+fn typed_read<T>(
+    handle: jlong,
+    thread: jlong,
+    id: jlong,
+    key: &str,
+    wanted: &str,
+    zero: T,
+    extract: impl FnOnce(Value) -> Result<T, Value>,
+) -> Result<T, Failure> {
+    // A cached read runs under the handle registry's read lock (no I/O); a miss reads from the
+    // cluster on its own reference to the client, so a slow read never holds the registry.
+    let local = CLIENTS.with(handle as u64, |heap| heap.get_local(thread as u64, id as u64, key));
+    let value = match local.ok_or(Failure::Closed)? {
+        Some(answer) => answer?,
+        None => client(handle)?.get(thread as u64, id as u64, key)?,
+    };
+    match value {
         Value::Null => Ok(zero),
-        value => extract(value).map_err(|other| wrong_type(&key, id as u64, &other, wanted)),
+        value => extract(value).map_err(|other| wrong_type(key, id as u64, &other, wanted)),
+    }
+}
+
+fn long_of(value: Value) -> Result<jlong, Value> {
+    match value {
+        Value::Long(value) => Ok(value),
+        other => Err(other),
+    }
+}
+
+fn double_of(value: Value) -> Result<jdouble, Value> {
+    match value {
+        Value::Double(value) => Ok(value),
+        other => Err(other),
+    }
+}
+
+fn boolean_of(value: Value) -> Result<jboolean, Value> {
+    match value {
+        Value::Bool(value) => Ok(jboolean::from(value)),
+        other => Err(other),
     }
 }
 
@@ -275,12 +328,7 @@ pub extern "system" fn Java_org_sovereign_heap_Native_getLong<'local>(
     id: jlong,
     key: JString<'local>,
 ) -> jlong {
-    entry(&mut env, |env| {
-        typed_get(env, handle, thread, id, &key, "long", 0, |value| match value {
-            Value::Long(value) => Ok(value),
-            other => Err(other),
-        })
-    })
+    entry(&mut env, |env| typed_get(env, handle, thread, id, &key, "long", 0, long_of))
 }
 
 #[no_mangle]
@@ -292,12 +340,7 @@ pub extern "system" fn Java_org_sovereign_heap_Native_getDouble<'local>(
     id: jlong,
     key: JString<'local>,
 ) -> jdouble {
-    entry(&mut env, |env| {
-        typed_get(env, handle, thread, id, &key, "double", 0.0, |value| match value {
-            Value::Double(value) => Ok(value),
-            other => Err(other),
-        })
-    })
+    entry(&mut env, |env| typed_get(env, handle, thread, id, &key, "double", 0.0, double_of))
 }
 
 #[no_mangle]
@@ -309,12 +352,73 @@ pub extern "system" fn Java_org_sovereign_heap_Native_getBoolean<'local>(
     id: jlong,
     key: JString<'local>,
 ) -> jboolean {
+    entry(&mut env, |env| typed_get(env, handle, thread, id, &key, "boolean", 0, boolean_of))
+}
+
+/// The id of `key` for the `*ById` getters, issued once per key per process; -1 when the key
+/// table is full or the key too long (`keys.rs`): then read it by name.
+#[no_mangle]
+pub extern "system" fn Java_org_sovereign_heap_Native_internKey<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    key: JString<'local>,
+) -> jint {
     entry(&mut env, |env| {
-        typed_get(env, handle, thread, id, &key, "boolean", 0, |value| match value {
-            Value::Bool(value) => Ok(jboolean::from(value)),
-            other => Err(other),
-        })
+        let key = string_arg(env, &key, "key")?;
+        Ok(keys().intern(&key).map_or(-1, |id| id as jint))
     })
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sovereign_heap_Native_getById<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    thread: jlong,
+    id: jlong,
+    key_id: jint,
+) -> JObject<'local> {
+    entry(&mut env, |env| {
+        let heap = client(handle)?;
+        let value = heap.get(thread as u64, id as u64, keys().key(key_id)?)?;
+        value_to_java(env, &heap, value)
+    })
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sovereign_heap_Native_getLongById<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    thread: jlong,
+    id: jlong,
+    key_id: jint,
+) -> jlong {
+    entry(&mut env, |_| typed_get_by_id(handle, thread, id, key_id, "long", 0, long_of))
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sovereign_heap_Native_getDoubleById<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    thread: jlong,
+    id: jlong,
+    key_id: jint,
+) -> jdouble {
+    entry(&mut env, |_| typed_get_by_id(handle, thread, id, key_id, "double", 0.0, double_of))
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sovereign_heap_Native_getBooleanById<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    thread: jlong,
+    id: jlong,
+    key_id: jint,
+) -> jboolean {
+    entry(&mut env, |_| typed_get_by_id(handle, thread, id, key_id, "boolean", 0, boolean_of))
 }
 
 #[no_mangle]

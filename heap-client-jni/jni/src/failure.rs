@@ -29,6 +29,9 @@ pub enum Failure {
     Closed,
     /// Too many clients open in this JVM.
     TooManyClients,
+    /// A key id that `Native.internKey` never issued: a bug in the jar, or a jar and native
+    /// library that do not match.
+    UnknownKey(i32),
     /// A panic in the native code: a bug, reported instead of unwinding into the JVM.
     Panic(String),
 }
@@ -85,6 +88,13 @@ impl Failure {
                     "{} heap clients are open in this JVM, the most allowed; close clients you no longer \
                      use (one HeapClient serves every thread)",
                     super::HANDLES_MAX
+                ),
+            ),
+            Failure::UnknownKey(id) => (
+                HEAP_EXCEPTION,
+                format!(
+                    "key id {id} was never issued by the native heap client (ids come from Native.internKey); \
+                     the jar and its native library do not match, or this is a bug: please report it"
                 ),
             ),
             Failure::Panic(message) => (
@@ -146,6 +156,13 @@ mod tests {
     fn a_pending_java_exception_is_left_alone() {
         assert_eq!(class_of(Failure::Jni(jni::errors::Error::JavaException)), None);
         assert_eq!(class_of(Failure::Jni(jni::errors::Error::NullPtr("x"))), Some(HEAP_EXCEPTION));
+    }
+
+    #[test]
+    fn an_unknown_key_id_is_a_heap_exception_naming_the_id() {
+        let (class, message) = Failure::UnknownKey(-7).exception().expect("throws");
+        assert_eq!(class, HEAP_EXCEPTION);
+        assert!(message.contains("key id -7 was never issued"), "{message}");
     }
 
     #[test]

@@ -12,15 +12,22 @@
 //!   and loops over many elements free theirs as they go;
 //! - it never calls back into Java from a native thread: the client's runtime threads never touch
 //!   the JVM, only the Java thread that called in does.
+//!
+//! The fast path for reads (`keys.rs`): Java interns a key once (`Native.internKey`) and reads by
+//! its id (`Native.getLongById`, ...), so a cached read converts no string and allocates nothing.
 
 mod batch_exports;
 mod exports;
 mod failure;
+mod keys;
 mod registry;
 mod security;
 mod values;
 
 pub use failure::Failure;
+pub use keys::KeyTable;
+pub use keys::KEYS_MAX;
+pub use keys::KEY_BYTES_MAX;
 pub use registry::Registry;
 pub use registry::HANDLES_MAX;
 pub use security::CA_PEM_BYTES_MAX;

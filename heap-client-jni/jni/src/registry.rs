@@ -46,6 +46,13 @@ impl<T> Registry<T> {
         self.entries.read().unwrap_or_else(PoisonError::into_inner).get(&handle).cloned()
     }
 
+    /// `f` of the value behind `handle`, if it is open, run under the registry's read lock instead
+    /// of on a clone of its `Arc` (two atomic operations fewer): only for calls that do no I/O,
+    /// such as a cached read, since `insert` and `remove` wait for them.
+    pub fn with<R>(&self, handle: u64, f: impl FnOnce(&T) -> R) -> Option<R> {
+        self.entries.read().unwrap_or_else(PoisonError::into_inner).get(&handle).map(|value| f(value))
+    }
+
     /// Unregisters `handle`; only the first call for a handle gets the value.
     pub fn remove(&self, handle: u64) -> Option<Arc<T>> {
         self.entries.write().unwrap_or_else(PoisonError::into_inner).remove(&handle)
@@ -90,6 +97,15 @@ mod tests {
         assert!(registry.remove(handle).is_none());
         assert!(registry.get(handle).is_none());
         assert!(registry.is_empty());
+    }
+
+    #[test]
+    fn with_runs_on_open_values_only() {
+        let registry = Registry::new();
+        let handle = registry.insert(String::from("client")).expect("room");
+        assert_eq!(registry.with(handle, |value| value.len()), Some(6));
+        registry.remove(handle).expect("first remove");
+        assert_eq!(registry.with(handle, |value| value.len()), None);
     }
 
     #[test]

@@ -6,14 +6,23 @@
 //! Visibility rules (issue 4): after `lock` returns, the caller sees every change committed before
 //! the grant (the cache has been evicted up to the grant's log index, and uncached reads wait for
 //! it); outside locks, a read is never older than the client's own last write.
+//!
+//! The read path (`object_local`, `get_local`) is read-mostly: a cached read takes the cache's
+//! read lock only, and the hold table and thread table only while they can change its answer
+//! (some object is known collected; some thread holds a lock or has uncommitted changes), which
+//! two counters kept under those tables' mutexes tell without locking them.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::AtomicU64;
+use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::MutexGuard;
+use std::sync::RwLock;
+use std::sync::RwLockReadGuard;
+use std::sync::RwLockWriteGuard;
 use std::time::Duration;
 
 use proto::heap as pb;
@@ -60,10 +69,16 @@ const ROOT_CLASS: &str = "java.lang.Object";
 pub struct HeapClient {
     cluster: Arc<ClusterClient>,
     session: Arc<Session>,
-    cache: Arc<Mutex<Cache>>,
+    cache: Arc<RwLock<Cache>>,
     seen: watch::Receiver<u64>,
     ids: tokio::sync::Mutex<IdPool>,
     threads: Mutex<BTreeMap<u64, ThreadState>>,
+    /// `threads.len()`, stored under `threads`' mutex after every insert or removal: while it is
+    /// 0 no thread has a state, so a read need not lock `threads`. A thread's own state is made
+    /// and removed by its own calls, so it always sees its own state counted.
+    threads_with_state: AtomicUsize,
+    /// `HoldTable::missing_counter` of `holds`.
+    missing_holds: Arc<AtomicUsize>,
     /// Reads must reflect at least this applied index (own writes).
     min_read_index: AtomicU64,
     closed: AtomicBool,
@@ -77,12 +92,35 @@ fn lock<T>(mutex: &Mutex<T>) -> Result<MutexGuard<'_, T>, HeapError> {
     mutex.lock().map_err(|_| HeapError::Internal("a client lock was poisoned by a panic".into()))
 }
 
+fn read_lock<T>(lock: &RwLock<T>) -> Result<RwLockReadGuard<'_, T>, HeapError> {
+    lock.read().map_err(|_| HeapError::Internal("a client lock was poisoned by a panic".into()))
+}
+
+fn write_lock<T>(lock: &RwLock<T>) -> Result<RwLockWriteGuard<'_, T>, HeapError> {
+    lock.write().map_err(|_| HeapError::Internal("a client lock was poisoned by a panic".into()))
+}
+
+/// What `object_local` found without I/O: what its caller made of the object, or the freshness
+/// a read from the cluster must have because the object is neither uncommitted nor cached.
+enum Local<R> {
+    Found(R),
+    Absent { grant_index: u64, seen_index: u64 },
+}
+
 fn unexpected(what: &str, response: &impl std::fmt::Debug) -> HeapError {
     HeapError::Internal(format!("unexpected answer to {what}: {response:?}"))
 }
 
 fn find_entry(object: &pb::Object, key: &str) -> Value {
     Value::from_pb(object.entries.get(key))
+}
+
+/// Entry `key` of object `id` for `get`: null when unset; lists have no keys.
+fn entry_of(object: &pb::Object, id: u64, key: &str) -> Result<Value, HeapError> {
+    if object.kind == pb::ObjectKind::List as i32 {
+        return Err(HeapError::TypeMismatch(format!("object {id} is a list; use the list operations")));
+    }
+    Ok(find_entry(object, key))
 }
 
 impl HeapClient {
@@ -94,9 +132,11 @@ impl HeapClient {
         let deadline = Duration::from_millis(CONNECT_DEADLINE_MS);
         let cluster = Arc::new(ClusterClient::connect(&endpoints, security, deadline)?);
         let session = Arc::new(Session::open(Arc::clone(&cluster), "heap-client", SESSION_TTL_MS_DEFAULT).await?);
-        let holds = Arc::new(Mutex::new(HoldTable::default()));
+        let holds = HoldTable::default();
+        let missing_holds = holds.missing_counter();
+        let holds = Arc::new(Mutex::new(holds));
         let hold_flusher = tokio::spawn(hold_flusher::run(Arc::clone(&session), Arc::clone(&holds)));
-        let cache = Arc::new(Mutex::new(Cache::default()));
+        let cache = Arc::new(RwLock::new(Cache::default()));
         let (seen_sender, seen) = watch::channel(0);
         let watcher = tokio::spawn(watcher::run(Arc::clone(&cluster), Arc::clone(&cache), Arc::new(seen_sender)));
         let mut started = seen.clone();
@@ -108,6 +148,8 @@ impl HeapClient {
             seen,
             ids: tokio::sync::Mutex::new(IdPool::default()),
             threads: Mutex::new(BTreeMap::new()),
+            threads_with_state: AtomicUsize::new(0),
+            missing_holds,
             min_read_index: AtomicU64::new(0),
             closed: AtomicBool::new(false),
             watcher,
@@ -146,26 +188,40 @@ impl HeapClient {
         ids.take().ok_or_else(|| HeapError::Internal("the cluster reserved an empty id range".into()))
     }
 
-    /// The object `id` as this thread sees it: its own uncommitted changes, else the cache, else
-    /// a read from the cluster (no older than the client's last write or the thread's last grant).
-    async fn object(&self, thread: u64, id: u64) -> Result<pb::Object, HeapError> {
-        if lock(&self.holds)?.is_missing(id) {
+    /// The object `id` as this thread sees it, when that needs no I/O: an error if the server
+    /// reported it collected, else the thread's own uncommitted copy, else the cached one, given
+    /// to `found` (under the cache's read lock: a cached read copies nothing it does not return).
+    fn object_local<R>(
+        &self,
+        thread: u64,
+        id: u64,
+        found: impl FnOnce(&Arc<pb::Object>) -> R,
+    ) -> Result<Local<R>, HeapError> {
+        if self.missing_holds.load(Ordering::SeqCst) > 0 && lock(&self.holds)?.is_missing(id) {
             return Err(collected(id));
         }
-        let grant_index = {
+        let mut grant_index = 0;
+        if self.threads_with_state.load(Ordering::SeqCst) > 0 {
             let threads = lock(&self.threads)?;
             let state = threads.get(&thread);
             if let Some(object) = state.and_then(|s| s.overlay.get(&id)) {
-                return Ok(object.clone());
+                return Ok(Local::Found(found(&Arc::new(object.clone()))));
             }
-            state.map(|s| s.grant_index).unwrap_or(0)
-        };
-        let seen_index = {
-            let mut cache = lock(&self.cache)?;
-            if let Some(object) = cache.get(id) {
-                return Ok(object.clone());
-            }
-            cache.seen_index()
+            grant_index = state.map(|s| s.grant_index).unwrap_or(0);
+        }
+        let cache = read_lock(&self.cache)?;
+        Ok(match cache.get(id) {
+            Some(object) => Local::Found(found(object)),
+            None => Local::Absent { grant_index, seen_index: cache.seen_index() },
+        })
+    }
+
+    /// The object `id` as this thread sees it (`object_local`), else a read from the cluster (no
+    /// older than the client's last write or the thread's last grant), which is then cached.
+    async fn object_shared(&self, thread: u64, id: u64) -> Result<Arc<pb::Object>, HeapError> {
+        let (grant_index, seen_index) = match self.object_local(thread, id, Arc::clone)? {
+            Local::Found(object) => return Ok(object),
+            Local::Absent { grant_index, seen_index } => (grant_index, seen_index),
         };
         // Read at least as fresh as the change stream, so the result may be cached.
         let min_index = self.min_read_index.load(Ordering::SeqCst).max(grant_index).max(seen_index);
@@ -173,9 +229,14 @@ impl HeapClient {
             .cluster
             .read(pb::ReadRequest { ids: vec![id], local: true, min_applied_index: min_index, ..Default::default() })
             .await?;
-        let object = read.objects.into_iter().next().ok_or_else(|| self.missing(id))?;
-        lock(&self.cache)?.insert_read_at(object.clone(), read.applied_index);
+        let object = Arc::new(read.objects.into_iter().next().ok_or_else(|| self.missing(id))?);
+        write_lock(&self.cache)?.insert_read_at(Arc::clone(&object), read.applied_index);
         Ok(object)
+    }
+
+    /// `object_shared` as a copy the caller may change.
+    async fn object(&self, thread: u64, id: u64) -> Result<pb::Object, HeapError> {
+        Ok(Arc::unwrap_or_clone(self.object_shared(thread, id).await?))
     }
 
     pub async fn kind(&self, thread: u64, id: u64) -> Result<ObjectKind, HeapError> {
@@ -313,11 +374,18 @@ impl HeapClient {
 
     pub async fn get(&self, thread: u64, id: u64, key: &str) -> Result<Value, HeapError> {
         self.check_open()?;
-        let object = self.object(thread, id).await?;
-        if object.kind == pb::ObjectKind::List as i32 {
-            return Err(HeapError::TypeMismatch(format!("object {id} is a list; use the list operations")));
+        entry_of(&*self.object_shared(thread, id).await?, id, key)
+    }
+
+    /// `get` when it needs no I/O (the object is cached, or this thread's uncommitted copy, or
+    /// known collected): the answer `get` would give, without a trip through the runtime; None
+    /// when the object must be read from the cluster (then call `get`).
+    pub fn get_local(&self, thread: u64, id: u64, key: &str) -> Option<Result<Value, HeapError>> {
+        match self.check_open().and_then(|()| self.object_local(thread, id, |object| entry_of(object, id, key))) {
+            Ok(Local::Found(answer)) => Some(answer),
+            Ok(Local::Absent { .. }) => None,
+            Err(error) => Some(Err(error)),
         }
-        Ok(find_entry(&object, key))
     }
 
     pub async fn keys(&self, thread: u64, id: u64) -> Result<Vec<String>, HeapError> {
@@ -467,7 +535,7 @@ impl HeapClient {
 
     fn after_write(&self, log_index: u64, written: &[u64]) -> Result<(), HeapError> {
         self.min_read_index.fetch_max(log_index, Ordering::SeqCst);
-        let mut cache = lock(&self.cache)?;
+        let mut cache = write_lock(&self.cache)?;
         for id in written {
             cache.remove(*id);
         }
@@ -500,12 +568,13 @@ impl HeapClient {
                 .await;
         if !matches!(caught_up, Ok(Ok(_))) {
             // The change stream is behind or broken: forget everything instead.
-            lock(&self.cache)?.clear();
+            write_lock(&self.cache)?.clear();
         }
         let mut threads = lock(&self.threads)?;
         let state = threads.entry(thread).or_default();
         *state.holds.entry(name.to_string()).or_insert(0) += 1;
         state.grant_index = state.grant_index.max(grant_index);
+        self.threads_with_state.store(threads.len(), Ordering::SeqCst);
         Ok(())
     }
 
@@ -525,6 +594,7 @@ impl HeapClient {
                 let created = std::mem::take(&mut state.created);
                 if state.is_idle() {
                     threads.remove(&thread);
+                    self.threads_with_state.store(threads.len(), Ordering::SeqCst);
                 }
                 (true, ops, overlay_ids, created)
             } else {
@@ -630,7 +700,7 @@ impl HeapClient {
 
     /// Objects currently cached (for tests and measurements).
     pub fn cached_objects(&self) -> usize {
-        self.cache.lock().map(|c| c.len()).unwrap_or(0)
+        self.cache.read().map(|c| c.len()).unwrap_or(0)
     }
 }
 

@@ -15,6 +15,9 @@
 
 use std::collections::BTreeMap;
 use std::collections::BTreeSet;
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 use super::error::HeapError;
 
@@ -108,6 +111,10 @@ pub struct HoldTable {
     due_hold: BTreeSet<u64>,
     due_release: BTreeSet<u64>,
     ids_max: usize,
+    /// How many entries are `Missing`, readable without the table's mutex (`missing_counter`):
+    /// while it is 0, which is the rule, a read need not lock the table to ask `is_missing`.
+    /// Changed only under the mutex, with the entry it counts.
+    missing_entries: Arc<AtomicUsize>,
 }
 
 impl Default for HoldTable {
@@ -120,7 +127,13 @@ impl HoldTable {
     /// A table of at most `ids_max` ids (tests use small bounds).
     pub fn with_capacity(ids_max: usize) -> Self {
         assert!(ids_max > 0, "a hold table must track at least one id");
-        HoldTable { entries: BTreeMap::new(), due_hold: BTreeSet::new(), due_release: BTreeSet::new(), ids_max }
+        HoldTable {
+            entries: BTreeMap::new(),
+            due_hold: BTreeSet::new(),
+            due_release: BTreeSet::new(),
+            ids_max,
+            missing_entries: Arc::new(AtomicUsize::new(0)),
+        }
     }
 
     /// Ids tracked (pinned, or held and waiting for their release).
@@ -142,6 +155,12 @@ impl HoldTable {
     /// Whether the server answered that `id` does not exist (it was collected).
     pub fn is_missing(&self, id: u64) -> bool {
         self.entries.get(&id).is_some_and(|entry| entry.server == ServerHold::Missing)
+    }
+
+    /// The number of `Missing` entries, kept current by the table: 0 means `is_missing` is false
+    /// for every id, so the caller may skip the mutex.
+    pub fn missing_counter(&self) -> Arc<AtomicUsize> {
+        Arc::clone(&self.missing_entries)
     }
 
     /// Whether `id` was created in a transaction the server refused.
@@ -244,6 +263,7 @@ impl HoldTable {
             let Some(entry) = self.entries.get_mut(id) else { continue };
             assert!(entry.in_flight, "object {id} was answered without being sent");
             entry.in_flight = false;
+            let was_missing = entry.server == ServerHold::Missing;
             entry.server = match (request, answer) {
                 (_, HoldAnswer::Refused) => entry.server,
                 (_, HoldAnswer::Failed) => ServerHold::Maybe,
@@ -251,6 +271,11 @@ impl HoldTable {
                 (HoldRequest::Hold(_), HoldAnswer::Held { .. }) => ServerHold::Yes,
                 (HoldRequest::Release(_), HoldAnswer::Released) => ServerHold::No,
                 (request, answer) => panic!("{answer:?} is no answer to {request:?}"),
+            };
+            match (was_missing, entry.server == ServerHold::Missing) {
+                (false, true) => self.missing_entries.fetch_add(1, Ordering::SeqCst),
+                (true, false) => self.missing_entries.fetch_sub(1, Ordering::SeqCst),
+                _ => 0,
             };
             self.settle(*id);
         }
@@ -267,6 +292,10 @@ impl HoldTable {
             self.due_release.insert(id);
         } else if entry.forgettable() {
             self.entries.remove(&id);
+            if entry.server == ServerHold::Missing {
+                let before = self.missing_entries.fetch_sub(1, Ordering::SeqCst);
+                assert!(before > 0, "a missing entry was forgotten without being counted");
+            }
         }
     }
 
@@ -285,6 +314,13 @@ impl HoldTable {
             if !self.entries.contains_key(id) {
                 return Err(format!("object {id} is due a request but not tracked"));
             }
+        }
+        let missing = self.entries.values().filter(|entry| entry.server == ServerHold::Missing).count();
+        if missing != self.missing_entries.load(Ordering::SeqCst) {
+            return Err(format!(
+                "{missing} entries are missing but {} are counted",
+                self.missing_entries.load(Ordering::SeqCst)
+            ));
         }
         if self.entries.len() > self.ids_max {
             return Err(format!("{} ids tracked, more than {}", self.entries.len(), self.ids_max));

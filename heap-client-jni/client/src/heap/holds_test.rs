@@ -101,6 +101,21 @@ fn missing_ids_are_marked_collected_and_never_sent_again() {
 }
 
 #[test]
+fn the_missing_counter_counts_missing_entries_until_they_are_forgotten() {
+    let mut table = HoldTable::default();
+    let counter = table.missing_counter();
+    table.pin(50).expect("room");
+    table.pin(51).expect("room");
+    exchange(&mut table, HoldRequest::Hold(vec![50, 51]), held(&[50, 51]));
+    assert_eq!(counter.load(std::sync::atomic::Ordering::SeqCst), 2, "both answered missing");
+    table.unpin(50).expect("pinned");
+    assert_eq!(counter.load(std::sync::atomic::Ordering::SeqCst), 1, "50 forgotten, 51 still pinned");
+    table.validate().expect("counter matches the entries");
+    table.unpin(51).expect("pinned");
+    assert_eq!(counter.load(std::sync::atomic::Ordering::SeqCst), 0, "nothing missing is tracked");
+}
+
+#[test]
 fn requests_carry_at_most_the_servers_bound_and_releases_go_first() {
     let mut table = HoldTable::default();
     let count = 2 * HOLD_REQUEST_IDS_MAX as u64 + 5;

@@ -3,7 +3,7 @@
 //! the stream breaks it drops the whole cache and follows another node.
 
 use std::sync::Arc;
-use std::sync::Mutex;
+use std::sync::RwLock;
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -14,7 +14,7 @@ use crate::cluster::ClusterClient;
 /// Pause before following the next node after a stream broke.
 const RECONNECT_PAUSE_MS: u64 = 100;
 
-pub async fn run(cluster: Arc<ClusterClient>, cache: Arc<Mutex<Cache>>, seen: Arc<watch::Sender<u64>>) {
+pub async fn run(cluster: Arc<ClusterClient>, cache: Arc<RwLock<Cache>>, seen: Arc<watch::Sender<u64>>) {
     let endpoints = cluster.endpoints().len();
     let mut endpoint = 0;
     loop {
@@ -33,7 +33,7 @@ pub async fn run(cluster: Arc<ClusterClient>, cache: Arc<Mutex<Cache>>, seen: Ar
             while let Ok(Some(changes)) = stream.message().await {
                 // Evict and advance under one lock, so a reader never caches an object read
                 // before a change the watcher has already passed (see `Cache::insert_read_at`).
-                if let Ok(mut cache) = cache.lock() {
+                if let Ok(mut cache) = cache.write() {
                     if changes.reset || first {
                         cache.clear();
                     }
@@ -47,7 +47,7 @@ pub async fn run(cluster: Arc<ClusterClient>, cache: Arc<Mutex<Cache>>, seen: Ar
             }
         }
         // Changes may have been missed while no stream was followed.
-        if let Ok(mut cache) = cache.lock() {
+        if let Ok(mut cache) = cache.write() {
             cache.clear();
         }
         endpoint = (endpoint + 1) % endpoints.max(1);

@@ -19,6 +19,8 @@ use proto::heap as pb;
 
 use super::entry_change;
 use super::lock;
+use super::read_lock;
+use super::write_lock;
 use super::HeapClient;
 use crate::heap::error::HeapError;
 use crate::heap::threads::PENDING_OPS_MAX;
@@ -174,9 +176,9 @@ impl HeapClient {
         };
         let limit = read_budget(ids.len(), max_objects) as usize;
         let found = {
-            let mut cache = lock(&self.cache)?;
+            let cache = read_lock(&self.cache)?;
             walk_local(ids, if walk { depth } else { 0 }, limit, |id| {
-                uncommitted.get(&id).cloned().or_else(|| cache.get(id).map(references))
+                uncommitted.get(&id).cloned().or_else(|| cache.get(id).map(|object| references(object)))
             })
         };
         let holds = lock(&self.holds)?;
@@ -194,7 +196,7 @@ impl HeapClient {
     ) -> Result<u32, HeapError> {
         debug_assert!(starts.len() <= PREFETCH_OBJECTS_MAX as usize, "the caller splits the starts");
         let grant_index = lock(&self.threads)?.get(&thread).map(|state| state.grant_index).unwrap_or(0);
-        let seen_index = lock(&self.cache)?.seen_index();
+        let seen_index = read_lock(&self.cache)?.seen_index();
         // As `object`: no older than the client's writes and the thread's grant, and at least as
         // fresh as the change stream, so what it returns may be cached.
         let min_index = self.min_read_index.load(Ordering::SeqCst).max(grant_index).max(seen_index);
@@ -208,7 +210,7 @@ impl HeapClient {
         };
         let read = self.cluster.read(request).await?;
         let count = read.objects.len() as u32;
-        let mut cache = lock(&self.cache)?;
+        let mut cache = write_lock(&self.cache)?;
         for object in read.objects {
             cache.insert_read_at(object, read.applied_index);
         }

@@ -44,20 +44,34 @@ public abstract class HeapRef {
 
     // The operations by key shared by HeapObject (fields) and HeapMap (entries).
 
+    // Reads go by the key's interned id (Keys) when it has one: no String crosses into native code.
+
     final Object getValue(String key) {
-        return client.wrap(Native.get(client.handle(), HeapClient.thread(), id, Objects.requireNonNull(key, "key")));
+        int keyId = Keys.id(key);
+        return client.wrap(keyId >= 0
+                ? Native.getById(client.handle(), HeapClient.thread(), id, keyId)
+                : Native.get(client.handle(), HeapClient.thread(), id, key));
     }
 
     final long getLongValue(String key) {
-        return Native.getLong(client.handle(), HeapClient.thread(), id, Objects.requireNonNull(key, "key"));
+        int keyId = Keys.id(key);
+        return keyId >= 0
+                ? Native.getLongById(client.handle(), HeapClient.thread(), id, keyId)
+                : Native.getLong(client.handle(), HeapClient.thread(), id, key);
     }
 
     final double getDoubleValue(String key) {
-        return Native.getDouble(client.handle(), HeapClient.thread(), id, Objects.requireNonNull(key, "key"));
+        int keyId = Keys.id(key);
+        return keyId >= 0
+                ? Native.getDoubleById(client.handle(), HeapClient.thread(), id, keyId)
+                : Native.getDouble(client.handle(), HeapClient.thread(), id, key);
     }
 
     final boolean getBooleanValue(String key) {
-        return Native.getBoolean(client.handle(), HeapClient.thread(), id, Objects.requireNonNull(key, "key"));
+        int keyId = Keys.id(key);
+        return keyId >= 0
+                ? Native.getBooleanById(client.handle(), HeapClient.thread(), id, keyId)
+                : Native.getBoolean(client.handle(), HeapClient.thread(), id, key);
     }
 
     final <T> T getTyped(String key, Class<T> type, String wanted) {

@@ -45,6 +45,19 @@ final class Native {
 
     static native boolean getBoolean(long handle, long thread, long id, String key);
 
+    // The fast path for reads (keys.rs): a key interned once, then read by its id (see Keys).
+
+    /** The id of {@code key} for the {@code *ById} getters, the same for the life of the process; -1 when none is left. */
+    static native int internKey(String key);
+
+    static native Object getById(long handle, long thread, long id, int keyId);
+
+    static native long getLongById(long handle, long thread, long id, int keyId);
+
+    static native double getDoubleById(long handle, long thread, long id, int keyId);
+
+    static native boolean getBooleanById(long handle, long thread, long id, int keyId);
+
     static native void set(long handle, long thread, long id, String key, int tag, long bits, String text,
             byte[] bytes);
 
