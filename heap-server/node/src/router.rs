@@ -27,6 +27,8 @@ use crate::tls::peer_endpoint;
 
 /// Pause between attempts while a request waits for a leader to emerge (bounded by the deadline).
 const LEADER_RETRY_INTERVAL_MS: u64 = 10;
+/// Pause before a linearizable read asks again for a majority that did not answer in time.
+const QUORUM_RETRY_INTERVAL_MS: u64 = 20;
 /// Peers whose channels one node caches (the cluster's members, with room for address changes).
 const CACHED_CHANNELS_MAX: usize = 64;
 
@@ -145,7 +147,13 @@ impl Router {
                     }
                 }
                 Err(RaftError::APIError(LinearizableReadError::QuorumNotEnough(e))) => {
-                    return Err(Status::unavailable(format!("{e}; a majority is unreachable, retry later")))
+                    // One heartbeat round that a majority did not answer in time (on a loaded
+                    // machine a follower can be late): a read changes nothing, so try again until
+                    // the deadline rather than fail a request a later round would serve.
+                    if Instant::now() + Duration::from_millis(QUORUM_RETRY_INTERVAL_MS) >= deadline {
+                        return Err(Status::unavailable(format!("{e}; a majority is unreachable, retry later")));
+                    }
+                    tokio::time::sleep(Duration::from_millis(QUORUM_RETRY_INTERVAL_MS)).await;
                 }
                 // A read changes nothing: the client may retry it on another node.
                 Err(RaftError::Fatal(e)) => {

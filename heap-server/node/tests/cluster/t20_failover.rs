@@ -1,5 +1,6 @@
 //! Failover and durability with real processes: SIGKILL the leader mid-stream, restart it, then
-//! SIGKILL every node at once. No acknowledged write may be lost at any point.
+//! SIGKILL every node at once. No acknowledged write may be lost at any point. And a linearizable
+//! read outlasts a briefly frozen majority.
 
 use std::time::Instant;
 
@@ -61,4 +62,35 @@ async fn acknowledged_roots_survive_leader_kill_and_full_restart() {
         check_roots_on_node(&test, id, &acknowledged, more).await;
     }
     test.phase("every acknowledged root survived SIGKILL of the whole cluster");
+}
+
+/// A linearizable read that finds no majority answering (both followers frozen for a second, as
+/// in a VM stall) waits on the node until they answer again, within the request's deadline,
+/// instead of failing at the first heartbeat round nobody answered. Proven with one Read RPC
+/// from the client (its own retries would hide a node that gave up), answered with the data.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_linearizable_read_waits_out_a_majority_that_is_briefly_frozen() {
+    let mut test = TestCluster::start("read-frozen-majority", 3, &[]);
+    let leader = test.leader().await;
+    let index = set_root(&test.client(), "before-freeze", 1).await.expect("a write with all nodes up");
+    let followers: Vec<u64> = test.cluster.ids().into_iter().filter(|id| *id != leader).collect();
+    for id in &followers {
+        test.cluster.pause(*id).expect("freeze a follower");
+    }
+    test.phase(&format!("followers {followers:?} frozen (SIGSTOP); reading from leader {leader}"));
+    let client = test.node_client(leader);
+    let read = tokio::spawn(async move {
+        let got = get_root(&client, "before-freeze", None).await;
+        (got, client.read_requests())
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(1_000)).await;
+    assert!(!read.is_finished(), "a read cannot be linearizable while no majority answers");
+    for id in &followers {
+        test.cluster.resume(*id).expect("thaw a follower");
+    }
+    test.phase("followers thawed (SIGCONT)");
+    let (got, read_requests) = read.await.expect("the read task");
+    assert_eq!(got, Ok(Some(document("before-freeze", 1))), "the read is answered once a majority is back");
+    assert_eq!(read_requests, 1, "the node waited for the majority itself: one Read RPC");
+    test.phase(&format!("read answered after the thaw with one RPC (write at index {index})"));
 }
