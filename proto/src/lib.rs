@@ -24,7 +24,8 @@ pub mod raft {
     tonic::include_proto!("sovereign.raft.v1");
 }
 
-/// The operator service: membership changes and backups (package `sovereign.admin.v1`).
+/// The operator service: membership, leadership, snapshots and backups, the collector (status, run,
+/// pause) (package `sovereign.admin.v1`).
 pub mod admin {
     #![allow(clippy::all)]
     tonic::include_proto!("sovereign.admin.v1");
