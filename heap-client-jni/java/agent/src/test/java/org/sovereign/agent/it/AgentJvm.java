@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.sovereign.testkit.HeapNodes;
 
 /**
  * A JVM running demo application code (target/test-classes, which has no Sovereign classes), with or

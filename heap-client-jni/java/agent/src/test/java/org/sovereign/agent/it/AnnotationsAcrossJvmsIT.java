@@ -11,6 +11,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.sovereign.testkit.HeapNodes;
 
 /**
  * Annotations and on-load methods seen from application JVMs ({@code demo.Library}: {@code @Root},

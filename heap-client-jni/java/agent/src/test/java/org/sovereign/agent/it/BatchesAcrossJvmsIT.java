@@ -12,6 +12,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.sovereign.testkit.HeapNodes;
 
 /**
  * Issue 10's batches, seen from application JVMs ({@code demo.batch}): a JVM that reads a root of

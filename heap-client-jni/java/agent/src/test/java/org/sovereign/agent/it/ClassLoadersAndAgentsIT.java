@@ -19,6 +19,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.sovereign.testkit.HeapNodes;
 
 /**
  * The contract's "works for classes loaded by child class loaders (a servlet container's web-app

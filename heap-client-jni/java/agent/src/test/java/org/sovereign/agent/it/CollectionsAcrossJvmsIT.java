@@ -10,6 +10,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.sovereign.testkit.HeapNodes;
 
 /**
  * java.util collections and arrays as shared values, seen from application JVMs ({@code demo.Catalog},

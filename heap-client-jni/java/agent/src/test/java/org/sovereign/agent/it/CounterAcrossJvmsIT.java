@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Timeout;
 import org.sovereign.heap.HeapClient;
 import org.sovereign.heap.HeapObject;
 import org.sovereign.heap.Security;
+import org.sovereign.testkit.HeapNodes;
 
 /**
  * The issue's Counter across JVMs (cases i and ii): plain Java with {@code static Counter ROOT},

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Timeout;
 import org.sovereign.heap.HeapClient;
 import org.sovereign.heap.HeapObject;
 import org.sovereign.heap.Security;
+import org.sovereign.testkit.HeapNodes;
 
 /**
  * The issue's Counter (with its log) under faults, with real processes killed by SIGKILL. (iii) The

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.sovereign.testkit.HeapNodes;
 
 /**
  * The agent's rules seen from application JVMs (cases v and vi and more): a non-portable value

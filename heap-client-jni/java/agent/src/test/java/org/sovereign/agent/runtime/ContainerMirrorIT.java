@@ -24,7 +24,7 @@ import java.util.concurrent.locks.Lock;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.sovereign.agent.it.HeapNodes;
+import org.sovereign.testkit.HeapNodes;
 import org.sovereign.heap.HeapClient;
 import org.sovereign.heap.HeapObject;
 import org.sovereign.heap.Security;

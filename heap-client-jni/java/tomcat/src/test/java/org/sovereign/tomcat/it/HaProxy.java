@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import org.sovereign.testkit.HeapNodes;
 
 /**
  * HAProxy (Debian's {@code haproxy}) running the repository's deploy/tomcat/haproxy.cfg, with the two

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.sovereign.testkit.HeapNodes;
 
 /**
  * The session manager benchmark (run by tomcat/bench/run.sh, not by the tests): for

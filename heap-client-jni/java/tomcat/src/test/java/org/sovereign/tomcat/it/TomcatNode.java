@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import org.sovereign.testkit.HeapNodes;
 
 /**
  * One real Tomcat 10.1 process: the unpacked distribution as CATALINA_HOME, a CATALINA_BASE of its

@@ -29,6 +29,7 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.sovereign.heap.HeapClient;
+import org.sovereign.testkit.HeapNodes;
 
 /**
  * HTTP sessions on the heap in a real deployment: a secured three-node heap cluster, two Tomcat 10.1

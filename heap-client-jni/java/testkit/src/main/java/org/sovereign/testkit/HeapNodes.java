@@ -1,4 +1,4 @@
-package org.sovereign.agent.it;
+package org.sovereign.testkit;
 
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -18,11 +18,11 @@ import org.sovereign.heap.HeapException;
 import org.sovereign.heap.Security;
 
 /**
- * A real three-node cluster for the agent's multi-JVM tests, plaintext or secured (TLS and tokens,
- * as {@code heap-server} runs by default): {@code heap-server} processes
- * (the binary the pom names in {@code sovereign.server.binary}) on free loopback ports, data and
- * logs under {@code target/test-work}. The client module's TestCluster does the same with more
- * (security, restarts); it is test code of another module, so the agent keeps this small copy.
+ * A real three-node heap cluster for tests, plaintext or secured (TLS and tokens, as
+ * {@code heap-server} runs by default): {@code heap-server} processes (the binary the pom names in
+ * {@code sovereign.server.binary}) on free loopback ports, data and logs under
+ * {@code target/test-work}. Shared by the agent's multi-JVM tests and the Tomcat deployment tests;
+ * the client module's own tests use its TestCluster, which can also restart nodes.
  */
 public final class HeapNodes implements AutoCloseable {
     static final int NODES = 3;
@@ -49,7 +49,7 @@ public final class HeapNodes implements AutoCloseable {
         return base;
     }
 
-    static Path requiredFile(String property, String hint) {
+    public static Path requiredFile(String property, String hint) {
         String value = System.getProperty(property);
         if (value == null) {
             throw new IllegalStateException("system property " + property + " is not set; run the tests with Maven");
@@ -201,7 +201,7 @@ public final class HeapNodes implements AutoCloseable {
      * The environment an application JVM needs for this cluster: plaintext, or the security folder
      * (its CA) with the write-role token, found by the client's discovery rules as in production.
      */
-    void clientEnvironment(java.util.Map<String, String> environment) {
+    public void clientEnvironment(java.util.Map<String, String> environment) {
         environment.remove(Security.PLAINTEXT_ENV);
         environment.remove(Security.SECURITY_DIR_ENV);
         environment.remove(Security.TOKEN_ENV);
@@ -213,8 +213,25 @@ public final class HeapNodes implements AutoCloseable {
         }
     }
 
+    /** The security folder (ca.pem, ...) of a secured cluster; null for a plaintext one. */
+    public Path securityDir() {
+        return securityDir;
+    }
+
+    /** Writes the write-role token to a file (for a context.xml tokenFile) and returns its path. */
+    public Path writeTokenFile() throws IOException {
+        Path file = dir.resolve("app.token");
+        Files.writeString(file, writeToken + "\n", StandardCharsets.UTF_8);
+        return file;
+    }
+
+    /** A client of this cluster with the admin token (for a test's own checks). */
+    public HeapClient client() {
+        return HeapClient.connect(endpoints(), securityDir == null ? Security.plaintext() : Security.fromDirectory(securityDir));
+    }
+
     /** The id of the current leader, as {@code heapctl status --json} reports it. */
-    int leader() throws Exception {
+    public int leader() throws Exception {
         Pattern leader = Pattern.compile("\"leader\"\\s*:\\s*(\\d+)");
         Path heapctl = requiredFile("sovereign.heapctl.binary", "build it first: cargo build -p heapctl");
         long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
@@ -236,7 +253,7 @@ public final class HeapNodes implements AutoCloseable {
     }
 
     /** SIGKILL: node {@code id} dies at once ({@code destroyForcibly} is SIGKILL on Linux). */
-    void kill(int id) {
+    public void kill(int id) {
         Process node = nodes[id - 1];
         if (node != null) {
             node.destroyForcibly();
@@ -265,7 +282,7 @@ public final class HeapNodes implements AutoCloseable {
     }
 
     /** Waits for a killed process to be gone (bounded: SIGKILL cannot be refused); keeps an interrupt. */
-    static void awaitDeath(Process process) {
+    public static void awaitDeath(Process process) {
         try {
             process.waitFor(READY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
