@@ -90,6 +90,21 @@ async fn commit(client: &ClusterClient, ops: Vec<pb::Op>) -> Vec<u64> {
     }
 }
 
+/// Two new objects referencing each other, the first bound to root "ring"; returns their ids.
+async fn commit_ring(client: &ClusterClient) -> Vec<u64> {
+    commit(
+        client,
+        vec![
+            create(0),
+            create(1),
+            set_ref(new_target(0), "next", pb::value::Kind::NewRef(1)),
+            set_ref(new_target(1), "next", pb::value::Kind::NewRef(0)),
+            bind("ring", new_target(0)),
+        ],
+    )
+    .await
+}
+
 async fn exists(client: &ClusterClient, id: u64) -> bool {
     let read = client.read(pb::ReadRequest { ids: vec![id], ..Default::default() }).await.expect("read");
     !read.missing_ids.contains(&id)
@@ -122,17 +137,7 @@ async fn deleted_roots_released_holds_and_detached_cycles_are_collected_and_noth
     }
 
     test.phase("a held object detached from its root survives, is re-attached, released, and kept");
-    let ring = commit(
-        &client,
-        vec![
-            create(0),
-            create(1),
-            set_ref(new_target(0), "next", pb::value::Kind::NewRef(1)),
-            set_ref(new_target(1), "next", pb::value::Kind::NewRef(0)),
-            bind("ring", new_target(0)),
-        ],
-    )
-    .await;
+    let ring = commit_ring(&client).await;
     let hold = pb::session_request::Command::Hold(pb::Hold { ids: vec![ring[1], 999_999] });
     match session.call(hold).await.expect("hold answered").result {
         Some(pb::session_response::Result::Held(held)) => assert_eq!(held.missing, vec![999_999]),
@@ -233,17 +238,7 @@ async fn a_paused_collector_frees_nothing_even_on_a_new_leader_and_frees_it_all_
     test.phase("garbage made while paused: a deleted root's 7 objects and a detached 2-object cycle");
     heapctl_ok(&test, &["root", "set", "doomed", r#"{"x":[{"y":1},{"y":2},{"y":3}],"z":{"w":[]}}"#]);
     heapctl_ok(&test, &["root", "delete", "doomed"]);
-    let ring = commit(
-        &client,
-        vec![
-            create(0),
-            create(1),
-            set_ref(new_target(0), "next", pb::value::Kind::NewRef(1)),
-            set_ref(new_target(1), "next", pb::value::Kind::NewRef(0)),
-            bind("ring", new_target(0)),
-        ],
-    )
-    .await;
+    let ring = commit_ring(&client).await;
     commit(&client, vec![tx::unbind_root("ring")]).await;
     let objects = gc_figure(&test, "objects");
     assert_eq!(objects, baseline + 9, "the garbage is in the heap");
