@@ -9,8 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Map;
 import java.util.concurrent.locks.Lock;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -22,22 +20,7 @@ import org.junit.jupiter.api.Timeout;
  * a lock are seen by id at once; and a key id never issued is a {@link HeapException}, not a crash.
  */
 @Timeout(120)
-class InternedReadTest extends ClusterTest {
-    private static HeapClient writer;
-    private static HeapClient reader;
-
-    @BeforeAll
-    static void connect() {
-        writer = HeapClient.connect(cluster.endpoints());
-        reader = HeapClient.connect(cluster.endpoints());
-    }
-
-    @AfterAll
-    static void disconnect() {
-        writer.close();
-        reader.close();
-    }
-
+class InternedReadTest extends TwoClientTest {
     private static long thread() {
         return HeapClient.thread();
     }

@@ -16,8 +16,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.Lock;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -28,22 +26,7 @@ import org.junit.jupiter.api.Timeout;
  * exception that says what to do.
  */
 @Timeout(120)
-class ValuesTest extends ClusterTest {
-    private static HeapClient writer;
-    private static HeapClient reader;
-
-    @BeforeAll
-    static void connect() {
-        writer = HeapClient.connect(cluster.endpoints());
-        reader = HeapClient.connect(cluster.endpoints());
-    }
-
-    @AfterAll
-    static void disconnect() {
-        writer.close();
-        reader.close();
-    }
-
+class ValuesTest extends TwoClientTest {
     /** Every value the heap holds, and what it reads back as (Integer is widened to Long, ...). */
     static Map<Object, Object> samples(HeapClient client) {
         byte[] allBytes = new byte[256];
