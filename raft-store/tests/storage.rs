@@ -5,4 +5,5 @@
 mod storage {
     mod t10_log_suite;
     mod t20_state_machine;
+    mod t21_runtime_not_blocked;
 }

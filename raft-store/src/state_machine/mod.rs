@@ -3,6 +3,7 @@
 
 mod error;
 mod image_file;
+mod runtime_wait;
 mod snapshot_activity;
 mod snapshot_codec;
 mod snapshot_data;

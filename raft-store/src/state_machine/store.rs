@@ -28,7 +28,9 @@ use super::image_file::read_snapshot_file;
 use super::image_file::stream_snapshot_file;
 use super::image_file::verify_snapshot;
 use super::image_file::write_snapshot_file;
+use super::image_file::StreamedSnapshot;
 use super::image_file::SNAPSHOT_FILE_NAME;
+use super::runtime_wait;
 use super::snapshot_activity::SnapshotActivity;
 use super::snapshot_activity::SnapshotCounts;
 use super::snapshot_codec::SnapshotView;
@@ -135,7 +137,7 @@ impl<M: Machine> StateMachineStore<M> {
 
     /// Runs `read` on the machine at one applied index (the second argument).
     pub fn read<R>(&self, read: impl FnOnce(&M, u64) -> R) -> Result<R, StateMachineError> {
-        let applied = self.inner.applied.read().map_err(|_| StateMachineError::Poisoned)?;
+        let applied = runtime_wait::read(&self.inner.applied).map_err(|_| StateMachineError::Poisoned)?;
         let index = applied.last_applied.map(|id| id.index).unwrap_or(0);
         Ok(read(&applied.machine, index))
     }
@@ -151,13 +153,13 @@ impl<M: Machine> StateMachineStore<M> {
     }
 
     pub fn last_applied(&self) -> Result<Option<LogId>, StateMachineError> {
-        let applied = self.inner.applied.read().map_err(|_| StateMachineError::Poisoned)?;
+        let applied = runtime_wait::read(&self.inner.applied).map_err(|_| StateMachineError::Poisoned)?;
         Ok(applied.last_applied)
     }
 
     /// Replaces the machine's state with `image`.
     fn load_image(&self, image: &SnapshotView<'_>) -> Result<(), StateMachineError> {
-        let mut applied = self.inner.applied.write().map_err(|_| StateMachineError::Poisoned)?;
+        let mut applied = runtime_wait::write(&self.inner.applied).map_err(|_| StateMachineError::Poisoned)?;
         applied.machine.clear();
         load_pairs(&mut applied.machine, image)?;
         applied.last_applied = image.meta.last_log_id;
@@ -166,12 +168,23 @@ impl<M: Machine> StateMachineStore<M> {
         Ok(())
     }
 
+    /// Encodes the machine, at one applied index, into the snapshot file (not yet durable).
+    fn stream_snapshot(&self) -> Result<(SnapshotMeta, StreamedSnapshot), StateMachineError> {
+        let applied = runtime_wait::read(&self.inner.applied).map_err(|_| StateMachineError::Poisoned)?;
+        let meta = SnapshotMeta { last_log_id: applied.last_applied, last_membership: applied.membership.clone() };
+        let machine = &applied.machine;
+        let streamed = stream_snapshot_file(&self.inner.snapshot_dir, &meta, machine.export_len() as u64, |writer| {
+            machine.export_each(&mut |key, value| writer.push(key, value));
+        })?;
+        Ok((meta, streamed))
+    }
+
     /// Applies committed entries in order; returns the replies to send once the batch is stored.
     fn apply_entries(
         &self,
         entries: Vec<EntryResponder<TypeConfig>>,
     ) -> Result<Vec<(openraft::storage::ApplyResponder<TypeConfig>, Reply)>, StateMachineError> {
-        let mut applied = self.inner.applied.write().map_err(|_| StateMachineError::Poisoned)?;
+        let mut applied = runtime_wait::write(&self.inner.applied).map_err(|_| StateMachineError::Poisoned)?;
         let mut changes = ChangeSet::default();
         let mut replies = Vec::with_capacity(entries.len());
         for (entry, responder) in entries {
@@ -207,21 +220,14 @@ impl<M: Machine> RaftSnapshotBuilder<TypeConfig> for StateMachineStore<M> {
 
     /// Streams the machine into the snapshot file under the read lock (applies wait for the
     /// encoding, which goes to the page cache, not for the disk), then makes it durable. The
-    /// image is never in memory a second time.
+    /// image is never in memory a second time. The encoding runs on a blocking thread: at 10
+    /// million objects it takes seconds, which a runtime worker must not spend away from Raft.
     ///
     /// The returned snapshot is the file, opened (openraft keeps only the meta of a built one).
     async fn build_snapshot(&mut self) -> Result<Snapshot, io::Error> {
-        let (meta, streamed) = {
-            let applied = self.inner.applied.read().map_err(|_| StateMachineError::Poisoned)?;
-            let meta = SnapshotMeta { last_log_id: applied.last_applied, last_membership: applied.membership.clone() };
-            let machine = &applied.machine;
-            let dir = &self.inner.snapshot_dir;
-            let streamed = stream_snapshot_file(dir, &meta, machine.export_len() as u64, |writer| {
-                machine.export_each(&mut |key, value| writer.push(key, value));
-            })
-            .map_err(StateMachineError::from)?;
-            (meta, streamed)
-        };
+        let store = self.clone();
+        let (meta, streamed) =
+            tokio::task::spawn_blocking(move || store.stream_snapshot()).await.map_err(io::Error::other)??;
         let size_bytes = tokio::task::spawn_blocking(move || streamed.commit())
             .await
             .map_err(io::Error::other)?
@@ -240,7 +246,7 @@ impl<M: Machine> RaftStateMachine<TypeConfig> for StateMachineStore<M> {
     type SnapshotBuilder = Self;
 
     async fn applied_state(&mut self) -> Result<(Option<LogId>, StoredMembership), io::Error> {
-        let applied = self.inner.applied.read().map_err(|_| StateMachineError::Poisoned)?;
+        let applied = runtime_wait::read(&self.inner.applied).map_err(|_| StateMachineError::Poisoned)?;
         Ok((applied.last_applied, applied.membership.clone()))
     }
 
@@ -274,8 +280,11 @@ impl<M: Machine> RaftStateMachine<TypeConfig> for StateMachineStore<M> {
             .await
             .map_err(io::Error::other)?
             .map_err(StateMachineError::from)?;
-        let image = SnapshotView::decode(&snapshot, SNAPSHOT_SIZE_BYTES_CEILING).map_err(StateMachineError::from)?;
-        self.load_image(&image)?;
+        // Decoding and loading a large image takes seconds of this worker: off the runtime.
+        runtime_wait::blocking_wait(|| {
+            let image = SnapshotView::decode(&snapshot, SNAPSHOT_SIZE_BYTES_CEILING)?;
+            self.load_image(&image)
+        })?;
         self.inner.snapshots.record_installed(size_bytes);
         tracing::info!(last_log_id = ?meta.last_log_id, "snapshot installed");
         Ok(())
