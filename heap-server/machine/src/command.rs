@@ -124,6 +124,16 @@ pub enum SessionCommand {
     Release {
         ids: Vec<ObjectId>,
     },
+    /// `Wait` by `thread` on a write lock the session holds as `holder` (a client's
+    /// session-level greedy hold, which its threads share locally): the holder's hold ends and
+    /// `thread` waits on the condition, then re-acquires the lock as itself with the holder's
+    /// count. Appended last, so entries written before it decode as they did.
+    WaitAs {
+        name: String,
+        holder: u64,
+        thread: u64,
+        timeout_ms: Option<u64>,
+    },
 }
 
 /// Who sent a session request: the authenticated credential, filled in by the node from the

@@ -103,6 +103,13 @@ pub fn object_id_of_key(key: &[u8]) -> Option<ObjectId> {
     Some(ObjectId::from_be_bytes(id_bytes))
 }
 
+/// The lock name a lock key (`l/` + UTF-8 name) names, or `None` for any other key (or a name
+/// that is not UTF-8, which no lock can have). The one parser of lock keys: `load` and the
+/// server's change feed both use it.
+pub fn lock_name_of_key(key: &[u8]) -> Option<&str> {
+    std::str::from_utf8(key.strip_prefix(LOCK_KEY_PREFIX)?).ok()
+}
+
 pub(crate) fn u64_value(value: u64) -> Vec<u8> {
     value.to_be_bytes().to_vec()
 }
@@ -154,9 +161,8 @@ fn parse_key(key: &[u8]) -> Result<ImageKey<'_>, ImageError> {
         let name = std::str::from_utf8(name_bytes).map_err(|_| unknown())?;
         return Ok(ImageKey::Root(name));
     }
-    if let Some(name_bytes) = key.strip_prefix(LOCK_KEY_PREFIX) {
-        let name = std::str::from_utf8(name_bytes).map_err(|_| unknown())?;
-        return Ok(ImageKey::Lock(name));
+    if key.starts_with(LOCK_KEY_PREFIX) {
+        return lock_name_of_key(key).map(ImageKey::Lock).ok_or_else(unknown);
     }
     if let Some(rest) = key.strip_prefix(HOLD_KEY_PREFIX) {
         let pair: [u8; 2 * U64_VALUE_BYTES] = rest.try_into().map_err(|_| unknown())?;
@@ -422,6 +428,16 @@ mod tests {
         assert_eq!(object_id_of_key(&root_key("abcdefgh")), None);
         assert_eq!(object_id_of_key(&session_key(7)), None);
         assert_eq!(object_id_of_key(NEXT_ID_KEY), None);
+    }
+
+    #[test]
+    fn lock_keys_and_only_they_give_a_name() {
+        assert_eq!(lock_name_of_key(&lock_key("orders")), Some("orders"));
+        assert_eq!(lock_name_of_key(&lock_key("zähler")), Some("zähler"));
+        assert_eq!(lock_name_of_key(b"l/\xff"), None, "not UTF-8");
+        assert_eq!(lock_name_of_key(&root_key("orders")), None);
+        assert_eq!(lock_name_of_key(&object_key(7)), None);
+        assert_eq!(lock_name_of_key(b"l"), None);
     }
 
     #[test]

@@ -51,9 +51,9 @@ pub use gc_info::{CollectPlan, GcSummary};
 pub use graph::{Graph, GraphQuery};
 pub use heap::{Heap, Write};
 pub use image::{
-    dying_key, hold_key, lock_key, object_id_of_key, object_key, reply_key, root_key, session_key, ImageError,
-    APPLIED_INDEX_KEY, DYING_KEY_PREFIX, HOLD_KEY_PREFIX, LOCK_KEY_PREFIX, NEXT_ID_KEY, NEXT_SESSION_ID_KEY, NOW_KEY,
-    ROOT_KEY_PREFIX, SESSION_KEY_PREFIX,
+    dying_key, hold_key, lock_key, lock_name_of_key, object_id_of_key, object_key, reply_key, root_key, session_key,
+    ImageError, APPLIED_INDEX_KEY, DYING_KEY_PREFIX, HOLD_KEY_PREFIX, LOCK_KEY_PREFIX, NEXT_ID_KEY,
+    NEXT_SESSION_ID_KEY, NOW_KEY, ROOT_KEY_PREFIX, SESSION_KEY_PREFIX,
 };
 pub use limits::{
     Limit, COLLECTION_LENGTH_MAX, COLLECT_DECREMENTS_PER_STEP_MAX, COLLECT_OBJECTS_PER_STEP_MAX,

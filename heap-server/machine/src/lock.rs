@@ -184,13 +184,14 @@ impl Lock {
         grants
     }
 
-    /// Moves the holder at `position` (which must hold in write mode) to the condition.
-    pub fn begin_wait(&mut self, position: usize, sequence: u64, deadline_ms: Option<u64>) {
+    /// Moves the holder at `position` (which must hold in write mode) to the condition, as
+    /// `thread` of its session (the holder's own thread, or another for `WaitAs`).
+    pub fn begin_wait(&mut self, position: usize, thread: u64, sequence: u64, deadline_ms: Option<u64>) {
         let holder = self.holders.remove(position);
         assert_eq!(holder.mode, LockMode::Write, "only a write holder may wait");
         self.condition_waiters.push_back(ConditionWaiter {
             session_id: holder.session_id,
-            thread: holder.thread,
+            thread,
             sequence,
             deadline_ms,
             count: holder.count,

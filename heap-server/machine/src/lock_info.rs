@@ -1,4 +1,5 @@
-//! What operators and tests see of the locks in use: `Heap::locks`.
+//! What operators, tests and the change feed see of the locks in use: `Heap::locks` and
+//! `Heap::lock_is_contended`.
 
 use serde::{Deserialize, Serialize};
 
@@ -94,4 +95,15 @@ impl Heap {
             })
             .collect()
     }
+
+    /// Whether someone holds the lock `name` while a Lock or a woken Wait is queued behind them:
+    /// a client keeping the lock greedily (after its threads released it) should give it back.
+    /// Condition waiters do not count: they wait for a Notify, not for the lock.
+    pub fn lock_is_contended(&self, name: &str) -> bool {
+        self.locks.get(name).is_some_and(|lock| !lock.holders.is_empty() && !lock.queue.is_empty())
+    }
 }
+
+#[cfg(test)]
+#[path = "lock_info_test.rs"]
+mod tests;

@@ -125,26 +125,34 @@ impl Step<'_> {
         Ok(Reply::Unlocked { commit })
     }
 
-    /// Releases a write lock entirely and waits on its condition; the final reply comes when
-    /// the lock is re-acquired after a Notify or the timeout.
+    /// Releases the write lock `holder` holds entirely and makes `thread` (the same thread for a
+    /// plain Wait; another of the session's threads for WaitAs) wait on its condition; the final
+    /// reply comes when `thread` re-acquires the lock after a Notify or the timeout.
     pub fn wait(
         &mut self,
         session_id: SessionId,
         sequence: u64,
         name: &str,
+        holder: u64,
         thread: u64,
         timeout_ms: Option<u64>,
     ) -> Result<Reply, Rejection> {
         check_name(NameKind::Lock, name)?;
         let deadline_ms = self.deadline_ms(timeout_ms)?;
-        let not_holder = || Rejection::NotHolder { lock: name.to_string(), thread };
+        let not_holder = || Rejection::NotHolder { lock: name.to_string(), thread: holder };
         let lock = self.heap.locks.get_mut(name).ok_or_else(not_holder)?;
         let position = lock
-            .holder_position(session_id, thread)
+            .holder_position(session_id, holder)
             .filter(|position| lock.holders[*position].mode == LockMode::Write)
             .ok_or_else(not_holder)?;
+        // The waiter must not hold or wait for the lock by itself too: it would be in the lock twice.
+        if holder != thread
+            && (lock.holder_position(session_id, thread).is_some() || lock.is_waiting(session_id, thread))
+        {
+            return Err(Rejection::AlreadyWaiting { lock: name.to_string(), thread });
+        }
         Self::check_waiters(lock)?;
-        lock.begin_wait(position, sequence, deadline_ms);
+        lock.begin_wait(position, thread, sequence, deadline_ms);
         self.grant_waiters(name);
         self.lock_changed(name);
         Ok(Reply::Pending)

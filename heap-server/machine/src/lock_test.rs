@@ -343,6 +343,47 @@ fn wait_releases_the_lock_and_notify_wakes_the_first_waiter() {
     );
 }
 
+fn wait_as(name: &str, holder: u64, thread: u64) -> SessionCommand {
+    SessionCommand::WaitAs { name: name.to_string(), holder, thread, timeout_ms: None }
+}
+
+/// A client's greedy hold (thread `G`, shared by its threads locally) turns into one thread's
+/// condition wait: the hold ends, the thread waits as itself and comes back holding the lock as
+/// itself with the holder's count; the holder's session may take the lock again meanwhile.
+#[test]
+fn wait_as_turns_a_session_level_hold_into_one_threads_wait() {
+    const G: u64 = u64::MAX;
+    let mut driver = Driver::new();
+    let session = driver.open(10_000);
+    let other = driver.open(10_000);
+    driver.lock_now(session, "L", G);
+    let (waiting, reply) = driver.send(session, wait_as("L", G, 7));
+    assert_eq!(reply, Reply::Pending);
+    let lock = &driver.heap.locks()[0];
+    assert_eq!(lock.mode, None, "the greedy hold ended");
+    assert_eq!(lock.condition_waiters.iter().map(|w| w.thread).collect::<Vec<_>>(), vec![7]);
+
+    // The same session takes it again as G while thread 7 waits, and notifies as G.
+    driver.lock_now(session, "L", G);
+    assert_eq!(driver.send(session, notify("L", G, false)).1, Reply::Done);
+    driver.unlock(session, "L", G);
+    let token = token_now(&driver, 0);
+    assert_eq!(driver.state(session, waiting), final_reply(Reply::WaitDone { token, notified: true }));
+    assert_eq!(
+        holders(&driver, "L"),
+        vec![HolderInfo { session_id: session, thread: 7, mode: LockMode::Write, token, count: 1 }]
+    );
+
+    // Only the holder's own session's hold can be handed over, and only to a thread not in the lock.
+    let not_holder = Reply::Rejected(Rejection::NotHolder { lock: "L".to_string(), thread: G });
+    assert_eq!(driver.send(other, wait_as("L", G, 8)).1, not_holder);
+    driver.unlock(session, "L", 7);
+    driver.lock_now(session, "L", G);
+    assert_eq!(driver.send(session, lock_with_timeout("L", 7, LockMode::Write, None)).1, Reply::Pending);
+    let (_, reply) = driver.send(session, wait_as("L", G, 7));
+    assert_eq!(reply, Reply::Rejected(Rejection::AlreadyWaiting { lock: "L".to_string(), thread: 7 }));
+}
+
 #[test]
 fn notify_all_wakes_every_waiter_in_order() {
     let mut driver = Driver::new();

@@ -123,7 +123,12 @@ impl Step<'_> {
                 self.lock(id, sequence, name, *thread, *mode, *timeout_ms)
             }
             SessionCommand::Unlock { name, thread, commit } => self.unlock(id, name, *thread, commit.as_ref()),
-            SessionCommand::Wait { name, thread, timeout_ms } => self.wait(id, sequence, name, *thread, *timeout_ms),
+            SessionCommand::Wait { name, thread, timeout_ms } => {
+                self.wait(id, sequence, name, *thread, *thread, *timeout_ms)
+            }
+            SessionCommand::WaitAs { name, holder, thread, timeout_ms } => {
+                self.wait(id, sequence, name, *holder, *thread, *timeout_ms)
+            }
             SessionCommand::Notify { name, thread, all } => self.notify(id, name, *thread, *all),
             SessionCommand::Hold { ids } => self.hold(id, ids),
             SessionCommand::Release { ids } => self.release(id, ids),

@@ -201,9 +201,15 @@ pub fn session_request_from_pb(
             thread: unlock.thread,
             commit: unlock.commit.as_ref().map(|tx| transaction_from_pb(Some(tx))).transpose()?,
         },
-        C::Wait(wait) => {
-            hm::SessionCommand::Wait { name: wait.name.clone(), thread: wait.thread, timeout_ms: wait.timeout_ms }
-        }
+        C::Wait(wait) => match wait.holder_thread {
+            Some(holder) if holder != wait.thread => hm::SessionCommand::WaitAs {
+                name: wait.name.clone(),
+                holder,
+                thread: wait.thread,
+                timeout_ms: wait.timeout_ms,
+            },
+            _ => hm::SessionCommand::Wait { name: wait.name.clone(), thread: wait.thread, timeout_ms: wait.timeout_ms },
+        },
         C::Notify(notify) => {
             hm::SessionCommand::Notify { name: notify.name.clone(), thread: notify.thread, all: notify.all }
         }

@@ -91,6 +91,7 @@ pub fn is_refused_when_disk_low(command: &hm::Command) -> bool {
             | S::Close
             | S::Unlock { commit: None, .. }
             | S::Wait { .. }
+            | S::WaitAs { .. }
             | S::Notify { .. }
             | S::Hold { .. }
             | S::Release { .. } => false,

@@ -171,7 +171,7 @@ fn session_role(command: &hm::SessionCommand) -> (Role, &'static str) {
         C::Lock { mode: hm::LockMode::Write, .. } => (Role::Write, "a write lock"),
         C::Unlock { commit: Some(_), .. } => (Role::Write, "a commit at unlock"),
         C::Transaction(_) => (Role::Write, "a transaction"),
-        C::Wait { .. } => (Role::Write, "Wait"),
+        C::Wait { .. } | C::WaitAs { .. } => (Role::Write, "Wait"),
         C::Notify { .. } => (Role::Write, "Notify"),
         // Holding what one reads is part of reading: it keeps those objects from the collector.
         C::Hold { .. } => (Role::Read, "Hold"),

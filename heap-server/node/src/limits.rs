@@ -71,6 +71,19 @@ pub const WATCH_BUFFER_MESSAGES: usize = 64;
 /// Changed ids one watcher accumulates between two messages before they become a reset.
 pub const WATCH_IDS_MAX: usize = 100_000;
 
+/// Contended lock names one watcher accumulates between two messages before they become a reset
+/// (the client then treats every lock it holds greedily as contended). Messages go out per applied
+/// batch, milliseconds apart, so this many newly contended locks in between means a storm where a
+/// blanket release costs little more; the bound keeps a slow watcher's memory and its next message
+/// small (a full set of longest names is about 1 MiB).
+pub const WATCH_CONTENDED_LOCKS_MAX: usize = 4_096;
+// A message with both sets full fits the client message bound: an id encodes in at most 10 bytes
+// (packed varint), a name in its length plus 3 (tag and a two-byte length).
+const _: () = assert!(
+    WATCH_IDS_MAX * 10 + WATCH_CONTENDED_LOCKS_MAX * (heap_machine::NAME_LENGTH_BYTES_MAX as usize + 3)
+        <= CLIENT_MESSAGE_SIZE_BYTES_MAX
+);
+
 /// Connecting to a peer gives up after this long (the peer is then reported unreachable).
 pub const PEER_CONNECT_TIMEOUT_MS: u64 = 1_000;
 

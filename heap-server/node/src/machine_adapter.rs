@@ -1,11 +1,13 @@
 //! Adapts the pure heap (`heap_machine::Heap`) to raft-store's `Machine` contract, and publishes
-//! which objects each applied entry changed (the feed behind the `Watch` RPC that clients use to
-//! invalidate their caches).
+//! which objects each applied entry changed and which locks it left contended (the feed behind the
+//! `Watch` RPC that clients use to invalidate their caches and give back greedily held locks).
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Instant;
 
 use heap_machine::is_collected_reply;
+use heap_machine::lock_name_of_key;
 use heap_machine::object_id_of_key;
 use heap_machine::Heap;
 use raft_store::ChangeSet;
@@ -22,8 +24,9 @@ pub const CHANGE_FEED_CAPACITY: usize = 4096;
 /// One entry of the change feed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FeedEvent {
-    /// The entry at `log_index` changed these objects.
-    Changed { log_index: u64, ids: Vec<u64> },
+    /// The entry at `log_index` changed these objects, and left these locks (each written by the
+    /// entry, sorted by name) held with a non-empty queue: greedy holders should release them.
+    Changed { log_index: u64, ids: Vec<u64>, contended_locks: Vec<String> },
     /// The whole state was replaced (a snapshot was installed): every cached object is suspect.
     Reset,
 }
@@ -39,6 +42,18 @@ pub struct HeapMachine {
 impl HeapMachine {
     pub fn new(feed: broadcast::Sender<FeedEvent>, gc_stats: Arc<GcStats>) -> Self {
         Self { heap: Heap::default(), feed, gc_stats }
+    }
+
+    /// The locks among an entry's `written` keys that are contended now that it is applied, once
+    /// each and sorted by name (so every replica publishes the same list). Only written locks:
+    /// a lock becomes contended only by an entry that changes it, and that entry writes its key.
+    fn contended_locks(&self, written: &[(Vec<u8>, Option<Vec<u8>>)]) -> Vec<String> {
+        let names: BTreeSet<&str> = written
+            .iter()
+            .filter_map(|(key, _)| lock_name_of_key(key))
+            .filter(|name| self.heap.lock_is_contended(name))
+            .collect();
+        names.into_iter().map(str::to_string).collect()
     }
 }
 
@@ -59,14 +74,13 @@ impl Machine for HeapMachine {
             };
             self.gc_stats.record_step(started.elapsed(), thread_cpu_time().saturating_sub(started_cpu), freed);
         }
-        let ids: Vec<u64> = changes.writes[written_before..]
-            .iter()
-            .filter_map(|(key, _)| object_id_of_key(key))
-            .filter(|id| *id < first_new_id)
-            .collect();
-        if !ids.is_empty() {
-            // No subscriber is fine: nobody caches anything.
-            let _ = self.feed.send(FeedEvent::Changed { log_index, ids });
+        let written = &changes.writes[written_before..];
+        let ids: Vec<u64> =
+            written.iter().filter_map(|(key, _)| object_id_of_key(key)).filter(|id| *id < first_new_id).collect();
+        let contended_locks = self.contended_locks(written);
+        if !ids.is_empty() || !contended_locks.is_empty() {
+            // No subscriber is fine: nobody caches anything or holds a lock greedily.
+            let _ = self.feed.send(FeedEvent::Changed { log_index, ids, contended_locks });
         }
         reply
     }
@@ -125,10 +139,61 @@ mod tests {
             command: hm::Command::Transaction(hm::Transaction { expect: vec![], fences: vec![], ops: vec![set] }),
         };
         machine.apply(8, &hm::encode_envelope(&envelope), &mut ChangeSet::default());
-        assert_eq!(events.try_recv().unwrap(), FeedEvent::Changed { log_index: 8, ids: vec![hm::OBJECT_ID_FIRST] });
+        assert_eq!(
+            events.try_recv().unwrap(),
+            FeedEvent::Changed { log_index: 8, ids: vec![hm::OBJECT_ID_FIRST], contended_locks: vec![] }
+        );
         machine.apply(9, b"garbage", &mut ChangeSet::default());
         assert!(events.try_recv().is_err(), "an entry that changed no object publishes nothing");
         machine.clear();
         assert_eq!(events.try_recv().unwrap(), FeedEvent::Reset);
+    }
+
+    fn apply_envelope(machine: &mut HeapMachine, log_index: u64, command: hm::Command) -> hm::Reply {
+        let envelope = hm::Envelope { leader_time_ms: 0, command };
+        let reply = machine.apply(log_index, &hm::encode_envelope(&envelope), &mut ChangeSet::default());
+        hm::decode_reply(&reply).unwrap()
+    }
+
+    fn open_session(machine: &mut HeapMachine, log_index: u64) -> hm::SessionId {
+        let open = hm::Command::OpenSession { client: "c".into(), ttl_ms: 10_000, owner: "app".into() };
+        match apply_envelope(machine, log_index, open) {
+            hm::Reply::SessionOpened { session_id, .. } => session_id,
+            other => panic!("OpenSession gave {other:?}"),
+        }
+    }
+
+    fn lock(session_id: hm::SessionId, name: &str) -> hm::Command {
+        hm::Command::Session(hm::SessionRequest {
+            session_id,
+            caller: hm::Caller { name: "app".into(), admin: false },
+            sequence: 1,
+            acknowledged_below: 0,
+            command: hm::SessionCommand::Lock {
+                name: name.into(),
+                thread: 1,
+                mode: hm::LockMode::Write,
+                timeout_ms: None,
+            },
+        })
+    }
+
+    #[test]
+    fn a_lock_with_a_queue_behind_its_holder_is_published_as_contended() {
+        let (feed, mut events) = broadcast::channel(16);
+        let mut machine = HeapMachine::new(feed, Arc::default());
+        let first = open_session(&mut machine, 1);
+        let second = open_session(&mut machine, 2);
+        assert!(events.try_recv().is_err(), "opening sessions changes no object and no lock");
+
+        assert!(matches!(apply_envelope(&mut machine, 3, lock(first, "L")), hm::Reply::LockGranted { .. }));
+        assert!(events.try_recv().is_err(), "a grant to the only requester leaves nobody waiting");
+
+        assert_eq!(apply_envelope(&mut machine, 4, lock(second, "L")), hm::Reply::Pending);
+        assert_eq!(
+            events.try_recv().unwrap(),
+            FeedEvent::Changed { log_index: 4, ids: vec![], contended_locks: vec!["L".to_string()] }
+        );
+        assert!(events.try_recv().is_err(), "one event per entry");
     }
 }

@@ -664,7 +664,8 @@ impl HeapClient {
                 Err(RootRace::Exists(id)) => return Err(HeapError::Internal(format!("unexpected root conflict {id}"))),
             }
         }
-        let command = pb::session_request::Command::Wait(pb::Wait { name: name.into(), thread, timeout_ms });
+        let command =
+            pb::session_request::Command::Wait(pb::Wait { name: name.into(), thread, timeout_ms, holder_thread: None });
         let response = self.session.call(command).await?;
         match response.result {
             Some(pb::session_response::Result::WaitDone(done)) => {

@@ -211,7 +211,7 @@ async fn lock_scene(client: &Arc<heap_client::ClusterClient>, addr: &str) -> Loc
     let sleeper_id = sleeper.id();
     sleeper.lock("orders-ready", 1, pb::LockMode::Write, None).await.expect("lock");
     let waiting = tokio::spawn(async move {
-        let wait = pb::Wait { name: "orders-ready".into(), thread: 1, timeout_ms: Some(60_000) };
+        let wait = pb::Wait { name: "orders-ready".into(), thread: 1, timeout_ms: Some(60_000), holder_thread: None };
         sleeper.call(pb::session_request::Command::Wait(wait)).await.map(|_| ())
     });
     let deadline = Instant::now() + CONDITION_TIMEOUT;

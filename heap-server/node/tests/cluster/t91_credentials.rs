@@ -200,7 +200,7 @@ async fn another_credential_cannot_use_a_session_but_an_admin_may_close_it() {
                 timeout_ms: Some(0),
             }),
         ),
-        ("Wait", Command::Wait(pb::Wait { name: "cart".into(), thread: 1, timeout_ms: Some(0) })),
+        ("Wait", Command::Wait(pb::Wait { name: "cart".into(), thread: 1, timeout_ms: Some(0), holder_thread: None })),
         ("Notify", Command::Notify(pb::Notify { name: "cart".into(), thread: 1, all: true })),
         (
             "Transaction",
