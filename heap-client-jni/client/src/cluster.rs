@@ -64,6 +64,9 @@ pub struct ClusterClient {
     /// Read RPCs sent so far, every attempt counted: the round trips graph reads cost (issue 10's
     /// "a 1,000-object graph in under 20 round trips" is measured with it).
     read_requests: AtomicU64,
+    /// Session RPCs sent so far other than keep-alives, every attempt counted: the round trips
+    /// locks and commits cost (issue 12's "round trips per hand-over" is measured with it).
+    session_requests: AtomicU64,
 }
 
 /// Whether TLS refused the node's certificate (not issued by the client's CA, expired, or for
@@ -107,6 +110,7 @@ impl ClusterClient {
             deadline,
             tls: security.is_tls(),
             read_requests: AtomicU64::new(0),
+            session_requests: AtomicU64::new(0),
         })
     }
 
@@ -204,6 +208,11 @@ impl ClusterClient {
         .await
     }
 
+    /// How many session RPCs other than keep-alives this client has sent (each attempt).
+    pub fn session_requests(&self) -> u64 {
+        self.session_requests.load(Ordering::Relaxed)
+    }
+
     /// How many Read RPCs this client has sent (each attempt of each `read`).
     pub fn read_requests(&self) -> u64 {
         self.read_requests.load(Ordering::Relaxed)
@@ -227,7 +236,11 @@ impl ClusterClient {
     /// One attempt round of a session request; retries reuse its (session, sequence), so the
     /// request applies once however often it is sent.
     pub async fn session(&self, request: pb::SessionRequest) -> Result<pb::SessionResponse, ClientError> {
+        let counted = !matches!(request.command, Some(pb::session_request::Command::KeepAlive(_)));
         self.call(false, |mut c| {
+            if counted {
+                self.session_requests.fetch_add(1, Ordering::Relaxed);
+            }
             let request = request.clone();
             async move { c.session(request).await }
         })

@@ -10,6 +10,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use proto::heap as pb;
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::cluster::ClientError;
@@ -52,10 +53,15 @@ fn rejected(response: &pb::SessionResponse) -> Option<&pb::Rejection> {
 
 impl Shared {
     /// Sends one request until it has a final answer (a pending lock or wait is re-sent).
-    async fn call(&self, command: pb::session_request::Command) -> Result<pb::SessionResponse, ClientError> {
+    /// `pending` is told at the first Pending answer (see `Session::call_noting_pending`).
+    async fn call(
+        &self,
+        command: pb::session_request::Command,
+        pending: Option<oneshot::Sender<()>>,
+    ) -> Result<pb::SessionResponse, ClientError> {
         let sequence = self.next_sequence.fetch_add(1, Ordering::SeqCst);
         self.in_flight.lock().map_err(|_| ClientError::Request("session lock poisoned".into()))?.insert(sequence);
-        let result = self.call_with(sequence, command).await;
+        let result = self.call_with(sequence, command, pending).await;
         if let Ok(mut in_flight) = self.in_flight.lock() {
             in_flight.remove(&sequence);
         }
@@ -74,6 +80,7 @@ impl Shared {
         &self,
         sequence: u64,
         command: pb::session_request::Command,
+        mut pending: Option<oneshot::Sender<()>>,
     ) -> Result<pb::SessionResponse, ClientError> {
         for _ in 0..PENDING_ROUNDS_MAX {
             let acknowledged_below = {
@@ -90,6 +97,9 @@ impl Shared {
             let response = self.client.session(request).await?;
             if !matches!(response.result, Some(pb::session_response::Result::Pending(_))) {
                 return Ok(response);
+            }
+            if let Some(pending) = pending.take() {
+                let _ = pending.send(());
             }
         }
         Err(ClientError::Request(format!("request {sequence} still pending after {PENDING_ROUNDS_MAX} rounds")))
@@ -126,7 +136,7 @@ impl Session {
         let task = tokio::spawn(async move {
             while !shared.expired.load(Ordering::SeqCst) {
                 tokio::time::sleep(interval).await;
-                if let Err(e) = shared.call(pb::session_request::Command::KeepAlive(pb::KeepAlive {})).await {
+                if let Err(e) = shared.call(pb::session_request::Command::KeepAlive(pb::KeepAlive {}), None).await {
                     tracing::warn!(session = shared.id, error = %e, "keep-alive failed; retrying");
                 }
             }
@@ -149,7 +159,17 @@ impl Session {
     }
 
     pub async fn call(&self, command: pb::session_request::Command) -> Result<pb::SessionResponse, ClientError> {
-        self.shared.call(command).await
+        self.shared.call(command, None).await
+    }
+
+    /// `call`, telling `pending` when a first answer says Pending: the request was applied and
+    /// waits (a Wait then holds nothing until its final answer). Dropped unsent otherwise.
+    pub async fn call_noting_pending(
+        &self,
+        command: pb::session_request::Command,
+        pending: oneshot::Sender<()>,
+    ) -> Result<pb::SessionResponse, ClientError> {
+        self.shared.call(command, Some(pending)).await
     }
 
     /// Acquires lock `name` for `thread`; `timeout_ms` None waits until granted, Some(0) tries

@@ -22,6 +22,7 @@ mod cluster {
     mod t70_client_support;
     mod t80_heap_client;
     mod t82_client_holds;
+    mod t84_greedy_locks;
     mod t90_security;
     mod t91_credentials;
     mod t92_snapshot_bound;

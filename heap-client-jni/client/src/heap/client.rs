@@ -31,6 +31,8 @@ use tokio::task::JoinHandle;
 
 use super::cache::Cache;
 use super::error::HeapError;
+use super::greedy_locks;
+use super::greedy_locks::GreedyLocks;
 use super::hold_flusher;
 use super::holds::HoldTable;
 use super::holds::ServerHold;
@@ -43,11 +45,11 @@ use super::value::Value;
 use super::watcher;
 use crate::cluster::ClusterClient;
 use crate::security::ClientSecurity;
-use crate::session::LockOutcome;
 use crate::session::Session;
 use crate::tx;
 
 mod batch;
+mod locks;
 
 pub use batch::FieldWrite;
 pub use batch::PREFETCH_OBJECTS_MAX;
@@ -56,7 +58,7 @@ pub use batch::PREFETCH_OBJECTS_MAX;
 pub const SESSION_TTL_MS_DEFAULT: u64 = 10_000;
 /// How long `lock` waits for the change stream to reach the grant before it drops the whole cache
 /// instead (correct either way; the wait keeps the cache).
-const WATCH_CATCH_UP_MS: u64 = 2_000;
+pub(crate) const WATCH_CATCH_UP_MS: u64 = 2_000;
 /// How long connecting may take, retries included.
 const CONNECT_DEADLINE_MS: u64 = 10_000;
 /// How long `connect` waits for the change stream's first message, so the first reads are cached
@@ -86,6 +88,10 @@ pub struct HeapClient {
     /// What the application references and what the server holds for this session.
     holds: Arc<Mutex<HoldTable>>,
     hold_flusher: JoinHandle<()>,
+    /// The cluster locks the session keeps greedily, and who has each locally (`locks.rs`).
+    greedy: Arc<GreedyLocks>,
+    /// Gives recalled locks that no local thread holds back to the cluster.
+    releaser: JoinHandle<()>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> Result<MutexGuard<'_, T>, HeapError> {
@@ -138,7 +144,14 @@ impl HeapClient {
         let hold_flusher = tokio::spawn(hold_flusher::run(Arc::clone(&session), Arc::clone(&holds)));
         let cache = Arc::new(RwLock::new(Cache::default()));
         let (seen_sender, seen) = watch::channel(0);
-        let watcher = tokio::spawn(watcher::run(Arc::clone(&cluster), Arc::clone(&cache), Arc::new(seen_sender)));
+        let greedy = Arc::new(GreedyLocks::default());
+        let releaser = tokio::spawn(greedy_locks::run_releaser(Arc::clone(&greedy), Arc::clone(&session)));
+        let watcher = tokio::spawn(watcher::run(
+            Arc::clone(&cluster),
+            Arc::clone(&cache),
+            Arc::new(seen_sender),
+            Arc::clone(&greedy),
+        ));
         let mut started = seen.clone();
         let _ = tokio::time::timeout(Duration::from_millis(WATCH_START_MS), started.wait_for(|seen| *seen > 0)).await;
         Ok(Self {
@@ -155,6 +168,8 @@ impl HeapClient {
             watcher,
             holds,
             hold_flusher,
+            greedy,
+            releaser,
         })
     }
 
@@ -173,6 +188,7 @@ impl HeapClient {
         }
         self.watcher.abort();
         self.hold_flusher.abort();
+        self.releaser.abort();
         self.session.close().await.map_err(HeapError::from)
     }
 
@@ -542,161 +558,16 @@ impl HeapClient {
         Ok(())
     }
 
-    // ---- locks ----
-
-    /// Acquires cluster lock `name` for `thread`; `timeout_ms` None waits until granted, Some(0)
-    /// tries once. Returns false when it timed out.
-    pub async fn lock(&self, thread: u64, name: &str, read: bool, timeout_ms: Option<u64>) -> Result<bool, HeapError> {
-        self.check_open()?;
-        let mode = if read { pb::LockMode::Read } else { pb::LockMode::Write };
-        match self.session.lock(name, thread, mode, timeout_ms).await? {
-            LockOutcome::Granted { token } => {
-                self.granted(thread, name, token).await?;
-                Ok(true)
-            }
-            LockOutcome::TimedOut => Ok(false),
-        }
-    }
-
-    /// After a grant: the cache must hold nothing older than the grant, and the thread's reads
-    /// must reflect it.
-    async fn granted(&self, thread: u64, name: &str, token: u64) -> Result<(), HeapError> {
-        let grant_index = heap_machine::token_log_index(token);
-        let mut seen = self.seen.clone();
-        let caught_up =
-            tokio::time::timeout(Duration::from_millis(WATCH_CATCH_UP_MS), seen.wait_for(|seen| *seen >= grant_index))
-                .await;
-        if !matches!(caught_up, Ok(Ok(_))) {
-            // The change stream is behind or broken: forget everything instead.
-            write_lock(&self.cache)?.clear();
-        }
-        let mut threads = lock(&self.threads)?;
-        let state = threads.entry(thread).or_default();
-        *state.holds.entry(name.to_string()).or_insert(0) += 1;
-        state.grant_index = state.grant_index.max(grant_index);
-        self.threads_with_state.store(threads.len(), Ordering::SeqCst);
-        Ok(())
-    }
-
-    /// Releases one hold; the outermost release commits the thread's pending changes with it.
-    pub async fn unlock(&self, thread: u64, name: &str) -> Result<(), HeapError> {
-        self.check_open()?;
-        let (outermost, ops, overlay_ids, created) = {
-            let mut threads = lock(&self.threads)?;
-            let state = threads.get_mut(&thread).ok_or_else(|| not_held(name, thread))?;
-            let count = state.holds.get_mut(name).ok_or_else(|| not_held(name, thread))?;
-            *count -= 1;
-            let outermost = *count == 0;
-            if outermost {
-                state.holds.remove(name);
-                let ops = std::mem::take(&mut state.ops);
-                let overlay_ids: Vec<u64> = std::mem::take(&mut state.overlay).into_keys().collect();
-                let created = std::mem::take(&mut state.created);
-                if state.is_idle() {
-                    threads.remove(&thread);
-                    self.threads_with_state.store(threads.len(), Ordering::SeqCst);
-                }
-                (true, ops, overlay_ids, created)
-            } else {
-                (false, Vec::new(), Vec::new(), Vec::new())
-            }
-        };
-        let commit = if outermost && !ops.is_empty() { Some(tx::transaction(ops)) } else { None };
-        let command =
-            pb::session_request::Command::Unlock(pb::Unlock { name: name.into(), thread, commit: commit.clone() });
-        let response = match self.session.call(command).await {
-            Ok(response) => response,
-            Err(error) => {
-                self.creates_ended(&created, CreatesEnded::Unknown)?;
-                return Err(error.into());
-            }
-        };
-        let creates_outcome = match &response.result {
-            Some(pb::session_response::Result::Unlocked(_)) => CreatesEnded::Committed,
-            Some(pb::session_response::Result::Rejected(_)) => CreatesEnded::Refused,
-            _ => CreatesEnded::Unknown,
-        };
-        self.creates_ended(&created, creates_outcome)?;
-        match response.result {
-            Some(pb::session_response::Result::Unlocked(unlocked)) => {
-                let index = unlocked.commit.map(|c| c.log_index).unwrap_or(0);
-                self.after_write(index, &overlay_ids)
-            }
-            Some(pb::session_response::Result::Rejected(r)) if commit.is_some() => {
-                // The changes were refused, so the lock is still held: release it without them,
-                // so a bad change cannot wedge the lock, and tell the caller what was lost.
-                let _ = self
-                    .session
-                    .call(pb::session_request::Command::Unlock(pb::Unlock { name: name.into(), thread, commit: None }))
-                    .await;
-                Err(HeapError::from_rejection(&pb::Rejection {
-                    message: format!("{} (the changes made under lock {name:?} were discarded)", r.message),
-                    ..r
-                }))
-            }
-            Some(pb::session_response::Result::Rejected(r)) => Err(HeapError::from_rejection(&r)),
-            other => Err(unexpected("unlock", &other)),
-        }
-    }
-
-    /// Waits on lock `name`'s condition: commits the thread's pending changes, releases the lock,
-    /// waits for a notify (or the timeout) and holds the lock again on return. Returns whether it
-    /// was notified.
-    pub async fn wait(&self, thread: u64, name: &str, timeout_ms: Option<u64>) -> Result<bool, HeapError> {
-        self.check_open()?;
-        let (ops, created) = {
-            let mut threads = lock(&self.threads)?;
-            let state = threads.get_mut(&thread).ok_or_else(|| not_held(name, thread))?;
-            if !state.holds.contains_key(name) {
-                return Err(not_held(name, thread));
-            }
-            state.overlay.clear();
-            (std::mem::take(&mut state.ops), std::mem::take(&mut state.created))
-        };
-        // Others must see these changes once the lock passes to them during the wait.
-        if !ops.is_empty() {
-            let committed = self.commit_now(tx::transaction(ops)).await;
-            let outcome = if committed.is_ok() { CreatesEnded::Committed } else { CreatesEnded::Unknown };
-            self.creates_ended(&created, outcome)?;
-            match committed {
-                Ok(()) => {}
-                Err(RootRace::Error(e)) => return Err(e),
-                Err(RootRace::Exists(id)) => return Err(HeapError::Internal(format!("unexpected root conflict {id}"))),
-            }
-        }
-        let command =
-            pb::session_request::Command::Wait(pb::Wait { name: name.into(), thread, timeout_ms, holder_thread: None });
-        let response = self.session.call(command).await?;
-        match response.result {
-            Some(pb::session_response::Result::WaitDone(done)) => {
-                // Back under the lock at a new grant: the same rule as after `lock`.
-                self.granted(thread, name, done.token).await?;
-                // `granted` counted one more hold; the wait did not add a hold.
-                if let Some(count) = lock(&self.threads)?.get_mut(&thread).and_then(|s| s.holds.get_mut(name)) {
-                    *count -= 1;
-                }
-                Ok(done.notified)
-            }
-            Some(pb::session_response::Result::Rejected(r)) => Err(HeapError::from_rejection(&r)),
-            other => Err(unexpected("wait", &other)),
-        }
-    }
-
-    pub async fn notify(&self, thread: u64, name: &str, all: bool) -> Result<(), HeapError> {
-        self.check_open()?;
-        let command = pb::session_request::Command::Notify(pb::Notify { name: name.into(), thread, all });
-        let response = self.session.call(command).await?;
-        match response.result {
-            Some(pb::session_response::Result::Done(_)) => Ok(()),
-            Some(pb::session_response::Result::Rejected(r)) => Err(HeapError::from_rejection(&r)),
-            other => Err(unexpected("notify", &other)),
-        }
-    }
-
     /// Read RPCs this client has sent (every attempt): the round trips its reads cost (for tests
     /// and measurements).
     pub fn read_requests(&self) -> u64 {
         self.cluster.read_requests()
+    }
+
+    /// Session RPCs (locks, commits, releases; not keep-alives) this client has sent, every
+    /// attempt: the round trips its locks cost (for tests and measurements).
+    pub fn session_requests(&self) -> u64 {
+        self.cluster.session_requests()
     }
 
     /// Objects currently cached (for tests and measurements).
@@ -709,6 +580,7 @@ impl Drop for HeapClient {
     fn drop(&mut self) {
         self.watcher.abort();
         self.hold_flusher.abort();
+        self.releaser.abort();
     }
 }
 
@@ -752,10 +624,6 @@ fn entry_change(object: &pb::Object, key: &str, value: &Value) -> Result<pb::Op,
             return Err(HeapError::TypeMismatch(format!("object {id} is a list; use the list operations")))
         }
     })
-}
-
-fn not_held(name: &str, thread: u64) -> HeapError {
-    HeapError::IllegalState(format!("thread {thread} does not hold cluster lock {name:?}; lock it first"))
 }
 
 /// The object an op changes.

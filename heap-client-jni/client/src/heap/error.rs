@@ -43,6 +43,19 @@ impl From<ClientError> for HeapError {
 }
 
 impl HeapError {
+    /// This error, saying that the changes made under lock `name` were discarded with it.
+    pub fn discarded_under(self, name: &str) -> Self {
+        let note = |message: String| format!("{message} (the changes made under lock {name:?} were discarded)");
+        match self {
+            HeapError::Unavailable(m) => HeapError::Unavailable(note(m)),
+            HeapError::Conflict(m) => HeapError::Conflict(note(m)),
+            HeapError::Rejected(m) => HeapError::Rejected(note(m)),
+            HeapError::TypeMismatch(m) => HeapError::TypeMismatch(note(m)),
+            HeapError::IllegalState(m) => HeapError::IllegalState(note(m)),
+            other => other,
+        }
+    }
+
     /// The error for a rejection from the state machine.
     pub fn from_rejection(rejection: &pb::Rejection) -> Self {
         use pb::RejectionKind as K;

@@ -5,6 +5,8 @@
 mod cache;
 mod client;
 mod error;
+mod greedy;
+mod greedy_locks;
 mod hold_flusher;
 mod holds;
 mod ids;

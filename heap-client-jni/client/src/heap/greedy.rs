@@ -1,0 +1,336 @@
+//! Greedy cluster locks: which cluster locks this client's session keeps after its threads
+//! released them, and which local thread has each one now. Bookkeeping only, no I/O: the client
+//! (`client/locks.rs`) asks the cluster when this table says so.
+//!
+//! Terracotta DSO's rule: a JVM granted a lock keeps it, hands it between its own threads with no
+//! network, and gives it back when the server recalls it. Here the session holds the cluster lock
+//! as one session-level thread, `GREEDY_THREAD`; local threads take it from this table in FIFO
+//! order (reentrancy is counted by the caller, per thread). The cluster recalls a lock by naming it
+//! in the change stream when another session queues for it (`recall`); then at most
+//! `LOCAL_GRANTS_AFTER_RECALL_MAX` more local grants are made, and the lock is given back as soon
+//! as no local thread has it, so no JVM starves another.
+//!
+//! A recall can arrive before the grant it recalls is known here (the stream and the grant's
+//! answer race): recalls of locks not held are remembered by log index, and a grant at or below a
+//! remembered index starts recalled. A stream that missed changes recalls everything up to its
+//! index. Safety never depends on this table: every commit under a greedy lock is fenced with its
+//! grant's token, so a lock lost to a lease or a race refuses the commit.
+
+use std::collections::BTreeMap;
+use std::collections::BTreeSet;
+use std::collections::VecDeque;
+
+/// The thread id under which a session holds its greedy locks on the cluster (application thread
+/// ids are a JVM's `Thread.getId()`, positive and far below it).
+pub const GREEDY_THREAD: u64 = u64::MAX;
+/// Local grants still made after a recall arrived, before the lock goes back to the cluster.
+pub const LOCAL_GRANTS_AFTER_RECALL_MAX: u32 = 8;
+/// Recalls of locks not (yet) held that are remembered; past this the memory is dropped and every
+/// grant at or below the highest forgotten index starts recalled (safe, only less greedy).
+pub const REMEMBERED_RECALLS_MAX: usize = 4_096;
+/// Local threads that may queue for one lock at once.
+pub const LOCAL_WAITERS_PER_LOCK_MAX: usize = 10_000;
+
+/// How the cluster lock is held (the session-level hold), or wanted locally.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Read,
+    Write,
+}
+
+/// One cluster grant of a greedy lock: valid for every local acquisition under it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Grant {
+    pub mode: Mode,
+    /// The fencing token every commit made under this grant carries.
+    pub token: u64,
+    /// The grant's log index: reads under it must reflect at least this.
+    pub grant_index: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hold {
+    /// The session does not hold the lock.
+    Free,
+    /// One local thread is asking the cluster for it.
+    Acquiring,
+    Held(Grant),
+    /// It is being given back (or handed to a waiting thread's condition).
+    Releasing,
+}
+
+/// What a thread that wants a lock must do next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Taken locally under this grant.
+    Taken(Grant),
+    /// Ask the cluster for the lock in this mode (this thread is the one acquiring), then
+    /// report `acquired` or `acquire_failed`.
+    Acquire(Mode),
+    /// Give the cluster hold back first (an upgrade from read to write, or a recall with nobody
+    /// local holding), then report `released`; then try again.
+    Release(Grant),
+    /// Wait for the table to change, then try again.
+    Wait,
+}
+
+/// A local request this table refuses.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GreedyError {
+    #[error("too many threads of this JVM wait for lock {0:?} (limit {LOCAL_WAITERS_PER_LOCK_MAX})")]
+    TooManyWaiters(String),
+}
+
+#[derive(Debug)]
+struct Entry {
+    hold: Hold,
+    writer: Option<u64>,
+    readers: BTreeSet<u64>,
+    /// Local threads waiting, first come first served.
+    queue: VecDeque<u64>,
+    recalled: bool,
+    grants_since_recall: u32,
+}
+
+impl Entry {
+    fn new() -> Self {
+        Self {
+            hold: Hold::Free,
+            writer: None,
+            readers: BTreeSet::new(),
+            queue: VecDeque::new(),
+            recalled: false,
+            grants_since_recall: 0,
+        }
+    }
+
+    fn nobody_local(&self) -> bool {
+        self.writer.is_none() && self.readers.is_empty()
+    }
+
+    fn unused(&self) -> bool {
+        self.hold == Hold::Free && self.nobody_local() && self.queue.is_empty()
+    }
+
+    /// Recalled and out of local grants: the lock must go back once nobody local has it.
+    fn recall_closed(&self) -> bool {
+        self.recalled && self.grants_since_recall >= LOCAL_GRANTS_AFTER_RECALL_MAX
+    }
+
+    /// Whether a recalled lock should go back now rather than serve its local queue.
+    fn give_back_now(&self) -> bool {
+        self.recalled && self.nobody_local() && (self.queue.is_empty() || self.recall_closed())
+    }
+}
+
+/// Every lock this session holds greedily or that a local thread waits for.
+#[derive(Debug, Default)]
+pub struct GreedyTable {
+    locks: BTreeMap<String, Entry>,
+    /// Recalls (lock name -> highest log index) of locks not held when they arrived.
+    remembered: BTreeMap<String, u64>,
+    /// Grants at or below this index start recalled (the memory overflowed or the stream reset).
+    forgotten_up_to: u64,
+    /// Idle recalled locks to give back (taken by the client's releaser).
+    to_release: Vec<(String, Grant)>,
+}
+
+impl GreedyTable {
+    /// The next step for `thread`, which holds no part of lock `name` yet, to take it in `mode`.
+    pub fn try_take(&mut self, name: &str, thread: u64, mode: Mode) -> Result<Step, GreedyError> {
+        let entry = self.locks.entry(name.to_string()).or_insert_with(Entry::new);
+        if !entry.queue.contains(&thread) {
+            if entry.queue.len() >= LOCAL_WAITERS_PER_LOCK_MAX {
+                return Err(GreedyError::TooManyWaiters(name.to_string()));
+            }
+            entry.queue.push_back(thread);
+        }
+        // First come, first served; readers still share: each one taken makes the next the head.
+        let first = entry.queue.front() == Some(&thread);
+        if !first {
+            return Ok(Step::Wait);
+        }
+        let step = match entry.hold {
+            Hold::Acquiring | Hold::Releasing => Step::Wait,
+            Hold::Free => {
+                entry.hold = Hold::Acquiring;
+                Step::Acquire(mode)
+            }
+            Hold::Held(grant) => {
+                let admits_mode = grant.mode == Mode::Write || mode == Mode::Read;
+                let free = match mode {
+                    Mode::Write => entry.nobody_local(),
+                    Mode::Read => entry.writer.is_none(),
+                };
+                if admits_mode && free && !entry.recall_closed() {
+                    entry.queue.retain(|t| *t != thread);
+                    match mode {
+                        Mode::Write => entry.writer = Some(thread),
+                        Mode::Read => {
+                            entry.readers.insert(thread);
+                        }
+                    }
+                    if entry.recalled {
+                        entry.grants_since_recall += 1;
+                    }
+                    Step::Taken(grant)
+                } else if entry.nobody_local() {
+                    // Needs a stronger hold, or must go back after a recall: give it back first.
+                    entry.hold = Hold::Releasing;
+                    Step::Release(grant)
+                } else {
+                    Step::Wait
+                }
+            }
+        };
+        Ok(step)
+    }
+
+    /// `thread` stops waiting for `name` (it timed out or failed).
+    pub fn leave_queue(&mut self, name: &str, thread: u64) {
+        if let Some(entry) = self.locks.get_mut(name) {
+            entry.queue.retain(|t| *t != thread);
+        }
+        self.forget_if_unused(name);
+    }
+
+    /// The cluster granted `name` to the session: held greedily from now.
+    pub fn acquired(&mut self, name: &str, grant: Grant) {
+        let remembered = self.remembered.remove(name).is_some_and(|index| index >= grant.grant_index);
+        let recalled = remembered || grant.grant_index <= self.forgotten_up_to;
+        let entry = self.locks.entry(name.to_string()).or_insert_with(Entry::new);
+        assert_eq!(entry.hold, Hold::Acquiring, "a grant arrives only for the one acquisition in flight");
+        entry.hold = Hold::Held(grant);
+        entry.recalled = recalled;
+        entry.grants_since_recall = 0;
+    }
+
+    /// Asking the cluster for `name` failed or timed out: the session does not hold it.
+    pub fn acquire_failed(&mut self, name: &str, thread: u64) {
+        if let Some(entry) = self.locks.get_mut(name) {
+            if entry.hold == Hold::Acquiring {
+                entry.hold = Hold::Free;
+            }
+        }
+        self.leave_queue(name, thread);
+    }
+
+    /// `thread` leaves lock `name` locally (its outermost release, after its commit). Returns
+    /// the grant to give back when the lock was recalled and this was its last local holder.
+    pub fn release_local(&mut self, name: &str, thread: u64) -> Option<Grant> {
+        let entry = self.locks.get_mut(name)?;
+        if entry.writer == Some(thread) {
+            entry.writer = None;
+        }
+        entry.readers.remove(&thread);
+        let handed_back = match entry.hold {
+            Hold::Held(grant) if entry.give_back_now() => {
+                entry.hold = Hold::Releasing;
+                Some(grant)
+            }
+            _ => None,
+        };
+        self.forget_if_unused(name);
+        handed_back
+    }
+
+    /// `thread`, the local writer of `name`, waits on its condition: the session's hold becomes
+    /// the thread's wait (the caller sends `WaitAs`). Returns the grant it held.
+    pub fn begin_wait(&mut self, name: &str, thread: u64) -> Option<Grant> {
+        let entry = self.locks.get_mut(name)?;
+        match entry.hold {
+            Hold::Held(grant) if grant.mode == Mode::Write && entry.writer == Some(thread) => {
+                entry.writer = None;
+                entry.hold = Hold::Releasing;
+                Some(grant)
+            }
+            _ => None,
+        }
+    }
+
+    /// The session's hold of `name` is gone (given back, handed to a waiting thread, or lost).
+    pub fn released(&mut self, name: &str) {
+        if let Some(entry) = self.locks.get_mut(name) {
+            entry.hold = Hold::Free;
+            entry.recalled = false;
+            entry.grants_since_recall = 0;
+        }
+        self.forget_if_unused(name);
+    }
+
+    /// Another session waits for `name` (the change stream said so at `index`).
+    pub fn recall(&mut self, name: &str, index: u64) {
+        match self.locks.get_mut(name) {
+            Some(entry) if matches!(entry.hold, Hold::Held(_)) => {
+                entry.recalled = true;
+                Self::release_if_idle(name, entry, &mut self.to_release);
+            }
+            _ => {
+                if self.remembered.len() >= REMEMBERED_RECALLS_MAX && !self.remembered.contains_key(name) {
+                    let highest = self.remembered.values().copied().max().unwrap_or(0);
+                    self.forgotten_up_to = self.forgotten_up_to.max(highest);
+                    self.remembered.clear();
+                }
+                let remembered = self.remembered.entry(name.to_string()).or_insert(index);
+                *remembered = (*remembered).max(index);
+            }
+        }
+    }
+
+    /// The change stream may have missed recalls up to `index`: every lock counts as recalled.
+    pub fn recall_all(&mut self, index: u64) {
+        self.forgotten_up_to = self.forgotten_up_to.max(index);
+        self.remembered.clear();
+        for (name, entry) in &mut self.locks {
+            if matches!(entry.hold, Hold::Held(_)) {
+                entry.recalled = true;
+                Self::release_if_idle(name, entry, &mut self.to_release);
+            }
+        }
+    }
+
+    fn release_if_idle(name: &str, entry: &mut Entry, to_release: &mut Vec<(String, Grant)>) {
+        if let Hold::Held(grant) = entry.hold {
+            if entry.give_back_now() {
+                entry.hold = Hold::Releasing;
+                to_release.push((name.to_string(), grant));
+            }
+        }
+    }
+
+    /// Whether recalled locks nobody local holds wait to be given back.
+    pub fn has_to_release(&self) -> bool {
+        !self.to_release.is_empty()
+    }
+
+    /// Recalled locks nobody local holds, to give back now (each then reported `released`).
+    pub fn take_to_release(&mut self) -> Vec<(String, Grant)> {
+        std::mem::take(&mut self.to_release)
+    }
+
+    /// The grant `thread` holds `name` under, if it holds it locally.
+    #[cfg(test)]
+    pub fn grant_of(&self, name: &str, thread: u64) -> Option<Grant> {
+        let entry = self.locks.get(name)?;
+        let local = entry.writer == Some(thread) || entry.readers.contains(&thread);
+        match entry.hold {
+            Hold::Held(grant) if local => Some(grant),
+            _ => None,
+        }
+    }
+
+    /// Locks the session holds on the cluster now (for tests and measurements).
+    pub fn held_count(&self) -> usize {
+        self.locks.values().filter(|entry| matches!(entry.hold, Hold::Held(_))).count()
+    }
+
+    fn forget_if_unused(&mut self, name: &str) {
+        if self.locks.get(name).is_some_and(Entry::unused) {
+            self.locks.remove(name);
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "greedy_test.rs"]
+mod tests;

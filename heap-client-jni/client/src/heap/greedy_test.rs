@@ -1,0 +1,162 @@
+//! The greedy lock table's rules, one at a time: local hand-over without the cluster, FIFO among
+//! local threads, read sharing, upgrades, recalls (bounded local grants, early recalls, a reset).
+
+use super::*;
+
+const A: u64 = 1;
+const B: u64 = 2;
+const C: u64 = 3;
+
+fn grant(mode: Mode, token: u64, grant_index: u64) -> Grant {
+    Grant { mode, token, grant_index }
+}
+
+/// The table after `thread` acquired `name` from the cluster in `mode` and took it.
+fn held_by(thread: u64, mode: Mode, grant_index: u64) -> (GreedyTable, Grant) {
+    let mut table = GreedyTable::default();
+    assert_eq!(table.try_take("L", thread, mode), Ok(Step::Acquire(mode)));
+    let granted = grant(mode, 100 + grant_index, grant_index);
+    table.acquired("L", granted);
+    assert_eq!(table.try_take("L", thread, mode), Ok(Step::Taken(granted)));
+    (table, granted)
+}
+
+#[test]
+fn a_released_lock_stays_with_the_session_and_is_retaken_without_the_cluster() {
+    let (mut table, granted) = held_by(A, Mode::Write, 10);
+    assert_eq!(table.release_local("L", A), None, "not recalled: kept");
+    assert_eq!(table.held_count(), 1);
+    assert_eq!(table.try_take("L", B, Mode::Write), Ok(Step::Taken(granted)), "same grant, same token");
+    assert_eq!(table.grant_of("L", B), Some(granted));
+    assert_eq!(table.grant_of("L", A), None);
+}
+
+#[test]
+fn local_threads_queue_first_come_first_served_and_one_asks_the_cluster() {
+    let mut table = GreedyTable::default();
+    assert_eq!(table.try_take("L", A, Mode::Write), Ok(Step::Acquire(Mode::Write)));
+    assert_eq!(table.try_take("L", B, Mode::Write), Ok(Step::Wait), "one acquisition at a time");
+    assert_eq!(table.try_take("L", C, Mode::Write), Ok(Step::Wait));
+    let granted = grant(Mode::Write, 7, 5);
+    table.acquired("L", granted);
+    assert_eq!(table.try_take("L", C, Mode::Write), Ok(Step::Wait), "C is behind B");
+    assert_eq!(table.try_take("L", A, Mode::Write), Ok(Step::Taken(granted)));
+    assert_eq!(table.try_take("L", B, Mode::Write), Ok(Step::Wait), "A has it");
+    table.release_local("L", A);
+    assert_eq!(table.try_take("L", C, Mode::Write), Ok(Step::Wait), "still behind B");
+    assert_eq!(table.try_take("L", B, Mode::Write), Ok(Step::Taken(granted)));
+    table.release_local("L", B);
+    assert_eq!(table.try_take("L", C, Mode::Write), Ok(Step::Taken(granted)));
+}
+
+#[test]
+fn readers_share_a_read_hold_and_a_writer_gives_it_back_to_upgrade() {
+    let (mut table, read) = held_by(A, Mode::Read, 3);
+    assert_eq!(table.try_take("L", B, Mode::Read), Ok(Step::Taken(read)), "readers share");
+    assert_eq!(table.try_take("L", C, Mode::Write), Ok(Step::Wait), "readers are in");
+    table.release_local("L", A);
+    table.release_local("L", B);
+    assert_eq!(table.try_take("L", C, Mode::Write), Ok(Step::Release(read)), "a read hold cannot serve a writer");
+    table.released("L");
+    assert_eq!(table.try_take("L", C, Mode::Write), Ok(Step::Acquire(Mode::Write)));
+    let write = grant(Mode::Write, 9, 8);
+    table.acquired("L", write);
+    assert_eq!(table.try_take("L", C, Mode::Write), Ok(Step::Taken(write)));
+    table.release_local("L", C);
+    assert_eq!(table.try_take("L", A, Mode::Read), Ok(Step::Taken(write)), "a write hold serves readers");
+}
+
+#[test]
+fn a_recall_of_an_idle_lock_gives_it_back_at_once() {
+    let (mut table, granted) = held_by(A, Mode::Write, 10);
+    table.release_local("L", A);
+    table.recall("L", 11);
+    assert_eq!(table.take_to_release(), vec![("L".to_string(), granted)]);
+    assert_eq!(table.try_take("L", B, Mode::Write), Ok(Step::Wait), "being given back");
+    table.released("L");
+    assert_eq!(table.held_count(), 0);
+    assert_eq!(table.try_take("L", B, Mode::Write), Ok(Step::Acquire(Mode::Write)), "asked for again, queued");
+}
+
+#[test]
+fn a_recalled_lock_goes_back_when_its_last_local_holder_leaves() {
+    let (mut table, granted) = held_by(A, Mode::Write, 10);
+    table.recall("L", 12);
+    assert!(table.take_to_release().is_empty(), "A still has it");
+    assert_eq!(table.release_local("L", A), Some(granted), "the last holder gives it back");
+}
+
+#[test]
+fn after_a_recall_local_threads_get_a_bounded_number_of_grants() {
+    let (mut table, granted) = held_by(A, Mode::Write, 10);
+    table.recall("L", 12);
+    // Local threads keep coming: each release finds one waiting, until the bound.
+    let mut holder = A;
+    for round in 0..LOCAL_GRANTS_AFTER_RECALL_MAX {
+        let next = 100 + u64::from(round);
+        assert_eq!(table.try_take("L", next, Mode::Write), Ok(Step::Wait));
+        assert_eq!(table.release_local("L", holder), None, "round {round}: a local thread waits");
+        assert_eq!(table.try_take("L", next, Mode::Write), Ok(Step::Taken(granted)));
+        holder = next;
+    }
+    assert_eq!(table.try_take("L", 999, Mode::Write), Ok(Step::Wait));
+    assert_eq!(table.release_local("L", holder), Some(granted), "out of local grants: back to the cluster");
+    assert_eq!(table.try_take("L", 999, Mode::Write), Ok(Step::Wait), "being given back");
+}
+
+#[test]
+fn a_recall_that_arrives_before_its_grant_is_known_still_counts() {
+    let mut table = GreedyTable::default();
+    assert_eq!(table.try_take("L", A, Mode::Write), Ok(Step::Acquire(Mode::Write)));
+    table.recall("L", 20);
+    let granted = grant(Mode::Write, 5, 20);
+    table.acquired("L", granted);
+    assert_eq!(table.try_take("L", A, Mode::Write), Ok(Step::Taken(granted)));
+    assert_eq!(table.release_local("L", A), Some(granted), "contended at its own grant: recalled");
+
+    // A recall from before the grant (someone else's queue, ours among it) does not count.
+    table.released("L");
+    assert_eq!(table.try_take("L", A, Mode::Write), Ok(Step::Acquire(Mode::Write)));
+    table.recall("L", 29);
+    table.acquired("L", grant(Mode::Write, 6, 30));
+    assert_eq!(table.try_take("L", A, Mode::Write), Ok(Step::Taken(grant(Mode::Write, 6, 30))));
+    assert_eq!(table.release_local("L", A), None);
+}
+
+#[test]
+fn a_stream_reset_recalls_every_lock_and_grants_it_covered() {
+    let (mut table, granted) = held_by(A, Mode::Write, 10);
+    table.release_local("L", A);
+    table.recall_all(15);
+    assert_eq!(table.take_to_release(), vec![("L".to_string(), granted)]);
+    table.released("L");
+    assert_eq!(table.try_take("M", A, Mode::Write), Ok(Step::Acquire(Mode::Write)));
+    table.acquired("M", grant(Mode::Write, 1, 14));
+    assert_eq!(table.try_take("M", A, Mode::Write), Ok(Step::Taken(grant(Mode::Write, 1, 14))));
+    assert!(table.release_local("M", A).is_some(), "granted at or below the reset's index: recalled");
+}
+
+#[test]
+fn a_waiting_writer_hands_the_sessions_hold_to_its_condition() {
+    let (mut table, granted) = held_by(A, Mode::Write, 10);
+    assert_eq!(table.begin_wait("L", B), None, "only the local writer may wait");
+    assert_eq!(table.begin_wait("L", A), Some(granted));
+    assert_eq!(table.try_take("L", B, Mode::Write), Ok(Step::Wait), "until the WaitAs is applied");
+    table.released("L");
+    assert_eq!(table.try_take("L", B, Mode::Write), Ok(Step::Acquire(Mode::Write)));
+}
+
+#[test]
+fn a_thread_that_gives_up_leaves_the_queue_and_an_unused_lock_is_forgotten() {
+    let (mut table, granted) = held_by(A, Mode::Write, 10);
+    assert_eq!(table.try_take("L", B, Mode::Write), Ok(Step::Wait));
+    assert_eq!(table.try_take("L", C, Mode::Write), Ok(Step::Wait));
+    table.leave_queue("L", B);
+    table.release_local("L", A);
+    assert_eq!(table.try_take("L", C, Mode::Write), Ok(Step::Taken(granted)), "B no longer ahead");
+
+    let mut table = GreedyTable::default();
+    assert_eq!(table.try_take("L", A, Mode::Write), Ok(Step::Acquire(Mode::Write)));
+    table.acquire_failed("L", A);
+    assert!(table.locks.is_empty(), "nothing left for a lock nobody holds or wants");
+}
