@@ -30,6 +30,14 @@ pub const LOCAL_GRANTS_AFTER_RECALL_MAX: u32 = 8;
 pub const REMEMBERED_RECALLS_MAX: usize = 4_096;
 /// Local threads that may queue for one lock at once.
 pub const LOCAL_WAITERS_PER_LOCK_MAX: usize = 10_000;
+/// After a recall, this many of the lock's next holds are eager: given back as soon as no local
+/// thread holds or waits for it, with the last section's commit in the same entry. A lock that
+/// sessions take in turn (a web session served by two servers without stickiness) then costs a
+/// grant and one commit per section, not a recall round as well; one that stops being contended
+/// is kept again after that many holds.
+pub const EAGER_HOLDS_AFTER_RECALL: u32 = 4;
+/// Locks whose recent recall is remembered for `EAGER_HOLDS_AFTER_RECALL`; past it, forgotten.
+pub const HOT_LOCKS_MAX: usize = 4_096;
 
 /// How the cluster lock is held (the session-level hold), or wanted locally.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,6 +98,8 @@ struct Entry {
     queue: VecDeque<u64>,
     recalled: bool,
     grants_since_recall: u32,
+    /// Given back as soon as nobody local holds or waits (the lock was recalled lately).
+    eager: bool,
 }
 
 impl Entry {
@@ -101,6 +111,7 @@ impl Entry {
             queue: VecDeque::new(),
             recalled: false,
             grants_since_recall: 0,
+            eager: false,
         }
     }
 
@@ -119,7 +130,9 @@ impl Entry {
 
     /// Whether a recalled lock should go back now rather than serve its local queue.
     fn give_back_now(&self) -> bool {
-        self.recalled && self.nobody_local() && (self.queue.is_empty() || self.recall_closed())
+        let recalled = self.recalled && (self.queue.is_empty() || self.recall_closed());
+        let eager = self.eager && self.queue.is_empty();
+        self.nobody_local() && (recalled || eager)
     }
 }
 
@@ -133,6 +146,8 @@ pub struct GreedyTable {
     forgotten_up_to: u64,
     /// Idle recalled locks to give back (taken by the client's releaser).
     to_release: Vec<(String, Grant)>,
+    /// Locks recalled lately -> how many of their next holds are still eager.
+    hot: BTreeMap<String, u32>,
 }
 
 impl GreedyTable {
@@ -157,7 +172,11 @@ impl GreedyTable {
                 Step::Acquire(mode)
             }
             Hold::Held(grant) => {
-                let admits_mode = grant.mode == Mode::Write || mode == Mode::Read;
+                // Only the mode held: a reader under a write hold would keep other sessions'
+                // readers out while it reads (a slow read-locked request on one server would
+                // block read-locked requests on every other); a write hold is given back for a
+                // read hold, as a read hold is for a write hold.
+                let admits_mode = grant.mode == mode;
                 let free = match mode {
                     Mode::Write => entry.nobody_local(),
                     Mode::Read => entry.writer.is_none(),
@@ -203,6 +222,13 @@ impl GreedyTable {
         entry.hold = Hold::Held(grant);
         entry.recalled = recalled;
         entry.grants_since_recall = 0;
+        entry.eager = match self.hot.get_mut(name) {
+            Some(remaining) if *remaining > 0 => {
+                *remaining -= 1;
+                true
+            }
+            _ => false,
+        };
     }
 
     /// Asking the cluster for `name` failed or timed out: the session does not hold it.
@@ -248,9 +274,33 @@ impl GreedyTable {
         }
     }
 
+    /// `thread` leaves lock `name` locally only if that gives the lock back (it was recalled or is
+    /// eager, and nobody else local holds or waits for it): then the caller releases it with the
+    /// thread's commit in one entry. Otherwise nothing changes and it returns None.
+    pub fn release_local_if_last(&mut self, name: &str, thread: u64) -> Option<Grant> {
+        let entry = self.locks.get(name)?;
+        let only_this_thread = entry.writer == Some(thread) && entry.readers.is_empty()
+            || entry.writer.is_none() && entry.readers.len() == 1 && entry.readers.contains(&thread);
+        let would_go = only_this_thread && {
+            let recalled = entry.recalled && (entry.queue.is_empty() || entry.recall_closed());
+            entry.queue.is_empty() && entry.eager || recalled
+        };
+        if would_go {
+            self.release_local(name, thread)
+        } else {
+            None
+        }
+    }
+
     /// The session's hold of `name` is gone (given back, handed to a waiting thread, or lost).
     pub fn released(&mut self, name: &str) {
         if let Some(entry) = self.locks.get_mut(name) {
+            if entry.recalled {
+                if self.hot.len() >= HOT_LOCKS_MAX && !self.hot.contains_key(name) {
+                    self.hot.clear();
+                }
+                self.hot.insert(name.to_string(), EAGER_HOLDS_AFTER_RECALL);
+            }
             entry.hold = Hold::Free;
             entry.recalled = false;
             entry.grants_since_recall = 0;

@@ -50,7 +50,7 @@ fn local_threads_queue_first_come_first_served_and_one_asks_the_cluster() {
 }
 
 #[test]
-fn readers_share_a_read_hold_and_a_writer_gives_it_back_to_upgrade() {
+fn readers_share_a_read_hold_and_each_mode_is_given_back_for_the_other() {
     let (mut table, read) = held_by(A, Mode::Read, 3);
     assert_eq!(table.try_take("L", B, Mode::Read), Ok(Step::Taken(read)), "readers share");
     assert_eq!(table.try_take("L", C, Mode::Write), Ok(Step::Wait), "readers are in");
@@ -63,7 +63,7 @@ fn readers_share_a_read_hold_and_a_writer_gives_it_back_to_upgrade() {
     table.acquired("L", write);
     assert_eq!(table.try_take("L", C, Mode::Write), Ok(Step::Taken(write)));
     table.release_local("L", C);
-    assert_eq!(table.try_take("L", A, Mode::Read), Ok(Step::Taken(write)), "a write hold serves readers");
+    assert_eq!(table.try_take("L", A, Mode::Read), Ok(Step::Release(write)), "a write hold is traded for a read hold");
 }
 
 #[test]
@@ -115,7 +115,7 @@ fn a_recall_that_arrives_before_its_grant_is_known_still_counts() {
     assert_eq!(table.release_local("L", A), Some(granted), "contended at its own grant: recalled");
 
     // A recall from before the grant (someone else's queue, ours among it) does not count.
-    table.released("L");
+    let mut table = GreedyTable::default();
     assert_eq!(table.try_take("L", A, Mode::Write), Ok(Step::Acquire(Mode::Write)));
     table.recall("L", 29);
     table.acquired("L", grant(Mode::Write, 6, 30));
@@ -159,4 +159,29 @@ fn a_thread_that_gives_up_leaves_the_queue_and_an_unused_lock_is_forgotten() {
     assert_eq!(table.try_take("L", A, Mode::Write), Ok(Step::Acquire(Mode::Write)));
     table.acquire_failed("L", A);
     assert!(table.locks.is_empty(), "nothing left for a lock nobody holds or wants");
+}
+
+#[test]
+fn after_a_recall_the_next_holds_go_back_eagerly_with_their_commit_then_greed_returns() {
+    let (mut table, granted) = held_by(A, Mode::Write, 10);
+    assert_eq!(table.release_local_if_last("L", A), None, "not recalled: kept, and A still holds it");
+    table.recall("L", 11);
+    assert_eq!(table.release_local_if_last("L", A), Some(granted), "recalled: released with the commit");
+    table.released("L");
+    for hold in 0..EAGER_HOLDS_AFTER_RECALL {
+        assert_eq!(table.try_take("L", A, Mode::Write), Ok(Step::Acquire(Mode::Write)));
+        let next = grant(Mode::Write, 20 + u64::from(hold), 20 + u64::from(hold));
+        table.acquired("L", next);
+        assert_eq!(table.try_take("L", A, Mode::Write), Ok(Step::Taken(next)));
+        assert_eq!(table.try_take("L", B, Mode::Write), Ok(Step::Wait));
+        assert_eq!(table.release_local_if_last("L", A), None, "eager, but B waits locally: kept for B");
+        assert_eq!(table.release_local("L", A), None, "A leaves after its commit; B is next");
+        assert_eq!(table.try_take("L", B, Mode::Write), Ok(Step::Taken(next)));
+        assert_eq!(table.release_local_if_last("L", B), Some(next), "hold {hold}: eager, nobody local waits");
+        table.released("L");
+    }
+    assert_eq!(table.try_take("L", A, Mode::Write), Ok(Step::Acquire(Mode::Write)));
+    table.acquired("L", grant(Mode::Write, 99, 99));
+    assert_eq!(table.try_take("L", A, Mode::Write), Ok(Step::Taken(grant(Mode::Write, 99, 99))));
+    assert_eq!(table.release_local_if_last("L", A), None, "no recall since: greedy again");
 }

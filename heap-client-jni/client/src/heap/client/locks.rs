@@ -42,6 +42,8 @@ struct Released {
     ops: Vec<pb::Op>,
     created: Vec<u64>,
     fences: Vec<(String, u64)>,
+    /// The objects as the thread left them (its uncommitted view).
+    overlay: Vec<pb::Object>,
 }
 
 impl HeapClient {
@@ -187,9 +189,12 @@ impl HeapClient {
         fences.truncate(FENCES_PER_COMMIT_MAX);
         state.holds.remove(name);
         state.kinds.remove(name);
-        state.overlay.clear();
-        let released =
-            Released { ops: std::mem::take(&mut state.ops), created: std::mem::take(&mut state.created), fences };
+        let released = Released {
+            ops: std::mem::take(&mut state.ops),
+            created: std::mem::take(&mut state.created),
+            fences,
+            overlay: std::mem::take(&mut state.overlay).into_values().collect(),
+        };
         if state.is_idle() {
             threads.remove(&thread);
             self.threads_with_state.store(threads.len(), Ordering::SeqCst);
@@ -199,6 +204,13 @@ impl HeapClient {
 
     /// Commits the changes, fenced, then leaves the lock locally (giving it back if recalled).
     async fn unlock_greedy(&self, thread: u64, name: &str, released: Released) -> Result<(), HeapError> {
+        if self.greedy.with(|t| t.release_local_if_last(name, thread))?.is_some() {
+            // Going back anyway (recalled, or eager after a recent recall): the commit and the
+            // release in one entry, as `Unlock { commit }`.
+            let unlocked = self.unlock_direct(GREEDY_THREAD, name, released).await;
+            self.greedy.with(|table| table.released(name))?;
+            return unlocked;
+        }
         let committed = self.commit_fenced(name, released).await;
         if matches!(&committed, Err(HeapError::Conflict(_))) {
             // A stale fence: the session lost the lock (its lease ran out while cut off).
@@ -235,9 +247,17 @@ impl HeapClient {
         }
     }
 
-    /// Releases the thread's own cluster hold (after a `wait`), committing its changes with it.
+    /// Releases the cluster hold of `thread` (the thread itself after a `wait`, or the session's
+    /// greedy hold), committing the changes with it in the same entry.
     async fn unlock_direct(&self, thread: u64, name: &str, released: Released) -> Result<(), HeapError> {
-        let commit = if released.ops.is_empty() { None } else { Some(tx::transaction(released.ops)) };
+        let written: Vec<u64> = released.overlay.iter().map(|object| object.id).collect();
+        let commit = if released.ops.is_empty() {
+            None
+        } else {
+            let mut transaction = tx::transaction(released.ops);
+            transaction.fences = released.fences.into_iter().map(|(lock, token)| pb::Fence { lock, token }).collect();
+            Some(transaction)
+        };
         let had_commit = commit.is_some();
         let response = match self.session.unlock(name, thread, commit).await {
             Ok(response) => response,
@@ -249,8 +269,7 @@ impl HeapClient {
         match response.result {
             Some(pb::session_response::Result::Unlocked(unlocked)) => {
                 self.creates_ended(&released.created, CreatesEnded::Committed)?;
-                self.min_read_index.fetch_max(unlocked.commit.map(|c| c.log_index).unwrap_or(0), Ordering::SeqCst);
-                Ok(())
+                self.after_write(unlocked.commit.map(|c| c.log_index).unwrap_or(0), &written)
             }
             Some(pb::session_response::Result::Rejected(r)) => {
                 self.creates_ended(&released.created, CreatesEnded::Refused)?;
