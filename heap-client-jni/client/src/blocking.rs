@@ -1,6 +1,7 @@
 //! `BlockingHeap`: the blocking facade over `heap::HeapClient` that the JNI layer calls. It owns a
 //! small tokio runtime; any number of caller threads may block on it at once.
 
+use crate::heap::CommitLevel;
 pub use crate::heap::FieldWrite;
 use crate::heap::HeapClient;
 pub use crate::heap::HeapError;
@@ -148,6 +149,11 @@ impl BlockingHeap {
     /// Returns false when the lock was not granted within `timeout_ms` (Some(0): try once).
     pub fn lock(&self, thread: u64, name: &str, read: bool, timeout_ms: Option<u64>) -> Result<bool, HeapError> {
         self.runtime.block_on(self.heap.lock(thread, name, read, timeout_ms))
+    }
+
+    /// How critical sections under lock `name` commit, for this client (`CommitLevel`).
+    pub fn set_commit_level(&self, name: &str, level: CommitLevel) -> Result<(), HeapError> {
+        self.heap.set_commit_level(name, level)
     }
 
     pub fn unlock(&self, thread: u64, name: &str) -> Result<(), HeapError> {

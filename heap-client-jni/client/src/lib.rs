@@ -14,6 +14,7 @@ pub mod tx;
 pub use blocking::BlockingHeap;
 pub use cluster::ClientError;
 pub use cluster::ClusterClient;
+pub use heap::CommitLevel;
 pub use heap::FieldWrite;
 pub use heap::HeapClient;
 pub use heap::HeapError;

@@ -36,6 +36,7 @@ use crate::values::value_to_java;
 use crate::values::wrong_type;
 use crate::values::ValueTag;
 use heap_client::BlockingHeap;
+use heap_client::CommitLevel;
 use heap_client::Value;
 
 /// Every client opened from Java in this process.
@@ -599,6 +600,23 @@ pub extern "system" fn Java_org_sovereign_heap_Native_lock<'local>(
         let heap = client(handle)?;
         let name = string_arg(env, &name, "lock name")?;
         Ok(jboolean::from(heap.lock(thread as u64, &name, read != 0, timeout_arg(timeout_ms))?))
+    })
+}
+
+/// `async_commit`: lock `name`'s critical sections commit asynchronously (`CommitLevel::Async`).
+#[no_mangle]
+pub extern "system" fn Java_org_sovereign_heap_Native_setAsyncCommit<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    name: JString<'local>,
+    async_commit: jboolean,
+) {
+    entry(&mut env, |env| {
+        let heap = client(handle)?;
+        let name = string_arg(env, &name, "lock name")?;
+        let level = if async_commit != 0 { CommitLevel::Async } else { CommitLevel::Majority };
+        Ok(heap.set_commit_level(&name, level)?)
     })
 }
 

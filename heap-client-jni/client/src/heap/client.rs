@@ -29,6 +29,10 @@ use proto::heap as pb;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use super::async_commits;
+use super::async_commits::AsyncCommits;
+use super::async_commits::CommitLevel;
+use super::async_commits::CommitSink;
 use super::cache::Cache;
 use super::error::HeapError;
 use super::greedy_locks;
@@ -82,7 +86,7 @@ pub struct HeapClient {
     /// `HoldTable::missing_counter` of `holds`.
     missing_holds: Arc<AtomicUsize>,
     /// Reads must reflect at least this applied index (own writes).
-    min_read_index: AtomicU64,
+    min_read_index: Arc<AtomicU64>,
     closed: AtomicBool,
     watcher: JoinHandle<()>,
     /// What the application references and what the server holds for this session.
@@ -92,6 +96,11 @@ pub struct HeapClient {
     greedy: Arc<GreedyLocks>,
     /// Gives recalled locks that no local thread holds back to the cluster.
     releaser: JoinHandle<()>,
+    /// Critical sections of locks at the asynchronous commit level, queued, and their committer.
+    async_commits: Arc<AsyncCommits>,
+    committer: JoinHandle<()>,
+    /// Locks set to a commit level other than the default (`set_commit_level`).
+    commit_levels: Mutex<BTreeMap<String, CommitLevel>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> Result<MutexGuard<'_, T>, HeapError> {
@@ -144,8 +153,21 @@ impl HeapClient {
         let hold_flusher = tokio::spawn(hold_flusher::run(Arc::clone(&session), Arc::clone(&holds)));
         let cache = Arc::new(RwLock::new(Cache::default()));
         let (seen_sender, seen) = watch::channel(0);
+        let min_read_index = Arc::new(AtomicU64::new(0));
+        let async_commits = Arc::new(AsyncCommits::default());
+        let sink = CommitSink {
+            session: Arc::clone(&session),
+            cache: Arc::clone(&cache),
+            holds: Arc::clone(&holds),
+            min_read_index: Arc::clone(&min_read_index),
+        };
+        let committer = tokio::spawn(async_commits::run_committer(Arc::clone(&async_commits), sink));
         let greedy = Arc::new(GreedyLocks::default());
-        let releaser = tokio::spawn(greedy_locks::run_releaser(Arc::clone(&greedy), Arc::clone(&session)));
+        let releaser = tokio::spawn(greedy_locks::run_releaser(
+            Arc::clone(&greedy),
+            Arc::clone(&session),
+            Arc::clone(&async_commits),
+        ));
         let watcher = tokio::spawn(watcher::run(
             Arc::clone(&cluster),
             Arc::clone(&cache),
@@ -163,13 +185,16 @@ impl HeapClient {
             threads: Mutex::new(BTreeMap::new()),
             threads_with_state: AtomicUsize::new(0),
             missing_holds,
-            min_read_index: AtomicU64::new(0),
+            min_read_index,
             closed: AtomicBool::new(false),
             watcher,
             holds,
             hold_flusher,
             greedy,
             releaser,
+            async_commits,
+            committer,
+            commit_levels: Mutex::new(BTreeMap::new()),
         })
     }
 
@@ -186,9 +211,12 @@ impl HeapClient {
         if self.closed.swap(true, Ordering::SeqCst) {
             return Ok(());
         }
+        // Queued asynchronous sections go out first: a clean close loses nothing.
+        self.async_commits.drained().await;
         self.watcher.abort();
         self.hold_flusher.abort();
         self.releaser.abort();
+        self.committer.abort();
         self.session.close().await.map_err(HeapError::from)
     }
 
@@ -224,6 +252,9 @@ impl HeapClient {
                 return Ok(Local::Found(found(&Arc::new(object.clone()))));
             }
             grant_index = state.map(|s| s.grant_index).unwrap_or(0);
+        }
+        if let Some(object) = self.async_commits.overlay_get(id) {
+            return Ok(Local::Found(found(&object)));
         }
         let cache = read_lock(&self.cache)?;
         Ok(match cache.get(id) {
@@ -535,6 +566,8 @@ impl HeapClient {
 
     /// Commits `tx` exactly once in the session and records the write for read-your-writes.
     async fn commit_now(&self, tx: pb::Transaction) -> Result<(), RootRace> {
+        // After every queued asynchronous section: commits go out in the order they were made.
+        self.async_commits.drained().await;
         let written: Vec<u64> = tx.ops.iter().filter_map(op_target).collect();
         let response = self.session.commit(tx).await.map_err(|e| RootRace::Error(e.into()))?;
         match response.result {
@@ -581,6 +614,7 @@ impl Drop for HeapClient {
         self.watcher.abort();
         self.hold_flusher.abort();
         self.releaser.abort();
+        self.committer.abort();
     }
 }
 

@@ -43,6 +43,19 @@ impl From<ClientError> for HeapError {
 }
 
 impl HeapError {
+    /// This error with `note` after its message.
+    pub fn with_note(self, note: &str) -> Self {
+        let noted = |message: String| format!("{message}; {note}");
+        match self {
+            HeapError::Unavailable(m) => HeapError::Unavailable(noted(m)),
+            HeapError::Conflict(m) => HeapError::Conflict(noted(m)),
+            HeapError::Rejected(m) => HeapError::Rejected(noted(m)),
+            HeapError::TypeMismatch(m) => HeapError::TypeMismatch(noted(m)),
+            HeapError::IllegalState(m) => HeapError::IllegalState(noted(m)),
+            other => other,
+        }
+    }
+
     /// This error, saying that the changes made under lock `name` were discarded with it.
     pub fn discarded_under(self, name: &str) -> Self {
         let note = |message: String| format!("{message} (the changes made under lock {name:?} were discarded)");

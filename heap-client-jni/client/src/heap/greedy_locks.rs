@@ -8,6 +8,7 @@ use std::sync::Mutex;
 
 use tokio::sync::Notify;
 
+use super::async_commits::AsyncCommits;
 use super::error::HeapError;
 use super::greedy::Grant;
 use super::greedy::GreedyError;
@@ -85,20 +86,22 @@ impl GreedyLocks {
 }
 
 /// The client's releaser: gives recalled locks that no local thread holds back to the cluster.
-pub async fn run_releaser(locks: Arc<GreedyLocks>, session: Arc<Session>) {
+pub async fn run_releaser(locks: Arc<GreedyLocks>, session: Arc<Session>, commits: Arc<AsyncCommits>) {
     loop {
         locks.release_wanted.notified().await;
         let Ok(batch) = locks.with(|table| table.take_to_release()) else { return };
         for (name, _grant) in batch {
-            give_back(&locks, &session, &name).await;
+            give_back(&locks, &session, &commits, &name).await;
         }
     }
 }
 
-/// Releases the session's hold of `name`; the table then counts it released whatever the answer:
+/// Releases the session's hold of `name`, after every queued asynchronous section (so the next
+/// holder sees them); the table then counts it released whatever the answer:
 /// a refusal means the session no longer held it (its lease ended), and a cluster that cannot be
 /// reached for the whole request deadline has let the session's lease run out too.
-pub async fn give_back(locks: &GreedyLocks, session: &Session, name: &str) {
+pub async fn give_back(locks: &GreedyLocks, session: &Session, commits: &AsyncCommits, name: &str) {
+    commits.drained().await;
     if let Err(error) = session.unlock(name, GREEDY_THREAD, None).await {
         tracing::warn!(lock = name, %error, "giving a greedy lock back failed; the session's lease frees it");
     }

@@ -2,6 +2,7 @@
 //! stream keeps honest, writes committed at once or at the release of a cluster lock, ids from
 //! ranges leased from the cluster. `HeapClient` is async; `crate::blocking` wraps it for JNI.
 
+mod async_commits;
 mod cache;
 mod client;
 mod error;
@@ -14,6 +15,7 @@ mod threads;
 mod value;
 mod watcher;
 
+pub use async_commits::CommitLevel;
 pub use client::FieldWrite;
 pub use client::HeapClient;
 pub use client::PREFETCH_OBJECTS_MAX;

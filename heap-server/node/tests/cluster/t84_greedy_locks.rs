@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use std::time::Instant;
 
+use heap_client::CommitLevel;
 use heap_client::HeapClient;
 use heap_client::ObjectKind;
 use heap_client::Value;
@@ -193,4 +194,38 @@ async fn a_session_that_vanishes_holding_a_greedy_lock_loses_it_at_its_lease_end
     b.unlock(T1, "L").await.expect("unlock");
     assert!(waited >= Duration::from_millis(SESSION_TTL_MS_DEFAULT / 2), "not before the lease could end: {waited:?}");
     test.phase(&format!("the vanished session's greedy lock came free after {waited:?}"));
+}
+
+/// The asynchronous level: `unlock` returns once the section is queued, this client's threads see
+/// queued changes at once, sections go out batched and in order, and another session that takes
+/// the lock (a recall) sees every one of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn asynchronous_sections_are_seen_locally_at_once_and_by_the_next_holder_all_in_order() {
+    let test = TestCluster::start("greedy-async", 3, &[]);
+    test.leader().await;
+    let a = connect(&test).await;
+    let b = connect(&test).await;
+    let counter = a.root(T1, "counter", ObjectKind::Fields).await.expect("root");
+    a.set_commit_level("L", CommitLevel::Async).expect("level");
+    const SECTIONS: u64 = 2_000;
+    let before = a.session_requests();
+    let started = Instant::now();
+    for round in 0..SECTIONS {
+        let thread = 1 + round % 3;
+        increment(&a, thread, "L", counter).await;
+    }
+    let elapsed = started.elapsed();
+    let requests = a.session_requests() - before;
+    // Every increment read the previous one's queued value, whatever thread made it.
+    assert!(a.lock(T1, "L", false, None).await.expect("lock"));
+    assert_eq!(long(a.get(T1, counter, "n").await.expect("get")), SECTIONS as i64, "local reads see queued changes");
+    a.unlock(T1, "L").await.expect("unlock");
+    assert!(requests < SECTIONS / 2, "{requests} requests for {SECTIONS} sections: batched");
+    assert!(b.lock(T1, "L", false, Some(10_000)).await.expect("lock"), "recalled after the queue drained");
+    assert_eq!(long(b.get(T1, counter, "n").await.expect("get")), SECTIONS as i64, "the next holder sees them all");
+    b.unlock(T1, "L").await.expect("unlock");
+    test.phase(&format!(
+        "{SECTIONS} asynchronous sections in {elapsed:?} ({:.0}/s, debug build) with {requests} requests; the next holder saw all",
+        SECTIONS as f64 / elapsed.as_secs_f64()
+    ));
 }

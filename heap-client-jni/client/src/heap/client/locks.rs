@@ -23,6 +23,8 @@ use super::CreatesEnded;
 use super::HeapClient;
 use super::RootRace;
 use super::WATCH_CATCH_UP_MS;
+use crate::heap::async_commits::CommitLevel;
+use crate::heap::async_commits::Section;
 use crate::heap::error::HeapError;
 use crate::heap::greedy::Grant;
 use crate::heap::greedy::Mode;
@@ -36,6 +38,9 @@ use crate::tx;
 
 /// A transaction carries at most this many fences (the server's `TRANSACTION_FENCES_MAX`).
 const FENCES_PER_COMMIT_MAX: usize = 1_024;
+
+/// Locks with a commit level of their own, at most (`set_commit_level`).
+pub const COMMIT_LEVEL_LOCKS_MAX: usize = 4_096;
 
 /// What a thread's outermost release takes out of its state to commit.
 struct Released {
@@ -73,7 +78,7 @@ impl HeapClient {
                         return Ok(false);
                     }
                 }
-                Step::Release(_) => give_back(&self.greedy, &self.session, name).await,
+                Step::Release(_) => give_back(&self.greedy, &self.session, &self.async_commits, name).await,
                 Step::Wait => {
                     let in_time = match deadline {
                         None => {
@@ -202,16 +207,30 @@ impl HeapClient {
         Ok(released)
     }
 
-    /// Commits the changes, fenced, then leaves the lock locally (giving it back if recalled).
+    /// Commits the changes, fenced (or queues them, at the asynchronous level), then leaves the
+    /// lock locally (giving it back if recalled).
     async fn unlock_greedy(&self, thread: u64, name: &str, released: Released) -> Result<(), HeapError> {
-        if self.greedy.with(|t| t.release_local_if_last(name, thread))?.is_some() {
+        let level = self.commit_level(name)?;
+        if level == CommitLevel::Majority && self.greedy.with(|t| t.release_local_if_last(name, thread))?.is_some() {
             // Going back anyway (recalled, or eager after a recent recall): the commit and the
             // release in one entry, as `Unlock { commit }`.
             let unlocked = self.unlock_direct(GREEDY_THREAD, name, released).await;
             self.greedy.with(|table| table.released(name))?;
-            return unlocked;
+            unlocked?;
+            return self.async_commits.take_failure().map_or(Ok(()), Err);
         }
-        let committed = self.commit_fenced(name, released).await;
+        let committed = if level == CommitLevel::Async && !released.ops.is_empty() {
+            let section = Section {
+                lock: name.to_string(),
+                ops: released.ops,
+                fences: released.fences,
+                created: released.created,
+                overlay: released.overlay,
+            };
+            self.async_commits.enqueue(section).await
+        } else {
+            self.commit_fenced(name, released).await
+        };
         if matches!(&committed, Err(HeapError::Conflict(_))) {
             // A stale fence: the session lost the lock (its lease ran out while cut off).
             self.greedy.with(|table| {
@@ -221,9 +240,33 @@ impl HeapClient {
             return committed;
         }
         if self.greedy.with(|table| table.release_local(name, thread))?.is_some() {
-            give_back(&self.greedy, &self.session, name).await;
+            give_back(&self.greedy, &self.session, &self.async_commits, name).await;
         }
-        committed
+        committed?;
+        // An earlier asynchronous section refused meanwhile is this caller's to hear about.
+        self.async_commits.take_failure().map_or(Ok(()), Err)
+    }
+
+    /// Sets how critical sections under lock `name` commit, for this client (`CommitLevel`);
+    /// `Majority` (the default) forgets the setting.
+    pub fn set_commit_level(&self, name: &str, level: CommitLevel) -> Result<(), HeapError> {
+        self.check_open()?;
+        let mut levels = lock(&self.commit_levels)?;
+        if level == CommitLevel::Majority {
+            levels.remove(name);
+        } else {
+            if levels.len() >= COMMIT_LEVEL_LOCKS_MAX && !levels.contains_key(name) {
+                return Err(HeapError::Rejected(format!(
+                    "more than {COMMIT_LEVEL_LOCKS_MAX} locks with their own commit level; set it on fewer locks"
+                )));
+            }
+            levels.insert(name.to_string(), level);
+        }
+        Ok(())
+    }
+
+    fn commit_level(&self, name: &str) -> Result<CommitLevel, HeapError> {
+        Ok(lock(&self.commit_levels)?.get(name).copied().unwrap_or_default())
     }
 
     /// The thread's changes as one transaction fenced with its greedy locks' tokens.
@@ -250,6 +293,8 @@ impl HeapClient {
     /// Releases the cluster hold of `thread` (the thread itself after a `wait`, or the session's
     /// greedy hold), committing the changes with it in the same entry.
     async fn unlock_direct(&self, thread: u64, name: &str, released: Released) -> Result<(), HeapError> {
+        // The release lets others in: every queued asynchronous section goes first.
+        self.async_commits.drained().await;
         let written: Vec<u64> = released.overlay.iter().map(|object| object.id).collect();
         let commit = if released.ops.is_empty() {
             None
@@ -301,7 +346,8 @@ impl HeapClient {
                 "thread {thread} holds lock {name:?} for reading; wait needs it held for writing"
             )));
         }
-        // Others must see these changes once the lock passes to them during the wait.
+        // Others must see these changes once the lock passes to them during the wait (queued
+        // asynchronous sections first: `commit_now` waits for them).
         let released = self.end_hold(thread, name)?;
         let holder = match kind {
             HoldKind::Greedy { .. } => {
@@ -314,6 +360,8 @@ impl HeapClient {
                 thread
             }
         };
+        // The wait lets others in: every queued asynchronous section goes first.
+        self.async_commits.drained().await;
         let response = self.wait_as(thread, name, holder, timeout_ms).await?;
         match response.result {
             Some(pb::session_response::Result::WaitDone(done)) => {
@@ -365,7 +413,7 @@ impl HeapClient {
             if done {
                 self.greedy.with(|table| table.released(name))?;
             } else {
-                give_back(&self.greedy, &self.session, name).await;
+                give_back(&self.greedy, &self.session, &self.async_commits, name).await;
             }
         }
         Ok(response?)

@@ -176,6 +176,22 @@ public final class HeapClient implements AutoCloseable {
     }
 
     /**
+     * Sets how critical sections under cluster lock {@code name} commit, for this client. By default
+     * ({@code false}) a thread's changes under the lock are durable on a majority of the nodes before
+     * {@code unlock()} returns. With {@code true}, {@code unlock()} returns as soon as they are
+     * queued: they are committed in the background, several sections per commit, whole and in the
+     * order the {@code unlock()}s returned; this client's threads see them at once, other clients
+     * once committed, and the lock goes to another client (or a thread's condition wait) only after
+     * every queued section is committed. A crash of this JVM may lose its last sections not yet
+     * committed, never part of one and never one without those before it. A refused commit (the lock
+     * was lost at this client's lease end) discards it and all sections queued after it; the next
+     * {@code unlock()} on this client throws {@link HeapConflictException} saying so.
+     */
+    public void setAsyncCommit(String name, boolean asyncCommit) {
+        Native.setAsyncCommit(handle(), Objects.requireNonNull(name, "name"), asyncCommit);
+    }
+
+    /**
      * The cluster-wide read/write lock {@code name}: many readers or one writer. A read lock cannot be
      * upgraded to a write lock (the cluster refuses it rather than deadlock). It shares its name with
      * {@link #lock(String)}: {@code lock(n)} is {@code readWriteLock(n).writeLock()}.

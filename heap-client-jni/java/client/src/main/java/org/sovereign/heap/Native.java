@@ -104,6 +104,8 @@ final class Native {
 
     static native void unlock(long handle, long thread, String name);
 
+    static native void setAsyncCommit(long handle, String name, boolean asyncCommit);
+
     static native boolean await(long handle, long thread, String name, long timeoutMs);
 
     static native void signal(long handle, long thread, String name, boolean all);
