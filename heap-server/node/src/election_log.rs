@@ -63,7 +63,14 @@ pub async fn watch(raft: HeapRaft, log: std::sync::Arc<ElectionLog>) {
             let current = metrics.borrow_watched();
             (current.current_term, current.current_leader)
         };
-        log.observe(term, leader_id, now_ms());
+        if log.observe(term, leader_id, now_ms()) {
+            // In the node's log too: an election nobody caused is what an operator looks for
+            // first when writes pause (with the lines around it: a snapshot, a long apply).
+            match leader_id {
+                Some(leader) => tracing::info!(term, leader, "leader known"),
+                None => tracing::info!(term, "no leader in this term yet (an election runs)"),
+            }
+        }
         if metrics.changed().await.is_err() {
             return;
         }
