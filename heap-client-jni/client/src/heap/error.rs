@@ -45,26 +45,22 @@ impl From<ClientError> for HeapError {
 impl HeapError {
     /// This error with `note` after its message.
     pub fn with_note(self, note: &str) -> Self {
-        let noted = |message: String| format!("{message}; {note}");
-        match self {
-            HeapError::Unavailable(m) => HeapError::Unavailable(noted(m)),
-            HeapError::Conflict(m) => HeapError::Conflict(noted(m)),
-            HeapError::Rejected(m) => HeapError::Rejected(noted(m)),
-            HeapError::TypeMismatch(m) => HeapError::TypeMismatch(noted(m)),
-            HeapError::IllegalState(m) => HeapError::IllegalState(noted(m)),
-            other => other,
-        }
+        self.map_message(|message| format!("{message}; {note}"))
     }
 
     /// This error, saying that the changes made under lock `name` were discarded with it.
     pub fn discarded_under(self, name: &str) -> Self {
-        let note = |message: String| format!("{message} (the changes made under lock {name:?} were discarded)");
+        self.map_message(|message| format!("{message} (the changes made under lock {name:?} were discarded)"))
+    }
+
+    /// The same kind of error with its message rewritten (kinds without a message stay as they are).
+    fn map_message(self, rewrite: impl FnOnce(String) -> String) -> Self {
         match self {
-            HeapError::Unavailable(m) => HeapError::Unavailable(note(m)),
-            HeapError::Conflict(m) => HeapError::Conflict(note(m)),
-            HeapError::Rejected(m) => HeapError::Rejected(note(m)),
-            HeapError::TypeMismatch(m) => HeapError::TypeMismatch(note(m)),
-            HeapError::IllegalState(m) => HeapError::IllegalState(note(m)),
+            HeapError::Unavailable(m) => HeapError::Unavailable(rewrite(m)),
+            HeapError::Conflict(m) => HeapError::Conflict(rewrite(m)),
+            HeapError::Rejected(m) => HeapError::Rejected(rewrite(m)),
+            HeapError::TypeMismatch(m) => HeapError::TypeMismatch(rewrite(m)),
+            HeapError::IllegalState(m) => HeapError::IllegalState(rewrite(m)),
             other => other,
         }
     }
