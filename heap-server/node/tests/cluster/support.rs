@@ -197,6 +197,13 @@ impl TestCluster {
     pub fn security(&self) -> &heap_testkit::ClusterSecurity {
         self.cluster.security().expect("a secured test cluster")
     }
+
+    /// A new `HeapClient` (its own session) connected to every node.
+    pub async fn heap_client(&self) -> heap_client::HeapClient {
+        heap_client::HeapClient::connect(&self.cluster.endpoints().join(","), &self.cluster.client_security())
+            .await
+            .expect("client connects")
+    }
 }
 
 impl TestCluster {

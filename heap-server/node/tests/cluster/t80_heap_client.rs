@@ -5,7 +5,6 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use heap_client::HeapClient;
 use heap_client::ObjectKind;
 use heap_client::Value;
 
@@ -14,18 +13,12 @@ use super::support::*;
 const T1: u64 = 1;
 const T2: u64 = 2;
 
-async fn connect(test: &TestCluster) -> HeapClient {
-    HeapClient::connect(&test.cluster.endpoints().join(","), &test.cluster.client_security())
-        .await
-        .expect("client connects")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cache_visibility_commit_at_release_and_read_your_writes() {
     let test = TestCluster::start("client-cache", 3, &[]);
     test.leader().await;
-    let a = connect(&test).await;
-    let b = connect(&test).await;
+    let a = test.heap_client().await;
+    let b = test.heap_client().await;
 
     let cart = a.root(T1, "cart", ObjectKind::Fields).await.expect("root");
     assert_eq!(b.root(T1, "cart", ObjectKind::Fields).await.expect("root"), cart, "one root for both");
@@ -91,8 +84,8 @@ async fn cache_visibility_commit_at_release_and_read_your_writes() {
 async fn wait_and_notify_between_clients() {
     let test = TestCluster::start("client-wait", 3, &[]);
     test.leader().await;
-    let a = Arc::new(connect(&test).await);
-    let b = connect(&test).await;
+    let a = Arc::new(test.heap_client().await);
+    let b = test.heap_client().await;
     let flag = a.root(T1, "flag", ObjectKind::Fields).await.expect("root");
     assert!(a.lock(T1, "cond", false, None).await.expect("lock"));
     let waiter = {
@@ -119,7 +112,7 @@ async fn wait_and_notify_between_clients() {
 async fn locked_updates_survive_a_leader_death_without_loss_or_duplicates() {
     let mut test = TestCluster::start("client-failover", 3, &[]);
     test.leader().await;
-    let a = connect(&test).await;
+    let a = test.heap_client().await;
     let counter = a.root(T1, "counter", ObjectKind::Fields).await.expect("root");
     const ROUNDS: i64 = 40;
     for round in 0..ROUNDS {
@@ -137,7 +130,7 @@ async fn locked_updates_survive_a_leader_death_without_loss_or_duplicates() {
         a.set(T1, counter, "n", Value::Long(value + 1)).await.expect("set");
         a.unlock(T1, "counter-lock").await.expect("unlock across failover");
     }
-    let b = connect(&test).await;
+    let b = test.heap_client().await;
     assert!(b.lock(T1, "counter-lock", false, None).await.expect("lock"));
     assert_eq!(b.get(T1, counter, "n").await.expect("get"), Value::Long(ROUNDS), "no update lost or doubled");
     b.unlock(T1, "counter-lock").await.expect("unlock");

@@ -20,12 +20,6 @@ use super::support::*;
 const T1: u64 = 1;
 const T2: u64 = 2;
 
-async fn connect(test: &TestCluster) -> HeapClient {
-    HeapClient::connect(&test.cluster.endpoints().join(","), &test.cluster.client_security())
-        .await
-        .expect("client connects")
-}
-
 fn long(value: Value) -> i64 {
     match value {
         Value::Long(n) => n,
@@ -46,7 +40,7 @@ async fn increment(client: &HeapClient, thread: u64, lock: &str, counter: u64) {
 async fn a_released_lock_stays_with_the_session_and_costs_one_commit_per_critical_section() {
     let test = TestCluster::start("greedy-local", 3, &[]);
     test.leader().await;
-    let a = connect(&test).await;
+    let a = test.heap_client().await;
     let counter = a.root(T1, "counter", ObjectKind::Fields).await.expect("root");
     increment(&a, T1, "L", counter).await;
     assert_eq!(a.greedy_locks_held(), 1, "kept after the release");
@@ -77,8 +71,8 @@ async fn a_released_lock_stays_with_the_session_and_costs_one_commit_per_critica
 async fn another_session_recalls_the_lock_and_sees_every_change_made_under_it() {
     let test = TestCluster::start("greedy-recall", 3, &[]);
     test.leader().await;
-    let a = connect(&test).await;
-    let b = connect(&test).await;
+    let a = test.heap_client().await;
+    let b = test.heap_client().await;
     let counter = a.root(T1, "counter", ObjectKind::Fields).await.expect("root");
     increment(&a, T1, "L", counter).await;
     assert_eq!(a.greedy_locks_held(), 1);
@@ -116,7 +110,7 @@ async fn another_session_recalls_the_lock_and_sees_every_change_made_under_it() 
 async fn local_threads_share_a_greedy_lock_without_losing_an_update() {
     let test = TestCluster::start("greedy-threads", 3, &[]);
     test.leader().await;
-    let a = Arc::new(connect(&test).await);
+    let a = Arc::new(test.heap_client().await);
     let counter = a.root(T1, "counter", ObjectKind::Fields).await.expect("root");
     const THREADS: u64 = 4;
     const ROUNDS: u64 = 25;
@@ -146,7 +140,7 @@ async fn local_threads_share_a_greedy_lock_without_losing_an_update() {
 async fn wait_hands_the_greedy_hold_to_the_waiting_thread_and_a_local_notify_wakes_it() {
     let test = TestCluster::start("greedy-wait", 3, &[]);
     test.leader().await;
-    let a = Arc::new(connect(&test).await);
+    let a = Arc::new(test.heap_client().await);
     let flag = a.root(T1, "flag", ObjectKind::Fields).await.expect("root");
     assert!(a.lock(T1, "cond", false, None).await.expect("lock"));
     let waiter = {
@@ -167,7 +161,7 @@ async fn wait_hands_the_greedy_hold_to_the_waiting_thread_and_a_local_notify_wak
     let (notified, seen) = waiter.await.expect("waiter");
     assert!(notified, "woken by the notify, not the timeout");
     assert_eq!(seen, Value::Bool(true), "the waiter sees what the notifier committed");
-    let b = connect(&test).await;
+    let b = test.heap_client().await;
     assert!(b.lock(T1, "cond", false, Some(10_000)).await.expect("lock"));
     assert_eq!(b.get(T1, flag, "seen").await.expect("get"), Value::Bool(true), "the waiter's change committed");
     b.unlock(T1, "cond").await.expect("unlock");
@@ -179,8 +173,8 @@ async fn wait_hands_the_greedy_hold_to_the_waiting_thread_and_a_local_notify_wak
 async fn a_session_that_vanishes_holding_a_greedy_lock_loses_it_at_its_lease_end() {
     let test = TestCluster::start("greedy-vanish", 3, &[]);
     test.leader().await;
-    let a = connect(&test).await;
-    let b = connect(&test).await;
+    let a = test.heap_client().await;
+    let b = test.heap_client().await;
     let counter = a.root(T1, "counter", ObjectKind::Fields).await.expect("root");
     increment(&a, T1, "L", counter).await;
     assert!(a.lock(T1, "L", false, None).await.expect("lock"));
@@ -203,8 +197,8 @@ async fn a_session_that_vanishes_holding_a_greedy_lock_loses_it_at_its_lease_end
 async fn asynchronous_sections_are_seen_locally_at_once_and_by_the_next_holder_all_in_order() {
     let test = TestCluster::start("greedy-async", 3, &[]);
     test.leader().await;
-    let a = connect(&test).await;
-    let b = connect(&test).await;
+    let a = test.heap_client().await;
+    let b = test.heap_client().await;
     let counter = a.root(T1, "counter", ObjectKind::Fields).await.expect("root");
     a.set_commit_level("L", CommitLevel::Async).expect("level");
     const SECTIONS: u64 = 2_000;
