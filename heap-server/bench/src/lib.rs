@@ -6,6 +6,7 @@
 //! sides never import the commands; `server_cpu` reads the servers' CPU time per request. `memory` and `gc` are the object lifecycle scenarios
 //! (`lifecycle`): RSS and disk per live object, and the collector's speed and cost;
 //! `collect_steps` times the collector's entries on a heap built in process, without a cluster.
+//! `locks` measures greedy cluster locks through the client library on a fresh cluster.
 
 mod channels;
 mod child_guard;
@@ -17,6 +18,7 @@ mod etcd;
 mod leader;
 mod lifecycle;
 mod limits;
+mod locks;
 mod machine;
 mod recorder;
 mod report;
@@ -36,6 +38,10 @@ pub use lifecycle::{GcSpec, LifecycleSpec};
 pub use limits::{
     COMPARE_DURATION_S_DEFAULT, GARBAGE_CYCLES_DEFAULT, GC_THROUGHPUT_DURATION_S_DEFAULT, GC_THROUGHPUT_ROUNDS_DEFAULT,
     ITEMS_PER_TRANSACTION_DEFAULT, WARMUP_S_DEFAULT,
+};
+pub use locks::{
+    locks, LocksReport, LocksSpec, LOCKS_CLUSTER_OPS_DEFAULT, LOCKS_CLUSTER_OPS_MAX, LOCKS_LOCAL_OPS_DEFAULT,
+    LOCKS_LOCAL_OPS_MAX,
 };
 pub use machine::MachineFigures;
 pub use report::record::Record;

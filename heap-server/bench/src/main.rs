@@ -4,6 +4,7 @@
 //! them (`ClientSecurity::discover`), `compare` starts secured clusters unless `--plaintext`.
 //! `memory` and `gc` start a secured cluster of their own and measure object lifecycle: RSS and
 //! disk per live object, and how fast and at what cost the collector frees what was abandoned.
+//! `locks` starts one too and measures greedy cluster locks through the client library.
 //! Ctrl-C or SIGTERM stops it and every process it started.
 
 use std::path::PathBuf;
@@ -16,12 +17,14 @@ use clap::Subcommand;
 use heap_bench::collect_steps;
 use heap_bench::compare;
 use heap_bench::gc;
+use heap_bench::locks;
 use heap_bench::memory;
 use heap_bench::run;
 use heap_bench::CollectStepsSpec;
 use heap_bench::CompareSpec;
 use heap_bench::GcSpec;
 use heap_bench::LifecycleSpec;
+use heap_bench::LocksSpec;
 use heap_bench::RunSpec;
 use heap_bench::System;
 use heap_bench::Workload;
@@ -30,6 +33,8 @@ use heap_bench::GARBAGE_CYCLES_DEFAULT;
 use heap_bench::GC_THROUGHPUT_DURATION_S_DEFAULT;
 use heap_bench::GC_THROUGHPUT_ROUNDS_DEFAULT;
 use heap_bench::ITEMS_PER_TRANSACTION_DEFAULT;
+use heap_bench::LOCKS_CLUSTER_OPS_DEFAULT;
+use heap_bench::LOCKS_LOCAL_OPS_DEFAULT;
 use heap_bench::WARMUP_S_DEFAULT;
 use heap_client::ClientSecurity;
 
@@ -62,6 +67,28 @@ enum Command {
     /// of garbage freed as the collector frees them, every Collect apply timed (wall and thread
     /// CPU); results-collect-steps.json.
     CollectSteps(CollectStepsArgs),
+    /// A fresh secured cluster: greedy cluster locks through the client library: a lock the
+    /// session holds taken again (no round trip), a critical section with one change against the
+    /// change alone, two clients handing a lock back and forth (the counter they increment
+    /// checked), and sections at the asynchronous commit level (until another session has read
+    /// them); p50/p99/mean and round trips per op in results-locks.json and results-locks.md.
+    Locks(LocksArgs),
+}
+
+#[derive(Debug, Args)]
+struct LocksArgs {
+    /// Directory for the results (and the cluster's data while it runs, in work/).
+    #[arg(long, default_value = "heap-bench-results")]
+    out: PathBuf,
+    /// Measured lock + unlock pairs of a lock the session holds (local, about a microsecond each).
+    #[arg(long, default_value_t = LOCKS_LOCAL_OPS_DEFAULT)]
+    ops: u64,
+    /// Measured ops of each cluster case: sections, puts, and hand-overs.
+    #[arg(long, default_value_t = LOCKS_CLUSTER_OPS_DEFAULT)]
+    cluster_ops: u64,
+    /// The heap-server binary (default: the one next to heap-bench).
+    #[arg(long)]
+    server_bin: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -193,6 +220,10 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             let spec =
                 CollectStepsSpec { objects: args.objects, out: args.out, competing_threads: args.competing_threads };
             tokio::task::spawn_blocking(move || collect_steps(&spec)).await??;
+            Ok(())
+        }
+        Command::Locks(args) => {
+            locks(&LocksSpec::new(args.out, args.ops, args.cluster_ops, args.server_bin)?).await?;
             Ok(())
         }
     }
