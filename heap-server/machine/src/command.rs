@@ -194,6 +194,13 @@ pub enum Command {
     Collect {
         ids: Vec<ObjectId>,
     },
+    /// Proposed by a new leader first (instead of `Grace`, which stays for entries written
+    /// before): every session's lease is extended by the time the machine's clock skipped since
+    /// the entry before (the time without a leader, when no client could renew), at most to a
+    /// full lease from now. `Grace` renewed every lease from now, so under leaders changing
+    /// more often than a lease a dead client's session, and its locks, never ended (found by the
+    /// chaos suite's greedy-locks workload). Appended last: older entries decode unchanged.
+    ResumeLeases,
 }
 
 /// What the leader proposes. Time enters the state machine only through `leader_time_ms`, so

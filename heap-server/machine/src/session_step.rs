@@ -196,6 +196,22 @@ impl Step<'_> {
         Reply::Done
     }
 
+    /// Extends every session's lease by `gap_ms` (the time no leader could renew it), at most to
+    /// a full lease from now, never shortening one.
+    pub fn resume_leases(&mut self, gap_ms: u64) -> Reply {
+        let now_ms = self.heap.now_ms;
+        let ids: Vec<SessionId> = self.heap.sessions.keys().copied().collect();
+        for id in ids {
+            let Some(session) = self.heap.sessions.get_mut(&id) else { continue };
+            let resumed = session.expires_at_ms.saturating_add(gap_ms).min(now_ms.saturating_add(session.ttl_ms));
+            if resumed > session.expires_at_ms {
+                session.expires_at_ms = resumed;
+                self.session_changed(id);
+            }
+        }
+        Reply::Done
+    }
+
     /// Ends sessions (Close or expiry) together: their holds are released and their waits
     /// dropped on every lock first, then each lock grants its queue, so nothing is granted to a
     /// session that is ending. Then the sessions and their reply tables are deleted; a request

@@ -255,6 +255,45 @@ fn grace_renews_every_lease_so_a_failover_expires_nobody() {
     assert_eq!(driver.state(short, 1), OwnedRequestState::UnknownSession);
 }
 
+/// A new leader's `ResumeLeases` gives each lease back the time the clock skipped since the
+/// entry before (nobody could renew then), never more than a full lease from now: a session
+/// whose client is gone still ends, however often leaders change.
+#[test]
+fn resume_leases_gives_back_the_leaderless_time_only() {
+    let mut driver = Driver::new();
+    let gone = driver.open(1_000); // expires at 1_000; its client never renews
+    let live = driver.open(5_000);
+    driver.leader_time_ms = 900;
+    driver.send(live, SessionCommand::KeepAlive); // expires at 5_900
+                                                  // No leader from 900 to 1_300: the gone session's deadline fell inside the gap.
+    driver.leader_time_ms = 1_300;
+    assert_eq!(driver.apply(Command::ResumeLeases), Reply::Done);
+    let expiries: Vec<u64> = driver.heap.sessions().iter().map(|info| info.expires_at_ms).collect();
+    assert_eq!(expiries, vec![1_400, 6_300], "each extended by the 400 ms gap");
+    // Leaders keep changing every 300 ms: each gives back only its own gap, 100 ms here.
+    for leader_time_ms in [1_350, 1_450] {
+        driver.leader_time_ms = leader_time_ms;
+        driver.apply(Command::ResumeLeases);
+    }
+    assert_eq!(driver.heap.sessions()[0].expires_at_ms, 1_550, "50 + 100 ms more, not a fresh lease");
+    driver.tick_at(1_550);
+    let left: Vec<u64> = driver.heap.sessions().iter().map(|info| info.id).collect();
+    assert_eq!(left, vec![live], "session {gone} ended");
+    // A long gap (an idle cluster, then a failover) gives back all of it: 6_450 + 58_450.
+    driver.leader_time_ms = 60_000;
+    driver.apply(Command::ResumeLeases);
+    assert_eq!(driver.heap.sessions()[0].expires_at_ms, 64_900);
+    // Never past a full lease from now: renewed at 60_000, then a gap of 10 s.
+    driver.send(live, SessionCommand::KeepAlive);
+    driver.leader_time_ms = 70_000;
+    driver.apply(Command::ResumeLeases);
+    assert_eq!(
+        driver.heap.sessions()[0].expires_at_ms,
+        75_000,
+        "65_000 + 10_000, which is a full lease from now: the most it may be"
+    );
+}
+
 #[test]
 fn expiry_releases_locks_grants_waiters_and_ends_pending_requests() {
     let mut driver = Driver::new();

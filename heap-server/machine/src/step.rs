@@ -99,6 +99,8 @@ pub(crate) struct Step<'a> {
     changed_sessions: BTreeSet<SessionId>,
     changed_replies: BTreeSet<(SessionId, u64)>,
     clock_changed: bool,
+    /// The machine's clock before this entry's `leader_time_ms` advanced it.
+    clock_before_ms: u64,
     pub next_session_id_changed: bool,
 }
 
@@ -112,6 +114,7 @@ impl<'a> Step<'a> {
             changed_sessions: BTreeSet::new(),
             changed_replies: BTreeSet::new(),
             clock_changed: false,
+            clock_before_ms: 0,
             next_session_id_changed: false,
         }
     }
@@ -119,6 +122,7 @@ impl<'a> Step<'a> {
     /// The machine's clock follows the leaders' but never goes back, so a new leader whose
     /// clock is behind cannot extend leases or deadlines already passed.
     pub fn advance_clock(&mut self, leader_time_ms: u64) {
+        self.clock_before_ms = self.heap.now_ms;
         if leader_time_ms > self.heap.now_ms {
             self.heap.now_ms = leader_time_ms;
             self.clock_changed = true;
@@ -137,6 +141,7 @@ impl<'a> Step<'a> {
             Command::Session(request) => self.session_request(request),
             Command::Tick => self.tick(),
             Command::Grace => self.grace(),
+            Command::ResumeLeases => self.resume_leases(self.heap.now_ms.saturating_sub(self.clock_before_ms)),
             Command::AllocateIds { count } => self.allocate_ids(*count).unwrap_or_else(Reply::Rejected),
             Command::Collect { ids } => self.collect(ids).unwrap_or_else(Reply::Rejected),
         }

@@ -83,7 +83,7 @@ pub fn is_refused_when_disk_low(command: &hm::Command) -> bool {
     match command {
         hm::Command::Transaction(_) | hm::Command::AllocateIds { .. } | hm::Command::OpenSession { .. } => true,
         // Collect frees space; refusing it would make a full disk fuller.
-        hm::Command::Tick | hm::Command::Grace | hm::Command::Collect { .. } => false,
+        hm::Command::Tick | hm::Command::Grace | hm::Command::ResumeLeases | hm::Command::Collect { .. } => false,
         hm::Command::Session(request) => match &request.command {
             S::Transaction(_) | S::Lock { .. } | S::Unlock { commit: Some(_), .. } => true,
             // A hold is a few bytes that keep a client's objects from the collector; a release frees.

@@ -26,9 +26,9 @@ pub async fn run(node: Arc<NodeContext>, proposer: Arc<Proposer>, mut stop: toki
         };
         if is_leader {
             if graced_term != Some(term) {
-                match proposer.propose_here(hm::Command::Grace).await {
+                match proposer.propose_here(hm::Command::ResumeLeases).await {
                     Ok(_) => {
-                        tracing::info!(term, "leader: sessions given a fresh lease");
+                        tracing::info!(term, "leader: session leases extended by the time without a leader");
                         graced_term = Some(term);
                     }
                     Err(e) => tracing::debug!(error = %e, "grace entry not committed yet"),
