@@ -1,7 +1,7 @@
 //! `History`: every client operation of a run as invoke / ok / fail / info (indeterminate) events
 //! with monotonic timestamps, the process that ran it, the key it touched and its value; the
 //! checkers read nothing else. Keys are `model:name`: the model (`register`, `counter`, `list`,
-//! `lock`, `gc`) tells the checker which rules apply. Saved as JSON lines, one event per line.
+//! `lock`, `gc`, `greedy`, ...) tells the checker which rules apply. Saved as JSON lines, one event per line.
 
 use std::io::BufRead;
 use std::io::Write;
@@ -132,6 +132,26 @@ pub enum Op {
     },
     /// gc: the session is closed (its holds end).
     GcClose,
+    /// greedy-locks: one critical section under the greedy lock the key names, by local thread
+    /// `thread` of worker `worker`'s session (the event's process): lock, read the lock's counter
+    /// and log, set the counter to what it read + 1 and append the section's record (`greedy.rs`
+    /// in `checker/`), unlock, which commits both. Filled in at completion: `locked_us` when
+    /// `lock` returned and `unlock_us` when `unlock` was called (history time), `local` when
+    /// taking the lock sent no session request at all, `vanished` when the holder was dropped
+    /// inside the section instead of unlocking.
+    GreedySection {
+        section: u64,
+        worker: u64,
+        thread: u64,
+        #[serde(default)]
+        locked_us: Option<u64>,
+        #[serde(default)]
+        unlock_us: Option<u64>,
+        #[serde(default)]
+        local: bool,
+        #[serde(default)]
+        vanished: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

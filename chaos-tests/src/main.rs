@@ -72,7 +72,8 @@ enum Command {
         /// Run the cluster without TLS and tokens (`--insecure-plaintext`) instead of secured.
         #[arg(long)]
         plaintext: bool,
-        /// Comma-separated: registers, counters, locks, users, gc, or all.
+        /// Comma-separated: registers, counters, locks, users, gc, greedy-locks, or all (all but
+        /// greedy-locks).
         #[arg(long, default_value = "all")]
         workload: String,
         /// heap-server --gc-cycle-interval-ms (at least 1000; the server's default when absent).

@@ -7,6 +7,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::checker::gc::GcSummary;
+use crate::checker::greedy::GreedySummary;
 use crate::checker::Anomaly;
 use crate::checker::AnomalyKind;
 use crate::checker::Findings;
@@ -85,6 +86,8 @@ pub struct Report {
     pub registers: BTreeMap<String, String>,
     /// What the gc checker saw, when the history has gc operations.
     pub gc: Option<GcSummary>,
+    /// What the greedy-locks checker saw, when that workload ran.
+    pub greedy: Option<GreedySummary>,
     /// The final leader's collector figures, when the gc workload ran and the leader answered.
     pub gc_status: Option<GcServerStatus>,
     /// Where the history (and node logs) were written, when there was an anomaly.
@@ -113,6 +116,7 @@ impl Report {
         }
         self.registers = findings.registers.clone();
         self.gc = findings.gc.clone();
+        self.greedy = findings.greedy.clone();
         self.clean = findings.anomalies.is_empty();
     }
 
@@ -165,6 +169,28 @@ impl fmt::Display for Report {
                 "{:<28} {} live objects found ({} kept only by a hold); collected: {} seen during the run, {} \
                  more at the end",
                 "gc checked", gc.live_checked, gc.held_checked, gc.freed_observed, gc.freed_at_end
+            )?;
+        }
+        if let Some(greedy) = &self.greedy {
+            writeln!(
+                f,
+                "{:<28} {} ok, {} failed, {} indeterminate sections ({} taken locally, {} vanished holders)",
+                "greedy locks",
+                greedy.sections_ok,
+                greedy.sections_failed,
+                greedy.sections_indeterminate,
+                greedy.local_acquisitions,
+                greedy.vanished
+            )?;
+            writeln!(
+                f,
+                "{:<28} {} committed sections in {} logs, {} handoffs between sessions, {} sections after a \
+                 vanished holder",
+                "greedy checked",
+                greedy.committed,
+                greedy.locks,
+                greedy.session_handoffs,
+                greedy.taken_over_after_vanish
             )?;
         }
         if let Some(status) = &self.gc_status {

@@ -1,12 +1,14 @@
 //! The checkers: from a history alone, every anomaly of a run. Each key is checked by the rules
 //! of its model (`register` → linearizability, `counter` → bounds, `list`/`fencelog` →
-//! durability, `lock`/`fencelog` → mutual exclusion and token order); the `gc` keys together →
-//! nothing rooted or held is collected and no reference dangles.
+//! durability, `lock`/`fencelog` → mutual exclusion and token order, `greedylog` with its
+//! `greedy` sections and `greedycounter` → the greedy-lock rules of `greedy.rs`); the `gc` keys
+//! together → nothing rooted or held is collected and no reference dangles.
 
 pub mod counter;
 pub mod durability;
 pub mod gc;
 pub mod gc_model;
+pub mod greedy;
 pub mod linearizable;
 pub mod locks;
 
@@ -15,6 +17,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::history::model_of;
+use crate::history::name_of;
 use crate::history::operations;
 use crate::history::Event;
 use crate::history::Operation;
@@ -47,6 +50,10 @@ pub enum AnomalyKind {
     LockTokenOrder,
     /// Fenced writes in the lock's log out of token order or under a token never granted.
     FenceOrder,
+    /// A committed critical section that did not see exactly the sections committed before it.
+    LostUpdate,
+    /// Committed critical sections in an order real time rules out.
+    SectionOrder,
     /// A counter and the list written in the same transactions disagree.
     TornTransaction,
     /// A key has no final read, so its durability could not be checked.
@@ -69,7 +76,14 @@ impl AnomalyKind {
     }
 
     pub fn is_lock_violation(self) -> bool {
-        matches!(self, AnomalyKind::LockOverlap | AnomalyKind::LockTokenOrder | AnomalyKind::FenceOrder)
+        matches!(
+            self,
+            AnomalyKind::LockOverlap
+                | AnomalyKind::LockTokenOrder
+                | AnomalyKind::FenceOrder
+                | AnomalyKind::LostUpdate
+                | AnomalyKind::SectionOrder
+        )
     }
 }
 
@@ -96,6 +110,8 @@ pub struct Findings {
     pub anomalies: Vec<Anomaly>,
     /// What the gc checker saw, when the history has gc operations.
     pub gc: Option<gc::GcSummary>,
+    /// What the greedy-locks checker saw, when the history has critical sections.
+    pub greedy: Option<greedy::GreedySummary>,
 }
 
 impl Findings {
@@ -147,11 +163,23 @@ pub fn check(events: &[Event]) -> Findings {
             "list" => findings.anomalies.extend(durability::check_list(key, ops)),
             "fencelog" => {
                 findings.anomalies.extend(durability::check_list(key, ops));
-                let lock_key = format!("lock:{}", crate::history::name_of(key));
+                let lock_key = format!("lock:{}", name_of(key));
                 let lock_ops = by_key.get(lock_key.as_str()).map(Vec::as_slice).unwrap_or_default();
                 findings.anomalies.extend(locks::check_fence_log(key, ops, lock_ops));
             }
             "lock" => findings.anomalies.extend(locks::check(key, ops)),
+            greedy::LOG_MODEL => check_greedy(name_of(key), ops, &by_key, &mut findings),
+            // Checked with the lock's log, which every run reads back at the end.
+            greedy::COUNTER_MODEL => {}
+            greedy::SECTION_MODEL if !by_key.contains_key(greedy::log_key(name_of(key)).as_str()) => {
+                findings.anomalies.push(Anomaly::new(
+                    AnomalyKind::MissingFinalRead,
+                    key,
+                    1,
+                    "sections ran under this lock, but its log was never read at the end",
+                ))
+            }
+            greedy::SECTION_MODEL => {}
             other => findings.anomalies.push(Anomaly::new(
                 AnomalyKind::MalformedHistory,
                 key,
@@ -162,6 +190,18 @@ pub fn check(events: &[Event]) -> Findings {
     }
     findings.anomalies.extend(durability::check_counters_match_lists(&by_key));
     findings
+}
+
+/// The greedy-lock rules for lock `lock`, whose log's operations are `log_ops`; the summary is
+/// kept when sections ran.
+fn check_greedy(lock: &str, log_ops: &[Operation], by_key: &BTreeMap<&str, Vec<Operation>>, findings: &mut Findings) {
+    let ops_of = |key: String| by_key.get(key.as_str()).map(Vec::as_slice).unwrap_or_default();
+    let sections = ops_of(greedy::section_key(lock));
+    let (anomalies, summary) = greedy::check(lock, sections, ops_of(greedy::counter_key(lock)), log_ops);
+    findings.anomalies.extend(anomalies);
+    if !sections.is_empty() {
+        findings.greedy.get_or_insert_with(Default::default).add(&summary);
+    }
 }
 
 fn check_register(key: &str, ops: &[Operation], anomalies: &mut Vec<Anomaly>) -> String {

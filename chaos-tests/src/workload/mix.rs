@@ -1,14 +1,18 @@
 //! `Workload`: the workloads a run can mix, as named on the command line (`--workload`) and in
 //! the report. Every run creates every workload's objects and reads them back at the end; the
-//! mix only decides which workers run.
+//! mix only decides which workers run. `all` is the CI profile's mix; `greedy-locks` is named
+//! on its own: it has its own short run (`t17_greedy_locks`), and its workers would change the
+//! load the CI profile was sized for.
 
 use std::str::FromStr;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkloadNameError {
-    #[error("unknown workload {0:?}: use registers, counters, locks, users, gc or all")]
+    #[error("unknown workload {0:?}: use registers, counters, locks, users, gc, greedy-locks or all")]
     Unknown(String),
-    #[error("no workload given: pass --workload with at least one of registers, counters, locks, users, gc")]
+    #[error(
+        "no workload given: pass --workload with at least one of registers, counters, locks, users, gc, greedy-locks"
+    )]
     None,
 }
 
@@ -24,11 +28,24 @@ pub enum Workload {
     Users,
     /// Subgraphs built, held, detached, re-attached and released under collection (`gc.rs`).
     Gc,
+    /// Critical sections under greedy cluster locks, several threads per client, holders that
+    /// vanish inside a section (`greedy_locks.rs`).
+    GreedyLocks,
 }
 
 impl Workload {
+    /// What `all` picks.
     pub const ALL: [Workload; 5] =
         [Workload::Registers, Workload::Counters, Workload::Locks, Workload::Users, Workload::Gc];
+    /// Every workload a name picks.
+    const NAMED: [Workload; 6] = [
+        Workload::Registers,
+        Workload::Counters,
+        Workload::Locks,
+        Workload::Users,
+        Workload::Gc,
+        Workload::GreedyLocks,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -37,6 +54,7 @@ impl Workload {
             Workload::Locks => "locks",
             Workload::Users => "users",
             Workload::Gc => "gc",
+            Workload::GreedyLocks => "greedy-locks",
         }
     }
 
@@ -63,7 +81,7 @@ impl FromStr for Workload {
     type Err = WorkloadNameError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Workload::ALL.into_iter().find(|w| w.name() == text).ok_or_else(|| WorkloadNameError::Unknown(text.into()))
+        Workload::NAMED.into_iter().find(|w| w.name() == text).ok_or_else(|| WorkloadNameError::Unknown(text.into()))
     }
 }
 
@@ -78,5 +96,7 @@ mod tests {
         assert_eq!(Workload::parse_list("gc, registers,gc").unwrap(), vec![Workload::Registers, Workload::Gc]);
         assert!(matches!(Workload::parse_list(""), Err(WorkloadNameError::None)));
         assert!(matches!(Workload::parse_list("gc,objects"), Err(WorkloadNameError::Unknown(_))));
+        assert_eq!(Workload::parse_list("greedy-locks").unwrap(), vec![Workload::GreedyLocks]);
+        assert!(!Workload::parse_list("all").unwrap().contains(&Workload::GreedyLocks), "all is the CI mix");
     }
 }

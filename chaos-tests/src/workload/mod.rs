@@ -9,6 +9,8 @@ mod error;
 pub mod final_reads;
 pub mod gc;
 pub mod gc_final;
+pub mod greedy_locks;
+mod greedy_section;
 pub mod locks;
 mod mix;
 pub mod objects;
@@ -64,6 +66,8 @@ pub const COUNTER_WORKERS: usize = 2;
 pub const LOCK_WORKERS: usize = 3;
 pub const TABS_PER_USER: usize = 2;
 pub const GC_WORKERS: usize = 3;
+/// Clients of the greedy-locks workload (each with 2-3 threads).
+pub const GREEDY_WORKERS: usize = 3;
 
 /// What every worker shares.
 pub struct Context {
@@ -403,6 +407,9 @@ pub fn spawn_all(context: &Arc<Context>, workloads: &[Workload]) -> Result<Vec<J
     }
     for gc_worker in 0..workers(Workload::Gc, GC_WORKERS) {
         handles.push(tokio::spawn(gc::run(Worker::new(Arc::clone(context), next(), "gc")?, gc_worker)));
+    }
+    for greedy_worker in 0..workers(Workload::GreedyLocks, GREEDY_WORKERS) {
+        handles.push(tokio::spawn(greedy_locks::run(Arc::clone(context), next(), greedy_worker)));
     }
     Ok(handles)
 }

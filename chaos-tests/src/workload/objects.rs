@@ -10,6 +10,7 @@ use heap_client::tx::value;
 use heap_client::ClusterClient;
 use proto::heap as pb;
 
+use crate::checker::greedy;
 use crate::checker::REGISTER_INITIAL;
 use crate::workload::error::WorkloadError;
 
@@ -19,6 +20,9 @@ pub const REGISTERS: usize = 4;
 pub const FENCED_LOCKS: usize = 2;
 /// Simulated users, each with its own object graph (a step counter and a step log).
 pub const USERS: usize = 2;
+/// Locks of the greedy-locks workload, each guarding a counter and a log (a list): few, so the
+/// sessions contend for them (recalls) and each session also takes them again (local grants).
+pub const GREEDY_LOCKS: usize = 3;
 /// The int field of register and counter objects.
 pub const VALUE_FIELD: &str = "value";
 
@@ -60,6 +64,15 @@ impl Guarded {
     }
 }
 
+/// A lock of the greedy-locks workload: its name in the heap (also its keys' name) and the
+/// counter and log its critical sections change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GreedyLock {
+    pub name: String,
+    pub counter: u64,
+    pub log: u64,
+}
+
 /// Object ids of everything the workloads touch.
 #[derive(Debug, Clone)]
 pub struct Objects {
@@ -72,6 +85,8 @@ pub struct Objects {
     pub users: Vec<Guarded>,
     /// Shared by every user: `shared`.
     pub shared: Guarded,
+    /// The greedy-locks workload's: `greedy-<i>`.
+    pub greedy: Vec<GreedyLock>,
 }
 
 impl Objects {
@@ -90,6 +105,10 @@ impl Objects {
         }
         for (index, id) in self.fence_logs.iter().enumerate() {
             keys.push((fence_log_key(index), *id, true));
+        }
+        for lock in &self.greedy {
+            keys.push((greedy::counter_key(&lock.name), lock.counter, false));
+            keys.push((greedy::log_key(&lock.name), lock.log, true));
         }
         keys
     }
@@ -140,6 +159,13 @@ pub async fn create_objects(client: &ClusterClient) -> Result<Objects, WorkloadE
         .collect();
     let shared = builder.object("chaos-shared", "chaos.Shared", pb::ObjectKind::Fields);
     let shared_log = builder.object("chaos-shared-log", "chaos.SharedLog", pb::ObjectKind::List);
+    let greedy: Vec<(u32, u32)> = (0..GREEDY_LOCKS)
+        .map(|i| {
+            let counter = builder.object(&format!("chaos-greedy-{i}"), "chaos.GreedyCounter", pb::ObjectKind::Fields);
+            let log = builder.object(&format!("chaos-greedy-{i}-log"), "chaos.GreedyLog", pb::ObjectKind::List);
+            (counter, log)
+        })
+        .collect();
 
     let response = client.commit(transaction(builder.ops)).await.map_err(|e| WorkloadError::Setup(e.to_string()))?;
     let created = match response.result {
@@ -167,5 +193,12 @@ pub async fn create_objects(client: &ClusterClient) -> Result<Objects, WorkloadE
             .map(|(u, (steps, log))| guarded(format!("user-{u}"), steps, Some(log)))
             .collect::<Result<_, _>>()?,
         shared: guarded("shared".into(), shared, Some(shared_log))?,
+        greedy: greedy
+            .into_iter()
+            .enumerate()
+            .map(|(i, (counter, log))| {
+                Ok(GreedyLock { name: format!("greedy-{i}"), counter: id(counter)?, log: id(log)? })
+            })
+            .collect::<Result<_, WorkloadError>>()?,
     })
 }
