@@ -19,6 +19,11 @@ const NET_SLOT: &str = "201";
 /// time; set the variable to explore others.
 const SEED_DEFAULT: u64 = 20_251_127;
 
+/// A count in the JSON report (`report[section][name]`), 0 when absent.
+pub fn figure(report: &serde_json::Value, section: &str, name: &str) -> u64 {
+    report[section][name].as_u64().unwrap_or(0)
+}
+
 pub fn seed() -> u64 {
     std::env::var("SOVEREIGN_CHAOS_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(SEED_DEFAULT)
 }

@@ -13,10 +13,6 @@ const DURATION_S: u64 = 45;
 /// The collector's cycle interval: the server's minimum, so detached cycles go within a round.
 const GC_CYCLE_INTERVAL_MS: &str = "1000";
 
-fn figure(report: &serde_json::Value, section: &str, name: &str) -> u64 {
-    report[section][name].as_u64().unwrap_or(0)
-}
-
 #[test]
 fn nothing_rooted_or_held_is_collected_under_leader_kills_and_partitions() {
     let seed = seed().to_string();

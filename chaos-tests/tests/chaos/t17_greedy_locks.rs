@@ -14,10 +14,6 @@ const DURATION_S: u64 = 20;
 /// The workload's locks (`objects::GREEDY_LOCKS`).
 const LOCKS: u64 = 3;
 
-fn figure(report: &serde_json::Value, section: &str, name: &str) -> u64 {
-    report[section][name].as_u64().unwrap_or(0)
-}
-
 #[test]
 fn greedy_locks_exclude_and_lose_no_section_under_leader_kills_and_vanished_holders() {
     let seed = seed().to_string();
