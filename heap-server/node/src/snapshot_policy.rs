@@ -21,6 +21,16 @@ pub const CHECK_INTERVAL_MS: u64 = 250;
 /// under a second, and small test clusters keep snapshotting every few entries as configured.
 pub const PROPORTIONAL_SNAPSHOT_BYTES_MIN: u64 = 32 * 1024 * 1024;
 
+/// A large snapshot is due once the log grew by its size times `1 + slot / SNAPSHOT_STAGGER_SLOTS`,
+/// where node `id`'s slot is `(id - 1) % SNAPSHOT_STAGGER_SLOTS`: the replicas grow their logs
+/// alike, and with one rule for all three they wrote their 800 MB snapshots of a 10-million-object
+/// heap at the same moment; two cores then could not answer heartbeats in time and a follower
+/// started an election with no fault (`heap-bench gc --objects 10000000`, 2026-12-01, node logs:
+/// every node's "snapshot built" within 1 ms, the leader's heartbeats timing out just before,
+/// term 3 at 440 ms after). Staggered, a majority is never busy writing a snapshot at once (each
+/// takes seconds; the slots are a quarter of a log's growth apart, tens of seconds under load).
+pub const SNAPSHOT_STAGGER_SLOTS: u64 = 4;
+
 /// What a node knows when it decides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LogGrowth {
@@ -32,12 +42,15 @@ pub struct LogGrowth {
     pub snapshot_bytes: u64,
 }
 
-/// Whether a snapshot is due after `growth`, with `--snapshot-logs` = `snapshot_logs`.
-pub fn snapshot_due(growth: LogGrowth, snapshot_logs: u64) -> bool {
+/// Whether a snapshot is due after `growth` on node `node_id`, with `--snapshot-logs` =
+/// `snapshot_logs`.
+pub fn snapshot_due(growth: LogGrowth, snapshot_logs: u64, node_id: u64) -> bool {
     if growth.entries_since_snapshot < snapshot_logs {
         return false;
     }
-    growth.snapshot_bytes < PROPORTIONAL_SNAPSHOT_BYTES_MIN || growth.bytes_since_snapshot >= growth.snapshot_bytes
+    let slot = node_id.saturating_sub(1) % SNAPSHOT_STAGGER_SLOTS;
+    let staggered = growth.snapshot_bytes.saturating_add(growth.snapshot_bytes / SNAPSHOT_STAGGER_SLOTS * slot);
+    growth.snapshot_bytes < PROPORTIONAL_SNAPSHOT_BYTES_MIN || growth.bytes_since_snapshot >= staggered
 }
 
 /// Where the count of log bytes restarted: at a snapshot this node noticed, or at start.
@@ -72,7 +85,7 @@ pub async fn run(context: Arc<NodeContext>, snapshot_logs: u64, mut stop: tokio:
             bytes_since_snapshot: appended_bytes.saturating_sub(baseline.appended_bytes) + baseline.carried_bytes,
             snapshot_bytes: context.store.snapshot_counts().last_size_bytes,
         };
-        if !snapshot_due(growth, snapshot_logs) {
+        if !snapshot_due(growth, snapshot_logs, context.id) {
             continue;
         }
         tracing::debug!(?growth, "snapshot due");
@@ -103,20 +116,39 @@ mod tests {
         LogGrowth { entries_since_snapshot, bytes_since_snapshot, snapshot_bytes }
     }
 
+    /// As node 1 (slot 0) decides.
+    fn due(growth: LogGrowth, snapshot_logs: u64) -> bool {
+        snapshot_due(growth, snapshot_logs, 1)
+    }
+
+    /// Nodes 1, 2, 3 wait for their log to grow by 1, 1.25 and 1.5 times a large snapshot's size;
+    /// small snapshots are not staggered (they take well under a second).
+    #[test]
+    fn large_snapshots_are_staggered_by_node_id() {
+        let due_at = |node_id: u64| {
+            (0..=2 * BIG).step_by(1024).find(|bytes| snapshot_due(growth(LOGS, *bytes, BIG), LOGS, node_id))
+        };
+        assert_eq!(due_at(1), Some(BIG));
+        assert_eq!(due_at(2), Some(BIG + BIG / 4));
+        assert_eq!(due_at(3), Some(BIG + BIG / 2));
+        assert_eq!(due_at(5), Some(BIG), "slots repeat every {SNAPSHOT_STAGGER_SLOTS} ids");
+        assert!(snapshot_due(growth(LOGS, 0, BIG - 1), LOGS, 3), "small snapshots: entries decide");
+    }
+
     #[test]
     fn a_small_snapshot_is_due_after_the_configured_entries() {
-        assert!(!snapshot_due(growth(LOGS - 1, u64::MAX, 0), LOGS), "too few entries");
-        assert!(snapshot_due(growth(LOGS, 0, 0), LOGS), "no snapshot yet");
-        assert!(snapshot_due(growth(LOGS, 0, BIG - 1), LOGS), "small snapshot: entries decide");
+        assert!(!due(growth(LOGS - 1, u64::MAX, 0), LOGS), "too few entries");
+        assert!(due(growth(LOGS, 0, 0), LOGS), "no snapshot yet");
+        assert!(due(growth(LOGS, 0, BIG - 1), LOGS), "small snapshot: entries decide");
     }
 
     #[test]
     fn a_large_snapshot_is_due_only_once_the_log_grew_by_its_size() {
-        assert!(!snapshot_due(growth(LOGS * 100, BIG - 1, BIG), LOGS), "log grew less than the snapshot");
-        assert!(snapshot_due(growth(LOGS, BIG, BIG), LOGS));
-        assert!(!snapshot_due(growth(LOGS - 1, 10 * BIG, BIG), LOGS), "entries still count");
+        assert!(!due(growth(LOGS * 100, BIG - 1, BIG), LOGS), "log grew less than the snapshot");
+        assert!(due(growth(LOGS, BIG, BIG), LOGS));
+        assert!(!due(growth(LOGS - 1, 10 * BIG, BIG), LOGS), "entries still count");
         let ten_million_objects = 630 * 1024 * 1024;
-        assert!(!snapshot_due(growth(LOGS, 629 * 1024 * 1024, ten_million_objects), LOGS));
-        assert!(snapshot_due(growth(LOGS, ten_million_objects, ten_million_objects), LOGS));
+        assert!(!due(growth(LOGS, 629 * 1024 * 1024, ten_million_objects), LOGS));
+        assert!(due(growth(LOGS, ten_million_objects, ten_million_objects), LOGS));
     }
 }
