@@ -21,7 +21,8 @@ pub const CHECK_INTERVAL_MS: u64 = 250;
 /// under a second, and small test clusters keep snapshotting every few entries as configured.
 pub const PROPORTIONAL_SNAPSHOT_BYTES_MIN: u64 = 32 * 1024 * 1024;
 
-/// A large snapshot is due once the log grew by its size times `1 + slot / SNAPSHOT_STAGGER_SLOTS`,
+/// A large snapshot is due once the log grew by its size times `1 + slot / SNAPSHOT_STAGGER_SLOTS`
+/// (and a first large one, after a small snapshot, after `--snapshot-logs` entries times the same),
 /// where node `id`'s slot is `(id - 1) % SNAPSHOT_STAGGER_SLOTS`: the replicas grow their logs
 /// alike, and with one rule for all three they wrote their 800 MB snapshots of a 10-million-object
 /// heap at the same moment; two cores then could not answer heartbeats in time and a follower
@@ -45,12 +46,20 @@ pub struct LogGrowth {
 /// Whether a snapshot is due after `growth` on node `node_id`, with `--snapshot-logs` =
 /// `snapshot_logs`.
 pub fn snapshot_due(growth: LogGrowth, snapshot_logs: u64, node_id: u64) -> bool {
-    if growth.entries_since_snapshot < snapshot_logs {
+    let slot = node_id.saturating_sub(1) % SNAPSHOT_STAGGER_SLOTS;
+    let stagger = |amount: u64| amount.saturating_add(amount / SNAPSHOT_STAGGER_SLOTS * slot);
+    // A log grown this much since a small snapshot makes the next one large (the 800 MB
+    // snapshots above came this way, after a 164-byte one): stagger the entry count too.
+    let entries_due = if growth.bytes_since_snapshot >= PROPORTIONAL_SNAPSHOT_BYTES_MIN {
+        stagger(snapshot_logs)
+    } else {
+        snapshot_logs
+    };
+    if growth.entries_since_snapshot < entries_due {
         return false;
     }
-    let slot = node_id.saturating_sub(1) % SNAPSHOT_STAGGER_SLOTS;
-    let staggered = growth.snapshot_bytes.saturating_add(growth.snapshot_bytes / SNAPSHOT_STAGGER_SLOTS * slot);
-    growth.snapshot_bytes < PROPORTIONAL_SNAPSHOT_BYTES_MIN || growth.bytes_since_snapshot >= staggered
+    growth.snapshot_bytes < PROPORTIONAL_SNAPSHOT_BYTES_MIN
+        || growth.bytes_since_snapshot >= stagger(growth.snapshot_bytes)
 }
 
 /// Where the count of log bytes restarted: at a snapshot this node noticed, or at start.
@@ -126,13 +135,26 @@ mod tests {
     #[test]
     fn large_snapshots_are_staggered_by_node_id() {
         let due_at = |node_id: u64| {
-            (0..=2 * BIG).step_by(1024).find(|bytes| snapshot_due(growth(LOGS, *bytes, BIG), LOGS, node_id))
+            (0..=2 * BIG).step_by(1024).find(|bytes| snapshot_due(growth(2 * LOGS, *bytes, BIG), LOGS, node_id))
         };
         assert_eq!(due_at(1), Some(BIG));
         assert_eq!(due_at(2), Some(BIG + BIG / 4));
         assert_eq!(due_at(3), Some(BIG + BIG / 2));
         assert_eq!(due_at(5), Some(BIG), "slots repeat every {SNAPSHOT_STAGGER_SLOTS} ids");
-        assert!(snapshot_due(growth(LOGS, 0, BIG - 1), LOGS, 3), "small snapshots: entries decide");
+        assert!(snapshot_due(growth(LOGS, 0, BIG - 1), LOGS, 3), "small log and snapshot: entries decide");
+    }
+
+    /// After a small snapshot, a log that grew by 32 MiB or more will make a large one: the
+    /// entry count is staggered then (1, 1.25, 1.5 times `--snapshot-logs`), not for small logs.
+    #[test]
+    fn a_large_log_after_a_small_snapshot_staggers_the_entry_count() {
+        let due_after = |node_id: u64, log_bytes: u64| {
+            (0..=2 * LOGS).find(|entries| snapshot_due(growth(*entries, log_bytes, 164), LOGS, node_id))
+        };
+        assert_eq!(due_after(1, BIG), Some(LOGS));
+        assert_eq!(due_after(2, BIG), Some(LOGS + LOGS / 4));
+        assert_eq!(due_after(3, BIG), Some(LOGS + LOGS / 2));
+        assert_eq!(due_after(3, BIG - 1), Some(LOGS), "a small log: every node at --snapshot-logs");
     }
 
     #[test]
