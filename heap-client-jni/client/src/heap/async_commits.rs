@@ -24,9 +24,11 @@ use proto::heap as pb;
 use tokio::sync::Notify;
 
 use super::cache::Cache;
+use super::client::after_write;
+use super::client::creates_ended;
+use super::client::CreatesEnded;
 use super::error::HeapError;
 use super::holds::HoldTable;
-use super::holds::ServerHold;
 use crate::session::Session;
 use crate::tx;
 
@@ -233,36 +235,23 @@ impl CommitSink {
         let mut transaction = tx::transaction(ops);
         transaction.fences = fences.into_iter().map(|(lock, token)| pb::Fence { lock, token }).collect();
         let response = self.session.commit(transaction).await;
-        let hold = |server: Option<ServerHold>| -> Result<(), HeapError> {
-            let mut holds =
-                self.holds.lock().map_err(|_| HeapError::Internal("the hold table was poisoned by a panic".into()))?;
-            match server {
-                Some(server) => holds.committed(&created, server),
-                None => holds.discarded(&created),
-            }
-            Ok(())
-        };
+        let ended = |outcome| creates_ended(&self.holds, &created, outcome);
         match response.map(|r| r.result) {
             Ok(Some(pb::session_response::Result::Committed(committed))) => {
-                hold(Some(ServerHold::Maybe))?;
-                self.min_read_index.fetch_max(committed.log_index, Ordering::SeqCst);
-                let mut cache =
-                    self.cache.write().map_err(|_| HeapError::Internal("the cache was poisoned by a panic".into()))?;
-                for id in written {
-                    cache.remove(id);
-                }
-                Ok(())
+                ended(CreatesEnded::Committed)?;
+                let written: Vec<u64> = written.into_iter().collect();
+                after_write(&self.min_read_index, &self.cache, committed.log_index, &written)
             }
             Ok(Some(pb::session_response::Result::Rejected(rejection))) => {
-                hold(None)?;
+                ended(CreatesEnded::Refused)?;
                 Err(HeapError::from_rejection(&rejection))
             }
             Ok(other) => {
-                hold(Some(ServerHold::Maybe))?;
+                ended(CreatesEnded::Unknown)?;
                 Err(HeapError::Internal(format!("unexpected answer to an asynchronous commit: {other:?}")))
             }
             Err(error) => {
-                hold(Some(ServerHold::Maybe))?;
+                ended(CreatesEnded::Unknown)?;
                 Err(error.into())
             }
         }

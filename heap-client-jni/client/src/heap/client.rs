@@ -405,16 +405,7 @@ impl HeapClient {
 
     /// Records how the commit of objects created under a lock ended.
     fn creates_ended(&self, created: &[u64], outcome: CreatesEnded) -> Result<(), HeapError> {
-        if created.is_empty() {
-            return Ok(());
-        }
-        let mut holds = lock(&self.holds)?;
-        match outcome {
-            // The transaction may reference them, so the server may not hold them.
-            CreatesEnded::Committed | CreatesEnded::Unknown => holds.committed(created, ServerHold::Maybe),
-            CreatesEnded::Refused => holds.discarded(created),
-        }
-        Ok(())
+        creates_ended(&self.holds, created, outcome)
     }
 
     // ---- reads ----
@@ -583,12 +574,7 @@ impl HeapClient {
     }
 
     fn after_write(&self, log_index: u64, written: &[u64]) -> Result<(), HeapError> {
-        self.min_read_index.fetch_max(log_index, Ordering::SeqCst);
-        let mut cache = write_lock(&self.cache)?;
-        for id in written {
-            cache.remove(*id);
-        }
-        Ok(())
+        after_write(&self.min_read_index, &self.cache, log_index, written)
     }
 
     /// Read RPCs this client has sent (every attempt): the round trips its reads cost (for tests
@@ -626,8 +612,38 @@ enum Recorded {
     Pending,
 }
 
+/// After a commit at `log_index` that wrote `written`: reads reflect it, and the cache drops those
+/// objects (the synchronous commits and the asynchronous committer alike).
+pub(super) fn after_write(
+    min_read_index: &AtomicU64,
+    cache: &RwLock<Cache>,
+    log_index: u64,
+    written: &[u64],
+) -> Result<(), HeapError> {
+    min_read_index.fetch_max(log_index, Ordering::SeqCst);
+    let mut cache = write_lock(cache)?;
+    for id in written {
+        cache.remove(*id);
+    }
+    Ok(())
+}
+
+/// Tells the hold table how the transaction that created `created` ended.
+pub(super) fn creates_ended(holds: &Mutex<HoldTable>, created: &[u64], outcome: CreatesEnded) -> Result<(), HeapError> {
+    if created.is_empty() {
+        return Ok(());
+    }
+    let mut holds = lock(holds)?;
+    match outcome {
+        // The transaction may reference them, so the server may not hold them.
+        CreatesEnded::Committed | CreatesEnded::Unknown => holds.committed(created, ServerHold::Maybe),
+        CreatesEnded::Refused => holds.discarded(created),
+    }
+    Ok(())
+}
+
 /// How the transaction that created objects under a lock ended.
-enum CreatesEnded {
+pub(super) enum CreatesEnded {
     Committed,
     Refused,
     /// No answer: it may have committed.
