@@ -30,6 +30,9 @@ pub const PROPORTIONAL_SNAPSHOT_BYTES_MIN: u64 = 32 * 1024 * 1024;
 /// every node's "snapshot built" within 1 ms, the leader's heartbeats timing out just before,
 /// term 3 at 440 ms after). Staggered, a majority is never busy writing a snapshot at once (each
 /// takes seconds; the slots are a quarter of a log's growth apart, tens of seconds under load).
+/// That is not all of it: a node writing its own large snapshot still missed heartbeats and
+/// started an election after it (the log purge that follows fsyncs in Raft's path; open, see
+/// docs/benchmarks.md "After the runtime fix").
 pub const SNAPSHOT_STAGGER_SLOTS: u64 = 4;
 
 /// What a node knows when it decides.
