@@ -24,11 +24,11 @@ use proto::heap as pb;
 use tokio::sync::Notify;
 
 use super::cache::Cache;
-use super::client::after_write;
-use super::client::creates_ended;
-use super::client::CreatesEnded;
 use super::error::HeapError;
 use super::holds::HoldTable;
+use super::write_effects::after_write;
+use super::write_effects::creates_ended;
+use super::write_effects::CreatesEnded;
 use crate::session::Session;
 use crate::tx;
 

@@ -19,10 +19,7 @@ use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::sync::Mutex;
-use std::sync::MutexGuard;
 use std::sync::RwLock;
-use std::sync::RwLockReadGuard;
-use std::sync::RwLockWriteGuard;
 use std::time::Duration;
 
 use proto::heap as pb;
@@ -37,6 +34,9 @@ use super::cache::Cache;
 use super::error::HeapError;
 use super::greedy_locks;
 use super::greedy_locks::GreedyLocks;
+use super::guards::lock;
+use super::guards::read_lock;
+use super::guards::write_lock;
 use super::hold_flusher;
 use super::holds::HoldTable;
 use super::holds::ServerHold;
@@ -47,6 +47,9 @@ use super::threads::PENDING_OPS_MAX;
 use super::value::ObjectKind;
 use super::value::Value;
 use super::watcher;
+use super::write_effects::after_write;
+use super::write_effects::creates_ended;
+use super::write_effects::CreatesEnded;
 use crate::cluster::ClusterClient;
 use crate::security::ClientSecurity;
 use crate::session::Session;
@@ -101,18 +104,6 @@ pub struct HeapClient {
     committer: JoinHandle<()>,
     /// Locks set to a commit level other than the default (`set_commit_level`).
     commit_levels: Mutex<BTreeMap<String, CommitLevel>>,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> Result<MutexGuard<'_, T>, HeapError> {
-    mutex.lock().map_err(|_| HeapError::Internal("a client lock was poisoned by a panic".into()))
-}
-
-fn read_lock<T>(lock: &RwLock<T>) -> Result<RwLockReadGuard<'_, T>, HeapError> {
-    lock.read().map_err(|_| HeapError::Internal("a client lock was poisoned by a panic".into()))
-}
-
-fn write_lock<T>(lock: &RwLock<T>) -> Result<RwLockWriteGuard<'_, T>, HeapError> {
-    lock.write().map_err(|_| HeapError::Internal("a client lock was poisoned by a panic".into()))
 }
 
 /// What `object_local` found without I/O: what its caller made of the object, or the freshness
@@ -610,44 +601,6 @@ enum Recorded {
     Committed,
     /// Joined the thread's pending transaction, committed at the release of its lock.
     Pending,
-}
-
-/// After a commit at `log_index` that wrote `written`: reads reflect it, and the cache drops those
-/// objects (the synchronous commits and the asynchronous committer alike).
-pub(super) fn after_write(
-    min_read_index: &AtomicU64,
-    cache: &RwLock<Cache>,
-    log_index: u64,
-    written: &[u64],
-) -> Result<(), HeapError> {
-    min_read_index.fetch_max(log_index, Ordering::SeqCst);
-    let mut cache = write_lock(cache)?;
-    for id in written {
-        cache.remove(*id);
-    }
-    Ok(())
-}
-
-/// Tells the hold table how the transaction that created `created` ended.
-pub(super) fn creates_ended(holds: &Mutex<HoldTable>, created: &[u64], outcome: CreatesEnded) -> Result<(), HeapError> {
-    if created.is_empty() {
-        return Ok(());
-    }
-    let mut holds = lock(holds)?;
-    match outcome {
-        // The transaction may reference them, so the server may not hold them.
-        CreatesEnded::Committed | CreatesEnded::Unknown => holds.committed(created, ServerHold::Maybe),
-        CreatesEnded::Refused => holds.discarded(created),
-    }
-    Ok(())
-}
-
-/// How the transaction that created objects under a lock ended.
-pub(super) enum CreatesEnded {
-    Committed,
-    Refused,
-    /// No answer: it may have committed.
-    Unknown,
 }
 
 /// The error for using an object the server reported collected.

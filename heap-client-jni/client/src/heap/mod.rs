@@ -8,12 +8,14 @@ mod client;
 mod error;
 mod greedy;
 mod greedy_locks;
+mod guards;
 mod hold_flusher;
 mod holds;
 mod ids;
 mod threads;
 mod value;
 mod watcher;
+mod write_effects;
 
 pub use async_commits::CommitLevel;
 pub use client::FieldWrite;
