@@ -14,7 +14,9 @@
 use std::collections::BTreeSet;
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering;
+use std::sync::Mutex;
 use std::sync::RwLock;
+use std::time::Instant;
 
 use openraft::async_runtime::WatchReceiver;
 use openraft::raft::AppendEntriesRequest;
@@ -50,6 +52,10 @@ pub struct ConsensusGate {
     newer: RwLock<Option<(u64, BTreeSet<NodeId>)>>,
     /// Appends and snapshots refused because their sender was not a member: a signal to ask.
     not_member_refusals: AtomicU64,
+    /// When leader traffic (an append or a snapshot) was last admitted, or the gate was made.
+    /// With pre-vote a follower the leader stopped talking to keeps naming that leader, so a
+    /// removed follower learns of its removal from this silence (`member_check`).
+    leader_traffic_at: Mutex<Instant>,
 }
 
 fn claimed_node(vote: &Vote) -> NodeId {
@@ -58,7 +64,14 @@ fn claimed_node(vote: &Vote) -> NodeId {
 
 impl ConsensusGate {
     pub fn new(raft: HeapRaft, self_id: NodeId, configured_peers: Option<BTreeSet<NodeId>>) -> Self {
-        Self { raft, self_id, configured_peers, newer: RwLock::new(None), not_member_refusals: AtomicU64::new(0) }
+        Self {
+            raft,
+            self_id,
+            configured_peers,
+            newer: RwLock::new(None),
+            not_member_refusals: AtomicU64::new(0),
+            leader_traffic_at: Mutex::new(Instant::now()),
+        }
     }
 
     /// Admits the members of a newer membership (at log `index`) that other members reported,
@@ -77,10 +90,25 @@ impl ConsensusGate {
         self.not_member_refusals.load(Ordering::Relaxed)
     }
 
-    /// Counts a refusal of leader traffic for a sender outside the membership.
+    /// Milliseconds since leader traffic was last admitted (or since the gate was made).
+    pub fn millis_since_leader_traffic(&self) -> u64 {
+        let at = self.leader_traffic_at.lock().map_or_else(|poisoned| *poisoned.into_inner(), |at| *at);
+        u64::try_from(at.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Counts a refusal of leader traffic for a sender outside the membership, and notes the time
+    /// of admitted leader traffic.
     fn note(&self, result: Result<(), GateRefusal>) -> Result<(), GateRefusal> {
-        if let Err(GateRefusal::Implausible(consensus_guard::Refusal::NotMember { .. })) = &result {
-            self.not_member_refusals.fetch_add(1, Ordering::Relaxed);
+        match &result {
+            Err(GateRefusal::Implausible(consensus_guard::Refusal::NotMember { .. })) => {
+                self.not_member_refusals.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok(()) => {
+                if let Ok(mut at) = self.leader_traffic_at.lock() {
+                    *at = Instant::now();
+                }
+            }
+            Err(_) => {}
         }
         result
     }

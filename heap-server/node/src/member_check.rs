@@ -32,6 +32,10 @@ pub const EXIT_NOT_A_MEMBER: i32 = 78;
 const JOIN_PROBE_TIMEOUT_MS: u64 = 5_000;
 /// How often a node that knows no leader asks the other members whether it was removed.
 const REMOVAL_PROBE_INTERVAL_MS: u64 = 1_000;
+/// A follower that has heard no leader traffic for this long asks too: with pre-vote it keeps
+/// naming its last leader while its campaigns are refused, so "knows no leader" alone misses a
+/// removed follower. Far above the election timeout, so a healthy follower never asks.
+const LEADER_SILENCE_PROBE_MS: u64 = 1_000;
 
 /// This node's identity does not match the membership; the message says what to do.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -158,7 +162,7 @@ async fn members_at(endpoint: &str, tls: Option<&NodeTls>) -> Option<(u64, BTree
 /// first commits the change and steps down, so the operator's call is answered before it goes);
 /// or, for a removed follower, which the leader stops replicating to as soon as the change is
 /// appended and so never sees it, by asking the other members' `Status` whenever it knows no
-/// leader (its votes are refused, so it keeps campaigning). The same question is asked when the
+/// leader or has heard none for `LEADER_SILENCE_PROBE_MS` (its campaigns are refused). The same question is asked when the
 /// gate refused leader traffic from a non-member: a newer membership that names this node is
 /// admitted at the gate (this node lags behind the change that added the new leader).
 pub async fn removed(
@@ -195,7 +199,9 @@ pub async fn removed(
             }
             _ = probe.tick() => {
                 let refusals = gate.not_member_refusals();
-                let leaderless = included_at.is_some() && raft.metrics().borrow_watched().current_leader.is_none();
+                let silent = !leads && gate.millis_since_leader_traffic() >= LEADER_SILENCE_PROBE_MS;
+                let leaderless =
+                    included_at.is_some() && (silent || raft.metrics().borrow_watched().current_leader.is_none());
                 if !leaderless && refusals == refusals_seen {
                     continue;
                 }

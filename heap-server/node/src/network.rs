@@ -240,6 +240,14 @@ impl RaftNetworkV2<TypeConfig> for PeerConnection {
         self.unary(&rpc, option.soft_ttl(), |mut client, message| async move { client.vote(message).await }).await
     }
 
+    async fn pre_vote(
+        &mut self,
+        rpc: VoteRequest<TypeConfig>,
+        option: RPCOption,
+    ) -> Result<VoteResponse<TypeConfig>, RPCError<TypeConfig>> {
+        self.unary(&rpc, option.soft_ttl(), |mut client, message| async move { client.pre_vote(message).await }).await
+    }
+
     async fn transfer_leader(
         &mut self,
         rpc: TransferLeaderRequest<TypeConfig>,

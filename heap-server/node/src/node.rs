@@ -84,6 +84,11 @@ fn raft_config(config: &NodeConfig) -> anyhow::Result<Arc<Config>> {
         // sends a snapshot; entries a quorum accepted are never withdrawn (openraft keeps the
         // quorum-accepted value when it lowers one follower's progress).
         allow_log_reversion: Some(true),
+        // A node asks the others whether they would vote for it before it raises its term. A
+        // follower that stalled past its election timeout (a long fsync behind a large snapshot,
+        // a VM pause) otherwise starts an election on waking, and its higher term deposes a
+        // leader the others still hear from: an election without a fault (issues 11 and 12).
+        enable_pre_vote: Some(true),
         ..Default::default()
     };
     Ok(Arc::new(raft_config.validate().context("invalid Raft timing settings")?))

@@ -92,6 +92,16 @@ impl RaftTransport for RaftService {
         Ok(Response::new(RaftMessage { payload: encode_raft(&reply).map_err(internal)? }))
     }
 
+    async fn pre_vote(&self, request: Request<RaftMessage>) -> Result<Response<RaftMessage>, Status> {
+        let peer = peer_of(&request)?;
+        let rpc = decode_raft(&request.into_inner().payload).map_err(bad_request)?;
+        // The same checks as a vote: a forged pre-vote changes nothing, but its answer tells the
+        // sender about this node's log, which only members may learn.
+        self.gate.vote(&peer, &rpc).map_err(|e| refused(&peer, "pre-vote request", e))?;
+        let reply = self.raft.pre_vote(rpc).await.map_err(internal)?;
+        Ok(Response::new(RaftMessage { payload: encode_raft(&reply).map_err(internal)? }))
+    }
+
     async fn transfer_leader(&self, request: Request<RaftMessage>) -> Result<Response<RaftMessage>, Status> {
         let peer = peer_of(&request)?;
         let rpc = decode_raft(&request.into_inner().payload).map_err(bad_request)?;

@@ -1,6 +1,7 @@
 //! Failover and durability with real processes: SIGKILL the leader mid-stream, restart it, then
-//! SIGKILL every node at once. No acknowledged write may be lost at any point. And a linearizable
-//! read outlasts a briefly frozen majority.
+//! SIGKILL every node at once. No acknowledged write may be lost at any point. A linearizable
+//! read outlasts a briefly frozen majority, and a follower frozen past its election timeout does
+//! not depose the leader when it wakes.
 
 use std::time::Instant;
 
@@ -93,4 +94,37 @@ async fn a_linearizable_read_waits_out_a_majority_that_is_briefly_frozen() {
     assert_eq!(got, Ok(Some(document("before-freeze", 1))), "the read is answered once a majority is back");
     assert_eq!(read_requests, 1, "the node waited for the majority itself: one Read RPC");
     test.phase(&format!("read answered after the thaw with one RPC (write at index {index})"));
+}
+
+/// A follower that stalls past its election timeout (SIGSTOP for 1.5 s, as a node behind a long
+/// fsync or in a VM pause) and wakes while the leader is healthy does not start an election that
+/// deposes it: it asks the others first (pre-vote), they still hear from the leader and refuse, so
+/// no node's term moves. Without pre-vote the woken follower raises its term and the leader steps
+/// down on seeing it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follower_frozen_past_its_election_timeout_does_not_depose_the_leader() {
+    const FROZEN_MS: u64 = 1_500;
+    const SETTLE_MS: u64 = 2_000;
+    let mut test = TestCluster::start("frozen-follower", 3, &[]);
+    let leader = test.leader().await;
+    set_root(&test.client(), "before-freeze", 1).await.expect("a write with all nodes up");
+    let term = test.cluster.status(leader).await.expect("the leader answers").term;
+    let follower = test.cluster.ids().into_iter().find(|id| *id != leader).expect("a follower");
+    test.cluster.pause(follower).expect("freeze a follower");
+    test.phase(&format!("follower {follower} frozen (SIGSTOP) for {FROZEN_MS} ms; leader {leader}, term {term}"));
+    tokio::time::sleep(std::time::Duration::from_millis(FROZEN_MS / 2)).await;
+    set_root(&test.client(), "during-freeze", 1).await.expect("a write while one follower is frozen");
+    tokio::time::sleep(std::time::Duration::from_millis(FROZEN_MS / 2)).await;
+    test.cluster.resume(follower).expect("thaw the follower");
+    tokio::time::sleep(std::time::Duration::from_millis(SETTLE_MS)).await;
+    set_root(&test.client(), "after-freeze", 1).await.expect("a write after the thaw");
+    for id in test.cluster.ids() {
+        let status = test.cluster.status(id).await.expect("every node answers after the thaw");
+        assert_eq!(
+            (status.term, status.leader_id),
+            (term, leader),
+            "node {id}: the woken follower must not have started a term that deposed leader {leader}"
+        );
+    }
+    test.phase(&format!("{SETTLE_MS} ms after the thaw every node is still in term {term} under leader {leader}"));
 }
