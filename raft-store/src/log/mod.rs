@@ -19,9 +19,13 @@
 //! - save_vote: returns after the vote file and the directory are fsynced.
 //! - truncate_after: deletes later segments newest first (fsync dir after each), then ftruncate +
 //!   fdatasync of the segment holding the new last entry.
-//! - purge: the purge point is made durable first, then whole purged segments are deleted and the
-//!   directory fsynced. Entries of a partly purged segment stay on disk and are skipped on
-//!   recovery (their index is at or below the purge point).
+//! - purge: takes effect in memory at once; the purge thread (`purger.rs`) then makes the purge
+//!   point durable, deletes the whole purged segments and fsyncs the directory, purge after purge
+//!   in order, off Raft's path (done inline it stalled the node behind a large snapshot's flush).
+//!   A crash before that leaves the older purge point and the segments: entries a snapshot
+//!   already covers, purged again after the restart. A purge past the last entry waits for its
+//!   disk work. Entries of a partly purged segment stay on disk and are skipped on recovery
+//!   (their index is at or below the purge point).
 //! - Any failed write or sync makes the store refuse all further writes (`LogError::Failed`): a
 //!   storage error stops the node rather than risk acknowledging what is not on disk.
 //! - The committed log id is not saved (`save_committed` is openraft's default no-op): openraft
@@ -54,6 +58,7 @@ mod flusher;
 mod log_index;
 mod meta_file;
 mod options;
+mod purger;
 mod read_plan;
 mod record;
 mod record_reader;

@@ -39,11 +39,12 @@ use super::flusher::FlushRequest;
 use super::flusher::Flusher;
 use super::log_index::LogIndex;
 use super::meta_file;
-use super::meta_file::PURGED_FILE_NAME;
 use super::meta_file::VOTE_FILE_NAME;
 use super::options::LogOptions;
 use super::options::LOG_CACHE_ENTRY_AGE_MAX_MS;
 use super::options::LOG_CACHE_SWEEP_INTERVAL_MS;
+use super::purger::PurgeJob;
+use super::purger::Purger;
 use super::read_plan;
 use super::read_plan::ReadLimit;
 use super::record::encode_record;
@@ -104,6 +105,9 @@ struct Inner {
     failed: Arc<AtomicBool>,
     /// Dropped before `_lock_file`: pending callbacks complete before the directory is released.
     flusher: Flusher,
+    /// Makes purges durable off Raft's path, in order; dropped (its queue finished) before
+    /// `_lock_file` too.
+    purger: Purger,
     #[cfg(test)]
     gate: Arc<super::flusher::SyncGate>,
     _lock_file: File,
@@ -182,6 +186,8 @@ impl LogStore {
             gate.clone(),
         )
         .map_err(|e| LogError::io("starting the flusher thread for", dir, e))?;
+        let purger = Purger::start(dir.to_path_buf(), counters.clone(), failed.clone())
+            .map_err(|e| LogError::io("starting the purge thread for", dir, e))?;
         Ok(LogStore {
             inner: Arc::new(Inner {
                 dir: dir.to_path_buf(),
@@ -191,6 +197,7 @@ impl LogStore {
                 counters,
                 failed,
                 flusher,
+                purger,
                 #[cfg(test)]
                 gate,
                 _lock_file: lock_file,
@@ -566,12 +573,15 @@ impl Inner {
         Ok(())
     }
 
+    /// Purges in memory at once; the purge point's fsync and the unlinks go to the purge thread
+    /// (`purger.rs`), which keeps them in order. A purge past the last entry waits for them: the
+    /// next append starts a segment after a gap that only a durable purge point explains.
     fn purge_upto(&self, state: &mut State, log_id: LogId) -> Result<(), LogError> {
-        meta_file::write_meta(&self.dir, PURGED_FILE_NAME, &log_id, &self.counters)?;
         state.purged = Some(log_id);
         state.index.purge_through(log_id.index);
         state.cache.purge_through(log_id.index);
         let mut removed = Vec::new();
+        let past_the_end = state.index.first_index().is_none();
         match state.index.first_index() {
             // Nothing is kept: every segment holds only purged entries.
             None => removed.extend(std::mem::take(&mut state.segments).into_values()),
@@ -587,13 +597,33 @@ impl Inner {
                 removed.push(state.segments.remove(&first).expect("listed just above"));
             },
         }
-        if !removed.is_empty() {
-            for segment in &removed {
-                segment::remove_segment_file(&segment.path)?;
-            }
-            disk::sync_dir(&self.dir, &self.counters).map_err(|e| LogError::io("syncing", &self.dir, e))?;
+        let job = PurgeJob {
+            purged: Some(log_id),
+            removed_paths: removed.into_iter().map(|segment| segment.path).collect(),
+            done: None,
+        };
+        if past_the_end {
+            self.purger.submit_and_wait(job)
+        } else {
+            self.purger.submit(job)
         }
-        Ok(())
+    }
+
+    /// Waits until every purge queued so far is on disk.
+    #[cfg(test)]
+    pub(crate) fn wait_for_purges(&self) -> Result<(), LogError> {
+        self.purger.submit_and_wait(PurgeJob { purged: None, removed_paths: Vec::new(), done: None })
+    }
+
+    /// Stalls the purge thread (as a disk busy with a snapshot would) until the returned receiver
+    /// is read from: the barrier's report has nowhere to go until then.
+    #[cfg(test)]
+    pub(crate) fn stall_purges(&self) -> std::sync::mpsc::Receiver<Result<(), ()>> {
+        let (done, stalled) = std::sync::mpsc::sync_channel(0);
+        self.purger
+            .submit(PurgeJob { purged: None, removed_paths: Vec::new(), done: Some(done) })
+            .expect("the purge thread runs");
+        stalled
     }
 }
 

@@ -235,6 +235,7 @@ async fn purge_survives_reopen_and_deletes_whole_segments() {
     append_durable(&mut store, entries(1, 0..=99)).await;
     let files_before = segment_files(dir.path()).len();
     store.purge(log_id(1, 50)).await.unwrap();
+    store.inner.wait_for_purges().unwrap();
     let files = segment_files(dir.path());
     assert!(files.len() < files_before);
     assert!(files[0].0 <= 51, "the segment holding 51 is kept");
@@ -249,6 +250,58 @@ async fn purge_survives_reopen_and_deletes_whole_segments() {
     assert_eq!(state.last_log_id, Some(log_id(1, 99)));
     append_durable(&mut store, vec![entry(1, 100)]).await;
     assert_eq!(store.try_get_log_entries(40..=52).await.unwrap(), entries(1, 51..=52));
+}
+
+/// A purge does not wait for the disk (openraft calls it from its core loop, right after a
+/// snapshot, while the disk may still be flushing that snapshot): with the purge thread stalled
+/// it returns and takes effect in memory, the disk keeps the old state, which reopens as a whole
+/// log; once the thread runs, purges reach the disk in order.
+#[tokio::test]
+async fn purge_returns_before_its_disk_work_which_follows_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open_small(dir.path());
+    append_durable(&mut store, entries(1, 0..=99)).await;
+    let files_before = segment_files(dir.path());
+    let stalled = store.inner.stall_purges();
+    store.purge(log_id(1, 30)).await.unwrap();
+    store.purge(log_id(1, 60)).await.unwrap();
+    assert_eq!(indexes(&mut store).await, (61..=99).collect::<Vec<_>>(), "purged in memory at once");
+    assert_eq!(segment_files(dir.path()), files_before, "nothing unlinked while the purge thread is stalled");
+    assert!(!dir.path().join("purged.meta").exists(), "no purge point on disk yet");
+    append_durable(&mut store, vec![entry(1, 100)]).await;
+
+    stalled.recv().unwrap().unwrap();
+    store.inner.wait_for_purges().unwrap();
+    let files = segment_files(dir.path());
+    assert!(files.len() < files_before.len(), "the purged segments are gone");
+    assert!(files[0].0 <= 61 && (files.len() < 2 || files[1].0 > 61), "only segments below 61 went");
+    drop(store);
+    let mut store = open_small(dir.path());
+    assert_eq!(store.get_log_state().await.unwrap().last_purged_log_id, Some(log_id(1, 60)), "the later point won");
+    assert_eq!(indexes(&mut store).await, (61..=100).collect::<Vec<_>>());
+}
+
+/// What a crash leaves when it comes before a purge's disk work: the files as they were, which
+/// open as the whole log (the entries a snapshot already covers, purged again later).
+#[tokio::test]
+async fn a_purge_whose_disk_work_never_ran_reopens_as_the_whole_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = tempfile::tempdir().unwrap();
+    let mut store = open_small(dir.path());
+    append_durable(&mut store, entries(1, 0..=99)).await;
+    let stalled = store.inner.stall_purges();
+    store.purge(log_id(1, 60)).await.unwrap();
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().is_some_and(|name| name != "LOCK") {
+            std::fs::copy(&path, copy.path().join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    stalled.recv().unwrap().unwrap();
+    drop(store);
+    let mut store = open_small(copy.path());
+    assert_eq!(store.get_log_state().await.unwrap().last_purged_log_id, None);
+    assert_eq!(indexes(&mut store).await, (0..=99).collect::<Vec<_>>());
 }
 
 #[tokio::test]
