@@ -1,0 +1,141 @@
+package org.sovereign.rap.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import demo.orders.TestIds;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.eclipse.rap.json.JsonArray;
+import org.eclipse.rap.json.JsonObject;
+import org.eclipse.rap.json.JsonValue;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The order-entry demo in one real Tomcat 10.1, driven by headless chromium running RAP's real
+ * JavaScript client: fill the wizard, open the modal review dialog (a blocking {@code open()} on the
+ * UI session's UI thread), place the order. Proves that the page shows "Order 1 placed", that the
+ * webapp's order list holds exactly that one order, and that the UI messages on the wire look as the
+ * recording design expects (first POST without cid and with requestCounter 0, the cid in its
+ * response's head, then every POST carrying that cid with the counter going up by one).
+ */
+class RapDemoIT {
+    static final String CUSTOMER = "Wile E. Coyote";
+
+    @Test
+    void placesOneOrderThroughTheModalDialog() throws Exception {
+        long started = System.nanoTime();
+        Path work = TestPaths.directory("sovereign.test.dir", "target/test-work");
+        Path screenshots = TestPaths.directory("sovereign.rap.screenshots", "target/rap-it");
+        try (TomcatProcess tomcat = TomcatProcess.start(work); HeadlessChromium browser = HeadlessChromium.start(work)) {
+            log(started, "start: tomcat on port " + tomcat.port + " and chromium are up");
+            browser.open(tomcat.url("/app"));
+            browser.type(TestIds.CUSTOMER, CUSTOMER);
+            addLine(browser, "Rocket skates", 2);
+            addLine(browser, "Anvil", 1);
+            log(started, "act: customer and two lines entered");
+
+            browser.click(TestIds.REVIEW);
+            String summary = browser.awaitText(TestIds.SUMMARY, "Customer: " + CUSTOMER);
+            assertTrue(summary.contains("2 x Rocket skates") && summary.contains("1 x Anvil"),
+                    "the review dialog summarises both lines: " + summary);
+            browser.screenshot(screenshots.resolve("review-dialog.png"));
+            assertEquals(0, intField(orders(tomcat), "orders", -1), "no order exists while the dialog is open");
+            String placeOrderId = browser.widgetId(TestIds.PLACE_ORDER);
+            String statusId = browser.widgetId(TestIds.STATUS);
+            browser.click(TestIds.PLACE_ORDER);
+            browser.awaitText(TestIds.STATUS, "Order 1 placed");
+            browser.screenshot(screenshots.resolve("order-placed.png"));
+            log(started, "act: review dialog opened, order placed");
+
+            JsonObject status = orders(tomcat);
+            assertEquals(1, intField(status, "orders", -1), "exactly one order placed: " + status);
+            JsonObject order = status.get("placed").asArray().get(0).asObject();
+            assertEquals(CUSTOMER, stringField(order, "customer", null));
+            assertEquals(2, order.get("lines").asArray().size(), "the order has the two lines: " + order);
+            checkMessages(tomcat.messageLog(), placeOrderId, statusId, screenshots);
+            log(started, "check: one order on the server, UI messages as expected");
+        }
+    }
+
+    private static void addLine(HeadlessChromium browser, String product, int quantity) {
+        browser.select(TestIds.PRODUCT, product);
+        browser.type(TestIds.QUANTITY, Integer.toString(quantity));
+        browser.click(TestIds.ADD_LINE);
+        browser.awaitText(TestIds.LINES, product);
+    }
+
+    private static JsonObject orders(TomcatProcess tomcat) throws Exception {
+        HttpResponse<String> response = tomcat.get("/status");
+        assertEquals(200, response.statusCode(), "status servlet: " + response.body());
+        return JsonObject.readFrom(response.body());
+    }
+
+    /**
+     * Checks the logged UI messages against RAP's protocol as the recording will use it, and saves the
+     * first one and the one that placed the order as examples.
+     */
+    private static void checkMessages(List<String> lines, String placeOrderId, String statusId, Path outputDir)
+            throws Exception {
+        assertTrue(lines.size() >= 2, "the message log holds the UI requests: " + lines.size());
+        JsonObject first = JsonObject.readFrom(lines.get(0));
+        assertEquals("", stringField(first, "query", null), "the first UI request carries no cid");
+        assertEquals(0, intField(head(first, "request"), "requestCounter", -1), "the first UI request is counter 0");
+        String cid = stringField(head(first, "response"), "cid", "");
+        assertTrue(cid.matches("[0-9a-f]{32}"), "the first response's head names the new cid: " + cid);
+        JsonObject placing = null;
+        for (int i = 1; i < lines.size(); i++) {
+            JsonObject entry = JsonObject.readFrom(lines.get(i));
+            assertEquals("cid=" + cid, stringField(entry, "query", null), "request " + i + " carries the cid");
+            assertEquals(i, intField(head(entry, "request"), "requestCounter", -1), "counters go up by one");
+            assertEquals(200, intField(entry, "status", -1), "request " + i + " succeeded");
+            if (hasOperation(entry.get("request"), "notify", placeOrderId, "Selection")) {
+                placing = entry;
+            }
+        }
+        assertTrue(placing != null, "a logged request notifies Selection on the Place order button " + placeOrderId);
+        assertTrue(hasOperation(placing.get("response"), "set", statusId, null)
+                && placing.get("response").toString().contains("Order 1 placed"),
+                "its response sets the status label to 'Order 1 placed': " + placing.get("response"));
+        JsonObject examples = new JsonObject().add("firstUiRequest", first).add("placeOrderRequest", placing);
+        Files.writeString(outputDir.resolve("message-examples.json"), examples.toString(), StandardCharsets.UTF_8);
+        System.out.println("[messages] " + lines.size() + " UI requests logged; first: " + first);
+        System.out.println("[messages] the one that placed the order: " + placing);
+    }
+
+    /** The number field {@code name} of {@code object}, or {@code missing} (RAP's JSON API has no such getter). */
+    private static int intField(JsonObject object, String name, int missing) {
+        JsonValue value = object.get(name);
+        return value != null && value.isNumber() ? value.asInt() : missing;
+    }
+
+    /** The string field {@code name} of {@code object}, or {@code missing}. */
+    private static String stringField(JsonObject object, String name, String missing) {
+        JsonValue value = object.get(name);
+        return value != null && value.isString() ? value.asString() : missing;
+    }
+
+    private static JsonObject head(JsonObject entry, String side) {
+        return entry.get(side).asObject().get("head").asObject();
+    }
+
+    /** Whether {@code message}'s operations hold [type, target, name?, ...]. */
+    private static boolean hasOperation(JsonValue message, String type, String target, String name) {
+        JsonArray operations = message.asObject().get("operations").asArray();
+        for (JsonValue value : operations) {
+            JsonArray operation = value.asArray();
+            if (operation.get(0).asString().equals(type) && operation.get(1).asString().equals(target)
+                    && (name == null || operation.get(2).asString().equals(name))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static void log(long startedNanos, String phase) {
+        System.out.printf("[rap-it] %5.1f s  %s%n", (System.nanoTime() - startedNanos) / 1e9, phase);
+    }
+}
