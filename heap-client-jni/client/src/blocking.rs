@@ -7,6 +7,7 @@ use crate::heap::HeapClient;
 pub use crate::heap::HeapError;
 pub use crate::heap::ObjectKind;
 pub use crate::heap::Value;
+use crate::heap::SESSION_TTL_MS_DEFAULT;
 use crate::security::ClientSecurity;
 
 /// Runtime threads behind one client: the change stream, keep-alives and in-flight requests.
@@ -20,13 +21,22 @@ pub struct BlockingHeap {
 impl BlockingHeap {
     /// Connects to the cluster at `endpoints` ("host:port,host:port,..."), reached as `security` says.
     pub fn connect(endpoints: &str, security: &ClientSecurity) -> Result<BlockingHeap, HeapError> {
+        Self::connect_with(endpoints, security, SESSION_TTL_MS_DEFAULT)
+    }
+
+    /// As `connect`, with a session lease of `session_ttl_ms` (see `HeapClient::connect_with`).
+    pub fn connect_with(
+        endpoints: &str,
+        security: &ClientSecurity,
+        session_ttl_ms: u64,
+    ) -> Result<BlockingHeap, HeapError> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(RUNTIME_WORKER_THREADS)
             .thread_name("sovereign-client")
             .enable_all()
             .build()
             .map_err(|e| HeapError::Internal(format!("cannot start the client runtime: {e}")))?;
-        let heap = runtime.block_on(HeapClient::connect(endpoints, security))?;
+        let heap = runtime.block_on(HeapClient::connect_with(endpoints, security, session_ttl_ms))?;
         Ok(Self { runtime, heap })
     }
 

@@ -22,6 +22,8 @@ pub use heap::ObjectKind;
 pub use heap::Value;
 pub use heap::PREFETCH_OBJECTS_MAX;
 pub use heap::SESSION_TTL_MS_DEFAULT;
+pub use heap::SESSION_TTL_MS_MAX;
+pub use heap::SESSION_TTL_MS_MIN;
 pub use security::admin_stub;
 pub use security::heap_stub;
 pub use security::AdminStub;

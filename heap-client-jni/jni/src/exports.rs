@@ -37,7 +37,10 @@ use crate::values::wrong_type;
 use crate::values::ValueTag;
 use heap_client::BlockingHeap;
 use heap_client::CommitLevel;
+use heap_client::HeapError;
 use heap_client::Value;
+use heap_client::SESSION_TTL_MS_MAX;
+use heap_client::SESSION_TTL_MS_MIN;
 
 /// Every client opened from Java in this process.
 static CLIENTS: Registry<BlockingHeap> = Registry::new();
@@ -177,6 +180,7 @@ pub extern "system" fn Java_org_sovereign_heap_Native_connect<'local>(
     endpoints: JString<'local>,
     ca_pem: JByteArray<'local>,
     token: JString<'local>,
+    session_ttl_ms: jlong,
 ) -> jlong {
     entry(&mut env, |env| {
         let endpoints = string_arg(env, &endpoints, "endpoints")?;
@@ -184,7 +188,14 @@ pub extern "system" fn Java_org_sovereign_heap_Native_connect<'local>(
         let ca_pem = if ca_pem.is_null() { None } else { Some(env.convert_byte_array(&ca_pem)?) };
         let token = if token.is_null() { None } else { Some(string_arg(env, &token, "token")?) };
         let security = client_security(ca_pem, token.as_deref())?;
-        let heap = BlockingHeap::connect(&endpoints, &security)
+        // A negative ttl would wrap to a huge one; `connect_with` checks the upper bound.
+        let session_ttl_ms = u64::try_from(session_ttl_ms).map_err(|_| {
+            HeapError::Rejected(format!(
+                "a session lease (ttl) of {session_ttl_ms} ms is negative; choose one in \
+                 {SESSION_TTL_MS_MIN}..={SESSION_TTL_MS_MAX} ms"
+            ))
+        })?;
+        let heap = BlockingHeap::connect_with(&endpoints, &security, session_ttl_ms)
             .map_err(|error| with_connect_hint(error, security.is_tls()))?;
         match CLIENTS.insert(heap) {
             Ok(handle) => Ok(handle as jlong),

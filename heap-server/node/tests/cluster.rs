@@ -23,6 +23,7 @@ mod cluster {
     mod t80_heap_client;
     mod t82_client_holds;
     mod t84_greedy_locks;
+    mod t86_session_ttl;
     mod t90_security;
     mod t91_credentials;
     mod t92_snapshot_bound;

@@ -63,6 +63,20 @@ pub use batch::PREFETCH_OBJECTS_MAX;
 
 /// The lease of a client's session: its locks are freed this long after the process dies.
 pub const SESSION_TTL_MS_DEFAULT: u64 = 10_000;
+/// Shortest lease `connect_with` accepts. The session renews its lease every third of it
+/// (`session.rs`, `KEEPALIVES_PER_TTL`), so a lease survives a stall of two thirds of it in which
+/// no keep-alive gets through: 1 s at this bound. That covers the stall the hold protocol already
+/// tolerates (`hold_flusher.rs`: a hold must land within the collector's 1 s grace and is sent
+/// every `HOLD_FLUSH_INTERVAL_MS`, so about 800 ms); a shorter lease would make a stall that
+/// leaves every object alive end the session instead, freeing its locks and everything it holds.
+/// A leader change does not count against it (the new leader extends every lease by the time it
+/// took). Three times the server's own minimum (`heap_machine::SESSION_TTL_MS_MIN`).
+pub const SESSION_TTL_MS_MIN: u64 = 1_500;
+/// Longest lease `connect_with` accepts: the server's (a dead client keeps its locks this long).
+pub const SESSION_TTL_MS_MAX: u64 = heap_machine::SESSION_TTL_MS_MAX;
+const _: () = assert!(SESSION_TTL_MS_MIN >= heap_machine::SESSION_TTL_MS_MIN);
+const _: () = assert!(SESSION_TTL_MS_MIN <= SESSION_TTL_MS_DEFAULT);
+const _: () = assert!(SESSION_TTL_MS_DEFAULT <= SESSION_TTL_MS_MAX);
 /// How long `lock` waits for the change stream to reach the grant before it drops the whole cache
 /// instead (correct either way; the wait keeps the cache).
 pub(crate) const WATCH_CATCH_UP_MS: u64 = 2_000;
@@ -131,13 +145,28 @@ fn entry_of(object: &pb::Object, id: u64, key: &str) -> Result<Value, HeapError>
 
 impl HeapClient {
     /// Connects to the cluster at `endpoints` ("host:port,host:port,..."), reached as `security`
-    /// says (`ClientSecurity::discover()` finds what `heapctl dev up` wrote).
+    /// says (`ClientSecurity::discover()` finds what `heapctl dev up` wrote), with the default
+    /// session lease (`SESSION_TTL_MS_DEFAULT`).
     pub async fn connect(endpoints: &str, security: &ClientSecurity) -> Result<Self, HeapError> {
+        Self::connect_with(endpoints, security, SESSION_TTL_MS_DEFAULT).await
+    }
+
+    /// As `connect`, with a session lease of `session_ttl_ms`: if this process dies (or is cut
+    /// off), its locks go to other clients this long after its last keep-alive, and what only it
+    /// held is collected. Shorter means a quicker takeover and less tolerance for a stalled
+    /// client. Outside `SESSION_TTL_MS_MIN..=SESSION_TTL_MS_MAX` it is `HeapError::Rejected`,
+    /// before any connection is made.
+    pub async fn connect_with(
+        endpoints: &str,
+        security: &ClientSecurity,
+        session_ttl_ms: u64,
+    ) -> Result<Self, HeapError> {
+        check_session_ttl(session_ttl_ms)?;
         let endpoints: Vec<String> =
             endpoints.split(',').map(str::trim).filter(|e| !e.is_empty()).map(String::from).collect();
         let deadline = Duration::from_millis(CONNECT_DEADLINE_MS);
         let cluster = Arc::new(ClusterClient::connect(&endpoints, security, deadline)?);
-        let session = Arc::new(Session::open(Arc::clone(&cluster), "heap-client", SESSION_TTL_MS_DEFAULT).await?);
+        let session = Arc::new(Session::open(Arc::clone(&cluster), "heap-client", session_ttl_ms).await?);
         let holds = HoldTable::default();
         let missing_holds = holds.missing_counter();
         let holds = Arc::new(Mutex::new(holds));
@@ -593,6 +622,17 @@ impl Drop for HeapClient {
         self.releaser.abort();
         self.committer.abort();
     }
+}
+
+/// Whether `connect_with` accepts `session_ttl_ms`: if not, the error naming the bounds.
+fn check_session_ttl(session_ttl_ms: u64) -> Result<(), HeapError> {
+    if (SESSION_TTL_MS_MIN..=SESSION_TTL_MS_MAX).contains(&session_ttl_ms) {
+        return Ok(());
+    }
+    Err(HeapError::Rejected(format!(
+        "a session lease (ttl) of {session_ttl_ms} ms is outside {SESSION_TTL_MS_MIN}..={SESSION_TTL_MS_MAX} ms; \
+         choose one in that range (the default is {SESSION_TTL_MS_DEFAULT} ms)"
+    )))
 }
 
 /// Where `change` left a change.

@@ -22,6 +22,8 @@ pub use client::FieldWrite;
 pub use client::HeapClient;
 pub use client::PREFETCH_OBJECTS_MAX;
 pub use client::SESSION_TTL_MS_DEFAULT;
+pub use client::SESSION_TTL_MS_MAX;
+pub use client::SESSION_TTL_MS_MIN;
 pub use error::HeapError;
 pub use value::ObjectKind;
 pub use value::Value;

@@ -2,9 +2,11 @@ package org.sovereign.heap;
 
 import java.lang.ref.Cleaner;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReadWriteLock;
+import java.util.function.Supplier;
 
 /**
  * A connection to a Sovereign cluster: the entry point of the Java API. One client serves every
@@ -54,6 +56,39 @@ public final class HeapClient implements AutoCloseable {
     /** Most writes one {@link #setAll} takes: what one lock's commit may hold ({@code PENDING_OPS_MAX}). */
     public static final int SET_ALL_WRITES_MAX = 10_000;
 
+    /**
+     * The session lease {@link #connect(String, Security)} asks for: if this JVM dies or is cut off,
+     * its cluster locks go to other clients this long after its last keep-alive. The native
+     * library's {@code SESSION_TTL_MS_DEFAULT}.
+     */
+    public static final long SESSION_TTL_MS_DEFAULT = 10_000;
+
+    /**
+     * The shortest lease {@link #connect(String, Security, long)} accepts (the native library's
+     * {@code SESSION_TTL_MS_MIN}): the lease is renewed every third of it, and must outlive the
+     * stalls the rest of the client already tolerates (about a second).
+     */
+    public static final long SESSION_TTL_MS_MIN = 1_500;
+
+    /** The longest lease {@link #connect(String, Security, long)} accepts: the cluster's limit, 5 minutes. */
+    public static final long SESSION_TTL_MS_MAX = 300_000;
+
+    /**
+     * The first id {@link #newHeapThreadId()} gives out. Java thread ids count up from 1, so none
+     * reaches 2^62 in practice; the 2^62 ids from here to {@link Long#MAX_VALUE} last 146,000 years
+     * at a million a second. -1 (the native library's {@code u64::MAX}) is the id the client keeps
+     * its session-level lock holds under, and is never given out.
+     */
+    static final long HEAP_THREAD_ID_FIRST = 0x4000_0000_0000_0000L;
+
+    /** The id the native library reserves for the session itself ({@code GREEDY_THREAD}, u64::MAX). */
+    static final long RESERVED_THREAD_ID = -1L;
+
+    private static final AtomicLong NEXT_HEAP_THREAD_ID = new AtomicLong(HEAP_THREAD_ID_FIRST);
+
+    /** The heap thread id the calling thread acts as ({@link #actingAs}), or null for its own. */
+    private static final ThreadLocal<Long> ACTING_AS = new ThreadLocal<>();
+
     /** Whether the native call that returned an id already pinned it for the new handle (creates do). */
     static final boolean PINNED = true;
     static final boolean NOT_PINNED = false;
@@ -102,10 +137,88 @@ public final class HeapClient implements AutoCloseable {
      *     saying what to do (an unknown token, a role that does not allow writing)
      */
     public static HeapClient connect(String endpoints, Security security) {
+        return connect(endpoints, security, SESSION_TTL_MS_DEFAULT);
+    }
+
+    /**
+     * Connects as {@link #connect(String, Security)} does, with a session lease of
+     * {@code sessionTtlMs} instead of {@link #SESSION_TTL_MS_DEFAULT}: if this JVM dies or is cut
+     * off from the cluster, the cluster locks its threads hold go to other clients this long after
+     * its last keep-alive (their uncommitted changes are dropped), and objects only it held are
+     * collected. A shorter lease means a quicker takeover from a dead server, and a client that
+     * stalls that long (no keep-alive getting through for two thirds of the lease) loses its
+     * session: every later call then fails with {@link HeapUnavailableException}.
+     *
+     * @throws HeapRejectedException if {@code sessionTtlMs} is outside {@link #SESSION_TTL_MS_MIN}
+     *     ..{@link #SESSION_TTL_MS_MAX} (before any connection is made; the message names the
+     *     bounds), or as {@link #connect(String, Security)}
+     */
+    public static HeapClient connect(String endpoints, Security security, long sessionTtlMs) {
         Objects.requireNonNull(endpoints, "endpoints");
         Objects.requireNonNull(security, "security");
         NativeLoader.load();
-        return new HeapClient(endpoints, Native.connect(endpoints, security.caPem(), security.token()));
+        return new HeapClient(endpoints, Native.connect(endpoints, security.caPem(), security.token(), sessionTtlMs));
+    }
+
+    /**
+     * A new heap thread id for {@link #actingAs}: unique in this JVM, and never the id of a Java
+     * thread (those are small numbers; these start at 2^62), so no thread holds locks or pending
+     * changes under it until one acts as it.
+     */
+    public static long newHeapThreadId() {
+        long id = NEXT_HEAP_THREAD_ID.getAndIncrement();
+        if (id < HEAP_THREAD_ID_FIRST) {
+            // Only after 2^62 ids (the counter wrapped past Long.MAX_VALUE): refuse rather than reuse.
+            throw new HeapException("this JVM has used up the 2^62 heap thread ids newHeapThreadId gives out; "
+                    + "restart it (please report how)");
+        }
+        return id;
+    }
+
+    /**
+     * Runs {@code action} on the calling thread as heap thread {@code heapThreadId} and returns its
+     * result. Cluster locks and the changes made under them belong to a heap thread, which is
+     * normally the calling Java thread; inside {@code action}, every lock, unlock, condition wait
+     * and signal, and every change (pending under a lock until its release) counts as
+     * {@code heapThreadId}'s instead, on every client. So work that one logical task does on
+     * several Java threads in turn can hold one lock and build one set of pending changes: a lock
+     * taken while acting as an id on one thread can be released, committing the changes made as
+     * that id on any thread, by another thread acting as the same id. Calls nest; the previous id
+     * is back when {@code action} returns or throws.
+     *
+     * <p>The caller's duties: two Java threads must never act as the same id at the same time
+     * (the client keeps one state per id and does not serialize them), and the id must be one from
+     * {@link #newHeapThreadId()}, the only ids no Java thread has; acting as another thread's id
+     * would take over its locks and pending changes.
+     *
+     * @throws IllegalArgumentException for -1, the id the client reserves for its session
+     */
+    public static <T> T actingAs(long heapThreadId, Supplier<T> action) {
+        Objects.requireNonNull(action, "action");
+        if (heapThreadId == RESERVED_THREAD_ID) {
+            throw new IllegalArgumentException("heap thread id -1 is reserved for the client's session; "
+                    + "act as an id from HeapClient.newHeapThreadId()");
+        }
+        Long previous = ACTING_AS.get();
+        ACTING_AS.set(heapThreadId);
+        try {
+            return action.get();
+        } finally {
+            if (previous == null) {
+                ACTING_AS.remove();
+            } else {
+                ACTING_AS.set(previous);
+            }
+        }
+    }
+
+    /** {@link #actingAs(long, Supplier)} for an action without a result. */
+    public static void actingAs(long heapThreadId, Runnable action) {
+        Objects.requireNonNull(action, "action");
+        actingAs(heapThreadId, () -> {
+            action.run();
+            return null;
+        });
     }
 
     /** The version of the native library (the Rust crate's version). */
@@ -351,9 +464,13 @@ public final class HeapClient implements AutoCloseable {
         CLEANER.register(owner, () -> Native.unpin(handle, id));
     }
 
-    /** The id cluster locks are held under: the calling Java thread's. */
+    /**
+     * The heap thread id cluster locks and pending changes are kept under: the one the calling
+     * thread acts as ({@link #actingAs}), else the calling Java thread's.
+     */
     static long thread() {
-        return Thread.currentThread().getId();
+        Long actingAs = ACTING_AS.get();
+        return actingAs != null ? actingAs : Thread.currentThread().getId();
     }
 
     /** The Java value for what the native library returned: a {@link Ref} becomes a typed handle. */

@@ -16,8 +16,11 @@ final class Native {
 
     static native String version();
 
-    /** A new client; {@code caPem} null means plaintext, {@code token} null means none (see {@link Security}). */
-    static native long connect(String endpoints, byte[] caPem, String token);
+    /**
+     * A new client with a session lease of {@code sessionTtlMs}; {@code caPem} null means
+     * plaintext, {@code token} null means none (see {@link Security}).
+     */
+    static native long connect(String endpoints, byte[] caPem, String token, long sessionTtlMs);
 
     static native void close(long handle);
 
