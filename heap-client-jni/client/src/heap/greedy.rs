@@ -15,6 +15,12 @@
 //! remembered index starts recalled. A stream that missed changes recalls everything up to its
 //! index. Safety never depends on this table: every commit under a greedy lock is fenced with its
 //! grant's token, so a lock lost to a lease or a race refuses the commit.
+//!
+//! Idle locks (held, with no local thread holding or waiting) are bounded: past
+//! `GREEDY_IDLE_LOCKS_MAX` the least recently used go back to the cluster through the releaser,
+//! as a recalled idle lock does. Without the bound an application that takes many names once each
+//! (a lock per HTTP or UI session) would keep every one of them held for its session's life, and
+//! the cluster would carry them until its `LOCKS_MAX` refused new locks.
 
 use std::collections::BTreeMap;
 use std::collections::BTreeSet;
@@ -38,6 +44,20 @@ pub const LOCAL_WAITERS_PER_LOCK_MAX: usize = 10_000;
 pub const EAGER_HOLDS_AFTER_RECALL: u32 = 4;
 /// Locks whose recent recall is remembered for `EAGER_HOLDS_AFTER_RECALL`; past it, forgotten.
 pub const HOT_LOCKS_MAX: usize = 4_096;
+/// Locks the session keeps held while no local thread holds or waits for them; past this the
+/// least recently used go back to the cluster. A JVM's working set of locks (the web or UI
+/// sessions active in the last minutes on one server) is mostly below it, so those stay one local
+/// step away; one evicted and wanted again costs one grant. Each idle lock costs a few hundred
+/// bytes here and on every node; a hundred client JVMs at the bound hold 102,400 locks, about a
+/// tenth of the cluster's `LOCKS_MAX` (the assert below keeps it under an eighth).
+pub const GREEDY_IDLE_LOCKS_MAX: usize = 1_024;
+/// Idle locks evicted for the bound and not yet given back. Past it, a thread that needs a new
+/// cluster grant waits for the releaser, so a JVM taking new names on many threads faster than
+/// they can be given back cannot grow the cluster's lock count without bound.
+pub const EVICTIONS_PENDING_MAX: usize = 256;
+const _: () = assert!(GREEDY_IDLE_LOCKS_MAX >= 1, "the lock just released is never the one evicted");
+const _: () = assert!(GREEDY_IDLE_LOCKS_MAX as u64 * 100 <= heap_machine::LOCKS_MAX / 8);
+const _: () = assert!(EVICTIONS_PENDING_MAX >= 1);
 
 /// How the cluster lock is held (the session-level hold), or wanted locally.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,6 +120,10 @@ struct Entry {
     grants_since_recall: u32,
     /// Given back as soon as nobody local holds or waits (the lock was recalled lately).
     eager: bool,
+    /// When it last became idle (its key in `GreedyTable::idle`), while it is idle.
+    idle_since: Option<u64>,
+    /// Being given back because the idle bound evicted it (counted in `evictions_pending`).
+    evicted: bool,
 }
 
 impl Entry {
@@ -112,7 +136,14 @@ impl Entry {
             recalled: false,
             grants_since_recall: 0,
             eager: false,
+            idle_since: None,
+            evicted: false,
         }
+    }
+
+    /// Held by the session with no local thread holding or waiting for it.
+    fn idle(&self) -> bool {
+        matches!(self.hold, Hold::Held(_)) && self.nobody_local() && self.queue.is_empty()
     }
 
     fn nobody_local(&self) -> bool {
@@ -148,11 +179,23 @@ pub struct GreedyTable {
     to_release: Vec<(String, Grant)>,
     /// Locks recalled lately -> how many of their next holds are still eager.
     hot: BTreeMap<String, u32>,
+    /// Idle locks by when they became idle (a sequence number), least recently used first.
+    idle: BTreeMap<u64, String>,
+    /// The next `idle` key.
+    next_idle_sequence: u64,
+    /// Locks evicted for the idle bound, not yet reported `released`.
+    evictions_pending: usize,
 }
 
 impl GreedyTable {
     /// The next step for `thread`, which holds no part of lock `name` yet, to take it in `mode`.
     pub fn try_take(&mut self, name: &str, thread: u64, mode: Mode) -> Result<Step, GreedyError> {
+        let step = self.take_step(name, thread, mode);
+        self.settle(name);
+        step
+    }
+
+    fn take_step(&mut self, name: &str, thread: u64, mode: Mode) -> Result<Step, GreedyError> {
         let entry = self.locks.entry(name.to_string()).or_insert_with(Entry::new);
         if !entry.queue.contains(&thread) {
             if entry.queue.len() >= LOCAL_WAITERS_PER_LOCK_MAX {
@@ -167,6 +210,9 @@ impl GreedyTable {
         }
         let step = match entry.hold {
             Hold::Acquiring | Hold::Releasing => Step::Wait,
+            // Too many evicted locks still on the cluster: a new grant waits for the releaser
+            // (each give-back it reports wakes this thread).
+            Hold::Free if self.evictions_pending >= EVICTIONS_PENDING_MAX => Step::Wait,
             Hold::Free => {
                 entry.hold = Hold::Acquiring;
                 Step::Acquire(mode)
@@ -210,7 +256,7 @@ impl GreedyTable {
         if let Some(entry) = self.locks.get_mut(name) {
             entry.queue.retain(|t| *t != thread);
         }
-        self.forget_if_unused(name);
+        self.settle(name);
     }
 
     /// The cluster granted `name` to the session: held greedily from now.
@@ -229,6 +275,7 @@ impl GreedyTable {
             }
             _ => false,
         };
+        self.settle(name);
     }
 
     /// Asking the cluster for `name` failed or timed out: the session does not hold it.
@@ -256,7 +303,7 @@ impl GreedyTable {
             }
             _ => None,
         };
-        self.forget_if_unused(name);
+        self.settle(name);
         handed_back
     }
 
@@ -264,14 +311,16 @@ impl GreedyTable {
     /// the thread's wait (the caller sends `WaitAs`). Returns the grant it held.
     pub fn begin_wait(&mut self, name: &str, thread: u64) -> Option<Grant> {
         let entry = self.locks.get_mut(name)?;
-        match entry.hold {
+        let handed_over = match entry.hold {
             Hold::Held(grant) if grant.mode == Mode::Write && entry.writer == Some(thread) => {
                 entry.writer = None;
                 entry.hold = Hold::Releasing;
                 Some(grant)
             }
             _ => None,
-        }
+        };
+        self.settle(name);
+        handed_over
     }
 
     /// `thread` leaves lock `name` locally only if that gives the lock back (it was recalled or is
@@ -301,11 +350,15 @@ impl GreedyTable {
                 }
                 self.hot.insert(name.to_string(), EAGER_HOLDS_AFTER_RECALL);
             }
+            if entry.evicted {
+                entry.evicted = false;
+                self.evictions_pending -= 1;
+            }
             entry.hold = Hold::Free;
             entry.recalled = false;
             entry.grants_since_recall = 0;
         }
-        self.forget_if_unused(name);
+        self.settle(name);
     }
 
     /// Another session waits for `name` (the change stream said so at `index`).
@@ -313,7 +366,7 @@ impl GreedyTable {
         match self.locks.get_mut(name) {
             Some(entry) if matches!(entry.hold, Hold::Held(_)) => {
                 entry.recalled = true;
-                Self::release_if_idle(name, entry, &mut self.to_release);
+                self.settle(name);
             }
             _ => {
                 if self.remembered.len() >= REMEMBERED_RECALLS_MAX && !self.remembered.contains_key(name) {
@@ -331,11 +384,58 @@ impl GreedyTable {
     pub fn recall_all(&mut self, index: u64) {
         self.forgotten_up_to = self.forgotten_up_to.max(index);
         self.remembered.clear();
+        let mut held = Vec::new();
         for (name, entry) in &mut self.locks {
             if matches!(entry.hold, Hold::Held(_)) {
                 entry.recalled = true;
-                Self::release_if_idle(name, entry, &mut self.to_release);
+                held.push(name.clone());
             }
+        }
+        for name in held {
+            self.settle(&name);
+        }
+    }
+
+    /// Brings `name` in line with the rules after any change to it: a recalled or eager lock
+    /// nobody local wants goes to the releaser; an idle one is filed as used now, and one no
+    /// longer idle is unfiled; past `GREEDY_IDLE_LOCKS_MAX` the least recently used idle locks go
+    /// to the releaser; an entry nobody holds or wants is forgotten.
+    fn settle(&mut self, name: &str) {
+        if let Some(entry) = self.locks.get_mut(name) {
+            Self::release_if_idle(name, entry, &mut self.to_release);
+            match (entry.idle(), entry.idle_since) {
+                (true, None) => {
+                    let sequence = self.next_idle_sequence;
+                    self.next_idle_sequence += 1;
+                    entry.idle_since = Some(sequence);
+                    self.idle.insert(sequence, name.to_string());
+                }
+                (false, Some(sequence)) => {
+                    entry.idle_since = None;
+                    let filed = self.idle.remove(&sequence);
+                    assert_eq!(filed.as_deref(), Some(name), "an idle lock is filed under its own sequence");
+                }
+                _ => {}
+            }
+        }
+        self.evict_idle_over_bound();
+        self.forget_if_unused(name);
+    }
+
+    /// Gives the least recently used idle locks back until at most `GREEDY_IDLE_LOCKS_MAX` are
+    /// left. Runs once per change, and each change adds at most one idle lock, so this loop evicts
+    /// at most one lock (the bound keeps it finite regardless).
+    fn evict_idle_over_bound(&mut self) {
+        while self.idle.len() > GREEDY_IDLE_LOCKS_MAX {
+            let (_, name) = self.idle.pop_first().expect("over a bound of at least one, so not empty");
+            let entry = self.locks.get_mut(&name).expect("an idle lock is in the table");
+            let Hold::Held(grant) = entry.hold else { unreachable!("an idle lock is held") };
+            assert!(entry.idle(), "only a lock no local thread holds or waits for is evicted");
+            entry.idle_since = None;
+            entry.evicted = true;
+            entry.hold = Hold::Releasing;
+            self.evictions_pending += 1;
+            self.to_release.push((name, grant));
         }
     }
 
@@ -348,12 +448,13 @@ impl GreedyTable {
         }
     }
 
-    /// Whether recalled locks nobody local holds wait to be given back.
+    /// Whether recalled or evicted locks nobody local holds wait to be given back.
     pub fn has_to_release(&self) -> bool {
         !self.to_release.is_empty()
     }
 
-    /// Recalled locks nobody local holds, to give back now (each then reported `released`).
+    /// Recalled or evicted locks nobody local holds, to give back now, oldest eviction first
+    /// (each then reported `released`).
     pub fn take_to_release(&mut self) -> Vec<(String, Grant)> {
         std::mem::take(&mut self.to_release)
     }
@@ -372,6 +473,35 @@ impl GreedyTable {
     /// Locks the session holds on the cluster now (for tests and measurements).
     pub fn held_count(&self) -> usize {
         self.locks.values().filter(|entry| matches!(entry.hold, Hold::Held(_))).count()
+    }
+
+    /// Locks held with no local thread holding or waiting for them.
+    #[cfg(test)]
+    pub fn idle_count(&self) -> usize {
+        self.idle.len()
+    }
+
+    /// Checks the idle bookkeeping against the entries: every idle lock filed once under its own
+    /// sequence, nothing else filed, the bound kept, evictions in flight counted.
+    #[cfg(test)]
+    pub fn validate(&self) -> Result<(), String> {
+        if self.idle.len() > GREEDY_IDLE_LOCKS_MAX {
+            return Err(format!("{} idle locks, over {GREEDY_IDLE_LOCKS_MAX}", self.idle.len()));
+        }
+        for (name, entry) in &self.locks {
+            let filed = entry.idle_since.and_then(|sequence| self.idle.get(&sequence));
+            if entry.idle() != (filed.map(String::as_str) == Some(name.as_str())) {
+                return Err(format!("lock {name:?}: idle {} but filed as {filed:?}", entry.idle()));
+            }
+        }
+        if self.idle.len() != self.locks.values().filter(|entry| entry.idle()).count() {
+            return Err("the idle index names locks that are not idle".into());
+        }
+        let evicted = self.locks.values().filter(|entry| entry.evicted).count();
+        if evicted != self.evictions_pending {
+            return Err(format!("{evicted} evicted locks, {} counted", self.evictions_pending));
+        }
+        Ok(())
     }
 
     fn forget_if_unused(&mut self, name: &str) {

@@ -1,11 +1,13 @@
 //! The greedy lock table shared by the client's threads, its change-stream watcher (which
-//! delivers recalls) and its releaser task (which gives recalled idle locks back): the table
-//! behind a mutex, a `Notify` that wakes local threads waiting for any lock after every change,
-//! and one that wakes the releaser when idle recalled locks are waiting to go back.
+//! delivers recalls) and its releaser task (which gives back recalled idle locks and the least
+//! recently used idle locks past `GREEDY_IDLE_LOCKS_MAX`): the table behind a mutex, a `Notify`
+//! that wakes local threads waiting for any lock after every change, and one that wakes the
+//! releaser when such locks are waiting to go back.
 
 use std::sync::Arc;
 use std::sync::Mutex;
 
+use futures::StreamExt;
 use tokio::sync::Notify;
 
 use super::async_commits::AsyncCommits;
@@ -18,12 +20,19 @@ use super::greedy::Step;
 use super::greedy::GREEDY_THREAD;
 use crate::session::Session;
 
+/// Give-backs the releaser has in flight at once. Evictions come one per release of a new lock, so
+/// on a JVM whose threads take new names in parallel they arrive as fast as those threads get
+/// grants; one at a time the releaser would fall behind (and `EVICTIONS_PENDING_MAX` would then
+/// hold the threads back). Each is one session request, well inside the server's reply table.
+pub const GIVE_BACKS_IN_FLIGHT_MAX: usize = 16;
+const _: () = assert!(GIVE_BACKS_IN_FLIGHT_MAX as u64 <= heap_machine::REPLIES_PER_SESSION_MAX / 16);
+
 #[derive(Default)]
 pub struct GreedyLocks {
     table: Mutex<GreedyTable>,
     /// Woken after every change of the table: local threads waiting for a lock look again.
     pub changed: Notify,
-    /// Woken when recalled locks nobody local holds are waiting to be given back.
+    /// Woken when recalled or evicted locks nobody local holds are waiting to be given back.
     release_wanted: Notify,
 }
 
@@ -85,14 +94,18 @@ impl GreedyLocks {
     }
 }
 
-/// The client's releaser: gives recalled locks that no local thread holds back to the cluster.
+/// The client's releaser: gives recalled locks that no local thread holds, and idle locks evicted
+/// for the bound, back to the cluster, up to `GIVE_BACKS_IN_FLIGHT_MAX` at once.
 pub async fn run_releaser(locks: Arc<GreedyLocks>, session: Arc<Session>, commits: Arc<AsyncCommits>) {
     loop {
         locks.release_wanted.notified().await;
         let Ok(batch) = locks.with(|table| table.take_to_release()) else { return };
-        for (name, _grant) in batch {
-            give_back(&locks, &session, &commits, &name).await;
-        }
+        futures::stream::iter(batch)
+            .for_each_concurrent(GIVE_BACKS_IN_FLIGHT_MAX, |(name, _grant)| {
+                let (locks, session, commits) = (&locks, &session, &commits);
+                async move { give_back(locks, session, commits, &name).await }
+            })
+            .await;
     }
 }
 

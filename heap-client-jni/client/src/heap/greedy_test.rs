@@ -1,5 +1,6 @@
 //! The greedy lock table's rules, one at a time: local hand-over without the cluster, FIFO among
-//! local threads, read sharing, upgrades, recalls (bounded local grants, early recalls, a reset).
+//! local threads, read sharing, upgrades, recalls (bounded local grants, early recalls, a reset),
+//! and the bound on idle locks (least recently used go back, never one a local thread wants).
 
 use super::*;
 
@@ -184,4 +185,134 @@ fn after_a_recall_the_next_holds_go_back_eagerly_with_their_commit_then_greed_re
     table.acquired("L", grant(Mode::Write, 99, 99));
     assert_eq!(table.try_take("L", A, Mode::Write), Ok(Step::Taken(grant(Mode::Write, 99, 99))));
     assert_eq!(table.release_local_if_last("L", A), None, "no recall since: greedy again");
+}
+
+/// Thread `thread` takes `name` (a grant from the cluster at `grant_index`) and releases it: the
+/// session keeps it idle. Returns the grant.
+fn take_new_and_release(table: &mut GreedyTable, name: &str, thread: u64, grant_index: u64) -> Grant {
+    assert_eq!(table.try_take(name, thread, Mode::Write), Ok(Step::Acquire(Mode::Write)), "{name} is new");
+    let granted = grant(Mode::Write, 1_000 + grant_index, grant_index);
+    table.acquired(name, granted);
+    assert_eq!(table.try_take(name, thread, Mode::Write), Ok(Step::Taken(granted)));
+    assert_eq!(table.release_local(name, thread), None, "{name} not recalled: kept");
+    granted
+}
+
+fn session_lock(index: usize) -> String {
+    format!("session-{index}")
+}
+
+/// Takes and releases `count` new locks `session-{first}..`, each once, from thread A.
+fn churn(table: &mut GreedyTable, first: usize, count: usize) -> Vec<(String, Grant)> {
+    (first..first + count)
+        .map(|index| {
+            let name = session_lock(index);
+            let granted = take_new_and_release(table, &name, A, index as u64 + 1);
+            (name, granted)
+        })
+        .collect()
+}
+
+#[test]
+fn past_the_idle_bound_the_least_recently_used_locks_go_back_oldest_first() {
+    const EXTRA: usize = 200;
+    const _: () = assert!(EXTRA < EVICTIONS_PENDING_MAX, "no new grant waits for the releaser here");
+    let mut table = GreedyTable::default();
+    let taken = churn(&mut table, 0, GREEDY_IDLE_LOCKS_MAX);
+    assert!(table.take_to_release().is_empty(), "at the bound: nothing goes back");
+    assert_eq!(table.idle_count(), GREEDY_IDLE_LOCKS_MAX);
+
+    let more = churn(&mut table, GREEDY_IDLE_LOCKS_MAX, EXTRA);
+    table.validate().expect("valid after the churn");
+    assert_eq!(table.idle_count(), GREEDY_IDLE_LOCKS_MAX, "the bound held");
+    assert_eq!(table.held_count(), GREEDY_IDLE_LOCKS_MAX, "the evicted ones are being given back");
+    let evicted = table.take_to_release();
+    assert_eq!(evicted, taken[..EXTRA].to_vec(), "the {EXTRA} least recently used, oldest first, with their grants");
+
+    for (name, _) in &evicted {
+        table.released(name);
+    }
+    table.validate().expect("valid after the give-backs");
+    assert_eq!(table.locks.len(), GREEDY_IDLE_LOCKS_MAX, "given back and forgotten: the table is bounded too");
+    let kept: Vec<String> = table.locks.keys().cloned().collect();
+    let mut newest: Vec<String> = taken[EXTRA..].iter().chain(&more).map(|(name, _)| name.clone()).collect();
+    newest.sort();
+    assert_eq!(kept, newest, "the most recently used stay");
+    assert_eq!(
+        table.try_take(&session_lock(0), B, Mode::Write),
+        Ok(Step::Acquire(Mode::Write)),
+        "an evicted lock is simply granted again"
+    );
+}
+
+#[test]
+fn a_lock_taken_again_is_no_longer_the_least_recently_used() {
+    let mut table = GreedyTable::default();
+    let taken = churn(&mut table, 0, GREEDY_IDLE_LOCKS_MAX);
+    let (oldest, oldest_grant) = &taken[0];
+    assert_eq!(table.try_take(oldest, B, Mode::Write), Ok(Step::Taken(*oldest_grant)), "kept: taken locally");
+    assert_eq!(table.release_local(oldest, B), None);
+    churn(&mut table, GREEDY_IDLE_LOCKS_MAX, 1);
+    assert_eq!(table.take_to_release(), vec![taken[1].clone()], "the second oldest went, not the one just used");
+    table.validate().expect("valid");
+}
+
+#[test]
+fn a_lock_a_local_thread_holds_or_waits_for_is_never_evicted() {
+    let mut table = GreedyTable::default();
+    // The oldest locks the table knows, each wanted locally in a different way.
+    assert_eq!(table.try_take("held", B, Mode::Write), Ok(Step::Acquire(Mode::Write)));
+    let held = grant(Mode::Write, 1, 1);
+    table.acquired("held", held);
+    assert_eq!(table.try_take("held", B, Mode::Write), Ok(Step::Taken(held)));
+    assert_eq!(table.try_take("read", B, Mode::Read), Ok(Step::Acquire(Mode::Read)));
+    let read = grant(Mode::Read, 2, 2);
+    table.acquired("read", read);
+    assert_eq!(table.try_take("read", B, Mode::Read), Ok(Step::Taken(read)));
+    // "handed": its holder left and the next local thread is about to take it (it waits).
+    let handed = take_new_and_release(&mut table, "handed", B, 3);
+    assert_eq!(table.try_take("handed", B, Mode::Write), Ok(Step::Taken(handed)));
+    assert_eq!(table.try_take("handed", C, Mode::Write), Ok(Step::Wait));
+    assert_eq!(table.release_local("handed", B), None, "kept for C");
+    assert_eq!(table.try_take("asked", C, Mode::Write), Ok(Step::Acquire(Mode::Write)), "a grant in flight");
+
+    // Past the bound by fewer than `EVICTIONS_PENDING_MAX`, so no new grant has to wait.
+    const EXTRA: usize = EVICTIONS_PENDING_MAX - 1;
+    let churned = churn(&mut table, 0, GREEDY_IDLE_LOCKS_MAX + EXTRA);
+    table.validate().expect("valid after the churn");
+    let evicted: Vec<String> = table.take_to_release().into_iter().map(|(name, _)| name).collect();
+    let expected: Vec<String> = churned[..EXTRA].iter().map(|(name, _)| name.clone()).collect();
+    assert_eq!(evicted, expected, "only idle locks went, however old the wanted ones");
+    assert_eq!(table.grant_of("held", B), Some(held), "still held by its thread");
+    assert_eq!(table.grant_of("read", B), Some(read), "still read by its thread");
+    assert_eq!(table.try_take("handed", C, Mode::Write), Ok(Step::Taken(handed)), "C gets it without the cluster");
+    table.acquired("asked", grant(Mode::Write, 4, 4_000));
+    assert_eq!(table.try_take("asked", C, Mode::Write), Ok(Step::Taken(grant(Mode::Write, 4, 4_000))));
+    table.validate().expect("valid");
+}
+
+#[test]
+fn with_too_many_evictions_not_yet_given_back_a_new_grant_waits_but_a_kept_lock_does_not() {
+    let mut table = GreedyTable::default();
+    let taken = churn(&mut table, 0, GREEDY_IDLE_LOCKS_MAX + EVICTIONS_PENDING_MAX);
+    let evicted = table.take_to_release();
+    assert_eq!(evicted.len(), EVICTIONS_PENDING_MAX);
+    let new_lock = session_lock(GREEDY_IDLE_LOCKS_MAX + EVICTIONS_PENDING_MAX);
+    assert_eq!(table.try_take(&new_lock, A, Mode::Write), Ok(Step::Wait), "the releaser is behind");
+    let (kept, kept_grant) = taken.last().expect("churned some");
+    assert_eq!(table.try_take(kept, B, Mode::Write), Ok(Step::Taken(*kept_grant)), "no grant needed");
+    table.released(&evicted[0].0);
+    assert_eq!(table.try_take(&new_lock, A, Mode::Write), Ok(Step::Acquire(Mode::Write)), "one went back");
+    table.validate().expect("valid");
+}
+
+#[test]
+fn a_recalled_lock_goes_back_when_its_last_local_waiter_gives_up() {
+    let (mut table, granted) = held_by(A, Mode::Write, 10);
+    assert_eq!(table.try_take("L", B, Mode::Write), Ok(Step::Wait));
+    table.recall("L", 11);
+    assert_eq!(table.release_local("L", A), None, "kept for B, within the local grants");
+    table.leave_queue("L", B);
+    assert_eq!(table.take_to_release(), vec![("L".to_string(), granted)], "nobody local wants it: back");
+    table.validate().expect("valid");
 }

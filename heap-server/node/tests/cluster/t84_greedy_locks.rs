@@ -5,6 +5,7 @@
 //! vanishes while holding it greedily loses it at its lease end. Round trips are counted with the
 //! client's session request counter (keep-alives excluded).
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 use std::time::Instant;
@@ -222,4 +223,84 @@ async fn asynchronous_sections_are_seen_locally_at_once_and_by_the_next_holder_a
         "{SECTIONS} asynchronous sections in {elapsed:?} ({:.0}/s, debug build) with {requests} requests; the next holder saw all",
         SECTIONS as f64 / elapsed.as_secs_f64()
     ));
+}
+
+/// The client's bound on idle greedy locks (`GREEDY_IDLE_LOCKS_MAX` in heap-client's `greedy.rs`,
+/// documented in README.md; the crate does not export it).
+const GREEDY_IDLE_LOCKS_MAX: usize = 1_024;
+
+/// Names of the locks the cluster lists as held by anyone, polled until at most `bound` remain
+/// (the client's releaser gives evicted locks back in the background).
+async fn held_locks_within(test: &TestCluster, bound: usize) -> BTreeSet<String> {
+    let cluster = test.client();
+    let started = Instant::now();
+    loop {
+        let locks = cluster.list_locks().await.expect("list locks").locks;
+        let held: BTreeSet<String> =
+            locks.into_iter().filter(|lock| !lock.holders.is_empty()).map(|lock| lock.name).collect();
+        if held.len() <= bound {
+            return held;
+        }
+        assert!(started.elapsed() < CONDITION_TIMEOUT, "{} locks still held, over {bound}", held.len());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Request threads of a web server: `THREADS` threads of `client` lock and unlock `names` between
+/// them, each name once, each lock waiting at most `timeout_ms` (Some(0): trying once).
+async fn lock_each_once(client: &Arc<HeapClient>, names: &[String], timeout_ms: Option<u64>) {
+    const THREADS: usize = 32;
+    let workers: Vec<_> = (0..THREADS)
+        .map(|worker| {
+            let client = Arc::clone(client);
+            let mine: Vec<String> = names.iter().skip(worker).step_by(THREADS).cloned().collect();
+            tokio::spawn(async move {
+                let thread = 1 + worker as u64;
+                for name in &mine {
+                    assert!(client.lock(thread, name, false, timeout_ms).await.expect("lock"), "{name} not granted");
+                    client.unlock(thread, name).await.expect("unlock");
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.await.expect("worker");
+    }
+}
+
+/// A Tomcat locks each HTTP session's name once, from many request threads: past the idle bound
+/// the session gives the least recently used back, so the cluster's lock table stays bounded,
+/// every lock given back is free for another client at once (no recall), and one taken again
+/// costs one grant. (Which locks are oldest depends on how the threads interleave; the table's
+/// own tests check the order exactly.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_that_takes_many_names_once_each_keeps_at_most_the_idle_bound() {
+    const EXTRA: usize = 200;
+    let test = TestCluster::start("greedy-bound", 3, &[]);
+    test.leader().await;
+    let a = Arc::new(test.heap_client().await);
+    let names: Vec<String> = (0..GREEDY_IDLE_LOCKS_MAX + EXTRA).map(|index| format!("http-session-{index}")).collect();
+    let started = Instant::now();
+    lock_each_once(&a, &names, None).await;
+    test.phase(&format!("took and released {} distinct locks in {:?}", names.len(), started.elapsed()));
+
+    let held = held_locks_within(&test, GREEDY_IDLE_LOCKS_MAX).await;
+    assert_eq!(held.len(), GREEDY_IDLE_LOCKS_MAX, "the bound, no fewer: only the excess went back");
+    assert!(held.iter().all(|name| names.contains(name)), "nothing but this session's locks");
+    assert_eq!(a.greedy_locks_held(), GREEDY_IDLE_LOCKS_MAX, "the client's table agrees");
+    let given_back: Vec<String> = names.iter().filter(|name| !held.contains(*name)).cloned().collect();
+    test.phase(&format!("the cluster lists {} held locks; {} went back", held.len(), given_back.len()));
+
+    let b = Arc::new(test.heap_client().await);
+    lock_each_once(&b, &given_back[1..], Some(0)).await;
+    let kept = held.first().expect("some kept");
+    assert!(b.lock(T1, kept, false, Some(10_000)).await.expect("lock"), "a kept lock still comes by a recall");
+    b.unlock(T1, kept).await.expect("unlock");
+    test.phase(&format!("another client took {} given-back locks, trying each once", given_back.len() - 1));
+
+    let before = a.session_requests();
+    assert!(a.lock(T1, &given_back[0], false, None).await.expect("lock"));
+    assert_eq!(a.session_requests() - before, 1, "a lock given back and taken again costs one grant");
+    a.unlock(T1, &given_back[0]).await.expect("unlock");
+    test.phase("a lock it gave back, taken again by the session, cost one grant");
 }
