@@ -77,3 +77,24 @@ async fn leases_at_the_bounds_connect_and_leases_outside_them_are_refused_naming
     }
     test.phase("leases outside the bounds are refused with the bounds named");
 }
+
+/// A short lease outlives a leader's SIGKILL: the new leader extends leases by the time without a
+/// leader and the client's keep-alives find it, so the session (and a lock it holds) survives and
+/// its next commit goes through. A session lost here would end every lock of an app server at
+/// each election.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_short_lease_survives_the_leader_being_killed() {
+    const AFTER_KILL_MS: u64 = 3 * SHORT_TTL_MS;
+    let mut test = TestCluster::start("session-ttl-failover", 3, &[]);
+    let leader = test.leader().await;
+    let a = connect_with(&test, SHORT_TTL_MS).await.expect("a client with a 2 s lease connects");
+    let cart = a.root(T1, "cart", ObjectKind::Fields).await.expect("root");
+    assert!(a.lock(T1, "L", false, None).await.expect("lock"));
+    test.cluster.kill(leader);
+    test.phase(&format!("leader {leader} SIGKILLed while a (2 s lease) holds L"));
+    tokio::time::sleep(Duration::from_millis(AFTER_KILL_MS)).await;
+    a.set(T1, cart, "total", Value::Long(9)).await.expect("set under L");
+    a.unlock(T1, "L").await.expect("the commit under L goes through: the session and its lock survived");
+    assert_eq!(a.get(T1, cart, "total").await.expect("get"), Value::Long(9));
+    test.phase(&format!("{AFTER_KILL_MS} ms after the kill the session still holds L and commits"));
+}
