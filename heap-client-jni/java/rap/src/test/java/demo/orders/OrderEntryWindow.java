@@ -15,6 +15,7 @@ import org.eclipse.swt.widgets.TableColumn;
 import org.eclipse.swt.widgets.TableItem;
 import org.eclipse.swt.widgets.Text;
 import org.eclipse.swt.widgets.Widget;
+import org.sovereign.rap.Recorded;
 
 /**
  * The order-entry wizard's main window: customer name, product, quantity, an "Add line" button that
@@ -109,10 +110,12 @@ final class OrderEntryWindow {
             status.setText("Order not placed");
             return;
         }
-        OrderBook.Order order = OrderBook.place(name, entered);
+        List<OrderBook.Line> placed = List.copyOf(entered);
+        // The effect on shared state: once per click, ever; a replay gets the number it got live.
+        int number = Recorded.once("place-order", () -> OrderBook.place(name, placed));
         entered.clear();
         lines.removeAll();
-        status.setText("Order " + order.number() + " placed");
+        status.setText("Order " + number + " placed");
     }
 
     private void label(String text) {

@@ -20,6 +20,8 @@ public final class TestIds {
     public static final String SUMMARY = "summary";
     public static final String PLACE_ORDER = "placeOrder";
     public static final String CANCEL = "cancel";
+    public static final String LUCKY_NUMBER = "luckyNumber";
+    public static final String AGAIN = "again";
 
     private TestIds() {
     }

@@ -155,6 +155,26 @@ final class HeadlessChromium implements AutoCloseable {
         });
     }
 
+    /** Waits until the page's visible text contains {@code expected} (e.g. RAP's error box) and returns it. */
+    String awaitPageText(String expected) {
+        return await("the page never showed '" + expected + "'", () -> {
+            String text = driver.findElement(By.tagName("body")).getText();
+            return text.contains(expected) ? text : null;
+        });
+    }
+
+    /** Clicks the first visible link whose text is {@code text} (e.g. RAP's error box's "Details"). */
+    void clickLink(String text) {
+        await("no visible link '" + text + "'", () -> {
+            for (WebElement link : driver.findElements(By.linkText(text))) {
+                if (link.isDisplayed()) {
+                    return link;
+                }
+            }
+            return null;
+        }).click();
+    }
+
     /** Saves a PNG of the page to {@code file}. */
     void screenshot(Path file) throws IOException {
         Files.createDirectories(file.getParent());

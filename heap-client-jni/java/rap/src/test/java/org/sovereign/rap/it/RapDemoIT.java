@@ -13,9 +13,10 @@ import org.eclipse.rap.json.JsonArray;
 import org.eclipse.rap.json.JsonObject;
 import org.eclipse.rap.json.JsonValue;
 import org.junit.jupiter.api.Test;
+import org.sovereign.testkit.HeapNodes;
 
 /**
- * The order-entry demo in one real Tomcat 10.1, driven by headless chromium running RAP's real
+ * The order-entry demo (recording on a real three-node heap) in one real Tomcat 10.1, driven by headless chromium running RAP's real
  * JavaScript client: fill the wizard, open the modal review dialog (a blocking {@code open()} on the
  * UI session's UI thread), place the order. Proves that the page shows "Order 1 placed", that the
  * webapp's order list holds exactly that one order, and that the UI messages on the wire look as the
@@ -30,12 +31,14 @@ class RapDemoIT {
         long started = System.nanoTime();
         Path work = TestPaths.directory("sovereign.test.dir", "target/test-work");
         Path screenshots = TestPaths.directory("sovereign.rap.screenshots", "target/rap-it");
-        try (TomcatProcess tomcat = TomcatProcess.start(work); HeadlessChromium browser = HeadlessChromium.start(work)) {
-            log(started, "start: tomcat on port " + tomcat.port + " and chromium are up");
+        try (HeapNodes heap = HeapNodes.start();
+                TomcatProcess tomcat = TomcatProcess.start(work, TomcatSettings.withHeap("tomcat", heap));
+                HeadlessChromium browser = HeadlessChromium.start(work)) {
+            log(started, "start: 3 heap nodes, tomcat on port " + tomcat.port + " and chromium are up");
             browser.open(tomcat.url("/app"));
             browser.type(TestIds.CUSTOMER, CUSTOMER);
-            addLine(browser, "Rocket skates", 2);
-            addLine(browser, "Anvil", 1);
+            OrderWizard.addLine(browser, "Rocket skates", 2);
+            OrderWizard.addLine(browser, "Anvil", 1);
             log(started, "act: customer and two lines entered");
 
             browser.click(TestIds.REVIEW);
@@ -59,13 +62,6 @@ class RapDemoIT {
             checkMessages(tomcat.messageLog(), placeOrderId, statusId, screenshots);
             log(started, "check: one order on the server, UI messages as expected");
         }
-    }
-
-    private static void addLine(HeadlessChromium browser, String product, int quantity) {
-        browser.select(TestIds.PRODUCT, product);
-        browser.type(TestIds.QUANTITY, Integer.toString(quantity));
-        browser.click(TestIds.ADD_LINE);
-        browser.awaitText(TestIds.LINES, product);
     }
 
     private static JsonObject orders(TomcatProcess tomcat) throws Exception {
