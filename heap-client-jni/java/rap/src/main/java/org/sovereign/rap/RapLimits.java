@@ -38,11 +38,19 @@ final class RapLimits {
      *  timeout is 30 minutes too). */
     static final long IDLE_TIMEOUT_MS_DEFAULT = 30 * 60_000L;
 
-    /** The shortest idle timeout a deployment may configure. */
-    static final long IDLE_TIMEOUT_MS_MIN = 10_000L;
+    /** The shortest idle timeout a deployment may configure (tests use a few seconds). */
+    static final long IDLE_TIMEOUT_MS_MIN = 1_000L;
 
-    /** How often a server looks for idle UI sessions (its own copies and the journals). */
-    static final long SWEEP_INTERVAL_MS = 10_000L;
+    /** How often a server looks for idle UI sessions (its own copies and the journals): half the
+     *  idle timeout, within these bounds, so a UI session is gone at most 1.5 timeouts after its
+     *  last request. */
+    static final long SWEEP_INTERVAL_MS_MIN = 500L;
+    static final long SWEEP_INTERVAL_MS_MAX = 10_000L;
+
+    /** The sweep interval for an idle timeout. */
+    static long sweepIntervalMs(long idleTimeoutMs) {
+        return Math.max(SWEEP_INTERVAL_MS_MIN, Math.min(SWEEP_INTERVAL_MS_MAX, idleTimeoutMs / 2));
+    }
 
     /** Journals one sweep may delete, so a sweep is a bounded commit. */
     static final int SWEEP_DELETES_MAX = 256;

@@ -53,8 +53,8 @@ final class Recorder implements AutoCloseable {
             thread.setDaemon(true);
             return thread;
         });
-        sweeper.scheduleWithFixedDelay(this::sweep, RapLimits.SWEEP_INTERVAL_MS, RapLimits.SWEEP_INTERVAL_MS,
-                TimeUnit.MILLISECONDS);
+        long sweepMs = RapLimits.sweepIntervalMs(config.idleTimeoutMs());
+        sweeper.scheduleWithFixedDelay(this::sweep, sweepMs, sweepMs, TimeUnit.MILLISECONDS);
     }
 
     /** Starts the web application's recorder around RAP's servlet {@code rap} (initialized). */
@@ -229,7 +229,7 @@ final class Recorder implements AutoCloseable {
             reconnectAfter(heap(), e);
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "sovereign-rap: the idle sweep failed; it runs again in "
-                    + RapLimits.SWEEP_INTERVAL_MS + " ms", e);
+                    + RapLimits.sweepIntervalMs(config.idleTimeoutMs()) + " ms", e);
         }
     }
 

@@ -8,23 +8,35 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.Set;
+import java.util.function.Predicate;
 import org.eclipse.rap.json.JsonArray;
 import org.eclipse.rap.json.JsonObject;
 import org.eclipse.rap.json.JsonValue;
 import org.junit.jupiter.api.Test;
+import org.sovereign.heap.HeapClient;
 import org.sovereign.testkit.HeapNodes;
 
 /**
- * The order-entry demo (recording on a real three-node heap) in one real Tomcat 10.1, driven by headless chromium running RAP's real
- * JavaScript client: fill the wizard, open the modal review dialog (a blocking {@code open()} on the
- * UI session's UI thread), place the order. Proves that the page shows "Order 1 placed", that the
- * webapp's order list holds exactly that one order, and that the UI messages on the wire look as the
- * recording design expects (first POST without cid and with requestCounter 0, the cid in its
- * response's head, then every POST carrying that cid with the counter going up by one).
+ * The order-entry demo, recording on a real three-node heap, in one real Tomcat 10.1, driven by
+ * headless chromium running RAP's real JavaScript client: fill the wizard, open the modal review
+ * dialog (a blocking {@code open()} on the UI session's UI thread), place the order. Proves that the
+ * page shows "Order 1 placed", that the heap holds exactly that one order, that the UI messages on
+ * the wire look as the recording design expects (first POST without cid and with requestCounter 0,
+ * the cid in its response's head, then every POST carrying that cid with the counter going up by
+ * one), and that journals do not outlive their UI sessions: leaving the page deletes its journal
+ * (RAP's unload message), and an idle page's journal is deleted by the idle sweep.
  */
 class RapDemoIT {
     static final String CUSTOMER = "Wile E. Coyote";
+    /** Short, so the idle sweep's deletion can be watched; far above the gaps between the test's requests. */
+    static final long IDLE_TIMEOUT_MS = 8_000;
+    /** The journals of the demo's context on the heap (sovereign-rap's layout). */
+    static final String JOURNALS_ROOT = "sovereign.rap.journals:/orders";
+    /** An idle timeout plus the sweep (half of it) plus slack for a loaded machine. */
+    static final Duration JOURNAL_WAIT = Duration.ofMillis(IDLE_TIMEOUT_MS * 2 + 8_000);
 
     @Test
     void placesOneOrderThroughTheModalDialog() throws Exception {
@@ -32,7 +44,8 @@ class RapDemoIT {
         Path work = TestPaths.directory("sovereign.test.dir", "target/test-work");
         Path screenshots = TestPaths.directory("sovereign.rap.screenshots", "target/rap-it");
         try (HeapNodes heap = HeapNodes.start();
-                TomcatProcess tomcat = TomcatProcess.start(work, TomcatSettings.withHeap("tomcat", heap));
+                TomcatProcess tomcat = TomcatProcess.start(work, TomcatSettings.withHeap("tomcat", heap)
+                        .withContextParam("sovereign.rap.idleTimeoutMs", Long.toString(IDLE_TIMEOUT_MS)));
                 HeadlessChromium browser = HeadlessChromium.start(work)) {
             log(started, "start: 3 heap nodes, tomcat on port " + tomcat.port + " and chromium are up");
             browser.open(tomcat.url("/app"));
@@ -61,7 +74,34 @@ class RapDemoIT {
             assertEquals(2, order.get("lines").asArray().size(), "the order has the two lines: " + order);
             checkMessages(tomcat.messageLog(), placeOrderId, statusId, screenshots);
             log(started, "check: one order on the server, UI messages as expected");
+
+            HeapClient client = heap.client();
+            Set<String> first = awaitJournals(client, cids -> cids.size() == 1, "the UI session's journal");
+            browser.open(tomcat.url("/app"));
+            browser.widget(TestIds.CUSTOMER);
+            Set<String> second = awaitJournals(client, cids -> cids.size() == 1 && !cids.equals(first),
+                    "the old page's journal deleted by its unload message, the new page's created");
+            log(started, "check: leaving the page deleted its journal " + first + "; the new page has " + second);
+            long idleFrom = System.nanoTime();
+            awaitJournals(client, Set::isEmpty, "the idle UI session's journal deleted by the sweep");
+            log(started, String.format("check: the idle page's journal deleted %.1f s after its last request"
+                    + " (idle timeout %d ms)", (System.nanoTime() - idleFrom) / 1e9, IDLE_TIMEOUT_MS));
         }
+    }
+
+    /** Polls the journals on the heap (their cids) until {@code wanted} holds. */
+    private static Set<String> awaitJournals(HeapClient client, Predicate<Set<String>> wanted, String what)
+            throws Exception {
+        long deadline = System.nanoTime() + JOURNAL_WAIT.toNanos();
+        Set<String> cids = client.rootMap(JOURNALS_ROOT).keySet();
+        while (!wanted.test(cids)) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(what + ": not within " + JOURNAL_WAIT + "; journals " + cids);
+            }
+            Thread.sleep(200);
+            cids = client.rootMap(JOURNALS_ROOT).keySet();
+        }
+        return cids;
     }
 
     private static JsonObject orders(TomcatProcess tomcat) throws Exception {
