@@ -155,6 +155,11 @@ final class HeadlessChromium implements AutoCloseable {
         });
     }
 
+    /** The page's visible text now. */
+    String pageText() {
+        return driver.findElement(By.tagName("body")).getText();
+    }
+
     /** Waits until the page's visible text contains {@code expected} (e.g. RAP's error box) and returns it. */
     String awaitPageText(String expected) {
         return await("the page never showed '" + expected + "'", () -> {

@@ -29,13 +29,23 @@ final class RapDeployment implements AutoCloseable {
     }
 
     static RapDeployment start(String name) throws Exception {
+        return start(name, Map.of());
+    }
+
+    /** As {@link #start(String)}, with extra context parameters for both Tomcats (the library's settings). */
+    static RapDeployment start(String name, Map<String, String> contextParams) throws Exception {
         Path work = TestPaths.directory("sovereign.test.dir", "target/test-work");
         HeapNodes heap = HeapNodes.start();
         TomcatGroup tomcats = null;
         HaProxyProcess proxy = null;
         try {
-            tomcats = TomcatGroup.start(work, List.of(TomcatSettings.withHeap("tomcat-a", heap),
-                    TomcatSettings.withHeap("tomcat-b", heap)));
+            TomcatSettings a = TomcatSettings.withHeap("tomcat-a", heap);
+            TomcatSettings b = TomcatSettings.withHeap("tomcat-b", heap);
+            for (Map.Entry<String, String> param : contextParams.entrySet()) {
+                a = a.withContextParam(param.getKey(), param.getValue());
+                b = b.withContextParam(param.getKey(), param.getValue());
+            }
+            tomcats = TomcatGroup.start(work, List.of(a, b));
             proxy = HaProxyProcess.start(work, tomcats.get(0), tomcats.get(1), Map.of());
             RapDeployment deployment = new RapDeployment(name, heap, tomcats, proxy, HeadlessChromium.start(work));
             deployment.log("start: 3 heap nodes, two Tomcats, HAProxy round-robin on port " + proxy.port);

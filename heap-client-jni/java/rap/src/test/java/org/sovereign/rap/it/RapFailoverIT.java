@@ -11,9 +11,11 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.eclipse.rap.json.JsonArray;
 import org.eclipse.rap.json.JsonObject;
 import org.junit.jupiter.api.Test;
+import org.openqa.selenium.WebDriverException;
 
 /**
  * RAP UI sessions surviving their server, as the issue's tests ask: RAP's real JavaScript client in
@@ -29,6 +31,8 @@ class RapFailoverIT {
     /** A stall this long outlives the recorder's 3 s heap lease (RapLimits.HEAP_SESSION_TTL_MS) and
      *  the leader's expiry check. */
     static final long STALL_PAST_LEASE_MS = 6_000;
+    /** A journal limit a few wizard steps reach. */
+    static final int JOURNAL_LIMIT = 6;
 
     /**
      * The user fills half the wizard and opens the modal review dialog; the Tomcat that served that
@@ -153,6 +157,38 @@ class RapFailoverIT {
             assertTrue(rap.other(first).log().contains("diverged in its replay of request 0"),
                     "the log names the request where the replay diverged");
             rap.log("check: the browser reports the divergence; the log names request 0");
+        }
+    }
+
+    /**
+     * A journal does not grow without bound: at {@code sovereign.rap.journalRequestsMax} requests the
+     * UI session ends, the browser says why (RAP's error box, under "Details"), and the journal is gone.
+     */
+    @Test
+    void aUiSessionAtTheJournalLimitEndsWithAMessage() throws Exception {
+        try (RapDeployment rap = RapDeployment.start("journal-limit",
+                Map.of("sovereign.rap.journalRequestsMax", Integer.toString(JOURNAL_LIMIT)))) {
+            rap.open("/app");
+            rap.browser.type(TestIds.CUSTOMER, CUSTOMER);
+            // Each step sends a request or more; once the limit is hit RAP's error box covers the page
+            // and the next step cannot click.
+            for (int line = 1; line <= JOURNAL_LIMIT && !rap.browser.pageText().contains("Server Error"); line++) {
+                try {
+                    rap.browser.select(TestIds.PRODUCT, "Anvil");
+                    rap.browser.type(TestIds.QUANTITY, "1");
+                    rap.browser.click(TestIds.ADD_LINE);
+                } catch (WebDriverException coveredByTheErrorBox) {
+                    break;
+                }
+            }
+            rap.browser.awaitPageText("Server Error");
+            rap.browser.clickLink("Details");
+            String page = rap.browser.awaitPageText("journal's limit of " + JOURNAL_LIMIT + " requests");
+            rap.screenshot("1-journal-limit-reported.png");
+            assertTrue(rap.heap.client().rootMap("sovereign.rap.journals:/orders").keySet().isEmpty(),
+                    "the ended UI session's journal is deleted");
+            rap.log("check: the UI session ended at " + JOURNAL_LIMIT + " requests with the reason shown: "
+                    + page.lines().filter(l -> l.contains("limit")).findFirst().orElse(""));
         }
     }
 
