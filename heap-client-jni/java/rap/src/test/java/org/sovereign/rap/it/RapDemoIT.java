@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import demo.orders.TestIds;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -75,6 +78,9 @@ class RapDemoIT {
             checkMessages(tomcat.messageLog(), placeOrderId, statusId, screenshots);
             log(started, "check: one order on the server, UI messages as expected");
 
+            checkARetriedRequestIsAnsweredNotRun(tomcat);
+            log(started, "check: the last request sent again got the recorded response; still one order");
+
             HeapClient client = heap.client();
             Set<String> first = awaitJournals(client, cids -> cids.size() == 1, "the UI session's journal");
             browser.open(tomcat.url("/app"));
@@ -87,6 +93,23 @@ class RapDemoIT {
             log(started, String.format("check: the idle page's journal deleted %.1f s after its last request"
                     + " (idle timeout %d ms)", (System.nanoTime() - idleFrom) / 1e9, IDLE_TIMEOUT_MS));
         }
+    }
+
+    /**
+     * Sends the UI session's last request again, as RAP's client does after a network error and
+     * HAProxy after its server died: the answer is the recorded response, and nothing runs again (the
+     * request placed the order, or came after it; there is still one order).
+     */
+    private static void checkARetriedRequestIsAnsweredNotRun(TomcatProcess tomcat) throws Exception {
+        List<String> messages = tomcat.messageLog();
+        JsonObject last = JsonObject.readFrom(messages.get(messages.size() - 1));
+        HttpRequest retry = HttpRequest.newBuilder(URI.create(tomcat.url("/app?" + last.get("query").asString())))
+                .header("Content-Type", "application/json; charset=UTF-8").timeout(Duration.ofSeconds(30))
+                .POST(HttpRequest.BodyPublishers.ofString(last.get("request").toString())).build();
+        HttpResponse<String> answer = HttpClient.newHttpClient().send(retry, HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, answer.statusCode(), answer.body());
+        assertEquals(last.get("response"), JsonValue.readFrom(answer.body()), "the recorded response, again");
+        assertEquals(1, intField(orders(tomcat), "orders", -1), "the retry placed no second order");
     }
 
     /** Polls the journals on the heap (their cids) until {@code wanted} holds. */
