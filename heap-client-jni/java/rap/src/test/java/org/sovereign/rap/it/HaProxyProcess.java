@@ -66,14 +66,23 @@ final class HaProxyProcess implements AutoCloseable {
      */
     static HaProxyProcess start(Path workDir, TomcatProcess a, TomcatProcess b, Map<String, String> overrides)
             throws Exception {
-        if (!Files.isExecutable(Path.of(BINARY))) {
-            throw new IllegalStateException(BINARY + " is missing: apt-get install haproxy (.ci/run installs it)");
-        }
-        Path config = TestPaths.required("sovereign.rap.haproxy.config", "it is deploy/rap/haproxy.cfg");
         int port;
         try (ServerSocket free = new ServerSocket(0)) {
             port = free.getLocalPort();
         }
+        return start(workDir, a, b, overrides, port);
+    }
+
+    /**
+     * The same on front port {@code port} of 127.0.0.1 (the demo's fixed one, which a person types
+     * into a browser); fails with HAProxy's log if the port is taken.
+     */
+    static HaProxyProcess start(Path workDir, TomcatProcess a, TomcatProcess b, Map<String, String> overrides,
+            int port) throws Exception {
+        if (!Files.isExecutable(Path.of(BINARY))) {
+            throw new IllegalStateException(BINARY + " is missing: apt-get install haproxy (.ci/run installs it)");
+        }
+        Path config = TestPaths.required("sovereign.rap.haproxy.config", "it is deploy/rap/haproxy.cfg");
         // A unix socket path must stay under 108 bytes: a short folder in /tmp, not the work folder.
         Path socketDir = Files.createTempDirectory(Path.of("/tmp"), "sovereign-haproxy-");
         Path log = workDir.resolve("haproxy-" + port + ".log");
@@ -210,6 +219,16 @@ final class HaProxyProcess implements AutoCloseable {
         HttpResponse<String> response = get(path);
         return response.headers().firstValue(SERVED_BY_HEADER).orElseThrow(() -> new AssertionError(
                 "no " + SERVED_BY_HEADER + " header on " + path + " (status " + response.statusCode() + ")"));
+    }
+
+    /** The runtime API's unix socket (for deploy/rap/runtime-api.py). */
+    Path socketPath() {
+        return socket;
+    }
+
+    /** The file HAProxy's output goes to. */
+    Path logPath() {
+        return log;
     }
 
     String log() throws IOException {
