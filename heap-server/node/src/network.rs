@@ -46,6 +46,7 @@ use crate::limits::APPEND_ENTRIES_TIMEOUT_MS;
 use crate::limits::PEER_CONNECT_TIMEOUT_MS;
 use crate::limits::RAFT_MESSAGE_SIZE_BYTES_MAX;
 use crate::limits::SNAPSHOT_CHUNK_SIZE_BYTES;
+use crate::limits::VOTE_RPC_TIMEOUT_MS_MIN;
 use crate::tls::peer_endpoint;
 use crate::tls::NodeTls;
 use crate::wire::decode_raft;
@@ -121,6 +122,11 @@ impl PeerConnection {
             .map_err(|s| rpc_error(self.target, s))?;
         decode_raft(&reply.into_inner().payload).map_err(codec_error)
     }
+}
+
+/// How long a vote or pre-vote waits: openraft's soft deadline, at least `VOTE_RPC_TIMEOUT_MS_MIN`.
+fn vote_ttl(option: &RPCOption) -> Duration {
+    option.soft_ttl().max(Duration::from_millis(VOTE_RPC_TIMEOUT_MS_MIN))
 }
 
 /// A transport failure: connection-level problems make openraft back off, others are retried.
@@ -237,7 +243,7 @@ impl RaftNetworkV2<TypeConfig> for PeerConnection {
         rpc: VoteRequest<TypeConfig>,
         option: RPCOption,
     ) -> Result<VoteResponse<TypeConfig>, RPCError<TypeConfig>> {
-        self.unary(&rpc, option.soft_ttl(), |mut client, message| async move { client.vote(message).await }).await
+        self.unary(&rpc, vote_ttl(&option), |mut client, message| async move { client.vote(message).await }).await
     }
 
     async fn pre_vote(
@@ -245,7 +251,7 @@ impl RaftNetworkV2<TypeConfig> for PeerConnection {
         rpc: VoteRequest<TypeConfig>,
         option: RPCOption,
     ) -> Result<VoteResponse<TypeConfig>, RPCError<TypeConfig>> {
-        self.unary(&rpc, option.soft_ttl(), |mut client, message| async move { client.pre_vote(message).await }).await
+        self.unary(&rpc, vote_ttl(&option), |mut client, message| async move { client.pre_vote(message).await }).await
     }
 
     async fn transfer_leader(
