@@ -24,7 +24,6 @@ record TomcatSettings(String name, List<String> jvmArgs, Map<String, String> con
         webappJars = List.copyOf(webappJars);
     }
 
-    /** The demo as it is: no extra arguments, parameters, jars or environment. */
     /** The context parameter the recording library reads the heap cluster's endpoints from. */
     static final String ENDPOINTS_PARAM = "sovereign.rap.endpoints";
 
@@ -33,6 +32,7 @@ record TomcatSettings(String name, List<String> jvmArgs, Map<String, String> con
         return named(name).withContextParam(ENDPOINTS_PARAM, heap.endpoints()).withEnvironment(heap::clientEnvironment);
     }
 
+    /** The demo as it is: no extra arguments, parameters, jars or environment. */
     static TomcatSettings named(String name) {
         return new TomcatSettings(name, List.of(), Map.of(), List.of(), environment -> {
         });
