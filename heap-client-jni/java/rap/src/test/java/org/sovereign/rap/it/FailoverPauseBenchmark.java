@@ -1,0 +1,93 @@
+package org.sovereign.rap.it;
+
+import java.lang.management.ManagementFactory;
+import java.net.http.HttpClient;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.sovereign.testkit.HeapNodes;
+
+/**
+ * The RAP failover benchmark (issue 16's "Speed"; run by rap/bench/run.sh, never by the build: a
+ * benchmark measures, it does not pass or fail on time). Three heap nodes (secured, as heap-server
+ * runs by default), two real Tomcats with the order-entry demo recording on the heap, UI sessions
+ * driven over HTTP ({@link UiSessionDriver}) straight to each Tomcat: phase 1 the failover pause
+ * ({@link FailoverPauses}), phase 2 the recording overhead against a third Tomcat with plain RAP
+ * ({@link RecordingOverhead}). Prints each phase's time and a Markdown table, written to args[1].
+ */
+public final class FailoverPauseBenchmark {
+    /** Journal sizes of the issue: requests recorded before the failover request. */
+    static final List<Integer> JOURNAL_SIZES = List.of(10, 100, 1_000);
+    static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
+
+    private final long startedNs = System.nanoTime();
+    /** Other work on the machine moves the numbers; the table says how busy it was. */
+    private final double loadAtStart = loadAverage();
+    private long phaseStartedNs = startedNs;
+
+    private FailoverPauseBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length != 2) {
+            throw new IllegalArgumentException("usage: FailoverPauseBenchmark TRIALS OUTPUT.md (run bench/run.sh)");
+        }
+        int trials = Integer.parseInt(args[0]);
+        if (trials < FailoverPauses.TRIALS_MIN || trials > FailoverPauses.TRIALS_MAX) {
+            throw new IllegalArgumentException("trials per journal size must be " + FailoverPauses.TRIALS_MIN + " to "
+                    + FailoverPauses.TRIALS_MAX + ", not " + trials);
+        }
+        String table = new FailoverPauseBenchmark().run(trials);
+        System.out.println(table);
+        Path out = Path.of(args[1]);
+        Files.createDirectories(out.toAbsolutePath().getParent());
+        Files.writeString(out, table, StandardCharsets.UTF_8);
+    }
+
+    private String run(int trials) throws Exception {
+        Path work = TestPaths.directory("sovereign.test.dir", "target/bench/work");
+        Path plainWebXml = TestPaths.required("sovereign.bench.dir", "run bench/run.sh").resolve("plain-web.xml");
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(CONNECT_TIMEOUT).build();
+        List<FailoverPauses.Row> pauses = new ArrayList<>();
+        List<RecordingOverhead.Row> overhead = new ArrayList<>();
+        try (HeapNodes heap = HeapNodes.startSecured();
+                TomcatGroup tomcats = TomcatGroup.start(work, List.of(TomcatSettings.withHeap("tomcat-a", heap),
+                        TomcatSettings.withHeap("tomcat-b", heap)))) {
+            phase("start: 3 heap nodes, Tomcats A and B");
+            FailoverPauses failovers = new FailoverPauses(http, tomcats.get(0), tomcats.get(1));
+            failovers.warmUp();
+            phase("warm-up: " + FailoverPauses.WARMUP_TRIALS + " failovers not counted");
+            for (int journal : JOURNAL_SIZES) {
+                FailoverPauses.Row row = failovers.measure(journal, trials);
+                pauses.add(row);
+                phase("failover pause, journal of " + journal + ": " + row.failover().summary());
+            }
+            // B is done; the plain Tomcat takes its place so the machine runs two Tomcats, as before.
+            tomcats.get(1).close();
+            try (TomcatProcess plain = PlainRapTomcat.start(work, plainWebXml)) {
+                phase("start: Tomcat with plain RAP");
+                RecordingOverhead measure = new RecordingOverhead(http);
+                overhead.addAll(measure.measure("RecordingServlet", tomcats.get(0), new HeapLogIndex(heap)));
+                phase("recording overhead: RecordingServlet");
+                overhead.addAll(measure.measure("RWTServlet (plain RAP)", plain, null));
+                phase("recording overhead: plain RWTServlet");
+            }
+        }
+        return BenchmarkTables.render(trials, pauses, overhead, loadAtStart, loadAverage());
+    }
+
+    private static double loadAverage() {
+        return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    }
+
+    private void phase(String what) {
+        long nowNs = System.nanoTime();
+        System.out.printf("[bench] %6.1f s (phase %5.1f s)  %s%n", (nowNs - startedNs) / 1e9,
+                (nowNs - phaseStartedNs) / 1e9, what);
+        phaseStartedNs = nowNs;
+    }
+}
