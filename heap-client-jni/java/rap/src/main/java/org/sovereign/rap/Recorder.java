@@ -15,6 +15,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.sovereign.heap.HeapClient;
+import org.sovereign.heap.HeapException;
 import org.sovereign.heap.HeapUnavailableException;
 import org.sovereign.heap.Security;
 
@@ -156,6 +157,11 @@ final class Recorder implements AutoCloseable {
                 reconnectAfter(heap, e);
                 outcome = new UiOutcome(HttpServletResponse.SC_SERVICE_UNAVAILABLE, RapResponses.error(
                         "the heap did not answer in time (" + e.getMessage() + "); retry"));
+            } catch (HeapException e) {
+                // The heap refused, a journal is damaged, or RAP failed the request: RAP's error box with
+                // the reason, not the container's error page with a stack trace.
+                LOG.log(Level.WARNING, "sovereign-rap: a UI request failed", e);
+                outcome = UiOutcome.ended("This request failed: " + e.getMessage());
             }
             send(response, outcome.status(), outcome.body(), outcome.contentType());
         } finally {

@@ -12,6 +12,22 @@ import org.eclipse.rap.json.ParseException;
 record UiMessage(int requestCounter, boolean shutdown) {
     /** No counter in the head (RAP answers such a request with "invalid request counter"). */
     static final int NO_COUNTER = -1;
+    /** The longest cid accepted: RAP's are 32 hex digits; the cid names a heap lock and map key. */
+    static final int CID_LENGTH_MAX = 64;
+
+    /** Whether {@code cid} can be a RAP connection id (letters and digits, at most {@link #CID_LENGTH_MAX}). */
+    static boolean isValidCid(String cid) {
+        if (cid.isEmpty() || cid.length() > CID_LENGTH_MAX) {
+            return false;
+        }
+        for (int i = 0; i < cid.length(); i++) {
+            char c = cid.charAt(i);
+            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) {
+                return false;
+            }
+        }
+        return true;
+    }
 
     /** Parses a UI request body; a body that is not a RAP message is refused with a message. */
     static UiMessage parse(String body) {

@@ -46,6 +46,10 @@ final class UiRequestHandler {
             return new UiOutcome(HttpServletResponse.SC_BAD_REQUEST, RapResponses.error(e.getMessage()));
         }
         String cid = request.getParameter(UiRequest.CID_PARAMETER);
+        if (cid != null && !UiMessage.isValidCid(cid)) {
+            return new UiOutcome(HttpServletResponse.SC_BAD_REQUEST, RapResponses.error("the cid parameter must be "
+                    + "RAP's connection id: letters and digits, at most " + UiMessage.CID_LENGTH_MAX + " of them"));
+        }
         if (message.shutdown()) {
             if (cid != null) {
                 new UiSessionEnder(recorder, cid).end("the browser closed the page");

@@ -30,6 +30,15 @@ class RecordingPartsTest {
     }
 
     @Test
+    void onlyWhatCanBeRapsConnectionIdIsTakenAsACid() {
+        assertTrue(UiMessage.isValidCid("ef43a9b76e72419f942c8ab12c87494c"));
+        assertFalse(UiMessage.isValidCid(""));
+        assertFalse(UiMessage.isValidCid("x".repeat(UiMessage.CID_LENGTH_MAX + 1)), "too long for a lock name");
+        assertFalse(UiMessage.isValidCid("abc:def"), "no separators");
+        assertFalse(UiMessage.isValidCid("abc\u00e9"), "ASCII letters and digits only");
+    }
+
+    @Test
     void theDigestIgnoresTheCidButNothingElse() {
         String first = "{\"head\":{\"cid\":\"aaaa\"},\"operations\":[[\"create\",\"w2\",{}]]}";
         String rebuilt = "{\"head\":{\"cid\":\"bbbb\"},\"operations\":[[\"create\",\"w2\",{}]]}";

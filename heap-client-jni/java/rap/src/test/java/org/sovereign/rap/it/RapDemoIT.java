@@ -80,6 +80,8 @@ class RapDemoIT {
 
             checkARetriedRequestIsAnsweredNotRun(tomcat);
             log(started, "check: the last request sent again got the recorded response; still one order");
+            checkBadInputIsRefusedWithAMessage(tomcat);
+            log(started, "check: bad UI requests get RAP error messages and change nothing");
 
             HeapClient client = heap.client();
             Set<String> first = awaitJournals(client, cids -> cids.size() == 1, "the UI session's journal");
@@ -110,6 +112,30 @@ class RapDemoIT {
         assertEquals(200, answer.statusCode(), answer.body());
         assertEquals(last.get("response"), JsonValue.readFrom(answer.body()), "the recorded response, again");
         assertEquals(1, intField(orders(tomcat), "orders", -1), "the retry placed no second order");
+    }
+
+    /**
+     * UI requests no browser sends: each gets a RAP error message (JSON with head.error, which RAP's
+     * client shows) and a 4xx status, never a stack trace, and the journals stay as they were.
+     */
+    private static void checkBadInputIsRefusedWithAMessage(TomcatProcess tomcat) throws Exception {
+        String valid = "{\"head\":{\"requestCounter\":1},\"operations\":[]}";
+        assertRefused(tomcat, "cid=" + "a".repeat(100), valid, 400, "connection id");
+        assertRefused(tomcat, "cid=abc%3Adef", valid, 400, "connection id");
+        assertRefused(tomcat, "cid=0123456789abcdef0123456789abcdef", "{not json", 400, "RAP message");
+        assertRefused(tomcat, "cid=0123456789abcdef0123456789abcdef", "[1,2]", 400, "RAP message");
+        assertRefused(tomcat, "cid=0123456789abcdef0123456789abcdef", valid, 403, "session timeout");
+    }
+
+    private static void assertRefused(TomcatProcess tomcat, String query, String body, int status, String says)
+            throws Exception {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(tomcat.url("/app?" + query)))
+                .header("Content-Type", "application/json; charset=UTF-8").timeout(Duration.ofSeconds(30))
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        HttpResponse<String> answer = HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
+        assertEquals(status, answer.statusCode(), query + " " + body + ": " + answer.body());
+        JsonValue error = JsonObject.readFrom(answer.body()).get("head").asObject().get("error");
+        assertTrue(error != null && error.asString().contains(says), query + " " + body + ": " + answer.body());
     }
 
     /** Polls the journals on the heap (their cids) until {@code wanted} holds. */
