@@ -60,9 +60,10 @@ final class RapLimits {
     static final long UI_LOCK_WAIT_MS = 30_000L;
 
     /** The heap client's session lease: a server that dies holding a UI session's lock (in the
-     *  middle of a request) holds it this long at most, which bounds that failover's pause. Short,
-     *  but not so short that a loaded server's stalls end its session (2 s did, in the browser tests
-     *  beside a CI run); one that does reconnects ({@link Recorder#reconnectAfter}). */
+     *  middle of a request, or kept from its previous request) holds it this long at most, which
+     *  bounds that failover's pause. A server whose stall outlived it (2 s did, in the browser tests
+     *  beside a CI run; 3 s once, while Chromium's first start took the machine for 40 s) connects a
+     *  new session and runs the request again ({@link Recorder#reconnectAfter}). */
     static final long HEAP_SESSION_TTL_MS = 3_000L;
 
     private RapLimits() {

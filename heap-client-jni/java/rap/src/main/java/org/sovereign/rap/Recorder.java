@@ -97,19 +97,23 @@ final class Recorder implements AutoCloseable {
     /**
      * After the cluster answered that this server's heap session expired (the server stalled past
      * its lease, {@link RapLimits#HEAP_SESSION_TTL_MS}): connects a new session, or leaves it if
-     * another request already did. The old session's locks are gone and its fencing tokens refuse
+     * another request already did; true when the current session is a new one. The old session's locks are gone and its fencing tokens refuse
      * whatever it still sends; this server's copies of UI sessions stay valid (their journals are
      * unchanged) and catch up as usual.
      */
-    synchronized void reconnectAfter(HeapClient failed, HeapUnavailableException error) {
-        if (!sessionExpired(error) || connection.heap() != failed) {
-            return;
+    synchronized boolean reconnectAfter(HeapClient failed, HeapUnavailableException error) {
+        if (!sessionExpired(error)) {
+            return false;
+        }
+        if (connection.heap() != failed) {
+            return true;
         }
         LOG.warning(() -> "sovereign-rap: the heap ended this server's session (" + error.getMessage()
                 + "); connecting a new one");
         HeapClient fresh = connect(config);
         connection = new Connection(fresh, new Journal(fresh, context.getContextPath()));
         failed.close();
+        return true;
     }
 
     /** The cluster's words for a session that no longer exists (heap-machine's reply.rs). */
@@ -149,12 +153,10 @@ final class Recorder implements AutoCloseable {
                         "a UI request over " + RapLimits.REQUEST_BYTES_MAX + " bytes cannot be recorded; restart"));
                 return;
             }
-            HeapClient heap = heap();
             UiOutcome outcome;
             try {
-                outcome = new UiRequestHandler(this, request, response).handle(body);
+                outcome = handleOnce(request, response, body);
             } catch (HeapUnavailableException e) {
-                reconnectAfter(heap, e);
                 outcome = new UiOutcome(HttpServletResponse.SC_SERVICE_UNAVAILABLE, RapResponses.error(
                         "the heap did not answer in time (" + e.getMessage() + "); retry"));
             } catch (HeapException e) {
@@ -166,6 +168,22 @@ final class Recorder implements AutoCloseable {
             send(response, outcome.status(), outcome.body(), outcome.contentType());
         } finally {
             inFlight.decrementAndGet();
+        }
+    }
+
+    /**
+     * Runs a UI request; if the cluster had ended this server's heap session meanwhile (nothing of
+     * the attempt committed: its commit was refused), connects a new session and runs it once more.
+     */
+    private UiOutcome handleOnce(HttpServletRequest request, HttpServletResponse response, byte[] body) {
+        HeapClient heap = heap();
+        try {
+            return new UiRequestHandler(this, request, response).handle(body);
+        } catch (HeapUnavailableException e) {
+            if (!reconnectAfter(heap, e)) {
+                throw e;
+            }
+            return new UiRequestHandler(this, request, response).handle(body);
         }
     }
 

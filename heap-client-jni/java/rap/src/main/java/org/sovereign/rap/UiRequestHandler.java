@@ -25,15 +25,12 @@ final class UiRequestHandler {
     private final HttpServletRequest request;
     private final HttpServletResponse response;
     private final Journal journal;
-    /** The heap client this request started with (a reconnect replaces the recorder's). */
-    private final HeapClient heap;
     private final long heapThreadId = HeapClient.newHeapThreadId();
 
     UiRequestHandler(Recorder recorder, HttpServletRequest request, HttpServletResponse response) {
         this.recorder = recorder;
         this.request = request;
         this.response = response;
-        this.heap = recorder.heap();
         this.journal = recorder.journal();
     }
 
@@ -201,8 +198,9 @@ final class UiRequestHandler {
     }
 
     private UiOutcome unavailable(String cid, int counter, HeapException e) {
-        if (e instanceof HeapUnavailableException unavailable) {
-            recorder.reconnectAfter(heap, unavailable);
+        if (e instanceof HeapUnavailableException unavailable && Recorder.sessionExpired(unavailable)) {
+            // Nothing committed; the recorder connects a new session and runs the request again.
+            throw unavailable;
         }
         LOG.log(Level.WARNING, "sovereign-rap: UI session " + cid + " request " + counter + " was not recorded", e);
         return new UiOutcome(HttpServletResponse.SC_SERVICE_UNAVAILABLE, RapResponses.error(
