@@ -10,6 +10,7 @@ use heap_client::HeapError;
 pub const HEAP_EXCEPTION: &str = "org/sovereign/heap/HeapException";
 pub const CLOSED_EXCEPTION: &str = "org/sovereign/heap/HeapClosedException";
 pub const UNAVAILABLE_EXCEPTION: &str = "org/sovereign/heap/HeapUnavailableException";
+pub const SESSION_ENDED_EXCEPTION: &str = "org/sovereign/heap/HeapSessionEndedException";
 pub const CONFLICT_EXCEPTION: &str = "org/sovereign/heap/HeapConflictException";
 pub const REJECTED_EXCEPTION: &str = "org/sovereign/heap/HeapRejectedException";
 pub const TYPE_EXCEPTION: &str = "org/sovereign/heap/HeapTypeException";
@@ -68,6 +69,7 @@ impl Failure {
                 let class = match error {
                     HeapError::Closed => CLOSED_EXCEPTION,
                     HeapError::Unavailable(_) => UNAVAILABLE_EXCEPTION,
+                    HeapError::SessionEnded(_) => SESSION_ENDED_EXCEPTION,
                     HeapError::Conflict(_) => CONFLICT_EXCEPTION,
                     HeapError::Rejected(_) => REJECTED_EXCEPTION,
                     HeapError::TypeMismatch(_) => TYPE_EXCEPTION,
@@ -131,6 +133,7 @@ mod tests {
         let cases = [
             (HeapError::Closed, CLOSED_EXCEPTION),
             (HeapError::Unavailable("u".into()), UNAVAILABLE_EXCEPTION),
+            (HeapError::SessionEnded("s".into()), SESSION_ENDED_EXCEPTION),
             (HeapError::Conflict("c".into()), CONFLICT_EXCEPTION),
             (HeapError::Rejected("r".into()), REJECTED_EXCEPTION),
             (HeapError::TypeMismatch("t".into()), TYPE_EXCEPTION),

@@ -10,6 +10,10 @@ pub enum HeapError {
     Closed,
     #[error("{0}")]
     Unavailable(String),
+    /// The cluster ended this client's session (its lease ran out: a stall, a partition): its
+    /// locks and holds are gone and every later call fails the same way; connect a new client.
+    #[error("{0}")]
+    SessionEnded(String),
     /// Someone else changed the data first (version conflict, stale fencing token): retry.
     #[error("{0}")]
     Conflict(String),
@@ -57,6 +61,7 @@ impl HeapError {
     fn map_message(self, rewrite: impl FnOnce(String) -> String) -> Self {
         match self {
             HeapError::Unavailable(m) => HeapError::Unavailable(rewrite(m)),
+            HeapError::SessionEnded(m) => HeapError::SessionEnded(rewrite(m)),
             HeapError::Conflict(m) => HeapError::Conflict(rewrite(m)),
             HeapError::Rejected(m) => HeapError::Rejected(rewrite(m)),
             HeapError::TypeMismatch(m) => HeapError::TypeMismatch(rewrite(m)),
@@ -73,7 +78,7 @@ impl HeapError {
             Ok(K::VersionConflict | K::StaleFence) => HeapError::Conflict(message),
             Ok(K::WrongKind) => HeapError::TypeMismatch(message),
             Ok(K::NotHolder) => HeapError::IllegalState(message),
-            Ok(K::UnknownSession | K::SessionExpired) => HeapError::Unavailable(message),
+            Ok(K::UnknownSession | K::SessionExpired) => HeapError::SessionEnded(message),
             _ => HeapError::Rejected(message),
         }
     }

@@ -3,7 +3,8 @@ package org.sovereign.heap;
 /**
  * The base of every exception the heap client throws. It is unchecked, like the exceptions of
  * {@code java.util.concurrent}; its subclasses say what went wrong and their messages say what to do:
- * {@link HeapClosedException}, {@link HeapUnavailableException}, {@link HeapConflictException},
+ * {@link HeapClosedException}, {@link HeapUnavailableException} (of which
+ * {@link HeapSessionEndedException} is one), {@link HeapConflictException},
  * {@link HeapRejectedException} and {@link HeapTypeException}; the Sovereign agent adds
  * {@link UnlockedSharedObjectException} and {@link NonPortableObjectException}. A {@code HeapException} itself means
  * an internal error (a bug in the client; the message asks to report it). Releasing, waiting on or

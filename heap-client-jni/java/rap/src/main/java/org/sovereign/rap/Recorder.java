@@ -16,6 +16,7 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.sovereign.heap.HeapClient;
 import org.sovereign.heap.HeapException;
+import org.sovereign.heap.HeapSessionEndedException;
 import org.sovereign.heap.HeapUnavailableException;
 import org.sovereign.heap.Security;
 
@@ -95,31 +96,21 @@ final class Recorder implements AutoCloseable {
     }
 
     /**
-     * After the cluster answered that this server's heap session expired (the server stalled past
-     * its lease, {@link RapLimits#HEAP_SESSION_TTL_MS}): connects a new session, or leaves it if
-     * another request already did; true when the current session is a new one. The old session's locks are gone and its fencing tokens refuse
-     * whatever it still sends; this server's copies of UI sessions stay valid (their journals are
-     * unchanged) and catch up as usual.
+     * After the cluster ended this server's heap session (the server stalled past its lease,
+     * {@link RapLimits#HEAP_SESSION_TTL_MS}): connects a new session, unless another request already
+     * did. The old session's locks are gone and its fencing tokens refuse whatever it still sends;
+     * this server's copies of UI sessions stay valid (their journals are unchanged) and catch up as
+     * usual.
      */
-    synchronized boolean reconnectAfter(HeapClient failed, HeapUnavailableException error) {
-        if (!sessionExpired(error)) {
-            return false;
-        }
+    synchronized void reconnectAfter(HeapClient failed, HeapSessionEndedException error) {
         if (connection.heap() != failed) {
-            return true;
+            return;
         }
         LOG.warning(() -> "sovereign-rap: the heap ended this server's session (" + error.getMessage()
                 + "); connecting a new one");
         HeapClient fresh = connect(config);
         connection = new Connection(fresh, new Journal(fresh, context.getContextPath()));
         failed.close();
-        return true;
-    }
-
-    /** The cluster's words for a session that no longer exists (heap-machine's reply.rs). */
-    static boolean sessionExpired(HeapUnavailableException error) {
-        String message = error.getMessage();
-        return message != null && message.contains("does not exist or has expired");
     }
 
     LocalUiSessions sessions() {
@@ -179,10 +170,8 @@ final class Recorder implements AutoCloseable {
         HeapClient heap = heap();
         try {
             return new UiRequestHandler(this, request, response).handle(body);
-        } catch (HeapUnavailableException e) {
-            if (!reconnectAfter(heap, e)) {
-                throw e;
-            }
+        } catch (HeapSessionEndedException e) {
+            reconnectAfter(heap, e);
             return new UiRequestHandler(this, request, response).handle(body);
         }
     }
@@ -249,7 +238,7 @@ final class Recorder implements AutoCloseable {
             for (String cid : journal().idle(nowMs, config.idleTimeoutMs(), RapLimits.SWEEP_DELETES_MAX)) {
                 new UiSessionEnder(this, cid).endIfIdle(nowMs);
             }
-        } catch (HeapUnavailableException e) {
+        } catch (HeapSessionEndedException e) {
             reconnectAfter(heap(), e);
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "sovereign-rap: the idle sweep failed; it runs again in "

@@ -9,7 +9,7 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.sovereign.heap.HeapClient;
 import org.sovereign.heap.HeapException;
-import org.sovereign.heap.HeapUnavailableException;
+import org.sovereign.heap.HeapSessionEndedException;
 
 /**
  * One UI request through the recorder. A new UI session runs here and its journal is created with
@@ -198,9 +198,9 @@ final class UiRequestHandler {
     }
 
     private UiOutcome unavailable(String cid, int counter, HeapException e) {
-        if (e instanceof HeapUnavailableException unavailable && Recorder.sessionExpired(unavailable)) {
+        if (e instanceof HeapSessionEndedException ended) {
             // Nothing committed; the recorder connects a new session and runs the request again.
-            throw unavailable;
+            throw ended;
         }
         LOG.log(Level.WARNING, "sovereign-rap: UI session " + cid + " request " + counter + " was not recorded", e);
         return new UiOutcome(HttpServletResponse.SC_SERVICE_UNAVAILABLE, RapResponses.error(
