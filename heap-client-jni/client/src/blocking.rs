@@ -166,6 +166,11 @@ impl BlockingHeap {
         self.heap.set_commit_level(name, level)
     }
 
+    /// Whether this client keeps locks named `name_prefix...` after their last local holder.
+    pub fn set_locks_kept(&self, name_prefix: &str, kept: bool) -> Result<(), HeapError> {
+        self.heap.set_locks_kept(name_prefix, kept)
+    }
+
     pub fn unlock(&self, thread: u64, name: &str) -> Result<(), HeapError> {
         self.runtime.block_on(self.heap.unlock(thread, name))
     }

@@ -631,6 +631,22 @@ pub extern "system" fn Java_org_sovereign_heap_Native_setAsyncCommit<'local>(
     })
 }
 
+/// `kept`: whether the client keeps locks named `name_prefix...` after their last local holder.
+#[no_mangle]
+pub extern "system" fn Java_org_sovereign_heap_Native_setLocksKept<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    name_prefix: JString<'local>,
+    kept: jboolean,
+) {
+    entry(&mut env, |env| {
+        let heap = client(handle)?;
+        let name_prefix = string_arg(env, &name_prefix, "lock-name prefix")?;
+        Ok(heap.set_locks_kept(&name_prefix, kept != 0)?)
+    })
+}
+
 #[no_mangle]
 pub extern "system" fn Java_org_sovereign_heap_Native_unlock<'local>(
     mut env: JNIEnv<'local>,

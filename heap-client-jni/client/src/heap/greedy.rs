@@ -16,6 +16,10 @@
 //! index. Safety never depends on this table: every commit under a greedy lock is fenced with its
 //! grant's token, so a lock lost to a lease or a race refuses the commit.
 //!
+//! Locks under a name prefix set not to be kept (`set_kept`) are eager from their first hold:
+//! they go back with their last local holder's commit, so a session that dies between critical
+//! sections leaves them free rather than held until its lease ends.
+//!
 //! Idle locks (held, with no local thread holding or waiting) are bounded: past
 //! `GREEDY_IDLE_LOCKS_MAX` the least recently used go back to the cluster through the releaser,
 //! as a recalled idle lock does. Without the bound an application that takes many names once each
@@ -55,6 +59,9 @@ pub const GREEDY_IDLE_LOCKS_MAX: usize = 1_024;
 /// cluster grant waits for the releaser, so a JVM taking new names on many threads faster than
 /// they can be given back cannot grow the cluster's lock count without bound.
 pub const EVICTIONS_PENDING_MAX: usize = 256;
+/// Lock-name prefixes whose locks the session does not keep (`set_kept`), at most: a setting per
+/// family of locks (one per UI or web session), not per lock.
+pub const UNKEPT_PREFIXES_MAX: usize = 64;
 const _: () = assert!(GREEDY_IDLE_LOCKS_MAX >= 1, "the lock just released is never the one evicted");
 const _: () = assert!(GREEDY_IDLE_LOCKS_MAX as u64 * 100 <= heap_machine::LOCKS_MAX / 8);
 const _: () = assert!(EVICTIONS_PENDING_MAX >= 1);
@@ -107,6 +114,8 @@ pub enum Step {
 pub enum GreedyError {
     #[error("too many threads of this JVM wait for lock {0:?} (limit {LOCAL_WAITERS_PER_LOCK_MAX})")]
     TooManyWaiters(String),
+    #[error("more than {UNKEPT_PREFIXES_MAX} lock-name prefixes are set not to be kept; use shorter, shared prefixes")]
+    TooManyUnkeptPrefixes,
 }
 
 #[derive(Debug)]
@@ -185,6 +194,8 @@ pub struct GreedyTable {
     next_idle_sequence: u64,
     /// Locks evicted for the idle bound, not yet reported `released`.
     evictions_pending: usize,
+    /// Locks whose names start with one of these are never kept: every hold is eager.
+    unkept_prefixes: BTreeSet<String>,
 }
 
 impl GreedyTable {
@@ -268,14 +279,32 @@ impl GreedyTable {
         entry.hold = Hold::Held(grant);
         entry.recalled = recalled;
         entry.grants_since_recall = 0;
-        entry.eager = match self.hot.get_mut(name) {
-            Some(remaining) if *remaining > 0 => {
-                *remaining -= 1;
-                true
-            }
-            _ => false,
-        };
+        let unkept = self.unkept_prefixes.iter().any(|prefix| name.starts_with(prefix.as_str()));
+        entry.eager = unkept
+            || match self.hot.get_mut(name) {
+                Some(remaining) if *remaining > 0 => {
+                    *remaining -= 1;
+                    true
+                }
+                _ => false,
+            };
         self.settle(name);
+    }
+
+    /// Whether the session keeps locks whose names start with `prefix` after their last local
+    /// holder (the default) or gives each back with that holder's commit, in one entry. Not kept
+    /// suits locks another session takes next, most of all after this one dies: a kept lock waits
+    /// for the dead session's lease to end. Applies from each lock's next grant.
+    pub fn set_kept(&mut self, prefix: &str, kept: bool) -> Result<(), GreedyError> {
+        if kept {
+            self.unkept_prefixes.remove(prefix);
+        } else {
+            if self.unkept_prefixes.len() >= UNKEPT_PREFIXES_MAX && !self.unkept_prefixes.contains(prefix) {
+                return Err(GreedyError::TooManyUnkeptPrefixes);
+            }
+            self.unkept_prefixes.insert(prefix.to_string());
+        }
+        Ok(())
     }
 
     /// Asking the cluster for `name` failed or timed out: the session does not hold it.

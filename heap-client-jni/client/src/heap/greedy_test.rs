@@ -187,6 +187,38 @@ fn after_a_recall_the_next_holds_go_back_eagerly_with_their_commit_then_greed_re
     assert_eq!(table.release_local_if_last("L", A), None, "no recall since: greedy again");
 }
 
+#[test]
+fn a_lock_under_an_unkept_prefix_goes_back_with_its_commit_from_its_first_hold_and_others_stay_greedy() {
+    let mut table = GreedyTable::default();
+    assert_eq!(table.set_kept("ui:", false), Ok(()));
+    for (index, name) in ["ui:1", "ui:2"].into_iter().enumerate() {
+        assert_eq!(table.try_take(name, A, Mode::Write), Ok(Step::Acquire(Mode::Write)));
+        let granted = grant(Mode::Write, 10 + index as u64, 10 + index as u64);
+        table.acquired(name, granted);
+        assert_eq!(table.try_take(name, A, Mode::Write), Ok(Step::Taken(granted)));
+        assert_eq!(table.release_local_if_last(name, A), Some(granted), "{name}: never kept, no recall needed");
+        table.released(name);
+    }
+    assert_eq!(table.held_count(), 0, "nothing under the prefix stays held");
+    let kept = take_new_and_release(&mut table, "cart:1", A, 30);
+    assert_eq!(table.try_take("cart:1", B, Mode::Write), Ok(Step::Taken(kept)), "other names stay greedy");
+    assert_eq!(table.set_kept("ui:", true), Ok(()));
+    let again = take_new_and_release(&mut table, "ui:3", A, 40);
+    assert_eq!(table.try_take("ui:3", B, Mode::Write), Ok(Step::Taken(again)), "kept again once set back");
+}
+
+#[test]
+fn unkept_prefixes_are_bounded() {
+    let mut table = GreedyTable::default();
+    for index in 0..UNKEPT_PREFIXES_MAX {
+        assert_eq!(table.set_kept(&format!("p{index}:"), false), Ok(()));
+    }
+    assert_eq!(table.set_kept("one-more:", false), Err(GreedyError::TooManyUnkeptPrefixes));
+    assert_eq!(table.set_kept("p0:", false), Ok(()), "setting one already set again is no new entry");
+    assert_eq!(table.set_kept("p0:", true), Ok(()));
+    assert_eq!(table.set_kept("one-more:", false), Ok(()), "room again after one was set back");
+}
+
 /// Thread `thread` takes `name` (a grant from the cluster at `grant_index`) and releases it: the
 /// session keeps it idle. Returns the grant.
 fn take_new_and_release(table: &mut GreedyTable, name: &str, thread: u64, grant_index: u64) -> Grant {

@@ -265,6 +265,23 @@ impl HeapClient {
         Ok(())
     }
 
+    /// Whether this client keeps cluster locks whose names start with `name_prefix` after its
+    /// threads released them (the default) or gives each back in the same entry as the commit of
+    /// its last local holder (`GreedyTable::set_kept`). From each lock's next grant.
+    pub fn set_locks_kept(&self, name_prefix: &str, kept: bool) -> Result<(), HeapError> {
+        self.check_open()?;
+        if name_prefix.len() as u64 > heap_machine::NAME_LENGTH_BYTES_MAX {
+            return Err(HeapError::Rejected(format!(
+                "a lock-name prefix of {} bytes is longer than any lock name ({} bytes at most); shorten it",
+                name_prefix.len(),
+                heap_machine::NAME_LENGTH_BYTES_MAX
+            )));
+        }
+        self.greedy
+            .with(|table| table.set_kept(name_prefix, kept))?
+            .map_err(|error| HeapError::Rejected(error.to_string()))
+    }
+
     fn commit_level(&self, name: &str) -> Result<CommitLevel, HeapError> {
         Ok(lock(&self.commit_levels)?.get(name).copied().unwrap_or_default())
     }

@@ -305,6 +305,21 @@ public final class HeapClient implements AutoCloseable {
     }
 
     /**
+     * Sets whether this client keeps cluster locks whose names start with {@code namePrefix} after
+     * its threads released them. By default ({@code true}) it does: the next {@code lock()} from any
+     * of its threads is local, and another client's request recalls the lock. With {@code false},
+     * the outermost {@code unlock()} of the last local holder gives the lock back in the same commit
+     * as its changes: each critical section costs a grant and that commit, but the next holder
+     * never waits for this client, which matters when this JVM dies: a lock it kept stays its own
+     * until its session's lease ends. Suits locks another server usually takes next (a web or UI
+     * session's lock behind a load balancer). Applies from each lock's next grant; at most 64
+     * prefixes are set not to be kept.
+     */
+    public void setLocksKept(String namePrefix, boolean kept) {
+        Native.setLocksKept(handle(), Objects.requireNonNull(namePrefix, "namePrefix"), kept);
+    }
+
+    /**
      * The cluster-wide read/write lock {@code name}: many readers or one writer. A read lock cannot be
      * upgraded to a write lock (the cluster refuses it rather than deadlock). It shares its name with
      * {@link #lock(String)}: {@code lock(n)} is {@code readWriteLock(n).writeLock()}.

@@ -109,6 +109,8 @@ final class Native {
 
     static native void setAsyncCommit(long handle, String name, boolean asyncCommit);
 
+    static native void setLocksKept(long handle, String namePrefix, boolean kept);
+
     static native boolean await(long handle, long thread, String name, long timeoutMs);
 
     static native void signal(long handle, long thread, String name, boolean all);

@@ -10,7 +10,8 @@ import java.util.concurrent.locks.Lock;
  * The other JVM of the cross-JVM lock tests: connects to the cluster named by its argument, prints
  * {@code ready}, then answers one command per line of standard input with one line:
  * {@code read ROOT KEY} (getLong outside any lock), {@code trylock LOCK MS} (true/false; released at
- * once), {@code lockread LOCK ROOT KEY} and {@code lockset LOCK ROOT KEY VALUE} (under the lock).
+ * once), {@code lockread LOCK ROOT KEY} and {@code lockset LOCK ROOT KEY VALUE} (under the lock),
+ * {@code unkept PREFIX} ({@link HeapClient#setLocksKept} false).
  */
 public final class SecondJvm {
     private SecondJvm() {}
@@ -62,6 +63,9 @@ public final class SecondJvm {
                 }
                 return "ok";
             }
+            case "unkept":
+                client.setLocksKept(word[1], false);
+                return "ok";
             default:
                 return "error unknown command " + word[0];
         }
