@@ -25,6 +25,8 @@ final class Journal {
     static final String LAST_RESPONSE = "lastResponse";
     static final String LAST_ACCESS_MS = "lastAccessMs";
     static final String PENDING = "pending";
+    /** The names of the UI sessions' cluster locks: this prefix and the cid. */
+    static final String UI_LOCK_PREFIX = "sovereign.rap.ui:";
     /** Chunk references read ahead (with their chunks) in one round trip when catching up. */
     private static final int CHUNKS_PER_READ = 16;
     /** Journal objects one idle sweep reads in one round trip. */
@@ -41,7 +43,7 @@ final class Journal {
 
     /** The cluster lock of UI session {@code cid}: one request of it at a time, cluster-wide. */
     Lock lock(String cid) {
-        return heap.lock("sovereign.rap.ui:" + cid);
+        return heap.lock(UI_LOCK_PREFIX + cid);
     }
 
     private HeapMap journals() {

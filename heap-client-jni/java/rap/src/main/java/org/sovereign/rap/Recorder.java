@@ -84,7 +84,14 @@ final class Recorder implements AutoCloseable {
     }
 
     private static HeapClient connect(RecorderConfig config) {
-        return HeapClient.connect(config.endpoints(), Security.discover(), RapLimits.HEAP_SESSION_TTL_MS);
+        HeapClient heap = HeapClient.connect(config.endpoints(), Security.discover(), RapLimits.HEAP_SESSION_TTL_MS);
+        if (!config.keepUiLocks()) {
+            // A UI session's lock goes back with each request's commit rather than stay with this
+            // server: if this server dies between requests, the next one takes it at once instead
+            // of waiting out this server's lease. It costs a grant per request (two log entries).
+            heap.setLocksKept(Journal.UI_LOCK_PREFIX, false);
+        }
+        return heap;
     }
 
     HeapClient heap() {

@@ -11,6 +11,7 @@ import jakarta.servlet.http.HttpSessionBindingEvent;
 import jakarta.servlet.http.HttpSessionBindingListener;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.sovereign.rap.JournalEntry.RecordedValue;
 
@@ -128,6 +129,23 @@ class RecordingPartsTest {
         assertFalse(b.running(), "b, the least recently used, was ended");
         assertNull(sessions.get("b"));
         assertEquals(2, sessions.size());
+    }
+
+    @Test
+    void settingsHaveDefaultsAndABadValueIsRefusedByName() {
+        RecorderConfig defaults = RecorderConfig.from(Map.of(RecorderConfig.ENDPOINTS, " 127.0.0.1:7101 ")::get);
+        assertEquals("127.0.0.1:7101", defaults.endpoints());
+        assertEquals(RapLimits.JOURNAL_REQUESTS_MAX_DEFAULT, defaults.journalRequestsMax());
+        assertFalse(defaults.keepUiLocks(), "UI locks go back with each request unless asked");
+        assertTrue(RecorderConfig.from(Map.of(RecorderConfig.ENDPOINTS, "h:1", RecorderConfig.KEEP_UI_LOCKS,
+                "true")::get).keepUiLocks());
+        RapException bad = assertThrows(RapException.class, () -> RecorderConfig.from(Map.of(RecorderConfig.ENDPOINTS,
+                "h:1", RecorderConfig.KEEP_UI_LOCKS, "yes")::get));
+        assertTrue(bad.getMessage().contains(RecorderConfig.KEEP_UI_LOCKS), bad.getMessage());
+        RapException missing = assertThrows(RapException.class, () -> RecorderConfig.from(Map.<String, String>of()::get));
+        assertTrue(missing.getMessage().contains(RecorderConfig.ENDPOINTS), missing.getMessage());
+        assertThrows(RapException.class, () -> RecorderConfig.from(Map.of(RecorderConfig.ENDPOINTS, "h:1",
+                RecorderConfig.JOURNAL_REQUESTS_MAX, "0")::get));
     }
 
     private static LocalUiSession session(String cid) {
