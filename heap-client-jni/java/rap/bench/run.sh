@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# The RAP failover benchmark (issue 16's "Speed"): three release heap nodes (secured), two real
-# Tomcats with the order-entry demo recording on the heap, UI sessions driven over HTTP (no browser).
+# The RAP failover benchmark (issue 16's "Speed"): three release heap nodes (secured), real Tomcats
+# with the order-entry demo recording on the heap, UI sessions driven over HTTP (no browser).
 # Measures the failover pause (a Tomcat without the UI session rebuilds it by replaying journals of
-# 10, 100 and 1,000 requests; TRIALS UI sessions each) and the recording overhead (RecordingServlet
-# against RAP's plain RWTServlet in a third Tomcat, bench/plain-web.xml; and heap log entries per UI
+# 10, 100 and 1,000 requests, and 100 after the UI sessions' Tomcat was SIGKILLed; TRIALS UI
+# sessions each) and the recording overhead (RecordingServlet, also with keepUiLocks=true, against
+# RAP's plain RWTServlet in another Tomcat, bench/plain-web.xml; and heap log entries per UI
 # request). Prints each phase's time and a Markdown table, written to rap/target/bench/failover.md.
-# TRIALS=20 takes about 2.5 minutes on a 2-core machine; the time grows with TRIALS (building the
+# TRIALS=20 takes about 3 minutes on a 2-core machine; the time grows with TRIALS (building the
 # journals of 1,000 requests takes most of it).
 # Usage: heap-client-jni/java/rap/bench/run.sh [TRIALS]   (20 to 100, default 20)
 # The heap nodes are target/release/heap-server (cargo build --release -p heap-server -p heapctl);

@@ -22,9 +22,10 @@ final class BenchmarkTables {
                 + "| copy one request behind (2 per trial) | copy current (no failover) |\n");
         out.append("|---|---|---|---|---|---|\n");
         for (FailoverPauses.Row row : pauses) {
-            out.append(String.format("| %,d | %d | %s | %s | %s | %s |%n", row.journalRequests(), row.trials(),
-                    row.failover().summary(), row.replayLogged().summary(), row.oneBehind().summary(),
-                    row.live().summary()));
+            String journal = String.format("%,d", row.journalRequests())
+                    + (row.afterKill() ? ", its Tomcat (C) SIGKILLed first" : "");
+            out.append(String.format("| %s | %d | %s | %s | %s | %s |%n", journal, row.trials(),
+                    row.failover().summary(), cell(row.replayLogged()), cell(row.oneBehind()), cell(row.live())));
         }
         out.append("\nRecording overhead: the same UI requests to one Tomcat, with sovereign-rap's RecordingServlet "
                 + "or with RAP's own RWTServlet (request 0 of each UI session not counted).\n\n");
@@ -40,6 +41,11 @@ final class BenchmarkTables {
         return out.toString();
     }
 
+    /** A table cell: the latencies' summary, or "-" when the row has none of them. */
+    private static String cell(Latencies latencies) {
+        return latencies.count() == 0 ? "-" : latencies.summary();
+    }
+
     /** What ran: cores, Tomcat and RAP versions, the heap-server binary. */
     private static String setup() throws Exception {
         Path tomcatHome = TestPaths.required("sovereign.tomcat.home", "run bench/run.sh");
@@ -49,8 +55,8 @@ final class BenchmarkTables {
                     .findFirst().orElse("RAP ?");
         }
         return "One machine, " + Runtime.getRuntime().availableProcessors() + " cores: 3 secured heap-server nodes ("
-                + System.getProperty("sovereign.server.binary") + "), two " + tomcatHome.getFileName() + " with the "
-                + "order-entry demo (" + rap + ", SWT_COMPATIBILITY), UI requests over HTTP (java.net.http, no browser) "
+                + System.getProperty("sovereign.server.binary") + "), three " + tomcatHome.getFileName() + " (A, B, and C "
+                + "for the SIGKILL row) with the order-entry demo (" + rap + ", SWT_COMPATIBILITY), UI requests over HTTP (java.net.http, no browser) "
                 + "straight to each Tomcat.";
     }
 }

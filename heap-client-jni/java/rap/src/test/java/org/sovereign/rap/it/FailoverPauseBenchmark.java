@@ -13,14 +13,18 @@ import org.sovereign.testkit.HeapNodes;
 /**
  * The RAP failover benchmark (issue 16's "Speed"; run by rap/bench/run.sh, never by the build: a
  * benchmark measures, it does not pass or fail on time). Three heap nodes (secured, as heap-server
- * runs by default), two real Tomcats with the order-entry demo recording on the heap, UI sessions
- * driven over HTTP ({@link UiSessionDriver}) straight to each Tomcat: phase 1 the failover pause
- * ({@link FailoverPauses}), phase 2 the recording overhead against a third Tomcat with plain RAP
- * ({@link RecordingOverhead}). Prints each phase's time and a Markdown table, written to args[1].
+ * runs by default), real Tomcats A and B (and C, SIGKILLed for the last failover row) with the
+ * order-entry demo recording on the heap, UI sessions driven over HTTP ({@link UiSessionDriver})
+ * straight to each Tomcat: phase 1 the failover pause ({@link FailoverPauses}), phase 2 the
+ * recording overhead against another Tomcat with plain RAP ({@link RecordingOverhead}). Prints each phase's time and a Markdown table, written to args[1].
  */
 public final class FailoverPauseBenchmark {
     /** Journal sizes of the issue: requests recorded before the failover request. */
     static final List<Integer> JOURNAL_SIZES = List.of(10, 100, 1_000);
+    /** The journal size of the row whose UI sessions' Tomcat is SIGKILLed first (the issue's target size). */
+    static final int KILLED_JOURNAL_REQUESTS = 100;
+    /** The context parameter that makes a server keep UI locks between requests (RecorderConfig). */
+    static final String KEEP_UI_LOCKS_PARAM = "sovereign.rap.keepUiLocks";
     static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
 
     private final long startedNs = System.nanoTime();
@@ -56,8 +60,8 @@ public final class FailoverPauseBenchmark {
         List<RecordingOverhead.Row> overhead = new ArrayList<>();
         try (HeapNodes heap = HeapNodes.startSecured();
                 TomcatGroup tomcats = TomcatGroup.start(work, List.of(TomcatSettings.withHeap("tomcat-a", heap),
-                        TomcatSettings.withHeap("tomcat-b", heap)))) {
-            phase("start: 3 heap nodes, Tomcats A and B");
+                        TomcatSettings.withHeap("tomcat-b", heap), TomcatSettings.withHeap("tomcat-c", heap)))) {
+            phase("start: 3 heap nodes, Tomcats A, B and C");
             FailoverPauses failovers = new FailoverPauses(http, tomcats.get(0), tomcats.get(1));
             failovers.warmUp();
             phase("warm-up: " + FailoverPauses.WARMUP_TRIALS + " failovers not counted");
@@ -66,13 +70,26 @@ public final class FailoverPauseBenchmark {
                 pauses.add(row);
                 phase("failover pause, journal of " + journal + ": " + row.failover().summary());
             }
-            // B is done; the plain Tomcat takes its place so the machine runs two Tomcats, as before.
+            FailoverPauses.Row killed = new FailoverPauses(http, tomcats.get(2), tomcats.get(1))
+                    .measureAfterKill(KILLED_JOURNAL_REQUESTS, trials);
+            pauses.add(killed);
+            phase("failover pause after Tomcat C was SIGKILLed, journal of " + KILLED_JOURNAL_REQUESTS + ": "
+                    + killed.failover().summary());
+            // B is done (C was killed); each Tomcat measured next takes B's place, so the machine runs
+            // two Tomcats at a time.
             tomcats.get(1).close();
+            RecordingOverhead measure = new RecordingOverhead(http);
+            overhead.addAll(measure.measure("RecordingServlet", tomcats.get(0), new HeapLogIndex(heap)));
+            phase("recording overhead: RecordingServlet");
+            try (TomcatProcess keeping = TomcatProcess.start(work, TomcatSettings.withHeap("tomcat-k", heap)
+                    .withContextParam(KEEP_UI_LOCKS_PARAM, "true"))) {
+                phase("start: Tomcat K with " + KEEP_UI_LOCKS_PARAM + "=true");
+                overhead.addAll(measure.measure("RecordingServlet, " + KEEP_UI_LOCKS_PARAM + "=true", keeping,
+                        new HeapLogIndex(heap)));
+                phase("recording overhead: RecordingServlet keeping UI locks");
+            }
             try (TomcatProcess plain = PlainRapTomcat.start(work, plainWebXml)) {
                 phase("start: Tomcat with plain RAP");
-                RecordingOverhead measure = new RecordingOverhead(http);
-                overhead.addAll(measure.measure("RecordingServlet", tomcats.get(0), new HeapLogIndex(heap)));
-                phase("recording overhead: RecordingServlet");
                 overhead.addAll(measure.measure("RWTServlet (plain RAP)", plain, null));
                 phase("recording overhead: plain RWTServlet");
             }

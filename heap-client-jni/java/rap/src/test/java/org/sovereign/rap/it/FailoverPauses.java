@@ -29,9 +29,13 @@ final class FailoverPauses {
     static final int TRIALS_MIN = 20;
     static final int TRIALS_MAX = 100;
 
-    /** One journal size's samples: current copy, failover, B's own replay time, one request behind. */
-    record Row(int journalRequests, int trials, Latencies live, Latencies failover, Latencies replayLogged,
-            Latencies oneBehind) {
+    /** One journal size's samples: current copy, failover, B's own replay time, one request behind
+     *  (none after a kill); {@code afterKill}: the UI sessions' server was SIGKILLed before the failover. */
+    record Row(int journalRequests, int trials, boolean afterKill, Latencies live, Latencies failover,
+            Latencies replayLogged, Latencies oneBehind) {
+        Row(int journalRequests, int trials, boolean afterKill) {
+            this(journalRequests, trials, afterKill, new Latencies(), new Latencies(), new Latencies(), new Latencies());
+        }
     }
 
     private final HttpClient http;
@@ -52,9 +56,32 @@ final class FailoverPauses {
         if (journalRequests < 2) {
             throw new IllegalArgumentException("a journal of at least 2 requests (request 0 makes the UI session)");
         }
-        Row row = new Row(journalRequests, trials, new Latencies(), new Latencies(), new Latencies(), new Latencies());
+        Row row = new Row(journalRequests, trials, false);
         for (UiSessionDriver session : build(journalRequests - 1, trials)) {
             trial(session, row);
+        }
+        return row;
+    }
+
+    /**
+     * The failover pause after A dies: {@code trials} UI sessions built on A, each one's last
+     * request on A, then A is SIGKILLed (between requests, where most deaths fall: a request takes
+     * milliseconds, a user thinks for seconds), then each session's next request goes to B, one at
+     * a time. Had A kept the UI sessions' locks, B would first wait for A's heap session lease to
+     * end (3 s); this row shows what B does without that wait. A is gone afterwards.
+     */
+    Row measureAfterKill(int journalRequests, int trials) throws Exception {
+        Row row = new Row(journalRequests, trials, true);
+        List<UiSessionDriver> sessions = build(journalRequests - 1, trials);
+        for (UiSessionDriver session : sessions) {
+            row.live().add(session.next(a.url("/app")));
+        }
+        a.kill();
+        for (UiSessionDriver session : sessions) {
+            row.failover().add(session.next(b.url("/app")));
+            String replayMs = logged(b, session.cid(), "rebuilt here from " + journalRequests + " recorded requests");
+            row.replayLogged().add(Long.parseLong(replayMs) * 1_000_000);
+            session.shutdown(b.url("/app"));
         }
         return row;
     }
