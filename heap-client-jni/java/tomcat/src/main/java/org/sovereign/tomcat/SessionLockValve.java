@@ -10,7 +10,9 @@ import org.apache.catalina.connector.Response;
 import org.apache.catalina.valves.ValveBase;
 import org.apache.juli.logging.Log;
 import org.apache.juli.logging.LogFactory;
+import org.sovereign.heap.HeapClient;
 import org.sovereign.heap.HeapException;
+import org.sovereign.heap.HeapSessionEndedException;
 
 /**
  * Runs each request of a web application under its session's cluster lock, so that requests of one
@@ -91,7 +93,7 @@ public class SessionLockValve extends ValveBase {
         LockMode mode = modeFor(path.isEmpty() ? "/" : path);
         boolean begun;
         try {
-            begun = manager.beginRequest(request.getRequestedSessionId(), mode);
+            begun = begin(manager, request.getRequestedSessionId(), mode);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             response.sendError(HttpServletResponse.SC_SERVICE_UNAVAILABLE);
@@ -106,17 +108,42 @@ public class SessionLockValve extends ValveBase {
             response.sendError(HttpServletResponse.SC_SERVICE_UNAVAILABLE);
             return;
         }
+        HeapClient used = manager.heapClient(); // the client whose locks this request holds
         try {
             getNext().invoke(request, response);
         } finally {
-            end(manager, response, uri);
+            end(manager, used, response, uri);
+        }
+    }
+
+    /**
+     * Takes the session's lock; if the cluster had ended this Tomcat's heap session (it stalled past
+     * its lease), connects a new one and tries once more: nothing was taken or changed yet.
+     */
+    private static boolean begin(SovereignSessionManager manager, String requestedId, LockMode mode)
+            throws InterruptedException {
+        HeapClient used = manager.heapClient();
+        try {
+            return manager.beginRequest(requestedId, mode);
+        } catch (HeapSessionEndedException e) {
+            manager.reconnectAfter(used, e);
+            return manager.beginRequest(requestedId, mode);
         }
     }
 
     /** Saves and commits; if that fails and the response can still say so, it says 503. */
-    private static void end(SovereignSessionManager manager, Response response, String uri) throws IOException {
+    private static void end(SovereignSessionManager manager, HeapClient used, Response response, String uri)
+            throws IOException {
         try {
             manager.endRequest();
+        } catch (HeapSessionEndedException e) {
+            // Nothing of this request was committed: the cluster refused the ended session's commit.
+            log.warn("session changes of " + uri + " not saved: " + e.getMessage() + "; answered 503");
+            manager.reconnectAfter(used, e);
+            if (!response.isCommitted()) {
+                response.reset();
+                response.sendError(HttpServletResponse.SC_SERVICE_UNAVAILABLE);
+            }
         } catch (HeapException | IllegalArgumentException | IllegalStateException e) {
             log.error("session changes of " + uri + " not saved: " + e.getMessage(), e);
             if (!response.isCommitted()) {

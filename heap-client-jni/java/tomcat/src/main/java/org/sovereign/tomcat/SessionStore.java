@@ -43,6 +43,11 @@ final class SessionStore {
         return rootName;
     }
 
+    /** The prefix of every session lock's name: the root's name and {@code :lock:}. */
+    String lockPrefix() {
+        return lockPrefix;
+    }
+
     private HeapMap sessions() {
         HeapMap map = sessions;
         if (map == null) {

@@ -18,6 +18,7 @@ import org.apache.juli.logging.LogFactory;
 import org.sovereign.heap.HeapClient;
 import org.sovereign.heap.HeapException;
 import org.sovereign.heap.HeapObject;
+import org.sovereign.heap.HeapSessionEndedException;
 import org.sovereign.heap.Security;
 
 /**
@@ -40,6 +41,14 @@ import org.sovereign.heap.Security;
  * commit, its lock lease ends and another node expires the session). Security: the {@code
  * securityDir} and {@code tokenFile} attributes, or else the heap client's discovery
  * ({@code SOVEREIGN_SECURITY_DIR}, {@code SOVEREIGN_TOKEN}, ...).
+ *
+ * <p>Failover: a session's lock goes back to the cluster with each request's commit (unless
+ * {@code keepSessionLocks="true"}), so when a Tomcat dies between requests the next one takes the
+ * session at once; a Tomcat that dies inside a request holds it until its heap session's lease
+ * ends ({@code sessionTtlMs}, 10 s by default). A Tomcat that stalls past that lease (a long GC
+ * pause, a frozen VM) finds its heap session ended when it resumes: it connects a new one, and
+ * the requests it was running when it stalled are refused (their commits carry the old locks'
+ * tokens) and answered 503.
  */
 public class SovereignSessionManager extends ManagerBase {
     /** How long a request waits for its session's lock by default: above a dead holder's lease (10 s). */
@@ -57,6 +66,8 @@ public class SovereignSessionManager extends ManagerBase {
     private String tokenFile;
     private String rootName;
     private long lockWaitMs = LOCK_WAIT_MS_DEFAULT;
+    private long sessionTtlMs = HeapClient.SESSION_TTL_MS_DEFAULT;
+    private boolean keepSessionLocks;
 
     private volatile HeapClient client;
     private volatile SessionStore store;
@@ -112,6 +123,39 @@ public class SovereignSessionManager extends ManagerBase {
         return lockWaitMs;
     }
 
+    /**
+     * The lease of this Tomcat's heap session, in ms ({@value HeapClient#SESSION_TTL_MS_MIN} to
+     * {@value HeapClient#SESSION_TTL_MS_MAX}; default {@value HeapClient#SESSION_TTL_MS_DEFAULT}):
+     * how long the session locks of a Tomcat that died inside requests stay held. Shorter is a
+     * quicker takeover, at the price of losing the heap session (and the requests in flight) in a
+     * stall of two thirds of it.
+     */
+    public void setSessionTtlMs(long sessionTtlMs) {
+        if (sessionTtlMs < HeapClient.SESSION_TTL_MS_MIN || sessionTtlMs > HeapClient.SESSION_TTL_MS_MAX) {
+            throw new IllegalArgumentException("sessionTtlMs must be " + HeapClient.SESSION_TTL_MS_MIN + " to "
+                    + HeapClient.SESSION_TTL_MS_MAX + " ms; it was " + sessionTtlMs);
+        }
+        this.sessionTtlMs = sessionTtlMs;
+    }
+
+    public long getSessionTtlMs() {
+        return sessionTtlMs;
+    }
+
+    /**
+     * Whether this Tomcat keeps a session's cluster lock after the request (greedily, so its next
+     * request here takes it without a round trip). Off by default: behind a balancer without
+     * stickiness the next request usually goes elsewhere, and a kept lock makes the Tomcat that gets
+     * it wait for this one, or, if this one died, for its lease to end.
+     */
+    public void setKeepSessionLocks(boolean keepSessionLocks) {
+        this.keepSessionLocks = keepSessionLocks;
+    }
+
+    public boolean getKeepSessionLocks() {
+        return keepSessionLocks;
+    }
+
     @Override
     public String getName() {
         return NAME;
@@ -127,12 +171,11 @@ public class SovereignSessionManager extends ManagerBase {
                     + "in the <Manager> element of context.xml");
         }
         try {
-            client = HeapClient.connect(endpoints, security());
+            connect();
         } catch (HeapException | IOException e) {
             throw new LifecycleException("SovereignSessionManager could not connect to the heap at " + endpoints
                     + ": " + e.getMessage(), e);
         }
-        store = new SessionStore(client, rootName != null ? rootName : defaultRootName(getContext()));
         log.info("sessions of " + getContext().getName() + " on the Sovereign heap at " + endpoints + ", root "
                 + store.rootName());
         setState(LifecycleState.STARTING);
@@ -147,6 +190,45 @@ public class SovereignSessionManager extends ManagerBase {
         if (open != null) {
             open.close();
         }
+    }
+
+    /** A heap session and the store reached through it, replacing any before. */
+    private void connect() throws IOException {
+        HeapClient fresh = HeapClient.connect(endpoints, security(), sessionTtlMs);
+        SessionStore freshStore = new SessionStore(fresh, rootName != null ? rootName : defaultRootName(getContext()));
+        if (!keepSessionLocks) {
+            fresh.setLocksKept(freshStore.lockPrefix(), false);
+        }
+        client = fresh;
+        store = freshStore;
+    }
+
+    /** The heap client requests use now (replaced after the cluster ended its session). */
+    HeapClient heapClient() {
+        return client;
+    }
+
+    /**
+     * After the cluster ended this Tomcat's heap session (it stalled past {@link #getSessionTtlMs()}):
+     * connects a new one, unless another thread already did, and drops this node's copies of the
+     * sessions (their handles belong to the old client; each is read again from the heap when next
+     * used). The old session's locks are gone, and its fencing tokens refuse what it still sends.
+     */
+    synchronized void reconnectAfter(HeapClient failed, HeapSessionEndedException error) {
+        if (client != failed || failed == null) {
+            return;
+        }
+        log.warn("the heap ended this Tomcat's session (" + error.getMessage() + "); connecting a new one");
+        try {
+            connect();
+        } catch (IOException e) {
+            throw new IllegalStateException("reconnecting to the heap at " + endpoints + " failed: " + e.getMessage()
+                    + "; check the security settings, then restart the web application", e);
+        }
+        for (Session local : sessions.values().toArray(new Session[0])) {
+            dropLocal(local.getIdInternal());
+        }
+        failed.close();
     }
 
     private Security security() throws IOException {
@@ -447,6 +529,8 @@ public class SovereignSessionManager extends ManagerBase {
                     expired++;
                 }
             }
+        } catch (HeapSessionEndedException e) {
+            reconnectAfter(open, e);
         } catch (HeapException e) {
             log.warn("expiry scan of " + store.rootName() + " stopped: " + e.getMessage() + "; the next scan retries");
         }

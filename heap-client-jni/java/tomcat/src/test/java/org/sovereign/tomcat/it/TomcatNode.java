@@ -24,6 +24,9 @@ import org.sovereign.testkit.HeapNodes;
 final class TomcatNode implements AutoCloseable {
     static final Duration START_TIMEOUT = Duration.ofSeconds(90);
     private static final long POLL_MS = 100;
+    /** The heap session lease of each Tomcat (the manager's sessionTtlMs): short, so a test that
+     *  stalls a Tomcat past it waits seconds; long enough for a loaded 2-core machine's pauses. */
+    static final long HEAP_SESSION_TTL_MS = 3_000;
 
     final String name;
     final int port;
@@ -137,7 +140,7 @@ final class TomcatNode implements AutoCloseable {
                 "<Context backgroundProcessorDelay=\"1\">",
                 "  <Manager className=\"org.sovereign.tomcat.SovereignSessionManager\"",
                 "           endpoints=\"" + cluster.endpoints() + "\"",
-                security + "           processExpiresFrequency=\"1\"/>",
+                security + "           sessionTtlMs=\"" + HEAP_SESSION_TTL_MS + "\" processExpiresFrequency=\"1\"/>",
                 "  <Valve className=\"org.sovereign.tomcat.SessionLockValve\"",
                 "         noLockPatterns=\"/static/*\" readLockPatterns=\"/api/poll,/api/stats\"/>",
                 "</Context>", ""), StandardCharsets.UTF_8);
@@ -194,6 +197,15 @@ final class TomcatNode implements AutoCloseable {
         process.destroyForcibly();
         HeapNodes.awaitDeath(process);
         System.out.println("[tomcat " + name + "] killed (SIGKILL)");
+    }
+
+    /** SIGSTOP (a stalled server: a long GC pause, a frozen VM) or SIGCONT of this Tomcat's pid. */
+    void signal(String signal) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).inheritIO().start();
+        if (kill.waitFor() != 0) {
+            throw new AssertionError("kill -" + signal + " " + process.pid() + " failed");
+        }
+        System.out.println("[tomcat " + name + "] SIG" + signal);
     }
 
     boolean isAlive() {

@@ -49,6 +49,9 @@ class TomcatSessionsIT {
     static final int SLOW_POLL_MS = 5_000;
     /** How long a test waits for its slow request to have begun on a Tomcat. */
     static final long SLOW_REQUEST_WAIT_MS = 30_000;
+    /** How far past its heap session's lease the stall test keeps a Tomcat stopped: the cluster's
+     *  expiry runs on its own ticks, so the session ends a little after the lease. */
+    static final long STALL_PAST_LEASE_MS = 3_000;
 
     static HeapNodes cluster;
     static TomcatNode tomcatA;
@@ -247,6 +250,26 @@ class TomcatSessionsIT {
 
     @Test
     @Order(10)
+    void aTomcatStalledPastItsHeapLeaseConnectsAgainAndServes() throws Exception {
+        WebClient browser = new WebClient();
+        ok(browser.post(b, "/api/add?sku=plum"));
+        tomcatB.signal("STOP");
+        try {
+            WebClient.Answer meanwhile = ok(browser.post(a, "/api/add?sku=plum"));
+            System.out.println("[check] Tomcat B stopped; A served the session at once: " + meanwhile.body());
+            Thread.sleep(TomcatNode.HEAP_SESSION_TTL_MS + STALL_PAST_LEASE_MS);
+        } finally {
+            tomcatB.signal("CONT");
+        }
+        WebClient.Answer after = ok(browser.post(b, "/api/add?sku=plum"));
+        System.out.println("[check] Tomcat B resumed past its heap lease and served: " + after.body());
+        assertEquals("B", after.string("node"));
+        assertTrue(after.body().contains("\"items\":{\"plum\":3}"), after.body());
+        assertTrue(tomcatB.log().contains("connecting a new one"), "B must say it connected a new heap session");
+    }
+
+    @Test
+    @Order(11)
     void heapLeaderKilledUnderLoadLosesNothingAndFailsNothing() throws Exception {
         WebClient first = new WebClient();
         String id = ok(first.get(lb, "/api/cart")).string("id");
@@ -280,7 +303,7 @@ class TomcatSessionsIT {
     }
 
     @Test
-    @Order(11)
+    @Order(12)
     void tomcatKilledMidRequestLeavesTheSessionWhollyBefore() throws Exception {
         WebClient browser = new WebClient();
         ok(browser.post(a, "/api/add?sku=apple"));
