@@ -31,6 +31,8 @@ echo "== the module, its test classes and Tomcat (mvn -pl tomcat -am package -Ds
 (cd "$java_dir" && mvn -B -q -pl tomcat -am package -DskipTests)
 tomcat_home="$(ls -d "$module_dir"/target/tomcat-dist/apache-tomcat-*)"
 client_jar="$(ls "$module_dir"/target/tomcat-lib/heap-client-*.jar)"
+# The testkit starts the heap nodes (HeapNodes); the benchmark's classes live in the test sources.
+testkit_jar="$(ls "$java_dir"/testkit/target/sovereign-testkit-*.jar)"
 mkdir -p "$module_dir/target/bench"
 java -Xmx256m \
   -Dsovereign.server.binary="$server" \
@@ -42,5 +44,5 @@ java -Xmx256m \
   -Dsovereign.test.dir="$module_dir/target/bench" \
   -Dsovereign.haproxy.config="$root/deploy/tomcat/haproxy.cfg" \
   -Dsovereign.bench.dir="$bench_dir" \
-  -cp "$module_dir/target/test-classes:$module_dir/target/classes:$client_jar" \
+  -cp "$module_dir/target/test-classes:$module_dir/target/classes:$client_jar:$testkit_jar" \
   org.sovereign.tomcat.it.SessionBenchmark "$seconds" "$connections" "$sessions" "$module_dir/target/bench/sessions.md"
