@@ -18,7 +18,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 public class CartApi extends HttpServlet {
     private static final long serialVersionUID = 1L;
     static final String NODE = System.getProperty("demo.node", "?");
-    /** How many /api/slow and /api/poll requests are sleeping now (tests wait for one). */
+    /** How many /api/slow and /api/poll requests and sessionDestroyed listeners are sleeping now (tests
+     *  wait for one). */
     static final AtomicInteger SLOW = new AtomicInteger();
 
     @Override
@@ -55,6 +56,7 @@ public class CartApi extends HttpServlet {
             }
             case "/rotate" -> request.changeSessionId();
             case "/timeout" -> session.setMaxInactiveInterval(intParameter(request, "s", 1800));
+            case "/slowdestroy" -> session.setAttribute(SessionEvents.DESTROY_MS_ATTRIBUTE, intParameter(request, "ms", 0));
             case "/slow" -> {
                 add(session, request.getParameter("sku"), 1);
                 slowly(intParameter(request, "ms", 1000));
@@ -105,7 +107,7 @@ public class CartApi extends HttpServlet {
     }
 
     /** Sleeps {@code ms}, counted in {@link #SLOW} meanwhile. */
-    private static void slowly(int ms) {
+    static void slowly(int ms) {
         if (ms <= 0) {
             return;
         }

@@ -26,16 +26,16 @@ public class SessionEvents implements HttpSessionListener {
      */
     static final long DESTROYED_LISTENER_MS = 300;
 
+    /** A session attribute: how long sessionDestroyed takes for that session instead (ms, an Integer). */
+    static final String DESTROY_MS_ATTRIBUTE = "destroyMs";
+
     @Override
     public void sessionDestroyed(HttpSessionEvent event) {
         synchronized (DESTROYED) {
             DESTROYED.add(event.getSession().getId());
         }
-        try {
-            Thread.sleep(DESTROYED_LISTENER_MS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        Object ms = event.getSession().getAttribute(DESTROY_MS_ATTRIBUTE);
+        CartApi.slowly(ms instanceof Integer ? (Integer) ms : (int) DESTROYED_LISTENER_MS);
     }
 
     static String json(List<String> ids) {

@@ -28,6 +28,8 @@ public class SovereignSession extends StandardSession {
      * request that did not save, which may have changed values in place): if not, refresh decodes all.
      */
     private transient boolean valuesMatchSaved;
+    /** Claimed by this node's expiry scan: already unlinked from the heap (see {@link #expireClaimed}). */
+    private transient volatile boolean claimed;
 
     public SovereignSession(Manager manager) {
         super(manager);
@@ -57,6 +59,26 @@ public class SovereignSession extends StandardSession {
 
     boolean isExpiringNow() {
         return expiring;
+    }
+
+    /** Whether the expiry scan claimed this session: unlinked from the heap, listeners still to fire. */
+    boolean isClaimed() {
+        return claimed;
+    }
+
+    /**
+     * Fires {@code sessionDestroyed} (and the attributes' unbinding) for a session this node
+     * claimed, that is, already unlinked from the heap in a committed change.
+     */
+    void expireClaimed() {
+        claimed = true;
+        expire(true);
+    }
+
+    /** Whether the heap's deadline (as of the last refresh) is at or before {@code nowMs}. */
+    boolean isPastDeadline(long nowMs) {
+        long expiresAtMs = expiresAtMs();
+        return expiresAtMs > 0 && expiresAtMs <= nowMs;
     }
 
     HeapObject heapObject() {

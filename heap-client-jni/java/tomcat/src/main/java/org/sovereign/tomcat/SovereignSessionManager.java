@@ -36,9 +36,12 @@ import org.sovereign.heap.Security;
  * holds the session's cluster lock and its changes (attributes, also values changed in place,
  * {@code maxInactiveInterval}, the access time) commit atomically at its end, or not at all if its
  * Tomcat dies first; {@code sessionCreated} fires once, on the node that created the session;
- * {@code sessionDestroyed} fires on exactly one node per expired or invalidated session: the one that
- * holds the session's lock when it removes the session from the heap (if that node dies before its
- * commit, its lock lease ends and another node expires the session). Security: the {@code
+ * {@code sessionDestroyed} fires on exactly one node per expired session: the one whose expiry scan
+ * unlinked it from the heap, under its lock, in a commit made before the listeners run (if that node
+ * dies inside them they are not run again elsewhere); an invalidated session is unlinked in its
+ * request's commit, so a Tomcat that dies inside that request invalidated nothing (as for any change
+ * of the request), and the session expires later. A request never expires a session: past its
+ * deadline, the session is gone for requests and the next scan destroys it. Security: the {@code
  * securityDir} and {@code tokenFile} attributes, or else the heap client's discovery
  * ({@code SOVEREIGN_SECURITY_DIR}, {@code SOVEREIGN_TOKEN}, ...).
  *
@@ -404,7 +407,7 @@ public class SovereignSessionManager extends ManagerBase {
         if (scope != null && scope.mode == LockMode.NONE && sessions.get(id) != null) {
             return sessions.get(id);
         }
-        SovereignSession session = load(id, scope != null && scope.coversWrite(id));
+        SovereignSession session = load(id);
         if (scope != null && session != null) {
             scope.loaded(id, session);
         }
@@ -412,11 +415,16 @@ public class SovereignSessionManager extends ManagerBase {
     }
 
     /**
-     * Reads session {@code id} from the heap into this node's copy. If its deadline passed: when
-     * {@code holdingWriteLock}, expires it (listeners here, removal from the heap at the lock's
-     * release); otherwise treats it as gone.
+     * Reads session {@code id} from the heap into this node's copy; null if there is none or its
+     * deadline passed (an expired session is gone for requests; the expiry scan destroys it).
      */
-    private SovereignSession load(String id, boolean holdingWriteLock) {
+    private SovereignSession load(String id) {
+        SovereignSession session = read(id);
+        return session == null || session.isPastDeadline(System.currentTimeMillis()) ? null : session;
+    }
+
+    /** Session {@code id} from the heap as this node's copy, expired or not; null if there is none. */
+    private SovereignSession read(String id) {
         HeapObject object = store.find(id);
         if (object == null) {
             dropLocal(id);
@@ -429,13 +437,6 @@ public class SovereignSessionManager extends ManagerBase {
             session.setId(id, false); // local only: sessionCreated fired where it was created
         }
         session.refresh(object, webappClassLoader());
-        long expiresAtMs = session.expiresAtMs();
-        if (expiresAtMs > 0 && expiresAtMs <= System.currentTimeMillis()) {
-            if (holdingWriteLock) {
-                session.expire(true);
-            }
-            return null;
-        }
         return session;
     }
 
@@ -453,9 +454,9 @@ public class SovereignSessionManager extends ManagerBase {
     }
 
     /**
-     * Removes the session locally; if it is being expired or invalidated, also from the heap (under
-     * its write lock: the request's, or taken here), which is what makes that node the only one that
-     * fires {@code sessionDestroyed} for it.
+     * Removes the session locally; if it is being invalidated, also from the heap (under its write
+     * lock: the request's, or taken here), committed with that lock's release. A session the expiry
+     * scan claimed is already unlinked.
      */
     @Override
     public void remove(Session session, boolean update) {
@@ -464,6 +465,10 @@ public class SovereignSessionManager extends ManagerBase {
             return;
         }
         SovereignSession removed = (SovereignSession) session;
+        if (removed.isClaimed()) {
+            removed.detach(); // the expiry scan unlinked it before its listeners ran
+            return;
+        }
         String id = removed.getIdInternal();
         RequestScope scope = scopes.get();
         if (scope != null && scope.coversWrite(id)) {
@@ -507,9 +512,11 @@ public class SovereignSessionManager extends ManagerBase {
     // ---- expiry ----
 
     /**
-     * Expires every session whose heap deadline passed and whose lock is free now: whichever node
-     * takes the lock first fires {@code sessionDestroyed} and removes the session in one commit; the
-     * others then find it gone. A session a request holds is left to the next scan.
+     * Expires every session whose heap deadline passed and whose lock is free now. A node claims a
+     * session by unlinking it from the heap under its lock, committed before anything else; only
+     * the node whose commit did it fires {@code sessionDestroyed}, afterwards, without the lock; the
+     * others find it gone. So a node that dies inside its listeners leaves them fired once, never
+     * again elsewhere (nor finished). A session a request holds is left to the next scan.
      */
     @Override
     public void processExpires() {
@@ -540,7 +547,10 @@ public class SovereignSessionManager extends ManagerBase {
         processingTime += System.currentTimeMillis() - startMs;
     }
 
-    /** Expires session {@code id} if its lock is free and, read under it, it is still due. */
+    /**
+     * Expires session {@code id} if its lock is free and, read under it, it is still due: unlinks it,
+     * commits that at the lock's release (the claim), then fires the listeners here.
+     */
     private boolean expireIfDue(String id) {
         Lock lock = store.writeLock(id);
         if (!lock.tryLock()) {
@@ -549,13 +559,22 @@ public class SovereignSessionManager extends ManagerBase {
         RequestScope scope = new RequestScope(LockMode.WRITE);
         scope.hold(id, lock, true);
         scopes.set(scope);
-        boolean gone;
+        SovereignSession due;
         try {
-            gone = load(id, true) == null && store.find(id) == null;
+            due = read(id);
+            if (due != null && due.isPastDeadline(System.currentTimeMillis())) {
+                store.remove(id);
+            } else {
+                due = null;
+            }
         } finally {
             scopes.remove();
-            scope.release();
+            scope.release(); // commits the unlink; if this throws, nothing was claimed or fired
         }
-        return gone;
+        if (due == null) {
+            return false;
+        }
+        due.expireClaimed();
+        return true;
     }
 }

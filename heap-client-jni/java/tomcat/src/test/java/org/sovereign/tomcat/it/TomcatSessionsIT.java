@@ -52,6 +52,10 @@ class TomcatSessionsIT {
     /** How far past its heap session's lease the stall test keeps a Tomcat stopped: the cluster's
      *  expiry runs on its own ticks, so the session ends a little after the lease. */
     static final long STALL_PAST_LEASE_MS = 3_000;
+    /** How long the listener killed mid-way would sleep: far past the test, so it is surely inside it. */
+    static final int KILLED_LISTENER_MS = 60_000;
+    /** How long the other Tomcat gets, after the dead one's lease, to destroy the session again if it would. */
+    static final long EXPIRY_SCANS_AFTER_LEASE_MS = 4_000;
 
     static HeapNodes cluster;
     static TomcatNode tomcatA;
@@ -328,6 +332,32 @@ class TomcatSessionsIT {
         assertTrue(items.equals(itemsOf(before)) || items.equals("{\"apple\":1,\"pear\":1}"),
                 "the session must be wholly before or wholly after the killed request: " + retried.body());
         assertEquals(itemsOf(before), items, "the killed request never returned, so nothing of it may be kept");
+    }
+
+    @Test
+    @Order(13)
+    void aTomcatKilledInsideSessionDestroyedLeavesItFiredOnceNotAgainElsewhere() throws Exception {
+        try (TomcatNode tomcatC = TomcatNode.start("C", cluster, true)) {
+            String c = "http://" + tomcatC.address();
+            WebClient browser = new WebClient();
+            ok(browser.post(c, "/api/slowdestroy?ms=" + KILLED_LISTENER_MS));
+            String id = ok(browser.post(c, "/api/timeout?s=1")).string("id");
+            tomcatB.signal("STOP"); // only C scans: C claims the session
+            try {
+                awaitSlowRequest(c); // C's sessionDestroyed for it is running
+                tomcatC.kill();
+            } finally {
+                tomcatB.signal("CONT");
+            }
+            System.out.println("[fault] Tomcat C killed inside sessionDestroyed of " + id);
+            // Were the claim not committed before the listener, C's lock would free at its lease end
+            // and B's next scan (every second) would destroy the session a second time.
+            Thread.sleep(TomcatNode.HEAP_SESSION_TTL_MS + EXPIRY_SCANS_AFTER_LEASE_MS);
+            String statsOnB = ok(new WebClient().get(b, "/api/stats")).body();
+            System.out.println("[check] B after C's death: " + statsOnB);
+            assertFalse(statsOnB.contains(id), "B must not fire sessionDestroyed again for " + id);
+            assertFalse(heap.rootMap(ROOT).containsKey(id), "the claim unlinked " + id + " before the listener ran");
+        }
     }
 
     // ---- helpers ----
