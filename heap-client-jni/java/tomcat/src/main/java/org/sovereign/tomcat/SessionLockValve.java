@@ -98,7 +98,8 @@ public class SessionLockValve extends ValveBase {
             Thread.currentThread().interrupt();
             response.sendError(HttpServletResponse.SC_SERVICE_UNAVAILABLE);
             return;
-        } catch (HeapException e) {
+        } catch (HeapException | IllegalStateException e) {
+            // IllegalStateException: connecting a new heap session failed (reconnectAfter says why).
             log.warn("session lock for " + uri + " not taken: " + e.getMessage());
             response.sendError(HttpServletResponse.SC_SERVICE_UNAVAILABLE);
             return;
