@@ -8,6 +8,7 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.function.Supplier;
 import org.openqa.selenium.By;
+import org.openqa.selenium.ElementClickInterceptedException;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.StaleElementReferenceException;
@@ -122,6 +123,19 @@ final class HeadlessChromium implements AutoCloseable {
 
     void click(String testId) {
         widget(testId).click();
+    }
+
+    /**
+     * Clicks the widget with test id {@code testId} unless something covers it (RAP's error box is
+     * modal); returns whether the click happened.
+     */
+    boolean clickUnlessCovered(String testId) {
+        try {
+            widget(testId).click();
+            return true;
+        } catch (ElementClickInterceptedException e) {
+            return false;
+        }
     }
 
     /**
