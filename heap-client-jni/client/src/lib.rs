@@ -8,6 +8,7 @@ mod blocking;
 mod cluster;
 mod heap;
 mod security;
+mod sequences;
 mod session;
 pub mod tx;
 

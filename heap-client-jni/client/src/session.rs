@@ -1,9 +1,7 @@
 //! `Session`: a client session with a lease kept alive in the background, and exactly-once requests
 //! (every request carries the session id and its own sequence number; retries reuse them).
 
-use std::collections::BTreeSet;
 use std::sync::atomic::AtomicBool;
-use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::sync::Mutex;
@@ -15,6 +13,7 @@ use tokio::task::JoinHandle;
 
 use crate::cluster::ClientError;
 use crate::cluster::ClusterClient;
+use crate::sequences::Sequences;
 
 /// A lock or wait still pending is re-sent at most this many times (each send waits up to the
 /// server's `PENDING_WAIT_MS_MAX`); past that the caller gets `ClientError::Request`.
@@ -32,8 +31,7 @@ pub enum LockOutcome {
 struct Shared {
     client: Arc<ClusterClient>,
     id: u64,
-    next_sequence: AtomicU64,
-    in_flight: Mutex<BTreeSet<u64>>,
+    sequences: Sequences,
     /// Set once the cluster answered that the session is unknown or expired.
     expired: AtomicBool,
 }
@@ -59,12 +57,9 @@ impl Shared {
         command: pb::session_request::Command,
         pending: Option<oneshot::Sender<()>>,
     ) -> Result<pb::SessionResponse, ClientError> {
-        let sequence = self.next_sequence.fetch_add(1, Ordering::SeqCst);
-        self.in_flight.lock().map_err(|_| ClientError::Request("session lock poisoned".into()))?.insert(sequence);
+        let sequence = self.sequences.begin()?;
         let result = self.call_with(sequence, command, pending).await;
-        if let Ok(mut in_flight) = self.in_flight.lock() {
-            in_flight.remove(&sequence);
-        }
+        self.sequences.end(sequence);
         if let Ok(response) = &result {
             let kind = rejected(response).map(|r| r.kind);
             if kind == Some(pb::RejectionKind::UnknownSession as i32)
@@ -83,11 +78,7 @@ impl Shared {
         mut pending: Option<oneshot::Sender<()>>,
     ) -> Result<pb::SessionResponse, ClientError> {
         for _ in 0..PENDING_ROUNDS_MAX {
-            let acknowledged_below = {
-                let in_flight =
-                    self.in_flight.lock().map_err(|_| ClientError::Request("session lock poisoned".into()))?;
-                in_flight.iter().next().copied().unwrap_or(sequence)
-            };
+            let acknowledged_below = self.sequences.acknowledged_below(sequence)?;
             let request = pb::SessionRequest {
                 session_id: self.id,
                 sequence,
@@ -113,8 +104,7 @@ impl Session {
         let shared = Arc::new(Shared {
             client,
             id: opened.session_id,
-            next_sequence: AtomicU64::new(1),
-            in_flight: Mutex::new(BTreeSet::new()),
+            sequences: Sequences::default(),
             expired: AtomicBool::new(false),
         });
         let session = Self { shared, ttl_ms: opened.ttl_ms, keepalive: Mutex::new(None) };
