@@ -9,6 +9,8 @@
 # TRIALS=20 takes about 3 minutes on a 2-core machine; the time grows with TRIALS (building the
 # journals of 1,000 requests takes most of it).
 # Usage: heap-client-jni/java/rap/bench/run.sh [TRIALS]   (20 to 100, default 20)
+# KEEP_UI_LOCKS=true runs Tomcats A, B and C with sovereign.rap.keepUiLocks=true (the failover rows
+# then measure servers that keep UI locks between requests; the SIGKILL row waits C's heap lease).
 # The heap nodes are target/release/heap-server (cargo build --release -p heap-server -p heapctl);
 # SOVEREIGN_BENCH_PROFILE=debug uses the debug build the tests use (several times slower).
 set -euo pipefail
@@ -49,6 +51,7 @@ java -Xmx512m \
   -Dsovereign.test.classes="$module_dir/target/test-classes" \
   -Dsovereign.test.dir="$module_dir/target/bench/work" \
   -Dsovereign.bench.dir="$bench_dir" \
+  -Dsovereign.bench.keepUiLocks="${KEEP_UI_LOCKS:-false}" \
   -cp "$module_dir/target/test-classes:$module_dir/target/classes:$webapp_lib/*:$testkit_jar:$tomcat_home/lib/*" \
   org.sovereign.rap.it.FailoverPauseBenchmark "$trials" "$module_dir/target/bench/failover.md"
 echo "== time: build and benchmark took $((SECONDS - started)) s"

@@ -14,7 +14,11 @@ final class BenchmarkTables {
             double loadAtStart, double loadAtEnd) throws Exception {
         StringBuilder out = new StringBuilder();
         out.append(setup()).append(String.format(" Load average %.1f at the start, %.1f at the end.", loadAtStart,
-                loadAtEnd)).append("\n\n");
+                loadAtEnd));
+        if (FailoverPauseBenchmark.KEEP_UI_LOCKS) {
+            out.append(" Tomcats A, B and C keep UI locks between requests (KEEP_UI_LOCKS=true).");
+        }
+        out.append("\n\n");
         out.append("Failover pause: request N sent to Tomcat B, which has no copy of the UI session and rebuilds it "
                 + "by replaying the N recorded requests; " + trials + " UI sessions per journal size (p50 / p99 / max; "
                 + "nearest rank: with under 100 samples p99 is the largest).\n\n");

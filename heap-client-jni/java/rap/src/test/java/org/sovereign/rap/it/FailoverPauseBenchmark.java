@@ -25,6 +25,8 @@ public final class FailoverPauseBenchmark {
     static final int KILLED_JOURNAL_REQUESTS = 100;
     /** The context parameter that makes a server keep UI locks between requests (RecorderConfig). */
     static final String KEEP_UI_LOCKS_PARAM = "sovereign.rap.keepUiLocks";
+    /** Whether Tomcats A, B and C keep UI locks (run.sh's KEEP_UI_LOCKS=true); default: as shipped. */
+    static final boolean KEEP_UI_LOCKS = Boolean.getBoolean("sovereign.bench.keepUiLocks");
     static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
 
     private final long startedNs = System.nanoTime();
@@ -59,9 +61,9 @@ public final class FailoverPauseBenchmark {
         List<FailoverPauses.Row> pauses = new ArrayList<>();
         List<RecordingOverhead.Row> overhead = new ArrayList<>();
         try (HeapNodes heap = HeapNodes.startSecured();
-                TomcatGroup tomcats = TomcatGroup.start(work, List.of(TomcatSettings.withHeap("tomcat-a", heap),
-                        TomcatSettings.withHeap("tomcat-b", heap), TomcatSettings.withHeap("tomcat-c", heap)))) {
-            phase("start: 3 heap nodes, Tomcats A, B and C");
+                TomcatGroup tomcats = TomcatGroup.start(work, List.of(failoverTomcat("tomcat-a", heap),
+                        failoverTomcat("tomcat-b", heap), failoverTomcat("tomcat-c", heap)))) {
+            phase("start: 3 heap nodes, Tomcats A, B and C" + (KEEP_UI_LOCKS ? ", keeping UI locks" : ""));
             FailoverPauses failovers = new FailoverPauses(http, tomcats.get(0), tomcats.get(1));
             failovers.warmUp();
             phase("warm-up: " + FailoverPauses.WARMUP_TRIALS + " failovers not counted");
@@ -95,6 +97,12 @@ public final class FailoverPauseBenchmark {
             }
         }
         return BenchmarkTables.render(trials, pauses, overhead, loadAtStart, loadAverage());
+    }
+
+    /** A Tomcat of the failover rows: the demo recording on {@code heap}, keeping UI locks if asked. */
+    private static TomcatSettings failoverTomcat(String name, HeapNodes heap) {
+        TomcatSettings settings = TomcatSettings.withHeap(name, heap);
+        return KEEP_UI_LOCKS ? settings.withContextParam(KEEP_UI_LOCKS_PARAM, "true") : settings;
     }
 
     private static double loadAverage() {
