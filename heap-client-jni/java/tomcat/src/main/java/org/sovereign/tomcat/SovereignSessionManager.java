@@ -5,7 +5,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Lock;
 import org.apache.catalina.Context;
@@ -528,9 +527,7 @@ public class SovereignSessionManager extends ManagerBase {
         }
         int expired = 0;
         try {
-            Map<String, Object> onHeap = store.all();
-            dropCopiesGoneFromTheHeap(onHeap.keySet(), startMs);
-            for (Map.Entry<String, Object> entry : onHeap.entrySet()) {
+            for (Map.Entry<String, Object> entry : store.all().entrySet()) {
                 if (!(entry.getValue() instanceof HeapObject)) {
                     continue;
                 }
@@ -548,21 +545,6 @@ public class SovereignSessionManager extends ManagerBase {
             log.debug(expired + " sessions expired by this node");
         }
         processingTime += System.currentTimeMillis() - startMs;
-    }
-
-    /**
-     * Forgets this node's copies of sessions another node destroyed: gone from the heap and past the
-     * deadline this node last saw (a session a running request is creating is not on the heap yet,
-     * but its deadline is ahead). Their handles go with them, so the collector can free the objects;
-     * a copy of a session invalidated elsewhere goes once its deadline passes.
-     */
-    private void dropCopiesGoneFromTheHeap(Set<String> onHeap, long nowMs) {
-        for (Session local : sessions.values().toArray(new Session[0])) {
-            if (local instanceof SovereignSession && !onHeap.contains(local.getIdInternal())
-                    && ((SovereignSession) local).isPastDeadline(nowMs)) {
-                dropLocal(local.getIdInternal());
-            }
-        }
     }
 
     /**
