@@ -20,9 +20,9 @@ fn the_acknowledgement_stops_at_the_oldest_request_in_flight() {
     assert_eq!(sequences.acknowledged_below(fourth).expect("acknowledgement"), fourth, "everything before it answered");
 }
 
-/// Threads begin requests and, while each is in flight, check that no acknowledgement computed
-/// anywhere has passed it: each request records the acknowledgement it would send, and at its end
-/// every acknowledgement recorded while it was in flight must be at or below it.
+/// Threads begin requests and, as soon as each has its number, check that no acknowledgement any
+/// thread computed so far has passed it; then record the acknowledgement it would send. With the
+/// number allocated first and marked in flight after, another thread acknowledges past it.
 #[test]
 fn no_thread_acknowledges_past_a_request_another_thread_just_began() {
     const THREADS: usize = 8;
