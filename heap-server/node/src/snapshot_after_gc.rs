@@ -3,7 +3,9 @@
 //! `--snapshot-logs` entries, which a quiet cluster may not reach for hours after a large
 //! collection. So each node snapshots as soon as it has freed, since its last snapshot, at least
 //! as many objects as are still live (and `FREED_OBJECTS_MIN`): its snapshot then holds at least
-//! twice what it needs. Node-local: every node decides from what it applied itself.
+//! twice what it needs. Node-local: every node decides from what it applied itself, and the
+//! replicas apply alike, so a large heap's nodes are staggered by node id (see
+//! `stagger_delay_ms`), as the regular snapshots are (`snapshot_policy`).
 
 use std::sync::Arc;
 
@@ -21,6 +23,15 @@ pub const CHECK_INTERVAL_MS: u64 = 2_000;
 /// 21,000-object collection split 11,241 / 9,780 left a snapshot of 225 KB for an empty heap).
 pub const FREED_OBJECTS_MIN: u64 = 1_000;
 
+/// Heaps with fewer live objects than this snapshot at once on every node: their snapshot is
+/// written in about a second (10 million small objects made an 800 MB one).
+pub const STAGGER_LIVE_OBJECTS_MIN: u64 = 1_000_000;
+/// How far apart in time the nodes' slots start their snapshot after a collection of a large heap:
+/// longer than one 800 MB snapshot takes to write and fsync here, so no two nodes (a majority of
+/// three) write one at once, which cost heartbeats and elections with no fault before the
+/// regular snapshots were staggered (docs/benchmarks.md "After the runtime fix").
+pub const SNAPSHOT_STAGGER_MS: u64 = 15_000;
+
 /// What the node saw at its last snapshot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Baseline {
@@ -32,6 +43,15 @@ struct Baseline {
 /// should snapshot.
 pub fn should_snapshot(freed_since: u64, live: u64) -> bool {
     freed_since >= FREED_OBJECTS_MIN && freed_since >= live
+}
+
+/// How long node `node_id` waits, once a snapshot is due, before asking for it, with `live`
+/// objects on the heap: nothing for a small heap, else its slot times `SNAPSHOT_STAGGER_MS`.
+pub fn stagger_delay_ms(live: u64, node_id: u64) -> u64 {
+    if live < STAGGER_LIVE_OBJECTS_MIN {
+        return 0;
+    }
+    node_id.saturating_sub(1) % crate::snapshot_policy::SNAPSHOT_STAGGER_SLOTS * SNAPSHOT_STAGGER_MS
 }
 
 /// Runs until `stop` turns true.
@@ -54,7 +74,11 @@ pub async fn run(context: Arc<NodeContext>, mut stop: tokio::sync::watch::Receiv
         if !should_snapshot(freed_since, live) {
             continue;
         }
-        tracing::info!(freed_since, live, "snapshotting after garbage collection, so the disk shrinks");
+        let delay_ms = stagger_delay_ms(live, context.id);
+        tracing::info!(freed_since, live, delay_ms, "snapshotting after garbage collection, so the disk shrinks");
+        if delay_ms > 0 && !wait_or_stop(&mut stop, delay_ms).await {
+            return;
+        }
         if let Err(error) = context.raft.trigger().snapshot().await {
             tracing::warn!(%error, "cannot snapshot after garbage collection; the regular snapshot will shrink the disk");
             return;
@@ -84,5 +108,14 @@ mod tests {
         assert!(should_snapshot(FREED_OBJECTS_MIN, FREED_OBJECTS_MIN));
         assert!(!should_snapshot(FREED_OBJECTS_MIN, FREED_OBJECTS_MIN + 1), "fewer freed than live");
         assert!(should_snapshot(1_000_000, 999_999));
+    }
+
+    #[test]
+    fn a_large_heap_staggers_its_nodes_and_a_small_one_does_not() {
+        let small = STAGGER_LIVE_OBJECTS_MIN - 1;
+        assert_eq!([1, 2, 3].map(|id| stagger_delay_ms(small, id)), [0, 0, 0]);
+        let large = STAGGER_LIVE_OBJECTS_MIN;
+        assert_eq!([1, 2, 3].map(|id| stagger_delay_ms(large, id)), [0, SNAPSHOT_STAGGER_MS, 2 * SNAPSHOT_STAGGER_MS]);
+        assert_eq!(stagger_delay_ms(large, 0), 0, "an id of 0 does not underflow");
     }
 }
