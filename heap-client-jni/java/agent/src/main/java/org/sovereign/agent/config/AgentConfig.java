@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.sovereign.heap.HeapClient;
 
 /**
  * The agent's configuration, read once at start from the TOML file named by
@@ -35,6 +36,11 @@ import java.util.Set;
 public final class AgentConfig {
     /** Environment variable that, when set, replaces {@code endpoints}. */
     public static final String ENDPOINTS_ENV = "SOVEREIGN_ENDPOINTS";
+    /**
+     * Environment variable setting the lease of the agent's heap session in ms (the heap client's
+     * limits; default its default): how long the locks of a JVM that died stay held.
+     */
+    public static final String SESSION_TTL_MS_ENV = "SOVEREIGN_SESSION_TTL_MS";
     /** Packages never instrumented, whatever the patterns say: the JDK, the agent and its client. */
     static final List<String> NEVER_INSTRUMENTED = List.of("java.", "javax.", "jdk.", "sun.", "com.sun.",
             "org.sovereign.agent.", "org.sovereign.heap.", "org.sovereign.annotations.");
@@ -57,6 +63,7 @@ public final class AgentConfig {
 
     private final String source;
     private final String endpoints;
+    private final long sessionTtlMs;
     private final List<String> roots;
     private final List<Glob> instrument;
     private final List<Glob> transientFields;
@@ -65,10 +72,11 @@ public final class AgentConfig {
     private final Map<String, OnLoadEntry> onLoad;
     private final AnnotatedEntries annotated = new AnnotatedEntries();
 
-    AgentConfig(String source, String endpoints, List<String> roots, List<Glob> instrument, List<Glob> transientFields,
-            List<Autolock> autolocks, Map<String, OnLoadEntry> onLoad) {
+    AgentConfig(String source, String endpoints, long sessionTtlMs, List<String> roots, List<Glob> instrument,
+            List<Glob> transientFields, List<Autolock> autolocks, Map<String, OnLoadEntry> onLoad) {
         this.source = source;
         this.endpoints = endpoints;
+        this.sessionTtlMs = sessionTtlMs;
         this.roots = List.copyOf(roots);
         this.instrument = List.copyOf(instrument);
         this.transientFields = List.copyOf(transientFields);
@@ -104,7 +112,7 @@ public final class AgentConfig {
                     + "add instrument = [\"your.package.**\"]");
         }
         AgentConfig config = new AgentConfig(source, endpoints(source, entries.get("endpoints"), environment),
-                strings(source, entries.get("roots")), instrument, globs(source, entries.get("transient")),
+                sessionTtlMs(environment), strings(source, entries.get("roots")), instrument, globs(source, entries.get("transient")),
                 autolocks(document), onLoad(source, entries.get("on-load")));
         config.checkRoots(source, entries.get("roots"));
         config.checkOnLoad(source);
@@ -132,6 +140,25 @@ public final class AgentConfig {
                     + ": `endpoints` must be one string, like endpoints = \"127.0.0.1:7101,127.0.0.1:7102\"");
         }
         return text.trim();
+    }
+
+    private static long sessionTtlMs(Map<String, String> environment) {
+        String text = environment.get(SESSION_TTL_MS_ENV);
+        if (text == null || text.isBlank()) {
+            return HeapClient.SESSION_TTL_MS_DEFAULT;
+        }
+        long ttlMs;
+        try {
+            ttlMs = Long.parseLong(text.trim());
+        } catch (NumberFormatException e) {
+            ttlMs = -1;
+        }
+        if (ttlMs < HeapClient.SESSION_TTL_MS_MIN || ttlMs > HeapClient.SESSION_TTL_MS_MAX) {
+            throw new AgentConfigException(SESSION_TTL_MS_ENV + "=\"" + text + "\" is not a lease the heap takes: give "
+                    + "milliseconds from " + HeapClient.SESSION_TTL_MS_MIN + " to " + HeapClient.SESSION_TTL_MS_MAX
+                    + ", or unset it for " + HeapClient.SESSION_TTL_MS_DEFAULT);
+        }
+        return ttlMs;
     }
 
     private static List<String> strings(String source, Toml.Entry entry) {
@@ -271,6 +298,11 @@ public final class AgentConfig {
     }
 
     /** "host:port,host:port": where the heap nodes answer. */
+    /** The lease of the agent's heap session, in ms. */
+    public long sessionTtlMs() {
+        return sessionTtlMs;
+    }
+
     public String endpoints() {
         return endpoints;
     }
@@ -357,7 +389,7 @@ public final class AgentConfig {
     public String toString() {
         List<String> onLoadNames = new ArrayList<>();
         onLoad.values().forEach(entry -> onLoadNames.add(entry.fullName()));
-        return "endpoints " + endpoints + ", roots " + roots + ", instrument " + instrument + ", transient "
+        return "endpoints " + endpoints + ", session lease " + sessionTtlMs + " ms, roots " + roots + ", instrument " + instrument + ", transient "
                 + transientFields + ", on-load " + onLoadNames + ", autolock " + autolocks;
     }
 }

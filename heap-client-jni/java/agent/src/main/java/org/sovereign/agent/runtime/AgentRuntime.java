@@ -7,6 +7,7 @@ import java.util.function.Supplier;
 import org.sovereign.agent.config.AgentConfig;
 import org.sovereign.heap.HeapClient;
 import org.sovereign.heap.HeapRejectedException;
+import org.sovereign.heap.Security;
 
 /**
  * The agent's runtime in one JVM: the heap client (connected on first use), the object graph and
@@ -42,7 +43,7 @@ public final class AgentRuntime implements AutoCloseable {
 
     /** A runtime connecting to {@code config}'s endpoints (with the security the environment names) on first use. */
     public AgentRuntime(AgentConfig config) {
-        this(config, () -> HeapClient.connect(config.endpoints()));
+        this(config, () -> HeapClient.connect(config.endpoints(), Security.discover(), config.sessionTtlMs()));
     }
 
     AgentRuntime(AgentConfig config, Supplier<HeapClient> connector) {

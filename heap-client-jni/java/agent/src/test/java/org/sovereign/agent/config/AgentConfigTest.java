@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.sovereign.heap.HeapClient;
 
 /** The config's meaning: the example, the endpoints override, and errors for everything it cannot mean. */
 class AgentConfigTest {
@@ -43,6 +44,18 @@ class AgentConfigTest {
         assertEquals("10.0.0.2:7101", fromEnvironment.endpoints());
         String missing = error("instrument = [\"demo.**\"]\n", Map.of());
         assertTrue(missing.contains("no `endpoints`") && missing.contains(AgentConfig.ENDPOINTS_ENV), missing);
+    }
+
+    @Test
+    void theSessionLeaseComesFromTheEnvironmentWithinTheClientsLimits() {
+        String text = "endpoints = \"x:1\"\ninstrument = [\"demo.**\"]\n";
+        assertEquals(HeapClient.SESSION_TTL_MS_DEFAULT, AgentConfig.parse("app.toml", text, Map.of()).sessionTtlMs());
+        assertEquals(3_000, AgentConfig.parse("app.toml", text, Map.of(AgentConfig.SESSION_TTL_MS_ENV, " 3000 "))
+                .sessionTtlMs());
+        for (String bad : new String[] {"soon", "1499", "300001", "-5"}) {
+            String message = error(text, Map.of(AgentConfig.SESSION_TTL_MS_ENV, bad));
+            assertTrue(message.contains(AgentConfig.SESSION_TTL_MS_ENV) && message.contains("1500 to 300000"), message);
+        }
     }
 
     @Test
