@@ -230,6 +230,29 @@ public final class HeapNodes implements AutoCloseable {
         return HeapClient.connect(endpoints(), securityDir == null ? Security.plaintext() : Security.fromDirectory(securityDir));
     }
 
+    /** What one heapctl command printed (standard output and error together) and its exit status. */
+    public record HeapctlRun(int exitCode, String output) {
+    }
+
+    /**
+     * Runs heapctl against this cluster with the admin token ({@code heapctl --endpoints ... ARGS});
+     * fails if it does not exit within {@link #READY_TIMEOUT}.
+     */
+    public HeapctlRun heapctl(String... args) throws IOException, InterruptedException {
+        Path heapctl = requiredFile("sovereign.heapctl.binary", "build it first: cargo build -p heapctl");
+        List<String> command = new ArrayList<>(List.of(heapctl.toString(), "--endpoints", endpoints()));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        heapctlEnvironment(builder.environment());
+        Process run = builder.start();
+        String output = new String(run.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!run.waitFor(READY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+            run.destroyForcibly();
+            throw new AssertionError("heapctl " + String.join(" ", args) + " still running after " + READY_TIMEOUT);
+        }
+        return new HeapctlRun(run.exitValue(), output);
+    }
+
     /** The id of the current leader, as {@code heapctl status --json} reports it. */
     public int leader() throws Exception {
         Pattern leader = Pattern.compile("\"leader\"\\s*:\\s*(\\d+)");

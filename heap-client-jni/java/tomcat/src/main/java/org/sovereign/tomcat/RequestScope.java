@@ -26,6 +26,8 @@ final class RequestScope {
     private final Set<String> writeCovered = new HashSet<>();
     private final Set<String> loaded = new HashSet<>();
     private final List<SovereignSession> touched = new ArrayList<>();
+    /** Session ids this scope loaded, created or renamed to: its node's copies of them are in use. */
+    private final Set<String> used = new HashSet<>();
 
     RequestScope(LockMode mode) {
         this.mode = mode;
@@ -40,6 +42,15 @@ final class RequestScope {
         if (write) {
             writeCovered.add(id);
         }
+    }
+
+    /** Marks session {@code id} used by this scope; false if it was already. */
+    boolean use(String id) {
+        return used.add(id);
+    }
+
+    Set<String> used() {
+        return used;
     }
 
     boolean holdsAnyWrite() {

@@ -5,6 +5,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Lock;
 import org.apache.catalina.Context;
@@ -75,6 +77,11 @@ public class SovereignSessionManager extends ManagerBase {
     private volatile HeapClient client;
     private volatile SessionStore store;
     private final ThreadLocal<RequestScope> scopes = new ThreadLocal<>();
+    /**
+     * Session ids that open requests on this node use (loaded, created, renamed to), with how many
+     * requests: the expiry scan never drops this node's copy of one (see {@link #dropCopiesGoneFromTheHeap}).
+     */
+    private final ConcurrentHashMap<String, Integer> inUse = new ConcurrentHashMap<>();
 
     // ---- configuration (context.xml attributes) ----
 
@@ -303,10 +310,31 @@ public class SovereignSessionManager extends ManagerBase {
                 }
             }
         } finally {
-            scope.release();
+            try {
+                scope.release();
+            } finally {
+                unuse(scope);
+            }
         }
         if (scope.mode == LockMode.READ) {
             touchAfterRead(scope, nowMs);
+        }
+    }
+
+    /**
+     * Marks session {@code id} in use by {@code scope} until it ends: before the request reads,
+     * creates or renames anything of it, so the expiry scan cannot drop the copy it works on.
+     */
+    private void use(RequestScope scope, String id) {
+        if (scope.use(id)) {
+            inUse.merge(id, 1, Integer::sum);
+        }
+    }
+
+    /** The end of {@code scope}'s use of its sessions (after its release: what it created is on the heap). */
+    private void unuse(RequestScope scope) {
+        for (String id : scope.used()) {
+            inUse.computeIfPresent(id, (key, count) -> count == 1 ? null : count - 1);
         }
     }
 
@@ -350,6 +378,9 @@ public class SovereignSessionManager extends ManagerBase {
         session.setMaxInactiveInterval(getContext().getSessionTimeout() * 60);
         String id = requestedId != null && store.find(requestedId) == null ? requestedId : generateSessionId();
         RequestScope scope = scopes.get();
+        if (scope != null) {
+            use(scope, id); // not on the heap until the request commits
+        }
         if (scope != null && scope.holdsAnyWrite()) {
             scope.cover(id); // committed with the request's lock
             session.attach(store.create(id, nowMs, session.getMaxInactiveInterval()));
@@ -400,6 +431,9 @@ public class SovereignSessionManager extends ManagerBase {
             return null;
         }
         RequestScope scope = scopes.get();
+        if (scope != null) {
+            use(scope, id);
+        }
         if (scope != null && scope.isLoaded(id)) {
             Session session = sessions.get(id);
             return session != null && session.isValid() ? session : null;
@@ -491,6 +525,9 @@ public class SovereignSessionManager extends ManagerBase {
             boolean notifyContainerListeners) {
         String oldId = session.getIdInternal();
         RequestScope scope = scopes.get();
+        if (scope != null) {
+            use(scope, newId); // not on the heap under this id until the request commits
+        }
         if (scope != null && scope.coversWrite(oldId)) {
             store.rename(oldId, newId);
             scope.cover(newId);
@@ -527,7 +564,9 @@ public class SovereignSessionManager extends ManagerBase {
         }
         int expired = 0;
         try {
-            for (Map.Entry<String, Object> entry : store.all().entrySet()) {
+            Map<String, Object> onHeap = store.all();
+            dropCopiesGoneFromTheHeap(onHeap.keySet());
+            for (Map.Entry<String, Object> entry : onHeap.entrySet()) {
                 if (!(entry.getValue() instanceof HeapObject)) {
                     continue;
                 }
@@ -545,6 +584,29 @@ public class SovereignSessionManager extends ManagerBase {
             log.debug(expired + " sessions expired by this node");
         }
         processingTime += System.currentTimeMillis() - startMs;
+    }
+
+    /**
+     * Forgets this node's copies of sessions not on the heap (destroyed or invalidated by another
+     * node), so their handles no longer hold the session's objects and the collector can free them.
+     * A copy an open request uses is kept: it may be one the request is creating, not committed yet.
+     * Any other copy is only a cache of the heap, so dropping one of a session committed after
+     * {@code onHeap} was read costs a read at its next request, never a change. The check and the
+     * drop are one step against {@link #use}: a request marking the id waits for the drop, then
+     * reads the heap afresh.
+     */
+    private void dropCopiesGoneFromTheHeap(Set<String> onHeap) {
+        for (Session local : sessions.values().toArray(new Session[0])) {
+            String id = local.getIdInternal();
+            if (id != null && !onHeap.contains(id)) {
+                inUse.compute(id, (key, count) -> {
+                    if (count == null) {
+                        dropLocal(key);
+                    }
+                    return count;
+                });
+            }
+        }
     }
 
     /**

@@ -208,6 +208,20 @@ final class TomcatNode implements AutoCloseable {
         System.out.println("[tomcat " + name + "] SIG" + signal);
     }
 
+    /**
+     * Runs a full garbage collection in this Tomcat's JVM ({@code jcmd PID GC.run}), so the heap
+     * client's handles nothing references any more are found and their holds released.
+     */
+    void gc() throws IOException, InterruptedException {
+        Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+        Process run = new ProcessBuilder(jcmd.toString(), Long.toString(process.pid()), "GC.run")
+                .redirectErrorStream(true).start();
+        String output = new String(run.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (run.waitFor() != 0) {
+            throw new AssertionError("jcmd " + process.pid() + " GC.run failed: " + output);
+        }
+    }
+
     boolean isAlive() {
         return process.isAlive();
     }

@@ -29,6 +29,7 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.sovereign.heap.HeapClient;
+import org.sovereign.heap.HeapObject;
 import org.sovereign.testkit.HeapNodes;
 
 /**
@@ -43,6 +44,9 @@ class TomcatSessionsIT {
     static final String ROOT = "sovereign.tomcat.sessions:localhost/cart";
     /** How long an expired session may take to be destroyed: its deadline plus a few one-second scans. */
     static final long EXPIRY_WAIT_MS = 30_000;
+    /** How long an expired session's objects may take to be collected: GCs in every JVM, the client's
+     *  hold release (200 ms batches) and the collector's grace and cycle (seconds). */
+    static final long FREE_WAIT_MS = 60_000;
     static final int INCREMENTS_PER_CLIENT = 200;
     static final int IN_FLIGHT_PER_CLIENT = 8;
     /** How long the read-lock test's slow poll sleeps: long enough for a second poll to come and go. */
@@ -200,6 +204,35 @@ class TomcatSessionsIT {
 
     @Test
     @Order(7)
+    void anExpiredSessionsObjectsAreFreedOnceNoTomcatHoldsThem() throws Exception {
+        WebClient browser = new WebClient();
+        ok(browser.post(a, "/api/add?sku=fig"));
+        ok(browser.get(b, "/api/cart")); // B has handles to it too
+        String id = ok(browser.post(a, "/api/timeout?s=1")).string("id");
+        long[] objects = sessionObjects(id);
+        assertTrue(exists(objects[0]) && exists(objects[1]), "the session's objects exist before expiry");
+        long deadline = System.currentTimeMillis() + EXPIRY_WAIT_MS;
+        while (!destroyedCounts().containsKey(id) && System.currentTimeMillis() < deadline) {
+            Thread.sleep(200);
+        }
+        assertTrue(destroyedCounts().containsKey(id), "session " + id + " not destroyed within " + EXPIRY_WAIT_MS + " ms");
+        // The Tomcats dropped their copies at expiry; a GC in each JVM (and this one) lets the
+        // client release its holds, and the collector frees what nothing references or holds.
+        long freeDeadline = System.currentTimeMillis() + FREE_WAIT_MS;
+        while ((exists(objects[0]) || exists(objects[1])) && System.currentTimeMillis() < freeDeadline) {
+            System.gc();
+            tomcatA.gc();
+            tomcatB.gc();
+            Thread.sleep(1_000);
+        }
+        System.out.println("[check] expired session " + id + ": objects " + objects[0] + " (session) and " + objects[1]
+                + " (attributes) freed: " + !exists(objects[0]) + ", " + !exists(objects[1]));
+        assertFalse(exists(objects[0]), "the expired session's object " + objects[0] + " must be collected");
+        assertFalse(exists(objects[1]), "the expired session's attribute map " + objects[1] + " must be collected");
+    }
+
+    @Test
+    @Order(8)
     void aValueThatCannotBeStoredIsRefusedAtSetAttribute() throws Exception {
         WebClient.Answer refused = new WebClient().post(lb, "/api/bad");
         System.out.println("[check] setAttribute(Thread): " + refused.status() + " " + refused.body());
@@ -209,7 +242,7 @@ class TomcatSessionsIT {
     }
 
     @Test
-    @Order(8)
+    @Order(9)
     void readLockedPollsRunBesideEachOtherAcrossTomcats() throws Exception {
         WebClient browser = new WebClient();
         ok(browser.post(a, "/api/incr"));
@@ -232,7 +265,7 @@ class TomcatSessionsIT {
     }
 
     @Test
-    @Order(9)
+    @Order(10)
     void concurrentIncrementsThroughBothTomcatsLoseNothing() throws Exception {
         WebClient first = new WebClient();
         String id = ok(first.get(lb, "/api/cart")).string("id");
@@ -253,7 +286,7 @@ class TomcatSessionsIT {
     }
 
     @Test
-    @Order(10)
+    @Order(11)
     void aTomcatStalledPastItsHeapLeaseConnectsAgainAndServes() throws Exception {
         WebClient browser = new WebClient();
         ok(browser.post(b, "/api/add?sku=plum"));
@@ -273,7 +306,7 @@ class TomcatSessionsIT {
     }
 
     @Test
-    @Order(11)
+    @Order(12)
     void heapLeaderKilledUnderLoadLosesNothingAndFailsNothing() throws Exception {
         WebClient first = new WebClient();
         String id = ok(first.get(lb, "/api/cart")).string("id");
@@ -307,7 +340,7 @@ class TomcatSessionsIT {
     }
 
     @Test
-    @Order(12)
+    @Order(13)
     void tomcatKilledMidRequestLeavesTheSessionWhollyBefore() throws Exception {
         WebClient browser = new WebClient();
         ok(browser.post(a, "/api/add?sku=apple"));
@@ -335,7 +368,7 @@ class TomcatSessionsIT {
     }
 
     @Test
-    @Order(13)
+    @Order(14)
     void aTomcatKilledInsideSessionDestroyedLeavesItFiredOnceNotAgainElsewhere() throws Exception {
         try (TomcatNode tomcatC = TomcatNode.start("C", cluster, true)) {
             String c = "http://" + tomcatC.address();
@@ -361,6 +394,25 @@ class TomcatSessionsIT {
     }
 
     // ---- helpers ----
+
+    /** The ids of session {@code id}'s heap object and its attribute map; this JVM keeps no handle. */
+    private static long[] sessionObjects(String id) {
+        HeapObject session = (HeapObject) heap.rootMap(ROOT).get(id);
+        assertNotNull(session, "session " + id + " is on the heap");
+        return new long[] {session.id(), session.getMap("attributes").id()};
+    }
+
+    /** Whether object {@code objectId} is on the heap, as {@code heapctl object get} says. */
+    private static boolean exists(long objectId) throws Exception {
+        HeapNodes.HeapctlRun run = cluster.heapctl("object", "get", Long.toString(objectId));
+        if (run.exitCode() == 0) {
+            return true;
+        }
+        if (run.output().contains("unknown object id " + objectId)) {
+            return false;
+        }
+        throw new AssertionError("heapctl object get " + objectId + " failed: " + run.output());
+    }
 
     /** {@code perClient} increments from each client, {@link #IN_FLIGHT_PER_CLIENT} at a time; the failed statuses. */
     private static List<Integer> increments(List<WebClient> clients, int perClient, Map<String, AtomicInteger> byNode)
