@@ -100,6 +100,11 @@ public final class AgentRuntime implements AutoCloseable {
             hold.count++;
             return;
         }
+        if (state.group.external) {
+            throw new HeapRejectedException("thread \"" + Thread.currentThread().getName() + "\" synchronizes on "
+                    + state.describe() + ", which belongs to a graph another component locks (an HTTP session's "
+                    + "attributes): use it inside a request of that session, where it is locked already");
+        }
         Lock lock = read ? state.readLock : state.writeLock;
         lock.lock();
         transaction.held(state.lockName, read, state.group);
@@ -160,6 +165,11 @@ public final class AgentRuntime implements AutoCloseable {
     void await(Object object, SharedState state, long timeoutMs) throws InterruptedException {
         ThreadTransaction transaction = transaction();
         requireWriteLock(state, "wait()");
+        if (state.group.external) {
+            throw new IllegalMonitorStateException("wait() on " + state.describe() + ", an object of a graph another "
+                    + "component locks (an HTTP session's attributes), is not supported: wait on a shared object "
+                    + "of your own, or use the session's attributes between requests");
+        }
         sync.flush(transaction);
         Waits.Outcome outcome;
         try {

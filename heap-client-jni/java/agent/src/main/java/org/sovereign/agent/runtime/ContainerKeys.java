@@ -40,6 +40,11 @@ final class ContainerKeys {
      * guards, so taking the lock costs one read when none changed.
      */
     static final String GROUP = "$group";
+    /**
+     * On the owner's heap object of an external group ({@link LockedGraphs}): 1 when the group's lock
+     * is one another component takes (a Tomcat session's), so no JVM takes it as an object's lock.
+     */
+    static final String EXTERNAL = "$external";
 
     private ContainerKeys() {}
 

@@ -27,6 +27,11 @@ final class ContainerSync {
         if (ownerState != null && ownerState.meta != null) {
             graph.refresh(owner, ownerState);
         }
+        if (group.external) {
+            for (Object member : group.members()) {
+                graph.refresh(member, Shareable.stateOf(member));
+            }
+        }
         if (!group.hasContainers()) {
             return; // one loaded later is read whole then
         }

@@ -146,14 +146,21 @@ final class Graph {
         }
         // May run the class's static initializer, which may load this very object first: then use that one.
         Object instance = meta.allocate();
-        LockGroup group = runtime.groups.forLock(SharedState.LOCK_PREFIX + reference.id(), reference);
+        // An object of an external group names its owner (a Tomcat session's heap object).
+        HeapObject owner = reference.getObject(ContainerKeys.OWNER);
+        HeapObject ownerHeap = owner != null ? owner : reference;
+        LockGroup group = runtime.groups.forLock(SharedState.LOCK_PREFIX + ownerHeap.id(), ownerHeap);
         SharedState state = new SharedState(runtime.client(), reference, path, meta, false, group);
         ((Shareable) instance).$sovereign$state(state);
         Object raced = identity.putIfAbsent(reference.id(), instance);
         if (raced != null) {
             return raced;
         }
-        group.owner(instance);
+        if (owner == null) {
+            group.owner(instance);
+        } else {
+            group.member(instance);
+        }
         unfilled.add(instance);
         return instance;
     }

@@ -21,16 +21,29 @@ final class LockGroup {
     final String lockName;
     /** The owner's heap object: where {@link ContainerKeys#GROUP} lives. */
     final HeapObject ownerHeap;
+    /**
+     * Whether another component takes the lock ({@link LockedGraphs}): the owner is a heap object
+     * with no Java instance (a Tomcat session), every object of the graph is a member, and a thread
+     * may touch them only while that component says it holds the lock.
+     */
+    final boolean external;
     private volatile WeakReference<Object> owner = NO_OWNER;
+    /** Instrumented objects of an external group loaded or shared in this JVM (guarded by this). */
+    private final List<WeakReference<Object>> members = new ArrayList<>();
     /** The group's containers loaded or shared in this JVM (guarded by this). */
     private final List<WeakReference<ContainerState>> containers = new ArrayList<>();
     /** {@link ContainerKeys#GROUP} as the containers here were last synced with; -1: unknown (guarded by this). */
     private long version;
 
     LockGroup(String lockName, HeapObject ownerHeap, long version) {
+        this(lockName, ownerHeap, version, false);
+    }
+
+    LockGroup(String lockName, HeapObject ownerHeap, long version, boolean external) {
         this.lockName = lockName;
         this.ownerHeap = ownerHeap;
         this.version = version;
+        this.external = external;
     }
 
     /** Records the owner's Java instance in this JVM. */
@@ -41,6 +54,25 @@ final class LockGroup {
     /** The owner's Java instance in this JVM, or null when it is not loaded here. */
     Object owner() {
         return owner.get();
+    }
+
+    /** Adds an instrumented object of an external group (refreshed with the group). */
+    synchronized void member(Object instance) {
+        members.add(new WeakReference<>(instance));
+    }
+
+    /** The group's live member objects here (dropping the collected ones). */
+    synchronized List<Object> members() {
+        List<Object> live = new ArrayList<>(members.size());
+        for (Iterator<WeakReference<Object>> i = members.iterator(); i.hasNext(); ) {
+            Object member = i.next().get();
+            if (member == null) {
+                i.remove();
+            } else {
+                live.add(member);
+            }
+        }
+        return live;
     }
 
     /** Adds a container; one loaded outside the lock ({@code synced} false) is checked at the next refresh. */

@@ -19,14 +19,31 @@ final class LockGroups {
 
     /** The group of {@code lockName}, made for a newly shared owner (nothing of it is in the heap yet). */
     LockGroup created(String lockName, HeapObject ownerHeap) {
-        LockGroup group = new LockGroup(lockName, ownerHeap, 0);
+        LockGroup group = new LockGroup(lockName, ownerHeap, 0, false);
         groups.put(lockName, new WeakReference<>(group));
         sweep();
         return group;
     }
 
-    /** The group of {@code lockName} (whose owner's heap object is {@code ownerHeap}), made when unknown. */
+    /**
+     * The group of {@code lockName} (whose owner's heap object is {@code ownerHeap}), made when
+     * unknown; external when the owner's heap object says so ({@link ContainerKeys#EXTERNAL}).
+     */
     LockGroup forLock(String lockName, HeapObject ownerHeap) {
+        return forLock(lockName, ownerHeap, false);
+    }
+
+    /**
+     * The group of {@code lockName}, made when unknown; {@code external} true makes a new one
+     * external whatever the heap says yet (its owner is being created in this transaction).
+     */
+    LockGroup forLock(String lockName, HeapObject ownerHeap, boolean external) {
+        LockGroup known = live(lockName);
+        if (known != null) {
+            return known;
+        }
+        // Read outside the table's lock: a native call.
+        boolean isExternal = external || ownerHeap.getLong(ContainerKeys.EXTERNAL) != 0;
         LockGroup[] found = new LockGroup[1];
         groups.compute(lockName, (name, reference) -> {
             LockGroup live = reference == null ? null : reference.get();
@@ -34,11 +51,16 @@ final class LockGroups {
                 found[0] = live;
                 return reference;
             }
-            found[0] = new LockGroup(name, ownerHeap, -1);
+            found[0] = new LockGroup(name, ownerHeap, -1, isExternal);
             return new WeakReference<>(found[0]);
         });
         sweep();
         return found[0];
+    }
+
+    private LockGroup live(String lockName) {
+        WeakReference<LockGroup> reference = groups.get(lockName);
+        return reference == null ? null : reference.get();
     }
 
     private void sweep() {

@@ -21,7 +21,8 @@ import org.sovereign.heap.NonPortableObjectException;
  * hashes by identity) leaves nothing half-shared; then each gets its heap object and state; then
  * fields and contents are written. An instrumented object gets a lock of its own; a collection or
  * array is guarded by its owner's lock, the nearest instrumented object above it (or the lock
- * given as context, or its own when it is a root). A plain collection is replaced by a copy of its
+ * given as context, or its own when it is a root); in an external context ({@link LockedGraphs})
+ * everything, instrumented objects too, is guarded by the context's lock. A plain collection is replaced by a copy of its
  * shared subclass (in the fields and containers that held it), so a reference to it kept from
  * before is not the shared one; objects and arrays are shared in place.
  */
@@ -99,9 +100,30 @@ final class Sharing {
             top.lockOwner = top;
         }
         collect(nodes, found, path);
+        if (context != null && context.external) {
+            for (Node node : nodes) {
+                node.lockOwner = null; // the whole graph is guarded by the external lock
+            }
+        }
         create(nodes, transaction, context);
         write(nodes, found, transaction);
         return new Shared(top.shared, top.state);
+    }
+
+    /**
+     * Whether {@code value} can be shared, checked as pass one checks it (every reachable value
+     * portable, the change count bounded) without sharing anything.
+     *
+     * @throws NonPortableObjectException or {@link HeapRejectedException} naming what cannot be
+     */
+    void check(Object value, String path, ClassLoader loader) {
+        if (graph.stateOf(value) != null) {
+            return;
+        }
+        Map<Object, Node> found = new IdentityHashMap<>();
+        List<Node> nodes = new ArrayList<>();
+        visit(value, path, null, loader, found, nodes);
+        collect(nodes, found, path);
     }
 
     /** Pass one: every value reachable from the nodes found so far, checked; the change count bounded. */
@@ -230,6 +252,8 @@ final class Sharing {
             }
             if (node.lockOwner == node) {
                 group.owner(node.shared);
+            } else if (node.kind == Kind.OBJECT) {
+                group.member(node.shared);
             }
             graph.register(heap.id(), node.shared);
             transaction.shared(node.state, node.shared);
@@ -242,13 +266,13 @@ final class Sharing {
         for (Node node : nodes) {
             HeapObject heap = node.state.heap;
             heap.set(ClassMeta.CLASS_KEY, node.type.getName());
-            if (node.kind == Kind.OBJECT) {
-                writeFields(node, found);
-                continue;
-            }
             LockGroup group = node.state.group;
             if (group.ownerHeap != heap) {
                 heap.set(ContainerKeys.OWNER, group.ownerHeap);
+            }
+            if (node.kind == Kind.OBJECT) {
+                writeFields(node, found);
+                continue;
             }
             ContainerIo io = new ContainerIo(graph, transaction, group, node.loader, null, null);
             node.state.container().create(client, () -> fill(node, found), io);
