@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.locks.Lock;
+import org.sovereign.heap.HeapObject;
 
 /**
  * What one request (or one expiry) holds on the heap, for the thread that runs it: the session
@@ -28,6 +29,8 @@ final class RequestScope {
     private final List<SovereignSession> touched = new ArrayList<>();
     /** Session ids this scope loaded, created or renamed to: its node's copies of them are in use. */
     private final Set<String> used = new HashSet<>();
+    /** Session objects whose graphs the agent was told this scope holds (with the agent only). */
+    private final List<HeapObject> entered = new ArrayList<>();
 
     RequestScope(LockMode mode) {
         this.mode = mode;
@@ -51,6 +54,26 @@ final class RequestScope {
 
     Set<String> used() {
         return used;
+    }
+
+    /** Whether this scope holds a lock of session {@code id} (read or write) or covers it. */
+    boolean holds(String id) {
+        return locks.containsKey(id) || writeCovered.contains(id);
+    }
+
+    /** Records that the agent was told of {@code session}'s lock; false if it was already. */
+    boolean entered(HeapObject session) {
+        for (HeapObject known : entered) {
+            if (known.id() == session.id()) {
+                return false;
+            }
+        }
+        entered.add(session);
+        return true;
+    }
+
+    List<HeapObject> entered() {
+        return entered;
     }
 
     boolean holdsAnyWrite() {

@@ -13,18 +13,24 @@ import org.sovereign.heap.HeapObject;
  * A Tomcat session whose state is a copy of its heap object: loaded from the heap when a request
  * takes its lock ({@link #refresh}) and written back at the request's end ({@link #save}), where
  * each attribute is serialized and compared with the bytes the heap holds, so a value changed in
- * place without {@code setAttribute} is saved too. It never expires itself: expiry is decided on the
- * heap, under the session's cluster lock, by {@link SovereignSessionManager}.
+ * place without {@code setAttribute} is saved too. With the Sovereign agent in the JVM
+ * ({@link AgentGraphs}), an instrumented object or a java.util collection is stored as a shared
+ * graph instead, referenced from the attribute map: its changes in place are heap changes of the
+ * request, with nothing to compare. It never expires itself: expiry is decided on the heap, under
+ * the session's cluster lock, by {@link SovereignSessionManager}.
  */
 public class SovereignSession extends StandardSession {
     private static final long serialVersionUID = 1L;
 
     /** The heap object this session is a copy of; null once removed (so the collector may free it). */
     private transient volatile HeapObject heapObject;
-    /** Attribute bytes as the heap holds them (as of the last refresh or save). */
-    private transient Map<String, byte[]> savedBytes = new HashMap<>();
     /**
-     * Whether the local attribute values are exactly what {@link #savedBytes} encode (false after a
+     * Each attribute as the heap holds it (as of the last refresh or save): its serialized bytes, or
+     * the heap id (a Long) of its graph.
+     */
+    private transient Map<String, Object> saved = new HashMap<>();
+    /**
+     * Whether the local attribute values are exactly what {@link #saved} encodes (false after a
      * request that did not save, which may have changed values in place): if not, refresh decodes all.
      */
     private transient boolean valuesMatchSaved;
@@ -45,16 +51,23 @@ public class SovereignSession extends StandardSession {
     }
 
     /**
-     * Checks that {@code value} can be stored on the heap (serialized) before setting it.
+     * Checks that {@code value} can be stored on the heap (as a graph, with the agent; else
+     * serialized) before setting it.
      *
      * @throws IllegalArgumentException naming the attribute and the type that is not serializable
      */
     @Override
     public void setAttribute(String name, Object value, boolean notify) {
-        if (value != null) {
+        if (value != null && !isGraph(name, value)) {
             AttributeCodec.encode(name, value);
         }
         super.setAttribute(name, value, notify);
+    }
+
+    private boolean isGraph(String name, Object value) {
+        SovereignSessionManager owner = (SovereignSessionManager) manager;
+        AgentGraphs graphs = owner.graphs();
+        return graphs != null && graphs.isGraph(name, value, owner.webappClassLoader());
     }
 
     boolean isExpiringNow() {
@@ -88,7 +101,7 @@ public class SovereignSession extends StandardSession {
     /** Links this session to its new heap object (no attributes yet). */
     synchronized void attach(HeapObject object) {
         heapObject = object;
-        savedBytes = new HashMap<>();
+        saved = new HashMap<>();
         valuesMatchSaved = attributes.isEmpty();
     }
 
@@ -104,9 +117,13 @@ public class SovereignSession extends StandardSession {
 
     /**
      * Makes this session a copy of {@code object}: times, and the attributes whose bytes changed
-     * (decoded with {@code loader}, the web application's); an unchanged value keeps its Java instance.
+     * (decoded with {@code loader}, the web application's); an unchanged value keeps its Java
+     * instance. A graph attribute is the agent's instance of it ({@code graphs}: null without the
+     * agent), which the caller refreshed when it took the lock.
+     *
+     * @throws IllegalStateException for a graph attribute on a Tomcat without the agent
      */
-    synchronized void refresh(HeapObject object, ClassLoader loader) {
+    synchronized void refresh(HeapObject object, ClassLoader loader, AgentGraphs graphs) {
         Map<String, Object> fields = object.fields();
         creationTime = longField(fields, SessionStore.CREATION_TIME_MS);
         lastAccessedTime = longField(fields, SessionStore.LAST_ACCESSED_TIME_MS);
@@ -119,21 +136,31 @@ public class SovereignSession extends StandardSession {
                 attributes.remove(name);
             }
         }
-        Map<String, byte[]> next = new HashMap<>();
+        Map<String, Object> next = new HashMap<>();
         for (Map.Entry<String, Object> entry : heapValues.entrySet()) {
             String name = entry.getKey();
+            if (entry.getValue() instanceof HeapObject) {
+                HeapObject graph = (HeapObject) entry.getValue();
+                if (graphs == null) {
+                    throw new IllegalStateException("session attribute '" + name + "' is a shared graph, stored by a "
+                            + "Tomcat running the Sovereign agent; run every Tomcat of this application with the agent");
+                }
+                next.put(name, graph.id());
+                attributes.put(name, graphs.load(name, graph, loader));
+                continue;
+            }
             if (!(entry.getValue() instanceof byte[])) {
                 continue; // not written by this manager: leave it alone
             }
             byte[] bytes = (byte[]) entry.getValue();
             next.put(name, bytes);
-            boolean unchanged = valuesMatchSaved && attributes.containsKey(name)
-                    && Arrays.equals(savedBytes.get(name), bytes);
+            boolean unchanged = valuesMatchSaved && attributes.containsKey(name) && saved.get(name) instanceof byte[]
+                    && Arrays.equals((byte[]) saved.get(name), bytes);
             if (!unchanged) {
                 attributes.put(name, AttributeCodec.decode(name, bytes, loader));
             }
         }
-        savedBytes = next;
+        saved = next;
         valuesMatchSaved = true;
         heapObject = object;
         isValid = true;
@@ -142,26 +169,35 @@ public class SovereignSession extends StandardSession {
 
     /**
      * Writes what changed to the heap object (under the caller's write lock, so it commits with the
-     * lock's release): every attribute whose serialized bytes differ from the heap's, removals, and
-     * the access time and expiry deadline as of {@code nowMs}. Everything is serialized before
+     * lock's release): every attribute whose serialized bytes differ from the heap's, a graph
+     * attribute not yet referenced (shared now: {@code graphs}, null without the agent), removals,
+     * and the access time and expiry deadline as of {@code nowMs}. Everything is serialized before
      * anything is written, so a value that cannot be serialized changes nothing.
      */
-    synchronized void save(long nowMs) {
+    synchronized void save(long nowMs, AgentGraphs graphs, ClassLoader loader) {
         HeapObject object = heapObject;
         if (object == null) {
             return;
         }
-        Map<String, byte[]> current = new HashMap<>();
+        Map<String, Object> current = new HashMap<>();
         for (Map.Entry<String, Object> entry : attributes.entrySet()) {
-            current.put(entry.getKey(), AttributeCodec.encode(entry.getKey(), entry.getValue()));
+            if (graphs == null || !graphs.isGraph(entry.getKey(), entry.getValue(), loader)) {
+                current.put(entry.getKey(), AttributeCodec.encode(entry.getKey(), entry.getValue()));
+            }
         }
         HeapMap heapAttributes = object.getMap(SessionStore.ATTRIBUTES);
-        for (Map.Entry<String, byte[]> entry : current.entrySet()) {
-            if (!Arrays.equals(savedBytes.get(entry.getKey()), entry.getValue())) {
+        for (Map.Entry<String, Object> entry : attributes.entrySet()) {
+            if (!current.containsKey(entry.getKey())) {
+                saveGraph(entry, object, heapAttributes, current, graphs, loader);
+            }
+        }
+        for (Map.Entry<String, Object> entry : current.entrySet()) {
+            if (entry.getValue() instanceof byte[] && !(saved.get(entry.getKey()) instanceof byte[]
+                    && Arrays.equals((byte[]) saved.get(entry.getKey()), (byte[]) entry.getValue()))) {
                 heapAttributes.put(entry.getKey(), entry.getValue());
             }
         }
-        for (String name : savedBytes.keySet()) {
+        for (String name : saved.keySet()) {
             if (!current.containsKey(name)) {
                 heapAttributes.remove(name);
             }
@@ -171,8 +207,27 @@ public class SovereignSession extends StandardSession {
         object.set(SessionStore.LAST_ACCESSED_TIME_MS, nowMs);
         object.set(SessionStore.MAX_INACTIVE_INTERVAL_S, (long) maxInactiveInterval);
         object.set(SessionStore.EXPIRES_AT_MS, SessionStore.expiresAtMs(nowMs, maxInactiveInterval));
-        savedBytes = current;
+        saved = current;
         valuesMatchSaved = true;
+    }
+
+    /**
+     * Shares the value of graph attribute {@code entry} into this session's graph (nothing when it
+     * is already) and references it from the attribute map unless it is already; a plain
+     * collection is replaced by its shared copy, which the attribute holds from now on.
+     */
+    private void saveGraph(Map.Entry<String, Object> entry, HeapObject object, HeapMap heapAttributes,
+            Map<String, Object> current, AgentGraphs graphs, ClassLoader loader) {
+        String name = entry.getKey();
+        var shared = graphs.share(name, entry.getValue(), object, loader);
+        if (shared.value() != entry.getValue()) {
+            entry.setValue(shared.value());
+        }
+        long id = shared.heap().id();
+        if (!Long.valueOf(id).equals(saved.get(name))) {
+            heapAttributes.put(name, shared.heap());
+        }
+        current.put(name, id);
     }
 
     /** A request that did not save may have changed values in place: the next refresh decodes all. */

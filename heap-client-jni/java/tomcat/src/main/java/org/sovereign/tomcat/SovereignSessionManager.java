@@ -54,6 +54,13 @@ import org.sovereign.heap.Security;
  * pause, a frozen VM) finds its heap session ended when it resumes: it connects a new one, and
  * the requests it was running when it stalled are refused (their commits carry the old locks'
  * tokens) and answered 503.
+ *
+ * <p>With the Sovereign agent in the JVM ({@code -javaagent:sovereign-agent.jar=config=...}), the
+ * manager uses the agent's heap session (the {@code endpoints} and security attributes are then
+ * the agent's), and attribute values that are instrumented objects or java.util collections are
+ * stored as shared graphs ({@link AgentGraphs}); other values as bytes, as without it. A Tomcat
+ * with the agent whose heap session ended cannot connect a new one (its shared objects belong to
+ * the old one): it answers 503 until it is restarted.
  */
 public class SovereignSessionManager extends ManagerBase {
     /** How long a request waits for its session's lock by default: above a dead holder's lease (10 s). */
@@ -76,6 +83,8 @@ public class SovereignSessionManager extends ManagerBase {
 
     private volatile HeapClient client;
     private volatile SessionStore store;
+    /** The agent's shared graphs, or null when no agent runs in this JVM. */
+    private volatile AgentGraphs graphs;
     private final ThreadLocal<RequestScope> scopes = new ThreadLocal<>();
     /**
      * Session ids that open requests on this node use (loaded, created, renamed to), with how many
@@ -180,6 +189,7 @@ public class SovereignSessionManager extends ManagerBase {
             throw new LifecycleException("SovereignSessionManager needs endpoints=\"host:port,...\" (the heap nodes) "
                     + "in the <Manager> element of context.xml");
         }
+        graphs = AgentGraphs.detect();
         try {
             connect();
         } catch (HeapException | IOException e) {
@@ -187,7 +197,8 @@ public class SovereignSessionManager extends ManagerBase {
                     + ": " + e.getMessage(), e);
         }
         log.info("sessions of " + getContext().getName() + " on the Sovereign heap at " + endpoints + ", root "
-                + store.rootName());
+                + store.rootName() + (graphs != null ? "; the Sovereign agent runs here: instrumented objects and "
+                + "collections are stored as shared graphs, through the agent's heap session" : ""));
         setState(LifecycleState.STARTING);
     }
 
@@ -197,14 +208,14 @@ public class SovereignSessionManager extends ManagerBase {
         super.stopInternal();
         HeapClient open = client;
         client = null;
-        if (open != null) {
-            open.close();
+        if (open != null && graphs == null) {
+            open.close(); // the agent's session is the agent's to close, at JVM exit
         }
     }
 
     /** A heap session and the store reached through it, replacing any before. */
     private void connect() throws IOException {
-        HeapClient fresh = HeapClient.connect(endpoints, security(), sessionTtlMs);
+        HeapClient fresh = graphs != null ? graphs.client() : HeapClient.connect(endpoints, security(), sessionTtlMs);
         SessionStore freshStore = new SessionStore(fresh, rootName != null ? rootName : defaultRootName(getContext()));
         if (!keepSessionLocks) {
             fresh.setLocksKept(freshStore.lockPrefix(), false);
@@ -218,6 +229,11 @@ public class SovereignSessionManager extends ManagerBase {
         return client;
     }
 
+    /** The agent's shared graphs, or null when no agent runs in this JVM. */
+    AgentGraphs graphs() {
+        return graphs;
+    }
+
     /**
      * After the cluster ended this Tomcat's heap session (it stalled past {@link #getSessionTtlMs()}):
      * connects a new one, unless another thread already did, and drops this node's copies of the
@@ -227,6 +243,10 @@ public class SovereignSessionManager extends ManagerBase {
     synchronized void reconnectAfter(HeapClient failed, HeapSessionEndedException error) {
         if (client != failed || failed == null) {
             return;
+        }
+        if (graphs != null) {
+            throw new IllegalStateException("the heap ended this Tomcat's session (" + error.getMessage() + "); with the "
+                    + "Sovereign agent, this JVM's shared objects belong to that session: restart this Tomcat");
         }
         log.warn("the heap ended this Tomcat's session (" + error.getMessage() + "); connecting a new one");
         try {
@@ -304,14 +324,14 @@ public class SovereignSessionManager extends ManagerBase {
         try {
             for (SovereignSession session : scope.touched()) {
                 if (session.isValid() && scope.coversWrite(session.getIdInternal())) {
-                    session.save(nowMs);
+                    session.save(nowMs, graphs, webappClassLoader());
                 } else if (session.isValid()) {
                     session.forgetLocalValues();
                 }
             }
         } finally {
             try {
-                scope.release();
+                release(scope);
             } finally {
                 unuse(scope);
             }
@@ -335,6 +355,38 @@ public class SovereignSessionManager extends ManagerBase {
     private void unuse(RequestScope scope) {
         for (String id : scope.used()) {
             inUse.computeIfPresent(id, (key, count) -> count == 1 ? null : count - 1);
+        }
+    }
+
+    /**
+     * Releases {@code scope}'s locks, which commits the thread's changes; with the agent, its graphs'
+     * changes go into that commit first, and afterwards the agent learns whether they reached the
+     * heap. A failure to record them still releases the locks (a lock left held blocks the session
+     * cluster-wide), committing the rest, and the graphs take the heap's values back.
+     */
+    private void release(RequestScope scope) {
+        AgentGraphs agent = graphs;
+        if (agent == null || scope.entered().isEmpty()) {
+            scope.release();
+            return;
+        }
+        RuntimeException recordFailure = null;
+        try {
+            agent.beforeRelease();
+        } catch (RuntimeException e) {
+            recordFailure = e;
+        }
+        boolean committed = false;
+        try {
+            scope.release();
+            committed = recordFailure == null;
+        } finally {
+            for (HeapObject owner : scope.entered()) {
+                agent.released(owner, committed);
+            }
+        }
+        if (recordFailure != null) {
+            throw recordFailure;
         }
     }
 
@@ -383,12 +435,12 @@ public class SovereignSessionManager extends ManagerBase {
         }
         if (scope != null && scope.holdsAnyWrite()) {
             scope.cover(id); // committed with the request's lock
-            session.attach(store.create(id, nowMs, session.getMaxInactiveInterval()));
+            session.attach(enter(scope, store.create(id, nowMs, session.getMaxInactiveInterval()), true));
         } else if (scope != null) {
             Lock lock = store.writeLock(id);
             lock.lock();
             scope.hold(id, lock, true); // released, and so committed, at the request's end
-            session.attach(store.create(id, nowMs, session.getMaxInactiveInterval()));
+            session.attach(enter(scope, store.create(id, nowMs, session.getMaxInactiveInterval()), true));
         } else {
             Lock lock = store.writeLock(id);
             lock.lock();
@@ -401,6 +453,18 @@ public class SovereignSessionManager extends ManagerBase {
         session.setId(id); // adds it locally and fires sessionCreated, here only
         if (scope != null) {
             scope.loaded(id, session);
+        }
+        return session;
+    }
+
+    /**
+     * With the agent, tells it the thread holds {@code session}'s lock ({@code write} or read) for
+     * the scope, so its graphs are current and (write) writable; returns {@code session}.
+     */
+    private HeapObject enter(RequestScope scope, HeapObject session, boolean write) {
+        AgentGraphs agent = graphs;
+        if (agent != null && scope.entered(session)) {
+            agent.entered(session, write);
         }
         return session;
     }
@@ -464,13 +528,17 @@ public class SovereignSessionManager extends ManagerBase {
             dropLocal(id);
             return null;
         }
+        RequestScope scope = scopes.get();
+        if (scope != null && scope.holds(id)) {
+            enter(scope, object, scope.coversWrite(id));
+        }
         SovereignSession session = (SovereignSession) sessions.get(id);
         if (session == null) {
             session = (SovereignSession) createEmptySession();
             session.setValid(true);
             session.setId(id, false); // local only: sessionCreated fired where it was created
         }
-        session.refresh(object, webappClassLoader());
+        session.refresh(object, webappClassLoader(), graphs);
         return session;
     }
 
@@ -481,7 +549,7 @@ public class SovereignSessionManager extends ManagerBase {
         }
     }
 
-    private ClassLoader webappClassLoader() {
+    ClassLoader webappClassLoader() {
         Context context = getContext();
         return context.getLoader() != null ? context.getLoader().getClassLoader()
                 : Thread.currentThread().getContextClassLoader();
@@ -631,7 +699,7 @@ public class SovereignSessionManager extends ManagerBase {
             }
         } finally {
             scopes.remove();
-            scope.release(); // commits the unlink; if this throws, nothing was claimed or fired
+            release(scope); // commits the unlink; if this throws, nothing was claimed or fired
         }
         if (due == null) {
             return false;

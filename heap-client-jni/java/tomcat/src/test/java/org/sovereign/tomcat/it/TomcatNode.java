@@ -44,6 +44,11 @@ final class TomcatNode implements AutoCloseable {
     enum Sessions {
         /** SovereignSessionManager and SessionLockValve: sessions on the heap, no stickiness needed. */
         SOVEREIGN,
+        /**
+         * The same, in a JVM started with the Sovereign agent ({@code -javaagent}, instrumenting
+         * {@code demo.cart.**}): the cart is stored as a shared graph, not as bytes.
+         */
+        SOVEREIGN_AGENT,
         /** Tomcat's StandardManager: sessions in one Tomcat's memory (needs stickiness; no failover). */
         STANDARD,
         /** Tomcat's DeltaManager: sessions replicated to the other Tomcat over Tribes (sticky). */
@@ -77,17 +82,26 @@ final class TomcatNode implements AutoCloseable {
         Path home = HeapNodes.requiredFile("sovereign.tomcat.home", "run the tests with Maven (it unpacks Tomcat)");
         Path base = Files.createTempDirectory(HeapNodes.workDir(), "tomcat-" + name + "-");
         prepareBase(home, base, port, cluster, securityInContext);
-        if (sessions != Sessions.SOVEREIGN) {
+        if (sessions == Sessions.STANDARD || sessions == Sessions.DELTA) {
             TomcatConfigs.useTomcatSessions(base, name, port, sessions == Sessions.DELTA, tribesPort, peerTribesPort);
         }
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-Ddemo.node=" + name, "-Dcatalina.home=" + home, "-Dcatalina.base=" + base,
+                "-Xmx256m"));
+        if (sessions == Sessions.SOVEREIGN_AGENT) {
+            command.add("-javaagent:" + HeapNodes.requiredFile("sovereign.agent.jar", "mvn package copies it") + "=config="
+                    + writeAgentConfig(base, cluster));
+        }
+        command.addAll(List.of("-Ddemo.node=" + name, "-Dcatalina.home=" + home, "-Dcatalina.base=" + base,
                 "-Djava.io.tmpdir=" + base.resolve("temp"),
                 "-cp", home.resolve("bin/bootstrap.jar") + ":" + home.resolve("bin/tomcat-juli.jar"),
                 "org.apache.catalina.startup.Bootstrap", "start"));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(base.resolve("logs/console.log").toFile()));
         cluster.clientEnvironment(builder.environment());
+        if (sessions == Sessions.SOVEREIGN_AGENT) {
+            // The manager uses the agent's heap session then: its lease, like sessionTtlMs otherwise.
+            builder.environment().put("SOVEREIGN_SESSION_TTL_MS", Long.toString(HEAP_SESSION_TTL_MS));
+        }
         if (securityInContext) {
             builder.environment().remove("SOVEREIGN_SECURITY_DIR");
             builder.environment().remove("SOVEREIGN_TOKEN");
@@ -144,6 +158,16 @@ final class TomcatNode implements AutoCloseable {
                 "  <Valve className=\"org.sovereign.tomcat.SessionLockValve\"",
                 "         noLockPatterns=\"/static/*\" readLockPatterns=\"/api/poll,/api/stats\"/>",
                 "</Context>", ""), StandardCharsets.UTF_8);
+    }
+
+    /** The agent's config: the cluster's endpoints, and the demo shop's classes may be shared. */
+    private static Path writeAgentConfig(Path base, HeapNodes cluster) throws IOException {
+        Path config = base.resolve("conf/sovereign-agent.toml");
+        Files.writeString(config, String.join("\n",
+                "endpoints  = \"" + cluster.endpoints() + "\"",
+                "instrument = [\"demo.cart.**\"]",
+                ""), StandardCharsets.UTF_8);
+        return config;
     }
 
     private static void copyTree(Path from, Path to) throws IOException {
