@@ -190,6 +190,10 @@ public class SovereignSessionManager extends ManagerBase {
                     + "in the <Manager> element of context.xml");
         }
         graphs = AgentGraphs.detect();
+        if (graphs != null && (securityDir != null || tokenFile != null)) {
+            log.warn("securityDir and tokenFile are ignored: the Sovereign agent runs in this JVM, and the manager "
+                    + "uses its heap session (security from SOVEREIGN_SECURITY_DIR / SOVEREIGN_TOKEN)");
+        }
         try {
             connect();
         } catch (HeapException | IOException e) {
