@@ -40,6 +40,7 @@ java -Xmx256m \
   -Dsovereign.tomcat.jar="$(ls "$module_dir"/target/sovereign-tomcat-*.jar)" \
   -Dsovereign.tomcat.home="$tomcat_home" \
   -Dsovereign.tomcat.lib="$module_dir/target/tomcat-lib" \
+  -Dsovereign.agent.jar="$module_dir/target/tomcat-agent/sovereign-agent.jar" \
   -Dsovereign.test.classes="$module_dir/target/test-classes" \
   -Dsovereign.test.dir="$module_dir/target/bench" \
   -Dsovereign.haproxy.config="$root/deploy/tomcat/haproxy.cfg" \

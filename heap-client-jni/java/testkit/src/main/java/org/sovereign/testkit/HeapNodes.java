@@ -275,6 +275,25 @@ public final class HeapNodes implements AutoCloseable {
         throw new AssertionError("no leader within " + READY_TIMEOUT + "; heapctl said: " + output);
     }
 
+    /**
+     * The highest last applied log index of the nodes, as {@code heapctl status --json} reports
+     * them: read while nothing is in flight, the leader's, so the difference of two readings is how
+     * many log entries were written between them.
+     */
+    public long lastApplied() throws Exception {
+        Path heapctl = requiredFile("sovereign.heapctl.binary", "build it first: cargo build -p heapctl");
+        HeapctlRun status = heapctl("status", "--json");
+        Matcher matcher = Pattern.compile("\"last_applied\"\\s*:\\s*(\\d+)").matcher(status.output());
+        long highest = -1;
+        while (matcher.find()) {
+            highest = Math.max(highest, Long.parseLong(matcher.group(1)));
+        }
+        if (status.exitCode() != 0 || highest < 0) {
+            throw new AssertionError(heapctl + " status --json gave no last_applied: " + status.output());
+        }
+        return highest;
+    }
+
     /** SIGKILL: node {@code id} dies at once ({@code destroyForcibly} is SIGKILL on Linux). */
     public void kill(int id) {
         Process node = nodes[id - 1];

@@ -12,10 +12,11 @@ import org.sovereign.testkit.HeapNodes;
 
 /**
  * The session manager benchmark (run by tomcat/bench/run.sh, not by the tests): for
- * SovereignSessionManager (round-robin, no stickiness), StandardManager and DeltaManager (both sticky),
- * two real Tomcats behind HAProxy and wrk posting /api/incr (a read and a write of one session
- * attribute) over pre-created sessions; prints throughput, p50 and p99, and checks that the sessions'
- * counts add up to the requests answered.
+ * SovereignSessionManager (round-robin, no stickiness; also in JVMs with the agent, where the Integer
+ * attribute is still bytes), StandardManager and DeltaManager (both sticky), two real Tomcats behind
+ * HAProxy and wrk posting /api/incr (a read and a write of one session attribute) over pre-created
+ * sessions; prints throughput, p50 and p99 and, on the heap, log entries per request, and checks that
+ * the sessions' counts add up to the requests answered.
  */
 public final class SessionBenchmark {
     /** Longest run per configuration: this machine is shared with other measurements. */
@@ -45,8 +46,8 @@ public final class SessionBenchmark {
                         + " sessions, 2 Tomcat 10.1.59 behind HAProxy, 3 heap-server nodes ("
                         + System.getProperty("sovereign.server.binary") + "), one machine",
                 "",
-                "| sessions | balancing | requests/s | p50 | p99 | non-2xx | requests | counts added |",
-                "|---|---|---|---|---|---|---|---|") + "\n" + String.join("\n", rows) + "\n";
+                "| sessions | balancing | requests/s | p50 | p99 | non-2xx | requests | counts added | heap log entries per request |",
+                "|---|---|---|---|---|---|---|---|---|") + "\n" + String.join("\n", rows) + "\n";
         System.out.println(table);
         Files.writeString(out, table, StandardCharsets.UTF_8);
     }
@@ -56,7 +57,8 @@ public final class SessionBenchmark {
         int tribesA = TomcatNode.freePort();
         int tribesB = TomcatNode.freePort();
         Path benchDir = HeapNodes.requiredFile("sovereign.bench.dir", "run bench/run.sh");
-        Path config = kind == TomcatNode.Sessions.SOVEREIGN
+        boolean onHeap = kind == TomcatNode.Sessions.SOVEREIGN || kind == TomcatNode.Sessions.SOVEREIGN_AGENT;
+        Path config = onHeap
                 ? HeapNodes.requiredFile("sovereign.haproxy.config", "it is deploy/tomcat/haproxy.cfg")
                 : benchDir.resolve("haproxy-sticky.cfg");
         System.out.println("[bench] " + kind);
@@ -74,19 +76,25 @@ public final class SessionBenchmark {
             }
             Path idsFile = HeapNodes.workDir().resolve("sessions-" + kind + ".txt");
             Files.write(idsFile, ids, StandardCharsets.UTF_8);
+            long indexBefore = cluster.lastApplied();
             String report = wrk(proxy.url(), seconds, connections, benchDir.resolve("session-incr.lua"), idsFile);
             System.out.println(report);
             long answered = number(report, "(\\d+) requests in");
+            // Everything wrk sent was answered, so applied: the entries its requests wrote (and the
+            // clients' lease renewals meanwhile, a few per second).
+            long entries = cluster.lastApplied() - indexBefore;
             long counted = 0;
             for (String id : ids) {
                 WebClient browser = new WebClient();
                 browser.useSession(id);
                 counted += browser.get(proxy.url(), "/api/cart").number("count");
             }
-            return "| " + kind.name().toLowerCase() + " | " + (kind == TomcatNode.Sessions.SOVEREIGN ? "round-robin" : "sticky")
+            return "| " + kind.name().toLowerCase() + " | " + (onHeap ? "round-robin" : "sticky")
                     + " | " + Math.round(decimal(report, "Requests/sec:\\s+([\\d.]+)")) + " | " + latency(report, "50%")
                     + " | " + latency(report, "99%") + " | " + Math.max(0, number(report, "Non-2xx or 3xx responses: (\\d+)"))
-                    + " | " + answered + " | " + (counted - sessions) + " |";
+                    + " | " + answered + " | " + (counted - sessions) + " | "
+                    + (onHeap ? String.format("%.2f", (double) entries / answered) : "-")
+                    + " |";
         }
     }
 

@@ -102,7 +102,7 @@ final class TomcatNode implements AutoCloseable {
             // The manager uses the agent's heap session then: its lease, like sessionTtlMs otherwise.
             builder.environment().put("SOVEREIGN_SESSION_TTL_MS", Long.toString(HEAP_SESSION_TTL_MS));
         }
-        if (securityInContext) {
+        if (securityInContext && sessions != Sessions.SOVEREIGN_AGENT) { // the agent reads the environment
             builder.environment().remove("SOVEREIGN_SECURITY_DIR");
             builder.environment().remove("SOVEREIGN_TOKEN");
         }
