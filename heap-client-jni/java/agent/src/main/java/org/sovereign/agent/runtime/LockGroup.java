@@ -63,16 +63,7 @@ final class LockGroup {
 
     /** The group's live member objects here (dropping the collected ones). */
     synchronized List<Object> members() {
-        List<Object> live = new ArrayList<>(members.size());
-        for (Iterator<WeakReference<Object>> i = members.iterator(); i.hasNext(); ) {
-            Object member = i.next().get();
-            if (member == null) {
-                i.remove();
-            } else {
-                live.add(member);
-            }
-        }
-        return live;
+        return live(members);
     }
 
     /** Adds a container; one loaded outside the lock ({@code synced} false) is checked at the next refresh. */
@@ -85,13 +76,18 @@ final class LockGroup {
 
     /** The group's live containers here (dropping the collected ones). */
     synchronized List<ContainerState> containers() {
-        List<ContainerState> live = new ArrayList<>(containers.size());
-        for (Iterator<WeakReference<ContainerState>> i = containers.iterator(); i.hasNext(); ) {
-            ContainerState container = i.next().get();
-            if (container == null) {
+        return live(containers);
+    }
+
+    /** The referents of {@code references} still alive, in order; the collected ones are removed. */
+    private static <T> List<T> live(List<WeakReference<T>> references) {
+        List<T> live = new ArrayList<>(references.size());
+        for (Iterator<WeakReference<T>> i = references.iterator(); i.hasNext(); ) {
+            T referent = i.next().get();
+            if (referent == null) {
                 i.remove();
             } else {
-                live.add(container);
+                live.add(referent);
             }
         }
         return live;
