@@ -3,8 +3,11 @@ package org.sovereign.tomcat.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.sovereign.tomcat.it.ItChecks.awaitSlowRequest;
+import static org.sovereign.tomcat.it.ItChecks.exists;
+import static org.sovereign.tomcat.it.ItChecks.itemsOf;
+import static org.sovereign.tomcat.it.ItChecks.ok;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -39,7 +42,6 @@ class TomcatAgentSessionsIT {
     /** Requests per client in the concurrency test, and how many each keeps in flight. */
     static final int ADDS_PER_CLIENT = 60;
     static final int IN_FLIGHT_PER_CLIENT = 4;
-    static final long SLOW_REQUEST_WAIT_MS = 30_000;
     /** How long an expired session may take to be unlinked and its objects collected (scans every second, GCs). */
     static final long FREE_WAIT_MS = 60_000;
 
@@ -203,33 +205,11 @@ class TomcatAgentSessionsIT {
 
     private static boolean anyExists(long[] objectIds) throws Exception {
         for (long objectId : objectIds) {
-            HeapNodes.HeapctlRun run = cluster.heapctl("object", "get", Long.toString(objectId));
-            if (run.exitCode() == 0) {
+            if (exists(cluster, objectId)) {
                 return true;
-            }
-            if (!run.output().contains("unknown object id " + objectId)) {
-                throw new AssertionError("heapctl object get " + objectId + " failed: " + run.output());
             }
         }
         return false;
     }
 
-    private static void awaitSlowRequest(String node) throws Exception {
-        long deadline = System.currentTimeMillis() + SLOW_REQUEST_WAIT_MS;
-        while (!ok(new WebClient().get(node, "/api/stats")).body().contains("\"slow\":1")) {
-            assertTrue(System.currentTimeMillis() < deadline, "no slow request began on " + node);
-            Thread.sleep(50);
-        }
-    }
-
-    private static String itemsOf(String body) {
-        int start = body.indexOf("\"items\":");
-        return start < 0 ? "(none)" : body.substring(start, body.indexOf('}', start) + 1);
-    }
-
-    private static WebClient.Answer ok(WebClient.Answer answer) {
-        assertEquals(200, answer.status(), answer.body());
-        assertNotNull(answer.body());
-        return answer;
-    }
 }

@@ -5,6 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.sovereign.tomcat.it.ItChecks.awaitSlowRequest;
+import static org.sovereign.tomcat.it.ItChecks.exists;
+import static org.sovereign.tomcat.it.ItChecks.itemsOf;
+import static org.sovereign.tomcat.it.ItChecks.ok;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -51,8 +55,6 @@ class TomcatSessionsIT {
     static final int IN_FLIGHT_PER_CLIENT = 8;
     /** How long the read-lock test's slow poll sleeps: long enough for a second poll to come and go. */
     static final int SLOW_POLL_MS = 5_000;
-    /** How long a test waits for its slow request to have begun on a Tomcat. */
-    static final long SLOW_REQUEST_WAIT_MS = 30_000;
     /** How far past its heap session's lease the stall test keeps a Tomcat stopped: the cluster's
      *  expiry runs on its own ticks, so the session ends a little after the lease. */
     static final long STALL_PAST_LEASE_MS = 3_000;
@@ -210,7 +212,7 @@ class TomcatSessionsIT {
         ok(browser.get(b, "/api/cart")); // B has handles to it too
         String id = ok(browser.post(a, "/api/timeout?s=1")).string("id");
         long[] objects = sessionObjects(id);
-        assertTrue(exists(objects[0]) && exists(objects[1]), "the session's objects exist before expiry");
+        assertTrue(exists(cluster, objects[0]) && exists(cluster, objects[1]), "the session's objects exist before expiry");
         long deadline = System.currentTimeMillis() + EXPIRY_WAIT_MS;
         while (!destroyedCounts().containsKey(id) && System.currentTimeMillis() < deadline) {
             Thread.sleep(200);
@@ -219,16 +221,16 @@ class TomcatSessionsIT {
         // The Tomcats dropped their copies at expiry; a GC in each JVM (and this one) lets the
         // client release its holds, and the collector frees what nothing references or holds.
         long freeDeadline = System.currentTimeMillis() + FREE_WAIT_MS;
-        while ((exists(objects[0]) || exists(objects[1])) && System.currentTimeMillis() < freeDeadline) {
+        while ((exists(cluster, objects[0]) || exists(cluster, objects[1])) && System.currentTimeMillis() < freeDeadline) {
             System.gc();
             tomcatA.gc();
             tomcatB.gc();
             Thread.sleep(1_000);
         }
         System.out.println("[check] expired session " + id + ": objects " + objects[0] + " (session) and " + objects[1]
-                + " (attributes) freed: " + !exists(objects[0]) + ", " + !exists(objects[1]));
-        assertFalse(exists(objects[0]), "the expired session's object " + objects[0] + " must be collected");
-        assertFalse(exists(objects[1]), "the expired session's attribute map " + objects[1] + " must be collected");
+                + " (attributes) freed: " + !exists(cluster, objects[0]) + ", " + !exists(cluster, objects[1]));
+        assertFalse(exists(cluster, objects[0]), "the expired session's object " + objects[0] + " must be collected");
+        assertFalse(exists(cluster, objects[1]), "the expired session's attribute map " + objects[1] + " must be collected");
     }
 
     @Test
@@ -402,18 +404,6 @@ class TomcatSessionsIT {
         return new long[] {session.id(), session.getMap("attributes").id()};
     }
 
-    /** Whether object {@code objectId} is on the heap, as {@code heapctl object get} says. */
-    private static boolean exists(long objectId) throws Exception {
-        HeapNodes.HeapctlRun run = cluster.heapctl("object", "get", Long.toString(objectId));
-        if (run.exitCode() == 0) {
-            return true;
-        }
-        if (run.output().contains("unknown object id " + objectId)) {
-            return false;
-        }
-        throw new AssertionError("heapctl object get " + objectId + " failed: " + run.output());
-    }
-
     /** {@code perClient} increments from each client, {@link #IN_FLIGHT_PER_CLIENT} at a time; the failed statuses. */
     private static List<Integer> increments(List<WebClient> clients, int perClient, Map<String, AtomicInteger> byNode)
             throws Exception {
@@ -450,27 +440,6 @@ class TomcatSessionsIT {
         } finally {
             pool.shutdownNow();
         }
-    }
-
-    /** Waits until Tomcat {@code node} is inside a sleeping /api/slow or /api/poll request. */
-    private static void awaitSlowRequest(String node) throws Exception {
-        long deadline = System.currentTimeMillis() + SLOW_REQUEST_WAIT_MS;
-        while (!ok(new WebClient().get(node, "/api/stats")).body().contains("\"slow\":1")) {
-            assertTrue(System.currentTimeMillis() < deadline, "no slow request began on " + node + " within "
-                    + SLOW_REQUEST_WAIT_MS + " ms");
-            Thread.sleep(50);
-        }
-    }
-
-    private static WebClient.Answer ok(WebClient.Answer answer) {
-        assertEquals(200, answer.status(), answer.body());
-        assertNotNull(answer.body());
-        return answer;
-    }
-
-    private static String itemsOf(String body) {
-        Matcher matcher = Pattern.compile("\"items\":(\\{[^}]*\\})").matcher(body);
-        return matcher.find() ? matcher.group(1) : "(none)";
     }
 
     private static Map<String, Integer> destroyedCounts() throws Exception {
