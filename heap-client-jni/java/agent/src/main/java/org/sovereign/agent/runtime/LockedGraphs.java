@@ -1,5 +1,6 @@
 package org.sovereign.agent.runtime;
 
+import org.sovereign.agent.collections.SharedContainers;
 import org.sovereign.heap.HeapClient;
 import org.sovereign.heap.HeapObject;
 
@@ -49,6 +50,12 @@ public final class LockedGraphs {
      */
     public boolean canShare(Object value, String path, ClassLoader loader) {
         if (value == null || ElementCodec.isScalar(value)) {
+            return false;
+        }
+        // The kinds sharing takes at the top, checked without the exception the full check throws:
+        // the manager asks this of every attribute at every request's end.
+        if (!(value instanceof Shareable) && SharedContainers.jdkClass(value.getClass()) == null
+                && !value.getClass().isArray()) {
             return false;
         }
         try {
