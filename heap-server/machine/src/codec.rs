@@ -77,13 +77,30 @@ pub fn encode_reply(reply: &Reply) -> Vec<u8> {
     encode(reply)
 }
 
-/// bincode encodes an enum as its variant index (a varint: one byte below 251) first.
-const COLLECTED_REPLY_TAG: u8 = 11;
+/// `Command::Collect`'s variant index (bincode writes an enum's index first, a varint: one byte
+/// below 251), the byte after the envelope's `leader_time_ms`.
+const COLLECT_COMMAND_TAG: u8 = 6;
 
-/// Whether encoded reply bytes are a `Reply::Collected`, without decoding them: lets the
-/// server time the collector's entries among all the others at no cost to the rest.
-pub fn is_collected_reply(bytes: &[u8]) -> bool {
-    bytes.first() == Some(&COLLECTED_REPLY_TAG)
+/// How many bytes bincode's unsigned varint takes, from its first byte: the value itself below
+/// 251, else a marker and a 2-, 4-, 8- or 16-byte value. `None` for a byte no varint starts with.
+fn varint_length(first: u8) -> Option<usize> {
+    match first {
+        0..=250 => Some(1),
+        251 => Some(3),
+        252 => Some(5),
+        253 => Some(9),
+        254 => Some(17),
+        255 => None,
+    }
+}
+
+/// Whether encoded envelope bytes hold a `Command::Collect`, without decoding them: lets the
+/// server time the collector's entries, before applying them, at no cost to the rest.
+pub fn is_collect_envelope(bytes: &[u8]) -> bool {
+    let Some(time_length) = bytes.first().copied().and_then(varint_length) else {
+        return false;
+    };
+    bytes.get(time_length) == Some(&COLLECT_COMMAND_TAG)
 }
 
 /// Replies are bounded like envelopes: the largest is a `created` list of at most
@@ -203,27 +220,27 @@ mod tests {
         assert_eq!(decode_envelope(&bytes).unwrap(), envelope);
     }
 
-    /// The tag test must agree with the real encoding, for every reply kind.
+    /// The envelope test must agree with the real encoding, for every command kind and for
+    /// times of every varint length.
     #[test]
-    fn collected_replies_and_only_they_are_recognised() {
-        let collected = Reply::Collected {
-            freed: 300,
-            kept: 1,
-            ended_holds_dropped: 70_000,
-            decremented: 4_096,
-            decrements_pending: 9,
-        };
-        assert!(is_collected_reply(&encode_reply(&collected)));
-        let others = [
-            Reply::Done,
-            Reply::Held { missing: vec![1] },
-            Reply::Committed { log_index: 11, created: vec![(11, 11)] },
-            Reply::Unlocked { commit: None },
-            Reply::LockGranted { token: 11 },
+    fn collect_envelopes_and_only_they_are_recognised() {
+        let commands = [
+            Command::Transaction(crate::command::Transaction { expect: vec![], fences: vec![], ops: vec![] }),
+            Command::OpenSession { client: "c".into(), ttl_ms: 6, owner: "o".into() },
+            Command::Tick,
+            Command::Grace,
+            Command::AllocateIds { count: 6 },
+            Command::ResumeLeases,
         ];
-        for reply in others {
-            assert!(!is_collected_reply(&encode_reply(&reply)), "{reply:?}");
+        for leader_time_ms in [0, 6, 250, 251, 70_000, 5_000_000_000, 1_764_000_000_000, u64::MAX] {
+            let collect = Envelope { leader_time_ms, command: Command::Collect { ids: vec![6, 7] } };
+            assert!(is_collect_envelope(&encode_envelope(&collect)), "at time {leader_time_ms}");
+            for command in &commands {
+                let other = Envelope { leader_time_ms, command: command.clone() };
+                assert!(!is_collect_envelope(&encode_envelope(&other)), "{other:?}");
+            }
         }
-        assert!(!is_collected_reply(&[]));
+        assert!(!is_collect_envelope(&[]));
+        assert!(!is_collect_envelope(&[255, 6]));
     }
 }

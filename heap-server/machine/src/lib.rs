@@ -39,7 +39,7 @@ mod value;
 mod test_support;
 
 pub use codec::{
-    decode_envelope, decode_object, decode_reply, encode_envelope, encode_object, encode_reply, is_collected_reply,
+    decode_envelope, decode_object, decode_reply, encode_envelope, encode_object, encode_reply, is_collect_envelope,
     CodecError,
 };
 pub use command::{

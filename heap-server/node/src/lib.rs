@@ -41,6 +41,7 @@ pub mod shutdown_snapshot;
 pub mod snapshot_after_gc;
 pub mod snapshot_policy;
 pub mod thread_cpu;
+pub mod thread_usage;
 pub mod tls;
 pub mod watch;
 pub mod watchdog;

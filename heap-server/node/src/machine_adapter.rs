@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Instant;
 
-use heap_machine::is_collected_reply;
+use heap_machine::is_collect_envelope;
 use heap_machine::lock_name_of_key;
 use heap_machine::object_id_of_key;
 use heap_machine::Heap;
@@ -17,9 +17,13 @@ use tokio::sync::broadcast;
 
 use crate::gc::stats::GcStats;
 use crate::thread_cpu::thread_cpu_time;
+use crate::thread_usage::ThreadUsage;
 
 /// Feed events buffered per subscriber; a subscriber that falls further behind gets a reset.
 pub const CHANGE_FEED_CAPACITY: usize = 4096;
+/// A Collect apply longer than this (wall) is logged with what the thread went through, so
+/// the collector's bound (~10 ms an entry, issue 11) can be traced when a node misses it.
+pub const SLOW_COLLECT_APPLY_US: u64 = 10_000;
 
 /// One entry of the change feed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +48,37 @@ impl HeapMachine {
         Self { heap: Heap::default(), feed, gc_stats }
     }
 
+    /// Applies a Collect entry and records its time (wall and thread CPU); a slow one is logged
+    /// with the thread's faults and context switches. Other entries are not timed: the clocks
+    /// are system calls.
+    fn apply_timed_collect(&mut self, log_index: u64, command: &[u8], changes: &mut ChangeSet) -> Vec<u8> {
+        let started = Instant::now();
+        let started_cpu = thread_cpu_time();
+        let started_usage = ThreadUsage::now();
+        let reply = self.heap.apply(log_index, command, &mut changes.writes);
+        let (wall, cpu) = (started.elapsed(), thread_cpu_time().saturating_sub(started_cpu));
+        let freed = match heap_machine::decode_reply(&reply) {
+            Ok(heap_machine::Reply::Collected { freed, .. }) => freed,
+            _ => 0,
+        };
+        self.gc_stats.record_step(wall, cpu, freed);
+        if wall.as_micros() as u64 > SLOW_COLLECT_APPLY_US {
+            let usage = ThreadUsage::now().since(&started_usage);
+            tracing::info!(
+                log_index,
+                freed,
+                wall_us = wall.as_micros() as u64,
+                cpu_us = cpu.as_micros() as u64,
+                minor_faults = usage.minor_faults,
+                major_faults = usage.major_faults,
+                voluntary_switches = usage.voluntary_switches,
+                involuntary_switches = usage.involuntary_switches,
+                "slow Collect apply"
+            );
+        }
+        reply
+    }
+
     /// The locks among an entry's `written` keys that are contended now that it is applied, once
     /// each and sorted by name (so every replica publishes the same list). Only written locks:
     /// a lock becomes contended only by an entry that changes it, and that entry writes its key.
@@ -64,16 +99,11 @@ impl Machine for HeapMachine {
         // them, so creations need no invalidation (a bulk create would otherwise fill the feed's
         // buffer with ids nobody caches: 8 KB per 1,000-object transaction, 4,096 events deep).
         let first_new_id = self.heap.next_id();
-        let started = Instant::now();
-        let started_cpu = thread_cpu_time();
-        let reply = self.heap.apply(log_index, command, &mut changes.writes);
-        if is_collected_reply(&reply) {
-            let freed = match heap_machine::decode_reply(&reply) {
-                Ok(heap_machine::Reply::Collected { freed, .. }) => freed,
-                _ => 0,
-            };
-            self.gc_stats.record_step(started.elapsed(), thread_cpu_time().saturating_sub(started_cpu), freed);
-        }
+        let reply = if is_collect_envelope(command) {
+            self.apply_timed_collect(log_index, command, changes)
+        } else {
+            self.heap.apply(log_index, command, &mut changes.writes)
+        };
         let written = &changes.writes[written_before..];
         let ids: Vec<u64> =
             written.iter().filter_map(|(key, _)| object_id_of_key(key)).filter(|id| *id < first_new_id).collect();
