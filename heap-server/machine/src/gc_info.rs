@@ -16,6 +16,9 @@ use crate::value::ObjectId;
 /// which applies wait for, so it reads at most about five batches' worth.
 const PLAN_WASTED_OBJECT_READS_MAX: u64 = COLLECT_OBJECTS_PER_STEP_MAX;
 const PLAN_WASTED_REFERENCE_READS_MAX: u64 = 4 * COLLECT_REFS_PER_STEP_MAX;
+/// References a batch within a smaller object bound may hold per object of that bound: the
+/// ratio of the entry's own bounds.
+const REFERENCES_PER_OBJECT_IN_BATCH: u64 = COLLECT_REFS_PER_STEP_MAX / COLLECT_OBJECTS_PER_STEP_MAX;
 
 /// Object lifecycle figures at one applied index.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,14 +93,29 @@ impl Heap {
         self.objects.ids_after(after, max)
     }
 
-    /// One `Command::Collect` batch: each seed in turn with what it reaches (breadth-first,
-    /// before the next seed) through objects `is_candidate` accepts, within
-    /// `COLLECT_OBJECTS_PER_STEP_MAX` objects and `COLLECT_REFS_PER_STEP_MAX` references. The
-    /// first seed that exists always fits, alone if it holds more references than that; seeds
-    /// that exist but do not fit, or that come after `PLAN_WASTED_OBJECT_READS_MAX` objects or
-    /// `PLAN_WASTED_REFERENCE_READS_MAX` references were read and left out, come back as
-    /// `deferred`, for the next batch.
+    /// One `Command::Collect` batch as large as an entry may be: `plan_collect_within` with
+    /// `COLLECT_OBJECTS_PER_STEP_MAX` objects (what a garbage cycle needs: all of it in one entry).
     pub fn plan_collect(&self, seeds: &[ObjectId], is_candidate: impl Fn(ObjectId) -> bool) -> CollectPlan {
+        self.plan_collect_within(seeds, COLLECT_OBJECTS_PER_STEP_MAX, is_candidate)
+    }
+
+    /// One `Command::Collect` batch: each seed in turn with what it reaches (breadth-first,
+    /// before the next seed) through objects `is_candidate` accepts, within `objects_max`
+    /// objects (at most `COLLECT_OBJECTS_PER_STEP_MAX`) and twice as many references (at most
+    /// `COLLECT_REFS_PER_STEP_MAX`). The first seed that exists always fits, alone if it holds
+    /// more references than that; seeds that exist but do not fit, or that come after
+    /// `PLAN_WASTED_OBJECT_READS_MAX` objects or `PLAN_WASTED_REFERENCE_READS_MAX` references
+    /// were read and left out, come back as `deferred`, for the next batch. A smaller bound
+    /// makes a cheaper entry; it suits garbage that reference counting frees piece by piece, not
+    /// a cycle, which is freed only whole.
+    pub fn plan_collect_within(
+        &self,
+        seeds: &[ObjectId],
+        objects_max: u64,
+        is_candidate: impl Fn(ObjectId) -> bool,
+    ) -> CollectPlan {
+        let objects_max = objects_max.clamp(1, COLLECT_OBJECTS_PER_STEP_MAX);
+        let references_max = objects_max.saturating_mul(REFERENCES_PER_OBJECT_IN_BATCH).min(COLLECT_REFS_PER_STEP_MAX);
         let mut plan = CollectPlan::default();
         let mut taken = BTreeSet::new();
         let (mut references_total, mut wasted_objects, mut wasted_references) = (0u64, 0u64, 0u64);
@@ -117,8 +135,8 @@ impl Heap {
             }
             // Full: not even an object without references fits, or reading more costs too
             // much. Checked before the decode, so what is left costs a lookup each.
-            let full = plan.batch.len() as u64 >= COLLECT_OBJECTS_PER_STEP_MAX
-                || references_total > COLLECT_REFS_PER_STEP_MAX
+            let full = plan.batch.len() as u64 >= objects_max
+                || references_total > references_max
                 || wasted_objects >= PLAN_WASTED_OBJECT_READS_MAX
                 || wasted_references >= PLAN_WASTED_REFERENCE_READS_MAX;
             if full {
@@ -132,7 +150,7 @@ impl Heap {
             };
             let references = object.references().count() as u64;
             // An empty batch takes any object: one over the bound is collected alone.
-            if !plan.batch.is_empty() && references_total + references > COLLECT_REFS_PER_STEP_MAX {
+            if !plan.batch.is_empty() && references_total + references > references_max {
                 wasted_objects += 1;
                 wasted_references += references;
                 if is_seed {
@@ -143,7 +161,7 @@ impl Heap {
             references_total += references;
             taken.insert(id);
             plan.batch.push(id);
-            if references_total <= COLLECT_REFS_PER_STEP_MAX {
+            if references_total <= references_max {
                 let next = object.references().filter(|to| !taken.contains(to) && is_candidate(*to));
                 reached.extend(next);
             }

@@ -376,3 +376,22 @@ fn a_damaged_dying_key_is_refused() {
         assert!(error.contains(expected), "{error}");
     }
 }
+
+#[test]
+fn a_smaller_bound_plans_a_smaller_batch_and_what_it_leaves_is_freed_later() {
+    let mut driver = Driver::new();
+    // A list of 10 distinct items, each referenced once: the whole list fits one full batch.
+    let (list, items) = big_list(&mut driver, "small", 10, 10);
+    unbind(&mut driver, "small");
+    let full = driver.heap.plan_collect(&[list], |id| driver.heap.reference_count(id) == 1);
+    assert_eq!(full.batch.len(), 11, "within the entry's own bounds the list goes with its items");
+    let within = driver.heap.plan_collect_within(&[list], 4, |id| driver.heap.reference_count(id) == 1);
+    assert_eq!(within.batch, vec![list], "10 references are over twice 4: the list goes alone");
+    assert_eq!(collect(&mut driver, &within.batch), (1, 0, 0));
+    assert!(items.iter().all(|id| driver.heap.is_unreferenced(*id)), "its items are garbage of their own now");
+    let next = driver.heap.plan_collect_within(&items, 4, |_| true);
+    assert_eq!((next.batch.len(), next.deferred.len()), (4, 6), "four objects, the other seeds wait");
+    assert_eq!(collect(&mut driver, &next.batch), (4, 0, 0));
+    let zero = driver.heap.plan_collect_within(&next.deferred, 0, |_| true);
+    assert_eq!(zero.batch.len(), 1, "a bound of zero still plans one object: progress");
+}

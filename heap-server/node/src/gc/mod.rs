@@ -18,6 +18,7 @@
 
 pub mod id_set;
 pub mod mark;
+pub mod pace;
 pub mod stats;
 pub mod status;
 pub mod sweep;
@@ -33,6 +34,7 @@ use openraft::ServerState;
 use tonic::Status;
 
 use crate::context::NodeContext;
+use crate::gc::pace::CollectPace;
 use crate::gc::stats::CycleOutcome;
 use crate::proposer::Proposer;
 
@@ -53,15 +55,17 @@ pub fn leads(node: &NodeContext) -> bool {
     node.raft.metrics().borrow_watched().state == ServerState::Leader
 }
 
-/// The fast path's state: the unreferenced objects seen at the last poll, and when.
+/// The fast path's state: the unreferenced objects seen at the last poll, and when; and the
+/// size of its entries, paced by what they took to apply (`pace.rs`).
 struct FastPath {
     seen: Vec<ObjectId>,
     seen_at: Instant,
+    pace: CollectPace,
 }
 
 impl FastPath {
     fn new() -> Self {
-        FastPath { seen: Vec::new(), seen_at: Instant::now() }
+        FastPath { seen: Vec::new(), seen_at: Instant::now(), pace: CollectPace::adaptive() }
     }
 
     /// Frees what was unreferenced a grace ago and still is, then looks again.
@@ -71,7 +75,8 @@ impl FastPath {
             let seen = std::mem::take(&mut self.seen);
             let seeds = read(node, |heap| seen.into_iter().filter(|id| heap.is_unreferenced(*id)).collect())?;
             // A child only its freed parent referenced goes in the same entry; shared ones wait.
-            sweep::collect_seeds(node, proposer, seeds, |heap, id| heap.reference_count(id) == 1).await?;
+            let only_parent_freed = |heap: &heap_machine::Heap, id| heap.reference_count(id) == 1;
+            sweep::collect_seeds(node, proposer, seeds, &mut self.pace, only_parent_freed).await?;
             self.seen = read(node, |heap| heap.unreferenced_after(0, UNREFERENCED_PER_POLL_MAX))?;
             self.seen_at = Instant::now();
         }

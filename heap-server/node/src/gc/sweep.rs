@@ -12,12 +12,12 @@ use heap_machine::Heap;
 use heap_machine::ObjectId;
 use heap_machine::COLLECTION_LENGTH_MAX;
 use heap_machine::COLLECT_DECREMENTS_PER_STEP_MAX;
-use heap_machine::COLLECT_OBJECTS_PER_STEP_MAX;
 use heap_machine::DYING_REFERENCES_MAX;
 use tonic::Status;
 
 use crate::context::NodeContext;
 use crate::gc::mark::Marked;
+use crate::gc::pace::CollectPace;
 use crate::proposer::Proposer;
 
 /// Object ids the sweep reads per look at the state machine.
@@ -83,30 +83,38 @@ async fn drain_decrements(node: &NodeContext, proposer: &Proposer, max: u64, tal
     Ok(())
 }
 
-/// Proposes batches until every seed was in one (or no longer exists). `is_candidate` says
-/// which objects a batch may grow into beyond its seeds.
+/// Proposes batches until every seed was in one (or no longer exists), each within `pace`'s
+/// bound, and tells `pace` what each took to apply here (the leader). `is_candidate` says which
+/// objects a batch may grow into beyond its seeds.
 pub async fn collect_seeds(
     node: &NodeContext,
     proposer: &Proposer,
     seeds: Vec<ObjectId>,
+    pace: &mut CollectPace,
     is_candidate: impl Fn(&Heap, ObjectId) -> bool,
 ) -> Result<Tally, Status> {
     let mut tally = Tally::default();
     let mut remaining: VecDeque<ObjectId> = seeds.into();
     while !remaining.is_empty() {
         drain_decrements(node, proposer, PENDING_DECREMENTS_BEFORE_BATCH_MAX, &mut tally).await?;
-        let take = remaining.len().min(COLLECT_OBJECTS_PER_STEP_MAX as usize);
+        let objects_max = pace.objects_max();
+        let take = remaining.len().min(objects_max as usize);
         let front: Vec<ObjectId> = remaining.drain(..take).collect();
         let plan = node
             .store
-            .read(|machine, _| machine.heap.plan_collect(&front, |id| is_candidate(&machine.heap, id)))
+            .read(|machine, _| {
+                machine.heap.plan_collect_within(&front, objects_max, |id| is_candidate(&machine.heap, id))
+            })
             .map_err(unreadable)?;
         // Deferred seeds go first next time, where the first one always fits: progress.
         for id in plan.deferred.into_iter().rev() {
             remaining.push_front(id);
         }
         if !plan.batch.is_empty() {
+            let batch_objects = plan.batch.len() as u64;
             propose(node, proposer, plan.batch, &mut tally).await?;
+            // The answer comes from this node's apply, which recorded its time first.
+            pace.observe(batch_objects, node.gc_stats.figures().last_step_us);
         }
     }
     Ok(tally)
@@ -148,7 +156,7 @@ pub async fn sweep(node: &NodeContext, proposer: &Proposer, marked: &Marked) -> 
         let Some(last) = ids.last() else { break };
         cursor = *last;
         garbage += seeds.len() as u64;
-        let done = collect_seeds(node, proposer, seeds, |_, id| unreached(id)).await?;
+        let done = collect_seeds(node, proposer, seeds, &mut CollectPace::full(), |_, id| unreached(id)).await?;
         tally.steps += done.steps;
         tally.freed += done.freed;
         tally.kept += done.kept;
