@@ -49,15 +49,38 @@ mod tests {
 
     #[test]
     fn touching_new_pages_counts_faults_and_sleeping_counts_a_voluntary_switch() {
-        let before = ThreadUsage::now();
+        const PAGE_BYTES: usize = 4096;
         let pages = 256;
-        let mut memory = vec![0u8; pages * 4096];
+        let length = pages * PAGE_BYTES;
+        // A fresh anonymous mapping, not the allocator's memory: its pages are surely untouched
+        // (a Vec may reuse pages an earlier test already faulted in, as CI found).
+        // SAFETY: a new private anonymous mapping aliases nothing; it is unmapped below.
+        #[allow(unsafe_code)]
+        let memory = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                length,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        assert_ne!(memory, libc::MAP_FAILED, "mmap of {length} bytes failed");
+        let before = ThreadUsage::now();
         for page in 0..pages {
-            memory[page * 4096] = 1;
+            // SAFETY: every offset is inside the mapping of `length` bytes made above.
+            #[allow(unsafe_code)]
+            unsafe {
+                std::ptr::write_volatile(memory.cast::<u8>().add(page * PAGE_BYTES), 1);
+            }
         }
-        std::hint::black_box(&memory);
         std::thread::sleep(std::time::Duration::from_millis(5));
         let delta = ThreadUsage::now().since(&before);
+        // SAFETY: the mapping made above, of that length, is no longer used.
+        #[allow(unsafe_code)]
+        let unmapped = unsafe { libc::munmap(memory, length) };
+        assert_eq!(unmapped, 0, "munmap failed");
         assert!(delta.minor_faults > 0, "touching {pages} fresh pages faulted none: {delta:?}");
         assert!(delta.voluntary_switches > 0, "a sleep is a voluntary switch: {delta:?}");
     }
